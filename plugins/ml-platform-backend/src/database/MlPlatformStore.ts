@@ -1,0 +1,203 @@
+import {
+  BatchExecution,
+  BatchSettings,
+  BuildStatus,
+  BuildStep,
+  BuildTrigger,
+  DeploymentStatus,
+  DeploymentType,
+  ExecutionStatus,
+  ModelBuild,
+  ModelDeployment,
+  ModelPlatformState,
+} from '@internal/plugin-ml-platform-common';
+
+/** A model the platform has registered, with where its code lives. */
+export interface ModelRecord {
+  entityRef: string;
+  gitUrl?: string;
+  gitPath?: string;
+  defaultBranch?: string;
+  registeredAt: string;
+}
+
+export interface NewBuild {
+  modelRef: string;
+  trigger: BuildTrigger;
+  triggerSource?: string;
+  requestedBy?: string;
+  branch?: string;
+  commitSha?: string;
+  steps: BuildStep[];
+}
+
+export type BuildUpdate = Partial<
+  Pick<
+    ModelBuild,
+    | 'status'
+    | 'branch'
+    | 'commitSha'
+    | 'commitMessage'
+    | 'commitAuthor'
+    | 'failureReason'
+    | 'steps'
+    | 'artifactUri'
+    | 'artifactDigest'
+    | 'startedAt'
+    | 'finishedAt'
+  >
+> & { manifest?: unknown };
+
+export interface BuildLogLine {
+  id: number;
+  step?: string;
+  line: string;
+  createdAt: string;
+}
+
+export interface NewDeployment {
+  modelRef: string;
+  buildId: string;
+  type: DeploymentType;
+  replicas: number;
+  minReplicas: number;
+  maxReplicas: number;
+  batch?: BatchSettings;
+  createdBy?: string;
+}
+
+export type DeploymentUpdate = Partial<
+  Pick<
+    ModelDeployment,
+    | 'buildId'
+    | 'status'
+    | 'reason'
+    | 'replicas'
+    | 'minReplicas'
+    | 'maxReplicas'
+    | 'readyReplicas'
+    | 'batch'
+  >
+>;
+
+export interface NewExecution {
+  modelRef: string;
+  deploymentId?: string;
+  buildId: string;
+  input: unknown;
+  output: unknown;
+  chunkSize: number;
+  parallelism: number;
+  maxRetries: number;
+  createdBy?: string;
+}
+
+export type ChunkStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled';
+
+export interface ChunkRecord {
+  executionId: string;
+  seq: number;
+  rowStart: number;
+  rowEnd: number;
+  status: ChunkStatus;
+  attempts: number;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** An execution with the stored input and output descriptions. */
+export interface ExecutionRecord extends BatchExecution {
+  input: unknown;
+  output: unknown;
+}
+
+/**
+ * Everything the platform persists. State lives here, never only in memory,
+ * so a backend restart loses nothing.
+ */
+export interface MlPlatformStore {
+  upsertModel(model: Omit<ModelRecord, 'registeredAt'>): Promise<ModelRecord>;
+  getModel(entityRef: string): Promise<ModelRecord | undefined>;
+  listModels(): Promise<ModelRecord[]>;
+  /** Platform state for each ref; refs the platform never saw are absent. */
+  getModelStates(refs: string[]): Promise<Map<string, ModelPlatformState>>;
+
+  /** Creates a queued build with the model's next version number. */
+  createBuild(build: NewBuild): Promise<ModelBuild>;
+  updateBuild(id: string, update: BuildUpdate): Promise<ModelBuild>;
+  getBuild(id: string): Promise<ModelBuild | undefined>;
+  listBuilds(options: {
+    modelRef?: string;
+    status?: BuildStatus[];
+    limit?: number;
+    offset?: number;
+    order?: 'newest' | 'oldest';
+  }): Promise<{ items: ModelBuild[]; totalCount: number }>;
+  appendBuildLog(
+    buildId: string,
+    lines: { step?: string; line: string }[],
+  ): Promise<void>;
+  /** Log lines with an id greater than `afterId`, oldest first. */
+  readBuildLog(
+    buildId: string,
+    options?: { afterId?: number; limit?: number },
+  ): Promise<BuildLogLine[]>;
+
+  createDeployment(deployment: NewDeployment): Promise<ModelDeployment>;
+  updateDeployment(
+    id: string,
+    update: DeploymentUpdate,
+  ): Promise<ModelDeployment>;
+  /** Marks it deleted; it disappears from lists but stays for history. */
+  deleteDeployment(id: string): Promise<void>;
+  getDeployment(id: string): Promise<ModelDeployment | undefined>;
+  listDeployments(options: {
+    modelRef?: string;
+    type?: DeploymentType;
+    status?: DeploymentStatus[];
+  }): Promise<ModelDeployment[]>;
+
+  createExecution(execution: NewExecution): Promise<ExecutionRecord>;
+  updateExecution(
+    id: string,
+    update: Partial<
+      Pick<
+        ExecutionRecord,
+        | 'status'
+        | 'chunksTotal'
+        | 'rowsTotal'
+        | 'error'
+        | 'startedAt'
+        | 'finishedAt'
+      >
+    >,
+  ): Promise<ExecutionRecord>;
+  /** The execution with chunk and row counts summed from its chunks. */
+  getExecution(id: string): Promise<ExecutionRecord | undefined>;
+  listExecutions(options: {
+    modelRef?: string;
+    status?: ExecutionStatus[];
+    limit?: number;
+  }): Promise<ExecutionRecord[]>;
+  addChunks(chunks: Omit<ChunkRecord, 'status' | 'attempts'>[]): Promise<void>;
+  updateChunk(
+    executionId: string,
+    seq: number,
+    update: Partial<
+      Pick<
+        ChunkRecord,
+        'status' | 'attempts' | 'error' | 'startedAt' | 'finishedAt'
+      >
+    >,
+  ): Promise<void>;
+  listChunks(
+    executionId: string,
+    options?: { status?: ChunkStatus[] },
+  ): Promise<ChunkRecord[]>;
+}

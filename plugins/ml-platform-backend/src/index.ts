@@ -1,0 +1,1 @@
+export { mlPlatformPlugin as default } from './plugin';

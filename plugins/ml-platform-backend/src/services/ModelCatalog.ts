@@ -1,0 +1,120 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import {
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  ML_MODEL_COMPONENT_TYPE,
+  ModelSummary,
+  isMlModelEntity,
+} from '@internal/plugin-ml-platform-common';
+import { MlPlatformStore } from '../database/MlPlatformStore';
+
+function ownerRef(entity: Entity): string | undefined {
+  const owner = (entity.spec as { owner?: unknown })?.owner;
+  if (typeof owner !== 'string' || !owner) return undefined;
+  return stringifyEntityRef(
+    parseEntityRef(owner, {
+      defaultKind: 'group',
+      defaultNamespace: entity.metadata.namespace ?? 'default',
+    }),
+  );
+}
+
+function spec(entity: Entity, key: string): string | undefined {
+  const value = (entity.spec as Record<string, unknown> | undefined)?.[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Models are catalog entities: this reads them with the caller's
+ * credentials (so catalog permissions apply) and joins the platform's state.
+ */
+export class ModelCatalog {
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly store: MlPlatformStore,
+  ) {}
+
+  async listModels(credentials: BackstageCredentials): Promise<ModelSummary[]> {
+    const { items } = await this.catalog.getEntities(
+      {
+        filter: { kind: 'Component', 'spec.type': ML_MODEL_COMPONENT_TYPE },
+        order: { field: 'metadata.name', order: 'asc' },
+      },
+      { credentials },
+    );
+    const entities = items.filter(isMlModelEntity);
+    const states = await this.store.getModelStates(
+      entities.map(e => stringifyEntityRef(e)),
+    );
+    return entities.map(e => this.summarize(e, states));
+  }
+
+  /** The model's entity, or a NotFoundError naming the ref. */
+  async getEntity(
+    ref: { namespace: string; name: string },
+    credentials: BackstageCredentials,
+  ): Promise<Entity> {
+    const entityRef = stringifyEntityRef({ kind: 'component', ...ref });
+    const entity = await this.catalog.getEntityByRef(entityRef, {
+      credentials,
+    });
+    if (!entity) {
+      throw new NotFoundError(`No model ${entityRef} in the catalog`);
+    }
+    if (!isMlModelEntity(entity)) {
+      throw new NotFoundError(
+        `${entityRef} is not a model: its spec.type is not "${ML_MODEL_COMPONENT_TYPE}"`,
+      );
+    }
+    return entity;
+  }
+
+  async getModel(
+    ref: { namespace: string; name: string },
+    credentials: BackstageCredentials,
+  ): Promise<ModelSummary> {
+    const entity = await this.getEntity(ref, credentials);
+    const states = await this.store.getModelStates([
+      stringifyEntityRef(entity),
+    ]);
+    return this.summarize(entity, states);
+  }
+
+  /** Enables a model on the platform, recording where its code lives. */
+  async register(
+    ref: { namespace: string; name: string },
+    source: { gitUrl?: string; gitPath?: string; defaultBranch?: string },
+    credentials: BackstageCredentials,
+  ): Promise<ModelSummary> {
+    const entity = await this.getEntity(ref, credentials);
+    await this.store.upsertModel({
+      entityRef: stringifyEntityRef(entity),
+      ...source,
+    });
+    return this.getModel(ref, credentials);
+  }
+
+  private summarize(
+    entity: Entity,
+    states: Map<string, ModelSummary['platform']>,
+  ): ModelSummary {
+    const ref = stringifyEntityRef(entity);
+    return {
+      ref,
+      namespace: entity.metadata.namespace ?? 'default',
+      name: entity.metadata.name,
+      title: entity.metadata.title,
+      description: entity.metadata.description,
+      owner: ownerRef(entity),
+      system: spec(entity, 'system'),
+      lifecycle: spec(entity, 'lifecycle'),
+      tags: entity.metadata.tags ?? [],
+      platform: states.get(ref) ?? { registered: false, runningExecutions: 0 },
+    };
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Types, the model manifest schema, catalog annotations and the API client
+ * of the ML platform, shared by frontend, backend and tools.
+ *
+ * @packageDocumentation
+ */
+export * from './annotations';
+export * from './types';
+export * from './manifest';
+export * from './client';

@@ -1,0 +1,3 @@
+export * from './manifestSchema';
+export * from './parseManifest';
+export * from './jsonSchema';

@@ -1,0 +1,157 @@
+/**
+ * The JSON shapes of the ML platform HTTP API, shared by the backend, the
+ * frontend, the CLI and the scaffolder actions.
+ */
+
+/** @public */
+export type BuildStatus =
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled';
+
+/** What started a build. @public */
+export type BuildTrigger = 'api' | 'push' | 'poll' | 'scaffolder';
+
+/** @public */
+export type BuildStepStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
+
+/** @public */
+export interface BuildStep {
+  name: string;
+  status: BuildStepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  message?: string;
+}
+
+/** An immutable, versioned package of a model's code at one commit. @public */
+export interface ModelBuild {
+  id: string;
+  modelRef: string;
+  version: number;
+  status: BuildStatus;
+  trigger: BuildTrigger;
+  /** Where the trigger came from, e.g. the event topic or the poller. */
+  triggerSource?: string;
+  /** Entity ref of the user or service that asked for the build. */
+  requestedBy?: string;
+  branch?: string;
+  commitSha?: string;
+  commitMessage?: string;
+  commitAuthor?: string;
+  failureReason?: string;
+  steps: BuildStep[];
+  artifactUri?: string;
+  artifactDigest?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** @public */
+export type DeploymentType = 'online' | 'batch';
+
+/** @public */
+export type DeploymentStatus =
+  | 'pending'
+  | 'deploying'
+  | 'ready'
+  | 'degraded'
+  | 'failed'
+  | 'stopped';
+
+/** @public */
+export interface BatchSettings {
+  chunkSize: number;
+  parallelism: number;
+  maxRetries: number;
+  /** Cron expression; executions start on this schedule when set. */
+  schedule?: string;
+}
+
+/** A build running (online) or ready to run (batch). @public */
+export interface ModelDeployment {
+  id: string;
+  modelRef: string;
+  buildId: string;
+  type: DeploymentType;
+  status: DeploymentStatus;
+  reason?: string;
+  replicas: number;
+  minReplicas: number;
+  maxReplicas: number;
+  readyReplicas: number;
+  batch?: BatchSettings;
+  createdBy?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** @public */
+export type ExecutionStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled';
+
+/** One triggered run of a batch deployment. @public */
+export interface BatchExecution {
+  id: string;
+  modelRef: string;
+  deploymentId?: string;
+  buildId: string;
+  status: ExecutionStatus;
+  chunkSize: number;
+  parallelism: number;
+  maxRetries: number;
+  chunksTotal?: number;
+  chunksDone: number;
+  chunksFailed: number;
+  rowsTotal?: number;
+  rowsDone: number;
+  rowsFailed: number;
+  error?: string;
+  createdBy?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** What the platform knows about a model, beyond its catalog entry. @public */
+export interface ModelPlatformState {
+  /** True once the platform has seen the model (a build or a registration). */
+  registered: boolean;
+  latestBuild?: ModelBuild;
+  liveDeployment?: ModelDeployment;
+  runningExecutions: number;
+}
+
+/** A catalog `ml-model` component joined with its platform state. @public */
+export interface ModelSummary {
+  /** Entity ref, e.g. `component:default/churn`. */
+  ref: string;
+  namespace: string;
+  name: string;
+  title?: string;
+  description?: string;
+  owner?: string;
+  system?: string;
+  lifecycle?: string;
+  tags: string[];
+  platform: ModelPlatformState;
+}
+
+/** @public */
+export interface ListResponse<T> {
+  items: T[];
+}

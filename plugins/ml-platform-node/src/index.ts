@@ -1,0 +1,9 @@
+/**
+ * Extension points and interfaces for modules of the ml-platform backend.
+ *
+ * @packageDocumentation
+ */
+export * from './ArtifactStore';
+export * from './LocalArtifactStore';
+export * from './git';
+export * from './extensions';

@@ -1,0 +1,45 @@
+import {
+  ApiBlueprint,
+  PageBlueprint,
+  createFrontendPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/frontend-plugin-api';
+import { MlPlatformClient } from '@internal/plugin-ml-platform-common';
+import BubbleChartIcon from '@material-ui/icons/BubbleChart';
+import { mlPlatformApiRef } from './api';
+import { rootRouteRef } from './routes';
+
+const mlPlatformApi = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: mlPlatformApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) =>
+        new MlPlatformClient({ discoveryApi, fetchApi }),
+    }),
+});
+
+const mlPlatformPage = PageBlueprint.make({
+  params: {
+    path: '/ml-platform',
+    title: 'ML Platform',
+    icon: <BubbleChartIcon />,
+    routeRef: rootRouteRef,
+    loader: () => import('./components/ModelsPage').then(m => <m.ModelsPage />),
+  },
+});
+
+/**
+ * The ML platform plugin for the new frontend system.
+ *
+ * @alpha
+ */
+export default createFrontendPlugin({
+  pluginId: 'ml-platform',
+  title: 'ML Platform',
+  icon: <BubbleChartIcon />,
+  info: { packageJson: () => import('../package.json') },
+  routes: { root: rootRouteRef },
+  extensions: [mlPlatformApi, mlPlatformPage],
+});

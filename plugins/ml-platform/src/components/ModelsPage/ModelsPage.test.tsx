@@ -1,0 +1,104 @@
+import { entityRouteRef } from '@backstage/plugin-catalog-react';
+import { ResponseError } from '@backstage/errors';
+import { TestApiProvider, renderInTestApp } from '@backstage/test-utils';
+import {
+  MlPlatformApi,
+  ModelSummary,
+} from '@internal/plugin-ml-platform-common';
+import { screen } from '@testing-library/react';
+import { mlPlatformApiRef } from '../../api';
+import { ModelsPage } from './ModelsPage';
+
+const churn: ModelSummary = {
+  ref: 'component:default/churn',
+  namespace: 'default',
+  name: 'churn',
+  title: 'Churn classifier',
+  owner: 'group:default/data-science',
+  tags: [],
+  platform: {
+    registered: true,
+    runningExecutions: 2,
+    latestBuild: {
+      id: 'b3',
+      modelRef: 'component:default/churn',
+      version: 3,
+      status: 'failed',
+      trigger: 'push',
+      steps: [],
+      createdAt: '2026-11-26T10:00:00Z',
+    },
+    liveDeployment: {
+      id: 'd1',
+      modelRef: 'component:default/churn',
+      buildId: 'b2',
+      type: 'online',
+      status: 'ready',
+      replicas: 2,
+      minReplicas: 0,
+      maxReplicas: 4,
+      readyReplicas: 2,
+      createdAt: '2026-11-26T10:00:00Z',
+      updatedAt: '2026-11-26T10:00:00Z',
+    },
+  },
+};
+
+const sentiment: ModelSummary = {
+  ref: 'component:nlp/sentiment',
+  namespace: 'nlp',
+  name: 'sentiment',
+  owner: 'user:default/ada',
+  tags: [],
+  platform: { registered: false, runningExecutions: 0 },
+};
+
+function renderWith(api: Partial<MlPlatformApi>) {
+  return renderInTestApp(
+    <TestApiProvider apis={[[mlPlatformApiRef, api]]}>
+      <ModelsPage />
+    </TestApiProvider>,
+    { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
+  );
+}
+
+describe('ModelsPage', () => {
+  it('lists each model with owner, latest build and live deployment', async () => {
+    await renderWith({ listModels: async () => [churn, sentiment] });
+
+    expect(await screen.findByText('Models (2)')).toBeInTheDocument();
+    const link = screen.getByRole('link', { name: 'Churn classifier' });
+    expect(link).toHaveAttribute('href', '/catalog/default/component/churn');
+    expect(screen.getByText('data-science')).toBeInTheDocument();
+    expect(screen.getByText('v3 failed')).toBeInTheDocument();
+    expect(screen.getByText('ready (2/2 ready)')).toBeInTheDocument();
+    expect(screen.getByText('never built')).toBeInTheDocument();
+    expect(screen.getByText('not deployed')).toBeInTheDocument();
+  });
+
+  it('says how to create a model when there is none', async () => {
+    await renderWith({ listModels: async () => [] });
+    expect(await screen.findByText('No models yet')).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'New ML model' })).toHaveAttribute(
+      'href',
+      '/create',
+    );
+  });
+
+  it('shows the backend error', async () => {
+    const response = new Response(
+      JSON.stringify({
+        error: { name: 'NotAllowedError', message: 'catalog is down' },
+        request: { method: 'GET', url: '/api/ml-platform/models' },
+        response: { statusCode: 503 },
+      }),
+      { status: 503, headers: { 'Content-Type': 'application/json' } },
+    );
+    const error = await ResponseError.fromResponse(response);
+    await renderWith({ listModels: async () => Promise.reject(error) });
+    expect(
+      (await screen.findAllByText(/catalog is down/)).length,
+    ).toBeGreaterThan(0);
+    expect(screen.getByText(/503: NotAllowedError/)).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,7 @@
+/**
+ * The ml-platform module for @backstage/plugin-scaffolder-backend.
+ *
+ * @packageDocumentation
+ */
+
+export { scaffolderModule as default } from './module';
