@@ -1,5 +1,6 @@
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
 import { ArtifactStore } from './ArtifactStore';
+import { Runtime } from './Runtime';
 
 /** @public */
 export interface MlPlatformArtifactStoreExtensionPoint {
@@ -15,4 +16,21 @@ export interface MlPlatformArtifactStoreExtensionPoint {
 export const mlPlatformArtifactStoreExtensionPoint =
   createExtensionPoint<MlPlatformArtifactStoreExtensionPoint>({
     id: 'ml-platform.artifact-stores',
+  });
+
+/** @public */
+export interface MlPlatformRuntimeExtensionPoint {
+  /** Makes a runtime selectable through `mlPlatform.runtime`. */
+  addRuntime(runtime: Runtime): void;
+}
+
+/**
+ * Lets backend modules add runtimes (for example `kubernetes`) to the
+ * ml-platform plugin.
+ *
+ * @public
+ */
+export const mlPlatformRuntimeExtensionPoint =
+  createExtensionPoint<MlPlatformRuntimeExtensionPoint>({
+    id: 'ml-platform.runtimes',
   });

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export * from './ArtifactStore';
+export * from './Runtime';
 export * from './LocalArtifactStore';
 export * from './git';
 export * from './extensions';
