@@ -1,19 +1,56 @@
-import { Config } from '@backstage/config';
+import { Config, readDurationFromConfig } from '@backstage/config';
+import { durationToMilliseconds } from '@backstage/types';
+import { readMlPlatformPaths } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
+
+/** A Git repository the first start creates from a local directory. */
+export interface SeedRepository {
+  /** Created as `<gitRoot>/<name>.git`. */
+  name: string;
+  /** Directory whose files become the first commit. */
+  from: string;
+  models: { entityRef: string; path: string }[];
+}
 
 /** The `mlPlatform` config with defaults applied and paths resolved. */
 export interface PlatformConfig {
   dataDir: string;
+  gitRoot: string;
+  python: string;
   artifacts: { type: string; localDir: string };
+  builds: {
+    concurrency: number;
+    stepTimeoutMs: number;
+    timeoutMs: number;
+    /** 0 turns polling off. */
+    pollIntervalMs: number;
+    heartbeatMs: number;
+    /** A running build whose heartbeat is older than this was interrupted. */
+    staleAfterMs: number;
+    pip: { indexUrl?: string; extraIndexUrl?: string; extraArgs: string[] };
+  };
+  seedRepositories: SeedRepository[];
+}
+
+function durationMs(
+  config: Config | undefined,
+  key: string,
+  fallbackMs: number,
+): number {
+  if (!config?.has(key)) return fallbackMs;
+  const value = config.get(key);
+  if (typeof value === 'number') return value;
+  return durationToMilliseconds(readDurationFromConfig(config, { key }));
 }
 
 export function readPlatformConfig(config: Config): PlatformConfig {
   const c = config.getOptionalConfig('mlPlatform');
-  const dataDir = path.resolve(
-    c?.getOptionalString('dataDir') ?? '.data/ml-platform',
-  );
+  const { dataDir, gitRoot } = readMlPlatformPaths(config);
+  const b = c?.getOptionalConfig('builds');
   return {
     dataDir,
+    gitRoot,
+    python: c?.getOptionalString('python') ?? 'python3',
     artifacts: {
       type: c?.getOptionalString('artifacts.type') ?? 'local',
       localDir: path.resolve(
@@ -21,5 +58,28 @@ export function readPlatformConfig(config: Config): PlatformConfig {
         c?.getOptionalString('artifacts.local.dir') ?? 'artifacts',
       ),
     },
+    builds: {
+      concurrency: b?.getOptionalNumber('concurrency') ?? 2,
+      stepTimeoutMs: durationMs(b, 'stepTimeout', 10 * 60_000),
+      timeoutMs: durationMs(b, 'timeout', 30 * 60_000),
+      pollIntervalMs: durationMs(b, 'pollInterval', 60_000),
+      heartbeatMs: durationMs(b, 'heartbeatInterval', 2_000),
+      staleAfterMs: durationMs(b, 'staleAfter', 30_000),
+      pip: {
+        indexUrl: b?.getOptionalString('pip.indexUrl'),
+        extraIndexUrl: b?.getOptionalString('pip.extraIndexUrl'),
+        extraArgs: b?.getOptionalStringArray('pip.extraArgs') ?? [],
+      },
+    },
+    seedRepositories: (c?.getOptionalConfigArray('seedRepositories') ?? []).map(
+      s => ({
+        name: s.getString('name'),
+        from: path.resolve(s.getString('from')),
+        models: s.getConfigArray('models').map(m => ({
+          entityRef: m.getString('entityRef'),
+          path: m.getOptionalString('path') ?? '',
+        })),
+      }),
+    ),
   };
 }

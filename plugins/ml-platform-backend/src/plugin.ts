@@ -3,11 +3,21 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { mlPlatformPermissions } from '@internal/plugin-ml-platform-common';
 import {
   ArtifactStore,
   mlPlatformArtifactStoreExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
 import { selectArtifactStore } from './artifacts/selectArtifactStore';
+import { BuildNotifier } from './builds/BuildNotifier';
+import { BuildQueue } from './builds/BuildQueue';
+import { BuildRunner } from './builds/BuildRunner';
+import { BuildService } from './builds/BuildService';
+import { GitCredentials } from './builds/GitSource';
+import { seedRepositories } from './builds/RepositorySeeder';
+import { PUSH_TOPICS, parsePushEvent } from './builds/triggers/pushEvents';
 import { DatabaseMlPlatformStore } from './database/DatabaseMlPlatformStore';
 import { readPlatformConfig } from './platformConfig';
 import { createRouter } from './router';
@@ -36,9 +46,17 @@ export const mlPlatformPlugin = createBackendPlugin({
         database: coreServices.database,
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
+        auth: coreServices.auth,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        scheduler: coreServices.scheduler,
+        lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
+        events: eventsServiceRef,
+        notifications: notificationService,
       },
-      async init({ config, logger, database, httpAuth, httpRouter, catalog }) {
+      async init(deps) {
+        const { config, logger, scheduler, lifecycle, events } = deps;
         const platformConfig = readPlatformConfig(config);
         const artifactStore = selectArtifactStore(
           platformConfig,
@@ -47,14 +65,81 @@ export const mlPlatformPlugin = createBackendPlugin({
         logger.info(
           `ML platform data in ${platformConfig.dataDir}, artifact store "${artifactStore.type}"`,
         );
+        deps.permissionsRegistry.addPermissions(mlPlatformPermissions);
 
-        const store = await DatabaseMlPlatformStore.create({ database });
-        const models = new ModelCatalog(catalog, store);
+        const store = await DatabaseMlPlatformStore.create({
+          database: deps.database,
+        });
+        const models = new ModelCatalog(deps.catalog, store);
+        const credentials = new GitCredentials(config);
 
-        httpRouter.use(
+        const notifier = new BuildNotifier({
+          auth: deps.auth,
+          catalog: deps.catalog,
+          notifications: deps.notifications,
+          logger,
+        });
+        const queue = new BuildQueue({
+          store,
+          runner: new BuildRunner({
+            store,
+            artifactStore,
+            config: platformConfig,
+            credentials,
+            logger,
+          }),
+          logger,
+          concurrency: platformConfig.builds.concurrency,
+          heartbeatMs: platformConfig.builds.heartbeatMs,
+          staleAfterMs: platformConfig.builds.staleAfterMs,
+          timeoutMs: platformConfig.builds.timeoutMs,
+          onFinished: build => notifier.onFinished(build),
+        });
+        const builds = new BuildService({
+          store,
+          models,
+          credentials,
+          logger,
+          queue,
+        });
+
+        await seedRepositories({
+          seeds: platformConfig.seedRepositories,
+          gitRoot: platformConfig.gitRoot,
+          store,
+          logger,
+        });
+
+        await events.subscribe({
+          id: 'ml-platform-builds',
+          topics: PUSH_TOPICS,
+          async onEvent(event) {
+            const push = parsePushEvent(event);
+            if (push) await builds.onPush(push);
+          },
+        });
+
+        if (platformConfig.builds.pollIntervalMs > 0) {
+          await scheduler.scheduleTask({
+            id: 'ml-platform-git-poll',
+            frequency: { milliseconds: platformConfig.builds.pollIntervalMs },
+            timeout: { minutes: 10 },
+            initialDelay: { seconds: 5 },
+            fn: async () => {
+              await builds.poll();
+            },
+          });
+        }
+
+        lifecycle.addStartupHook(() => queue.start());
+        lifecycle.addShutdownHook(() => queue.stop());
+
+        deps.httpRouter.use(
           await createRouter({
-            httpAuth,
+            httpAuth: deps.httpAuth,
+            permissions: deps.permissions,
             models,
+            builds,
             openApi: loadOpenApiDocument(),
           }),
         );

@@ -2,6 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
+import { BuildService } from './builds/BuildService';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -13,7 +14,9 @@ describe('router', () => {
     const openApi = loadOpenApiDocument();
     const router = await createRouter({
       httpAuth: mockServices.httpAuth(),
+      permissions: mockServices.permissions(),
       models: {} as ModelCatalog,
+      builds: {} as BuildService,
       openApi,
     });
     const routes = (router as any).stack

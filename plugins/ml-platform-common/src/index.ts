@@ -6,5 +6,6 @@
  */
 export * from './annotations';
 export * from './types';
+export * from './permissions';
 export * from './manifest';
 export * from './client';

@@ -7,4 +7,5 @@ export * from './ArtifactStore';
 export * from './Runtime';
 export * from './LocalArtifactStore';
 export * from './git';
+export * from './paths';
 export * from './extensions';

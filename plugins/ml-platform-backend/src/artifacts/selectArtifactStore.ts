@@ -10,7 +10,7 @@ import { PlatformConfig } from '../platformConfig';
  * with the names it knows, rather than failing at the first build.
  */
 export function selectArtifactStore(
-  config: PlatformConfig,
+  config: Pick<PlatformConfig, 'artifacts'>,
   added: ArtifactStore[],
 ): ArtifactStore {
   const stores = new Map<string, ArtifactStore>([

@@ -141,6 +141,115 @@ describe.each(databases.eachSupportedId())(
       ).rejects.toThrow(/No build with id/);
     });
 
+    it('claims queued builds once, oldest first', async () => {
+      const { store } = await createStore(databaseId);
+      const first = await store.createBuild({
+        modelRef: 'component:default/a',
+        trigger: 'api',
+        steps,
+      });
+      const second = await store.createBuild({
+        modelRef: 'component:default/b',
+        trigger: 'api',
+        steps,
+      });
+      const claims = await Promise.all([
+        store.claimNextBuild('w1'),
+        store.claimNextBuild('w2'),
+        store.claimNextBuild('w3'),
+      ]);
+      const claimed = claims
+        .filter(Boolean)
+        .map(b => b!.id)
+        .sort();
+      expect(claimed).toEqual([first.id, second.id].sort());
+      expect(claims.filter(b => b?.id === first.id)).toHaveLength(1);
+      expect(await store.claimNextBuild('w4')).toBeUndefined();
+      const running = await store.getBuild(first.id);
+      expect(running).toMatchObject({
+        status: 'running',
+        startedAt: expect.any(String),
+      });
+    });
+
+    it('finds builds whose runner stopped beating', async () => {
+      const { store } = await createStore(databaseId);
+      const build = await store.createBuild({
+        modelRef: 'component:default/a',
+        trigger: 'api',
+        steps,
+      });
+      await store.claimNextBuild('w1');
+      expect(
+        await store.listStaleBuilds(new Date(Date.now() - 60_000)),
+      ).toEqual([]);
+      const stale = await store.listStaleBuilds(new Date(Date.now() + 1000));
+      expect(stale.map(b => b.id)).toEqual([build.id]);
+      await store.heartbeatBuilds([build.id]);
+      expect(await store.listStaleBuilds(new Date(Date.now() - 5_000))).toEqual(
+        [],
+      );
+    });
+
+    it('cancels queued builds at once and records requests for running ones', async () => {
+      const { store } = await createStore(databaseId);
+      const queued = await store.createBuild({
+        modelRef: 'component:default/a',
+        trigger: 'api',
+        steps,
+      });
+      expect(await store.cancelBuild(queued.id)).toBe('cancelled');
+      expect(await store.getBuild(queued.id)).toMatchObject({
+        status: 'cancelled',
+      });
+      expect(await store.cancelBuild(queued.id)).toBe('finished');
+
+      const running = await store.createBuild({
+        modelRef: 'component:default/a',
+        trigger: 'api',
+        steps,
+      });
+      await store.claimNextBuild('w1');
+      expect(await store.listCancelRequested([running.id])).toEqual([]);
+      expect(await store.cancelBuild(running.id)).toBe('requested');
+      expect(await store.listCancelRequested([running.id, queued.id])).toEqual([
+        running.id,
+      ]);
+      await expect(
+        store.cancelBuild('00000000-0000-0000-0000-000000000000'),
+      ).rejects.toThrow(/No build/);
+    });
+
+    it('lists the builds of one commit', async () => {
+      const { store } = await createStore(databaseId);
+      await store.createBuild({
+        modelRef: 'component:default/a',
+        trigger: 'push',
+        commitSha: 'aaa',
+        steps,
+      });
+      await store.createBuild({
+        modelRef: 'component:default/a',
+        trigger: 'poll',
+        commitSha: 'bbb',
+        steps,
+      });
+      await store.createBuild({
+        modelRef: 'component:default/a',
+        trigger: 'api',
+        commitSha: 'aaa',
+        steps,
+      });
+      const builds = await store.listBuildsOfCommit(
+        'component:default/a',
+        'aaa',
+      );
+      expect(builds.map(b => [b.version, b.trigger])).toEqual([
+        [3, 'api'],
+        [1, 'push'],
+      ]);
+    });
+
     it('keeps deployments until deleted', async () => {
       const { store } = await createStore(databaseId);
       const d = await store.createDeployment({

@@ -107,6 +107,7 @@ function toModel(row: any): ModelRecord {
     gitUrl: opt(row.git_url),
     gitPath: opt(row.git_path),
     defaultBranch: opt(row.default_branch),
+    manifestPath: opt(row.manifest_path),
     registeredAt: iso(row.registered_at)!,
   };
 }
@@ -153,12 +154,19 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
         git_url: model.gitUrl ?? null,
         git_path: model.gitPath ?? null,
         default_branch: model.defaultBranch ?? null,
+        manifest_path: model.manifestPath ?? null,
         last_build_version: 0,
         registered_at: now,
         updated_at: now,
       })
       .onConflict('entity_ref')
-      .merge(['git_url', 'git_path', 'default_branch', 'updated_at']);
+      .merge([
+        'git_url',
+        'git_path',
+        'default_branch',
+        'manifest_path',
+        'updated_at',
+      ]);
     return (await this.getModel(model.entityRef))!;
   }
 
@@ -324,6 +332,90 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
       .limit(options.limit ?? 50)
       .offset(options.offset ?? 0);
     return { items: rows.map(toBuild), totalCount: Number(n) };
+  }
+
+  async listBuildsOfCommit(
+    modelRef: string,
+    commitSha: string,
+  ): Promise<ModelBuild[]> {
+    const rows = await this.db('builds')
+      .where({ model_ref: modelRef, commit_sha: commitSha })
+      .orderBy('version', 'desc');
+    return rows.map(toBuild);
+  }
+
+  async claimNextBuild(workerId: string): Promise<ModelBuild | undefined> {
+    // Optimistic claim: pick the oldest queued build, then flip it only if it
+    // is still queued; a concurrent claimer that lost the race tries the next.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const candidate = await this.db('builds')
+        .where({ status: 'queued' })
+        .orderBy([
+          { column: 'created_at', order: 'asc' },
+          { column: 'version', order: 'asc' },
+        ])
+        .first('id');
+      if (!candidate) return undefined;
+      const now = new Date();
+      const claimed = await this.db('builds')
+        .where({ id: candidate.id, status: 'queued' })
+        .update({
+          status: 'running',
+          claimed_by: workerId,
+          heartbeat_at: now,
+          started_at: now,
+        });
+      if (claimed) return this.getBuild(candidate.id);
+    }
+    return undefined;
+  }
+
+  async heartbeatBuilds(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db('builds')
+      .whereIn('id', ids)
+      .where({ status: 'running' })
+      .update({ heartbeat_at: new Date() });
+  }
+
+  async listStaleBuilds(before: Date): Promise<ModelBuild[]> {
+    const rows = await this.db('builds')
+      .where({ status: 'running' })
+      .where(q =>
+        q.where('heartbeat_at', '<', before).orWhereNull('heartbeat_at'),
+      );
+    return rows.map(toBuild);
+  }
+
+  async cancelBuild(
+    id: string,
+  ): Promise<'cancelled' | 'requested' | 'finished'> {
+    const now = new Date();
+    const cancelled = await this.db('builds')
+      .where({ id, status: 'queued' })
+      .update({
+        status: 'cancelled',
+        finished_at: now,
+        failure_reason: 'Cancelled before it started',
+      });
+    if (cancelled) return 'cancelled';
+    const requested = await this.db('builds')
+      .where({ id, status: 'running' })
+      .update({ cancel_requested_at: now });
+    if (requested) return 'requested';
+    if (!(await this.getBuild(id))) {
+      throw new NotFoundError(`No build with id ${id}`);
+    }
+    return 'finished';
+  }
+
+  async listCancelRequested(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db('builds')
+      .whereIn('id', ids)
+      .whereNotNull('cancel_requested_at')
+      .select('id');
+    return rows.map(r => r.id);
   }
 
   async appendBuildLog(

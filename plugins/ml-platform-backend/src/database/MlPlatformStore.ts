@@ -18,6 +18,7 @@ export interface ModelRecord {
   gitUrl?: string;
   gitPath?: string;
   defaultBranch?: string;
+  manifestPath?: string;
   registeredAt: string;
 }
 
@@ -139,6 +140,27 @@ export interface MlPlatformStore {
     offset?: number;
     order?: 'newest' | 'oldest';
   }): Promise<{ items: ModelBuild[]; totalCount: number }>;
+  /** Every build of one commit of a model, newest first. */
+  listBuildsOfCommit(
+    modelRef: string,
+    commitSha: string,
+  ): Promise<ModelBuild[]>;
+  /**
+   * Moves the oldest queued build to running, owned by `workerId`; safe when
+   * several backend instances claim at once.
+   */
+  claimNextBuild(workerId: string): Promise<ModelBuild | undefined>;
+  /** Marks running builds as alive. */
+  heartbeatBuilds(ids: string[]): Promise<void>;
+  /** Running builds whose heartbeat is older than `before`: their runner died. */
+  listStaleBuilds(before: Date): Promise<ModelBuild[]>;
+  /**
+   * Cancels a queued build at once; for a running one, records the request
+   * for its runner. Says which happened.
+   */
+  cancelBuild(id: string): Promise<'cancelled' | 'requested' | 'finished'>;
+  /** Those of `ids` whose cancellation was requested. */
+  listCancelRequested(ids: string[]): Promise<string[]>;
   appendBuildLog(
     buildId: string,
     lines: { step?: string; line: string }[],

@@ -4,7 +4,7 @@ import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createPublishGitAction, resolveGitRoot } from './publishGit';
+import { createPublishGitAction } from './publishGit';
 
 describe('ml-platform:publish:git', () => {
   let tmp: string;
@@ -126,14 +126,5 @@ describe('ml-platform:publish:git', () => {
         createMockActionContext({ workspacePath, input: { repoName: 'dup' } }),
       ),
     ).rejects.toThrow(/Repository dup already exists/);
-  });
-
-  it('resolves the git root from config', () => {
-    expect(
-      resolveGitRoot(new ConfigReader({ mlPlatform: { dataDir: '/srv/mlp' } })),
-    ).toBe('/srv/mlp/git');
-    expect(resolveGitRoot(new ConfigReader({}))).toBe(
-      path.resolve('.data/ml-platform/git'),
-    );
   });
 });

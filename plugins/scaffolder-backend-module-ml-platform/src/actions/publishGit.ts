@@ -1,10 +1,12 @@
 import { Config } from '@backstage/config';
 import { ConflictError, InputError } from '@backstage/errors';
-import { runGit } from '@internal/plugin-ml-platform-node';
+import {
+  publishDirectory,
+  readMlPlatformPaths,
+} from '@internal/plugin-ml-platform-node';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod/v3';
@@ -41,21 +43,12 @@ const inputSchema = z.object({
     .describe('Author email of the initial commit'),
 });
 
-/** Where the bare repositories of the embedded default live. */
-export function resolveGitRoot(config: Config): string {
-  const root = config.getOptionalString('mlPlatform.git.root');
-  if (root) return path.resolve(root);
-  const dataDir =
-    config.getOptionalString('mlPlatform.dataDir') ?? '.data/ml-platform';
-  return path.resolve(dataDir, 'git');
-}
-
 /**
  * `ml-platform:publish:git`: publishes the workspace to a new bare
  * repository on this host, so the template flow needs no Git server.
  */
 export function createPublishGitAction(options: { config: Config }) {
-  const gitRoot = resolveGitRoot(options.config);
+  const { gitRoot } = readMlPlatformPaths(options.config);
 
   return createTemplateAction({
     id: 'ml-platform:publish:git',
@@ -116,49 +109,22 @@ export function createPublishGitAction(options: { config: Config }) {
         );
       }
 
-      await fs.promises.mkdir(gitRoot, { recursive: true });
-      await runGit(['init', '--quiet', '--bare', '-b', branch, repoPath]);
-
-      // A throwaway git dir over the workspace: the workspace stays untouched.
-      const gitDir = await fs.promises.mkdtemp(
-        path.join(os.tmpdir(), 'mlp-publish-'),
-      );
-      try {
-        const git = (args: string[]) =>
-          runGit(['--git-dir', gitDir, '--work-tree', sourceDir, ...args], {
-            env: {
-              GIT_AUTHOR_NAME: input.gitAuthorName ?? 'Backstage Scaffolder',
-              GIT_AUTHOR_EMAIL:
-                input.gitAuthorEmail ?? 'scaffolder@backstage.local',
-              GIT_COMMITTER_NAME: 'Backstage Scaffolder',
-              GIT_COMMITTER_EMAIL: 'scaffolder@backstage.local',
-            },
-          });
-        await runGit(['init', '--quiet', '--bare', '-b', branch, gitDir]);
-        await git(['config', 'core.bare', 'false']);
-        await git(['add', '--all']);
-        await git([
-          'commit',
-          '--quiet',
-          '--no-verify',
-          '-m',
-          input.commitMessage ?? 'Initial commit',
-        ]);
-        await git(['push', '--quiet', repoPath, `HEAD:refs/heads/${branch}`]);
-        const commitHash = (await git(['rev-parse', 'HEAD'])).trim();
-
-        const repoUrl = pathToFileURL(repoPath).href;
-        ctx.logger.info(`Published ${commitHash} to ${repoUrl} (${branch})`);
-        ctx.output('repoUrl', repoUrl);
-        ctx.output('repoPath', repoPath);
-        ctx.output('commitHash', commitHash);
-        ctx.output('defaultBranch', branch);
-      } catch (error) {
-        await fs.promises.rm(repoPath, { recursive: true, force: true });
-        throw error;
-      } finally {
-        await fs.promises.rm(gitDir, { recursive: true, force: true });
-      }
+      const commitHash = await publishDirectory({
+        sourceDir,
+        repoPath,
+        branch,
+        message: input.commitMessage ?? 'Initial commit',
+        author: {
+          name: input.gitAuthorName ?? 'Backstage Scaffolder',
+          email: input.gitAuthorEmail ?? 'scaffolder@backstage.local',
+        },
+      });
+      const repoUrl = pathToFileURL(repoPath).href;
+      ctx.logger.info(`Published ${commitHash} to ${repoUrl} (${branch})`);
+      ctx.output('repoUrl', repoUrl);
+      ctx.output('repoPath', repoPath);
+      ctx.output('commitHash', commitHash);
+      ctx.output('defaultBranch', branch);
     },
   });
 }

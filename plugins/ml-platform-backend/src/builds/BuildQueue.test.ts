@@ -1,0 +1,65 @@
+import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import { DatabaseMlPlatformStore } from '../database/DatabaseMlPlatformStore';
+import { waitFor } from '../testUtils/modelRepository';
+import { BuildQueue } from './BuildQueue';
+import { initialSteps } from './BuildRunner';
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+describe('BuildQueue', () => {
+  it('fails a build whose backend died mid-run (no heartbeat), exactly once', async () => {
+    const knex = await databases.init('SQLITE_3');
+    const store = await DatabaseMlPlatformStore.create({
+      database: { getClient: async () => knex },
+    });
+    const build = await store.createBuild({
+      modelRef: 'component:default/a',
+      trigger: 'api',
+      steps: initialSteps(),
+    });
+    // Another instance claimed it, ran the checkout, and then vanished.
+    await store.claimNextBuild('crashed-instance');
+    const steps = initialSteps();
+    steps[0].status = 'succeeded';
+    steps[1].status = 'running';
+    await store.updateBuild(build.id, { steps });
+
+    const finished: string[] = [];
+    const run = jest.fn();
+    const queue = new BuildQueue({
+      store,
+      runner: { run },
+      logger: mockServices.logger.mock(),
+      concurrency: 1,
+      heartbeatMs: 100,
+      staleAfterMs: 300,
+      timeoutMs: 60_000,
+      onFinished: b => {
+        finished.push(`${b.id}:${b.status}`);
+      },
+    });
+    await queue.start();
+    await waitFor(async () => finished.length > 0, {
+      what: 'the interrupted build to end',
+    });
+    await queue.stop();
+    const failed = (await store.getBuild(build.id))!;
+
+    expect(failed.failureReason).toBe(
+      'Interrupted: the backend running this build stopped before it finished',
+    );
+    expect(failed.steps.map(s => s.status)).toEqual([
+      'succeeded',
+      'failed',
+      'skipped',
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
+    expect(finished).toEqual([`${build.id}:failed`]);
+    expect(run).not.toHaveBeenCalled();
+    expect((await store.readBuildLog(build.id)).map(l => l.line)).toEqual([
+      'Build failed: interrupted, the backend running it stopped',
+    ]);
+  });
+});

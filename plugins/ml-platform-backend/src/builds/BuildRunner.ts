@@ -1,0 +1,573 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  BuildStep,
+  DEFAULT_MANIFEST_PATH,
+  ManifestError,
+  MlModelManifest,
+  ModelBuild,
+  parseManifest,
+} from '@internal/plugin-ml-platform-common';
+import { ArtifactStore, runGit } from '@internal/plugin-ml-platform-node';
+import { modelRuntimePythonPath } from '@internal/ml-platform-model-runtime';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MlPlatformStore, ModelRecord } from '../database/MlPlatformStore';
+import { PlatformConfig } from '../platformConfig';
+import { runProcess, RunProcessResult } from '../util/runProcess';
+import { BuildLog } from './BuildLog';
+import { GitCredentials } from './GitSource';
+
+/** The steps of every build, in order. */
+export const BUILD_STEPS = [
+  'checkout',
+  'validate',
+  'install',
+  'test',
+  'smoke',
+  'package',
+] as const;
+export type BuildStepName = (typeof BUILD_STEPS)[number];
+
+export function initialSteps(): BuildStep[] {
+  return BUILD_STEPS.map(name => ({ name, status: 'pending' }));
+}
+
+/** A step failed; `message` is the one-sentence reason shown to users. */
+class StepFailure extends Error {}
+
+/** A step decided there is nothing to do. */
+class StepSkipped extends Error {}
+
+/** Files of a build on this host. */
+export function buildWorkspace(dataDir: string, buildId: string) {
+  const root = path.join(dataDir, 'builds', buildId);
+  return {
+    root,
+    repo: path.join(root, 'repo'),
+    venv: path.join(root, 'venv'),
+    python: path.join(root, 'venv', 'bin', 'python'),
+    schemaFile: path.join(root, 'schema.json'),
+    smokeDir: path.join(root, 'smoke'),
+  };
+}
+
+interface RunState {
+  build: ModelBuild;
+  model: ModelRecord;
+  log: BuildLog;
+  signal: AbortSignal;
+  ws: ReturnType<typeof buildWorkspace>;
+  modelDir: string;
+  manifest?: MlModelManifest;
+}
+
+function lastMeaningfulLine(result: RunProcessResult): string | undefined {
+  return [...result.tail]
+    .reverse()
+    .find(l => l.trim() && !/^-+$/.test(l.trim()))
+    ?.trim();
+}
+
+/**
+ * Runs one build: checkout, validate the manifest, install requirements in a
+ * venv, the model's tests, a smoke prediction on the sample, and packaging
+ * into the artifact store. Each step's status, duration and output is kept.
+ */
+export class BuildRunner {
+  private readonly credentials: GitCredentials;
+
+  constructor(
+    private readonly options: {
+      store: MlPlatformStore;
+      artifactStore: ArtifactStore;
+      config: PlatformConfig;
+      credentials: GitCredentials;
+      logger: LoggerService;
+    },
+  ) {
+    this.credentials = options.credentials;
+  }
+
+  /** Runs the build to its end; never throws, the outcome is in the store. */
+  async run(build: ModelBuild, signal: AbortSignal): Promise<ModelBuild> {
+    const { store, config, logger } = this.options;
+    const log = new BuildLog(
+      build.id,
+      store,
+      logger,
+      this.credentials.secrets(),
+    );
+    const ws = buildWorkspace(config.dataDir, build.id);
+    const model = await store.getModel(build.modelRef);
+    const steps: BuildStep[] = build.steps.length
+      ? build.steps
+      : initialSteps();
+
+    if (!model?.gitUrl) {
+      return this.finish(
+        build,
+        steps,
+        log,
+        'failed',
+        `The platform does not know where ${build.modelRef}'s code lives: register it with a Git URL or give its entity a source location`,
+      );
+    }
+
+    const state: RunState = {
+      build,
+      model,
+      log,
+      signal,
+      ws,
+      modelDir: path.join(ws.repo, model.gitPath ?? ''),
+    };
+    log.write(
+      undefined,
+      `Build v${build.version} of ${build.modelRef} (${build.trigger}) from ${model.gitUrl}`,
+    );
+
+    for (const step of steps) {
+      if (step.status !== 'pending') continue;
+      if (signal.aborted) break;
+      const started = Date.now();
+      step.status = 'running';
+      step.startedAt = new Date(started).toISOString();
+      await store.updateBuild(build.id, { steps });
+      log.write(step.name, `==> ${step.name}`);
+      try {
+        await this.runStep(step.name as BuildStepName, state);
+        step.status = 'succeeded';
+      } catch (error) {
+        const reason = signal.aborted
+          ? String(signal.reason ?? 'Cancelled')
+          : (error as Error).message;
+        if (error instanceof StepSkipped && !signal.aborted) {
+          step.status = 'skipped';
+          step.message = error.message;
+          log.write(step.name, `skipped: ${error.message}`);
+        } else {
+          step.status = signal.aborted ? 'cancelled' : 'failed';
+          step.message = reason;
+          log.write(step.name, `${step.status}: ${reason}`);
+          if (!(error instanceof StepFailure) && !signal.aborted) {
+            logger.warn(
+              `Build ${build.id} step ${step.name} crashed: ${
+                (error as Error).stack
+              }`,
+            );
+          }
+        }
+      } finally {
+        step.finishedAt = new Date().toISOString();
+        step.durationMs = Date.now() - started;
+      }
+      if (step.status === 'failed' || step.status === 'cancelled') break;
+      await store.updateBuild(build.id, { steps });
+    }
+
+    if (signal.aborted) {
+      for (const s of steps) if (s.status === 'pending') s.status = 'cancelled';
+      return this.finish(
+        build,
+        steps,
+        log,
+        'cancelled',
+        String(signal.reason ?? 'Cancelled'),
+        ws.root,
+      );
+    }
+    const failed = steps.find(s => s.status === 'failed');
+    if (failed) {
+      for (const s of steps) if (s.status === 'pending') s.status = 'skipped';
+      return this.finish(
+        build,
+        steps,
+        log,
+        'failed',
+        `Step ${failed.name} failed: ${failed.message}`,
+        ws.root,
+      );
+    }
+    return this.finish(build, steps, log, 'succeeded');
+  }
+
+  private async finish(
+    build: ModelBuild,
+    steps: BuildStep[],
+    log: BuildLog,
+    status: 'succeeded' | 'failed' | 'cancelled',
+    reason?: string,
+    cleanupDir?: string,
+  ): Promise<ModelBuild> {
+    log.write(
+      undefined,
+      reason ? `Build ${status}: ${reason}` : `Build ${status}`,
+    );
+    await log.flush();
+    if (cleanupDir) {
+      // Failed builds keep only their logs; the workspace can be large.
+      await fs.promises
+        .rm(cleanupDir, { recursive: true, force: true })
+        .catch(() => {});
+    }
+    return this.options.store.updateBuild(build.id, {
+      status,
+      steps,
+      failureReason: status === 'succeeded' ? undefined : reason,
+      finishedAt: new Date().toISOString(),
+    });
+  }
+
+  private async runStep(name: BuildStepName, s: RunState) {
+    switch (name) {
+      case 'checkout':
+        return this.checkout(s);
+      case 'validate':
+        return this.validate(s);
+      case 'install':
+        return this.install(s);
+      case 'test':
+        return this.test(s);
+      case 'smoke':
+        return this.smoke(s);
+      case 'package':
+        return this.package(s);
+      default:
+        throw new Error(`Unknown step ${name}`);
+    }
+  }
+
+  private stepTimeout() {
+    return this.options.config.builds.stepTimeoutMs;
+  }
+
+  /** Runs a command of a step, its output going to the build log. */
+  private async exec(
+    s: RunState,
+    step: BuildStepName,
+    command: string,
+    args: string[],
+    options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ) {
+    const result = await runProcess({
+      command,
+      args,
+      cwd: options.cwd,
+      env: options.env,
+      timeoutMs: this.stepTimeout(),
+      signal: s.signal,
+      onLine: line => s.log.write(step, line),
+    });
+    if (result.timedOut) {
+      throw new StepFailure(
+        `timed out after ${Math.round(this.stepTimeout() / 1000)} s`,
+      );
+    }
+    return result;
+  }
+
+  private async checkout(s: RunState) {
+    const { build, model, ws } = s;
+    const env = this.credentials.envFor(model.gitUrl!);
+    await fs.promises.rm(ws.root, { recursive: true, force: true });
+    await fs.promises.mkdir(ws.root, { recursive: true });
+    const git = (args: string[], cwd?: string) =>
+      runGit(args, {
+        cwd,
+        env,
+        timeoutMs: this.stepTimeout(),
+        signal: s.signal,
+      });
+
+    const branchArgs = build.branch ? ['--branch', build.branch] : [];
+    s.log.write(
+      'checkout',
+      `git clone ${model.gitUrl} ${build.branch ? `(${build.branch})` : ''}`,
+    );
+    try {
+      await git([
+        'clone',
+        '--quiet',
+        '--no-checkout',
+        ...branchArgs,
+        model.gitUrl!,
+        ws.repo,
+      ]);
+      await git(['checkout', '--quiet', build.commitSha ?? 'HEAD'], ws.repo);
+    } catch (error) {
+      throw new StepFailure((error as Error).message);
+    }
+    const [sha, author, subject] = (
+      await git(['log', '-1', '--format=%H%n%an <%ae>%n%s'], ws.repo)
+    ).split('\n');
+    s.log.write('checkout', `HEAD is ${sha}: ${subject} (${author})`);
+    s.build = await this.options.store.updateBuild(build.id, {
+      commitSha: sha,
+      commitAuthor: author,
+      commitMessage: subject,
+    });
+    if (!fs.existsSync(s.modelDir)) {
+      throw new StepFailure(
+        `the model directory ${model.gitPath} does not exist at ${sha.slice(
+          0,
+          8,
+        )}`,
+      );
+    }
+  }
+
+  private async validate(s: RunState) {
+    const manifestPath = s.model.manifestPath ?? DEFAULT_MANIFEST_PATH;
+    const file = path.join(s.modelDir, manifestPath);
+    let text: string;
+    try {
+      text = await fs.promises.readFile(file, 'utf8');
+    } catch {
+      throw new StepFailure(`${manifestPath} not found in the model directory`);
+    }
+    try {
+      s.manifest = parseManifest(text);
+    } catch (error) {
+      if (error instanceof ManifestError) {
+        error.problems.forEach(p =>
+          s.log.write('validate', `${manifestPath}: ${p}`),
+        );
+        throw new StepFailure(
+          `${manifestPath} is invalid: ${error.problems.join('; ')}`,
+        );
+      }
+      throw error;
+    }
+    const { spec } = s.manifest;
+    const moduleFile = `${spec.entrypoint
+      .split(':')[0]
+      .replace(/\./g, '/')}.py`;
+    if (
+      !fs.existsSync(path.join(s.modelDir, moduleFile)) &&
+      !fs.existsSync(
+        path.join(s.modelDir, moduleFile.replace(/\.py$/, '/__init__.py')),
+      )
+    ) {
+      throw new StepFailure(`spec.entrypoint: ${moduleFile} does not exist`);
+    }
+    for (const [field, rel] of [
+      ['spec.sample', spec.sample],
+      ['spec.requirements', spec.requirements],
+    ] as const) {
+      if (rel && !fs.existsSync(path.join(s.modelDir, rel))) {
+        throw new StepFailure(`${field}: ${rel} does not exist`);
+      }
+    }
+    await fs.promises.writeFile(
+      s.ws.schemaFile,
+      JSON.stringify(spec.schema ?? {}),
+    );
+    await this.options.store.updateBuild(s.build.id, { manifest: s.manifest });
+    s.log.write(
+      'validate',
+      `${manifestPath} is valid: entrypoint ${spec.entrypoint}`,
+    );
+  }
+
+  private requirementsFile(s: RunState): string | undefined {
+    const rel = s.manifest!.spec.requirements ?? 'requirements.txt';
+    const file = path.join(s.modelDir, rel);
+    if (!fs.existsSync(file)) return undefined;
+    const meaningful = fs
+      .readFileSync(file, 'utf8')
+      .split('\n')
+      .some(l => l.trim() && !l.trim().startsWith('#'));
+    return meaningful ? file : undefined;
+  }
+
+  private async install(s: RunState) {
+    const requirements = this.requirementsFile(s);
+    const { python, builds } = this.options.config;
+    // pip makes a venv take seconds; a model with nothing to install gets one without.
+    const venvArgs = [
+      '-m',
+      'venv',
+      ...(requirements ? [] : ['--without-pip']),
+      s.ws.venv,
+    ];
+    const venv = await this.exec(s, 'install', python, venvArgs);
+    if (venv.exitCode !== 0) {
+      throw new StepFailure(
+        `could not create a virtualenv: ${
+          lastMeaningfulLine(venv) ?? `exit ${venv.exitCode}`
+        }`,
+      );
+    }
+    if (!requirements) {
+      s.log.write('install', 'No requirements to install');
+      return;
+    }
+    const pipArgs = [
+      '-m',
+      'pip',
+      'install',
+      '--disable-pip-version-check',
+      '--no-input',
+      '-r',
+      requirements,
+    ];
+    if (builds.pip.indexUrl) pipArgs.push('--index-url', builds.pip.indexUrl);
+    if (builds.pip.extraIndexUrl)
+      pipArgs.push('--extra-index-url', builds.pip.extraIndexUrl);
+    pipArgs.push(...builds.pip.extraArgs);
+    const pip = await this.exec(s, 'install', s.ws.python, pipArgs, {
+      cwd: s.modelDir,
+    });
+    if (pip.exitCode !== 0) {
+      throw new StepFailure(
+        `pip install failed (exit ${pip.exitCode}): ${
+          lastMeaningfulLine(pip) ?? 'no output'
+        }`,
+      );
+    }
+  }
+
+  /** Environment where `python3` is the build's venv. */
+  private venvEnv(s: RunState): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      VIRTUAL_ENV: s.ws.venv,
+      PATH: `${path.join(s.ws.venv, 'bin')}:${process.env.PATH}`,
+      PYTHONDONTWRITEBYTECODE: '1',
+      PYTHONUNBUFFERED: '1',
+    };
+  }
+
+  private async test(s: RunState) {
+    const command = s.manifest!.spec.tests;
+    if (!command)
+      throw new StepSkipped('mlmodel.yaml declares no tests (spec.tests)');
+    s.log.write('test', `$ ${command}`);
+    const result = await this.exec(s, 'test', 'sh', ['-c', command], {
+      cwd: s.modelDir,
+      env: this.venvEnv(s),
+    });
+    if (result.exitCode !== 0) {
+      // The assertion or exception says more than the runner's summary line.
+      const tail = [...result.tail].reverse();
+      const detail =
+        tail.find(l => /\b\w*(Error|Exception)\b.*:/.test(l)) ??
+        tail.find(l => /FAILED|failed/.test(l)) ??
+        lastMeaningfulLine(result);
+      throw new StepFailure(
+        `the model's tests failed (exit ${result.exitCode})${
+          detail ? `: ${detail.trim()}` : ''
+        }`,
+      );
+    }
+  }
+
+  private async smoke(s: RunState) {
+    const sample = s.manifest!.spec.sample;
+    if (!sample)
+      throw new StepSkipped('mlmodel.yaml declares no sample (spec.sample)');
+    let rows: unknown;
+    try {
+      rows = JSON.parse(
+        await fs.promises.readFile(path.join(s.modelDir, sample), 'utf8'),
+      );
+    } catch (error) {
+      throw new StepFailure(
+        `spec.sample: ${sample} is not valid JSON (${
+          (error as Error).message
+        })`,
+      );
+    }
+    if (
+      !Array.isArray(rows) ||
+      rows.length === 0 ||
+      rows.some(r => typeof r !== 'object' || r === null)
+    ) {
+      throw new StepFailure(
+        `spec.sample: ${sample} must be a non-empty JSON list of input rows`,
+      );
+    }
+    await fs.promises.mkdir(s.ws.smokeDir, { recursive: true });
+    const input = path.join(s.ws.smokeDir, 'sample.jsonl');
+    const output = path.join(s.ws.smokeDir, 'predictions.jsonl');
+    await fs.promises.writeFile(
+      input,
+      rows.map(r => JSON.stringify(r)).join('\n'),
+    );
+    const result = await this.exec(
+      s,
+      'smoke',
+      s.ws.python,
+      [
+        '-m',
+        'mlp_runtime.batch',
+        '--model-dir',
+        s.modelDir,
+        '--entrypoint',
+        s.manifest!.spec.entrypoint,
+        '--schema',
+        s.ws.schemaFile,
+        '--input',
+        input,
+        '--output',
+        output,
+      ],
+      {
+        cwd: s.modelDir,
+        env: { ...this.venvEnv(s), PYTHONPATH: modelRuntimePythonPath },
+      },
+    );
+    if (result.exitCode !== 0) {
+      throw new StepFailure(
+        `the smoke prediction on ${sample} failed: ${
+          lastMeaningfulLine(result) ?? `exit ${result.exitCode}`
+        }`,
+      );
+    }
+    const predictions = (await fs.promises.readFile(output, 'utf8'))
+      .split('\n')
+      .filter(Boolean);
+    if (predictions.length !== rows.length) {
+      throw new StepFailure(
+        `the smoke prediction returned ${predictions.length} predictions for ${rows.length} rows`,
+      );
+    }
+    predictions
+      .slice(0, 3)
+      .forEach(p => s.log.write('smoke', `prediction: ${p}`));
+    s.log.write('smoke', `${predictions.length} predictions for ${sample}`);
+  }
+
+  private async package(s: RunState) {
+    const tarball = path.join(s.ws.root, 'model.tar.gz');
+    const tar = await this.exec(s, 'package', 'tar', [
+      '--exclude=.git',
+      '--exclude=__pycache__',
+      '--exclude=*.pyc',
+      '-czf',
+      tarball,
+      '-C',
+      s.modelDir,
+      '.',
+    ]);
+    if (tar.exitCode !== 0) {
+      throw new StepFailure(
+        `tar failed: ${lastMeaningfulLine(tar) ?? `exit ${tar.exitCode}`}`,
+      );
+    }
+    const name = s.build.modelRef.replace(/[^a-zA-Z0-9_.-]+/g, '_');
+    const stored = await this.options.artifactStore.put(
+      `builds/${name}/v${s.build.version}-${s.build.id}.tar.gz`,
+      tarball,
+    );
+    await fs.promises.rm(tarball, { force: true });
+    await this.options.store.updateBuild(s.build.id, {
+      artifactUri: stored.uri,
+      artifactDigest: stored.digest,
+    });
+    s.log.write(
+      'package',
+      `Stored ${stored.uri} (${stored.size} bytes, ${stored.digest})`,
+    );
+  }
+}

@@ -1,0 +1,301 @@
+import {
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError, NotFoundError } from '@backstage/errors';
+import { BuildTrigger, ModelBuild } from '@internal/plugin-ml-platform-common';
+import { GitCommandError } from '@internal/plugin-ml-platform-node';
+import { MlPlatformStore, ModelRecord } from '../database/MlPlatformStore';
+import { ModelCatalog } from '../services/ModelCatalog';
+import { initialSteps } from './BuildRunner';
+import {
+  GitCredentials,
+  resolveBranch,
+  resolveDefaultBranch,
+  sourceFromEntity,
+} from './GitSource';
+
+/** A push to a repository, from a webhook event. */
+export interface PushEvent {
+  /** Every URL the provider gives for the repository (clone, ssh, web). */
+  repositoryUrls: string[];
+  branch: string;
+  commitSha: string;
+  commitMessage?: string;
+  commitAuthor?: string;
+  pusher?: string;
+  /** Files the pushed commits touched, when the provider says. */
+  changedPaths?: string[];
+  /** The event topic, e.g. `github.push`. */
+  topic: string;
+}
+
+/**
+ * Comparable form of a repository URL: host and path, no scheme, user,
+ * `.git` or trailing slash (`git@host:o/r.git` = `https://host/o/r`).
+ */
+export function normalizeRepoUrl(url: string): string {
+  let u = url.trim();
+  const scp = u.match(/^[\w.-]+@([^:/]+):(.+)$/);
+  if (scp) u = `${scp[1]}/${scp[2]}`;
+  u = u.replace(/^[a-z+]+:\/\//i, '').replace(/^[^@/]+@/, '');
+  u = u.replace(/\/+$/, '').replace(/\.git$/, '');
+  const [host, ...rest] = u.split('/');
+  return [host.toLowerCase().replace(/:\d+$/, ''), ...rest].join('/');
+}
+
+const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
+
+/**
+ * Starts builds: on request (UI, SDK, scaffolder), on push events and on
+ * polling. Each trigger is recorded on the build; automatic triggers build a
+ * commit only if no build of it exists, and a repeated request returns the
+ * build of that commit still queued or running.
+ */
+export class BuildService {
+  constructor(
+    private readonly options: {
+      store: MlPlatformStore;
+      models: ModelCatalog;
+      credentials: GitCredentials;
+      logger: LoggerService;
+      /** The local end of the queue: claim at once, stop a local build. */
+      queue: {
+        wake(): void;
+        abortLocal(buildId: string, reason: string): boolean;
+      };
+    },
+  ) {}
+
+  async requestBuild(request: {
+    ref: { namespace: string; name: string };
+    branch?: string;
+    commit?: string;
+    trigger: Extract<BuildTrigger, 'api' | 'scaffolder'>;
+    requestedBy?: string;
+    credentials: BackstageCredentials;
+  }): Promise<{ build: ModelBuild; created: boolean }> {
+    const { store } = this.options;
+    const entity = await this.options.models.getEntity(
+      request.ref,
+      request.credentials,
+    );
+    const modelRef = stringifyEntityRef(entity);
+    let model = await store.getModel(modelRef);
+    if (!model?.gitUrl) {
+      const source = sourceFromEntity(entity);
+      if (!source) {
+        throw new InputError(
+          `${modelRef} has no Git source: give its entity a backstage.io/source-location (url:...) or ml-platform/git-url annotation, or register it with a gitUrl`,
+        );
+      }
+      model = await store.upsertModel({
+        entityRef: modelRef,
+        gitUrl: source.url,
+        gitPath: source.path,
+        defaultBranch: source.branch,
+        manifestPath: source.manifestPath,
+      });
+    }
+
+    const env = this.options.credentials.envFor(model.gitUrl!);
+    let branch = request.branch;
+    let commitSha = request.commit;
+    if (commitSha !== undefined && !COMMIT_SHA.test(commitSha)) {
+      throw new InputError(
+        'body.commit: expected a commit SHA (7 to 64 hex digits)',
+      );
+    }
+    try {
+      if (!commitSha) {
+        branch ??= await this.trackedBranch(model, env);
+        commitSha = await resolveBranch(model.gitUrl!, branch, env);
+        if (!commitSha) {
+          throw new InputError(
+            `body.branch: no branch "${branch}" in ${model.gitUrl}`,
+          );
+        }
+      }
+    } catch (error) {
+      if (error instanceof GitCommandError) {
+        throw new InputError(`Cannot read ${model.gitUrl}: ${error.message}`);
+      }
+      throw error;
+    }
+
+    const inProgress = (
+      await store.listBuildsOfCommit(modelRef, commitSha)
+    ).find(
+      b =>
+        b.trigger === request.trigger &&
+        (b.status === 'queued' || b.status === 'running'),
+    );
+    if (inProgress) return { build: inProgress, created: false };
+
+    const build = await store.createBuild({
+      modelRef,
+      trigger: request.trigger,
+      triggerSource: request.trigger === 'api' ? 'POST /builds' : 'scaffolder',
+      requestedBy: request.requestedBy,
+      branch,
+      commitSha,
+      steps: initialSteps(),
+    });
+    this.options.queue.wake();
+    return { build, created: true };
+  }
+
+  /** Builds every registered model whose repository and branch the push hit. */
+  async onPush(push: PushEvent): Promise<ModelBuild[]> {
+    const urls = new Set(
+      push.repositoryUrls.filter(Boolean).map(normalizeRepoUrl),
+    );
+    const builds: ModelBuild[] = [];
+    for (const model of await this.options.store.listModels()) {
+      if (!model.gitUrl || !urls.has(normalizeRepoUrl(model.gitUrl))) continue;
+      const branch =
+        model.defaultBranch ??
+        (await this.trackedBranch(
+          model,
+          this.options.credentials.envFor(model.gitUrl),
+        ).catch(() => 'main'));
+      if (branch !== push.branch) continue;
+      if (model.gitPath && push.changedPaths) {
+        const prefix = `${model.gitPath.replace(/\/+$/, '')}/`;
+        if (!push.changedPaths.some(p => p.startsWith(prefix))) {
+          this.options.logger.debug(
+            `Push to ${push.branch} does not touch ${model.entityRef}`,
+          );
+          continue;
+        }
+      }
+      const build = await this.createAutomaticBuild(model, 'push', {
+        triggerSource: push.topic,
+        requestedBy: push.pusher,
+        branch,
+        commitSha: push.commitSha,
+      });
+      if (build) {
+        await this.options.store.updateBuild(build.id, {
+          commitMessage: push.commitMessage,
+          commitAuthor: push.commitAuthor,
+        });
+        builds.push(build);
+      }
+    }
+    return builds;
+  }
+
+  /** `git ls-remote` every registered model's branch; builds new heads. */
+  async poll(): Promise<ModelBuild[]> {
+    const builds: ModelBuild[] = [];
+    for (const model of await this.options.store.listModels()) {
+      if (!model.gitUrl) continue;
+      const env = this.options.credentials.envFor(model.gitUrl);
+      try {
+        const branch = await this.trackedBranch(model, env);
+        const sha = await resolveBranch(model.gitUrl, branch, env);
+        if (!sha) continue;
+        const build = await this.createAutomaticBuild(model, 'poll', {
+          triggerSource: 'git ls-remote',
+          branch,
+          commitSha: sha,
+        });
+        if (build) builds.push(build);
+      } catch (error) {
+        this.options.logger.warn(
+          `Polling ${model.entityRef} (${model.gitUrl}) failed: ${error}`,
+        );
+      }
+    }
+    return builds;
+  }
+
+  async listBuilds(
+    ref: { namespace: string; name: string },
+    page: { limit: number; offset: number },
+    credentials: BackstageCredentials,
+  ) {
+    const entity = await this.options.models.getEntity(ref, credentials);
+    return this.options.store.listBuilds({
+      modelRef: stringifyEntityRef(entity),
+      ...page,
+    });
+  }
+
+  /** A build, if the caller may see its model. */
+  async getBuild(
+    id: string,
+    credentials: BackstageCredentials,
+  ): Promise<ModelBuild> {
+    const build = await this.options.store.getBuild(id);
+    if (!build) throw new NotFoundError(`No build with id ${id}`);
+    const { namespace, name } = parseEntityRef(build.modelRef);
+    await this.options.models.getEntity({ namespace, name }, credentials);
+    return build;
+  }
+
+  /** Cancels a queued build, or stops a running one (its step is killed). */
+  async cancel(
+    id: string,
+    credentials: BackstageCredentials,
+  ): Promise<ModelBuild> {
+    await this.getBuild(id, credentials);
+    const outcome = await this.options.store.cancelBuild(id);
+    if (outcome === 'requested') {
+      // Other instances see the request on their next heartbeat.
+      this.options.queue.abortLocal(id, 'Cancelled');
+    }
+    return (await this.options.store.getBuild(id))!;
+  }
+
+  /** For callers that already checked the caller may see it. */
+  async getBuildUnchecked(id: string): Promise<ModelBuild> {
+    const build = await this.options.store.getBuild(id);
+    if (!build) throw new NotFoundError(`No build with id ${id}`);
+    return build;
+  }
+
+  readLog(buildId: string, afterId?: number) {
+    return this.options.store.readBuildLog(buildId, { afterId });
+  }
+
+  private async createAutomaticBuild(
+    model: ModelRecord,
+    trigger: 'push' | 'poll',
+    fields: {
+      triggerSource: string;
+      requestedBy?: string;
+      branch: string;
+      commitSha: string;
+    },
+  ): Promise<ModelBuild | undefined> {
+    const existing = await this.options.store.listBuildsOfCommit(
+      model.entityRef,
+      fields.commitSha,
+    );
+    if (existing.length > 0) return undefined;
+    const build = await this.options.store.createBuild({
+      modelRef: model.entityRef,
+      trigger,
+      steps: initialSteps(),
+      ...fields,
+    });
+    this.options.logger.info(
+      `Build v${build.version} of ${
+        model.entityRef
+      } queued by ${trigger} (${fields.commitSha.slice(0, 8)})`,
+    );
+    this.options.queue.wake();
+    return build;
+  }
+
+  private async trackedBranch(
+    model: ModelRecord,
+    env: Record<string, string>,
+  ): Promise<string> {
+    if (model.defaultBranch) return model.defaultBranch;
+    return (await resolveDefaultBranch(model.gitUrl!, env)) ?? 'main';
+  }
+}
