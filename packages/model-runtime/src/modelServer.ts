@@ -22,6 +22,16 @@ export interface ModelProcessOptions {
   env?: Record<string, string>;
   /** Receives every stderr line (logs, model prints). */
   onLog?: (line: string) => void;
+  /**
+   * Pass `--exit-with-parent`: the process stops (as on SIGTERM) when this
+   * Node process dies, so a SIGKILLed backend leaves no orphans.
+   */
+  exitWithParent?: boolean;
+  /**
+   * Called right after spawning, before the ready line: gives the caller the
+   * pid and a way to kill a process that is still loading its model.
+   */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface ModelServerOptions extends ModelProcessOptions {
@@ -93,12 +103,15 @@ export function spawnRuntimeProcess(
   ready: Record<string, unknown>;
   stdout: readline.Interface;
 }> {
-  const child = spawn(options.python ?? 'python3', ['-m', module, ...args], {
+  const argv = ['-m', module, ...args];
+  if (options.exitWithParent) argv.push('--exit-with-parent');
+  const child = spawn(options.python ?? 'python3', argv, {
     cwd: options.modelDir,
     env: withRuntimeOnPath(options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: options.detached,
   });
+  options.onSpawn?.(child);
   const logTail: string[] = [];
   readline.createInterface({ input: child.stderr! }).on('line', line => {
     logTail.push(line);

@@ -30,6 +30,18 @@ export interface PlatformConfig {
     pip: { indexUrl?: string; extraIndexUrl?: string; extraArgs: string[] };
   };
   seedRepositories: SeedRepository[];
+  /** `mlPlatform.runtime`: which runtime runs models. */
+  runtime: string;
+  online: {
+    /** An idle deployment with minReplicas 0 stops its replicas after this. */
+    scaleToZeroAfterMs: number;
+    reconcileIntervalMs: number;
+  };
+  gateway: {
+    timeoutMs: number;
+    maxBodyBytes: number;
+    coldStartTimeoutMs: number;
+  };
 }
 
 function durationMs(
@@ -70,6 +82,17 @@ export function readPlatformConfig(config: Config): PlatformConfig {
         extraIndexUrl: b?.getOptionalString('pip.extraIndexUrl'),
         extraArgs: b?.getOptionalStringArray('pip.extraArgs') ?? [],
       },
+    },
+    runtime: c?.getOptionalString('runtime') ?? 'local',
+    online: {
+      scaleToZeroAfterMs: durationMs(c, 'online.scaleToZeroAfter', 15 * 60_000),
+      reconcileIntervalMs: durationMs(c, 'online.reconcileInterval', 10_000),
+    },
+    gateway: {
+      timeoutMs: durationMs(c, 'gateway.timeout', 30_000),
+      maxBodyBytes:
+        c?.getOptionalNumber('gateway.maxBodyBytes') ?? 10 * 1024 * 1024,
+      coldStartTimeoutMs: durationMs(c, 'gateway.coldStartTimeout', 60_000),
     },
     seedRepositories: (c?.getOptionalConfigArray('seedRepositories') ?? []).map(
       s => ({

@@ -8,8 +8,17 @@ import { notificationService } from '@backstage/plugin-notifications-node';
 import { mlPlatformPermissions } from '@internal/plugin-ml-platform-common';
 import {
   ArtifactStore,
+  Runtime,
   mlPlatformArtifactStoreExtensionPoint,
+  mlPlatformRuntimeExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
+import path from 'node:path';
+import { BuildPackages } from './deployments/BuildPackages';
+import { DeploymentService } from './deployments/DeploymentService';
+import { Reconciler } from './deployments/Reconciler';
+import { Gateway } from './gateway/Gateway';
+import { LocalRuntime } from './runtimes/local';
+import { selectRuntime } from './runtimes/selectRuntime';
 import { selectArtifactStore } from './artifacts/selectArtifactStore';
 import { BuildNotifier } from './builds/BuildNotifier';
 import { BuildQueue } from './builds/BuildQueue';
@@ -36,6 +45,13 @@ export const mlPlatformPlugin = createBackendPlugin({
     env.registerExtensionPoint(mlPlatformArtifactStoreExtensionPoint, {
       addArtifactStore(store) {
         addedArtifactStores.push(store);
+      },
+    });
+
+    const addedRuntimes: Runtime[] = [];
+    env.registerExtensionPoint(mlPlatformRuntimeExtensionPoint, {
+      addRuntime(runtime) {
+        addedRuntimes.push(runtime);
       },
     });
 
@@ -134,12 +150,70 @@ export const mlPlatformPlugin = createBackendPlugin({
         lifecycle.addStartupHook(() => queue.start());
         lifecycle.addShutdownHook(() => queue.stop());
 
+        const runtime = selectRuntime(
+          platformConfig.runtime,
+          addedRuntimes,
+          () =>
+            new LocalRuntime({
+              logger: logger.child({ runtime: 'local' }),
+              logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
+            }),
+        );
+        const packages = new BuildPackages({
+          store,
+          artifactStore,
+          config: platformConfig,
+          logger,
+        });
+        const reconciler = new Reconciler({
+          store,
+          runtime,
+          packages,
+          logger,
+          scaleToZeroAfterMs: platformConfig.online.scaleToZeroAfterMs,
+        });
+        const deployments = new DeploymentService({
+          store,
+          models,
+          packages,
+          runtime,
+          reconciler,
+        });
+        const gateway = new Gateway({
+          store,
+          runtime,
+          reconciler,
+          models,
+          logger,
+          timeoutMs: platformConfig.gateway.timeoutMs,
+          coldStartTimeoutMs: platformConfig.gateway.coldStartTimeoutMs,
+        });
+        reconciler.start();
+        // The reconciler runs on every backend instance: each drives its own
+        // runtime (for the local runtime, its own child processes).
+        await scheduler.scheduleTask({
+          id: 'ml-platform-reconcile',
+          scope: 'local',
+          frequency: {
+            milliseconds: platformConfig.online.reconcileIntervalMs,
+          },
+          timeout: { minutes: 5 },
+          fn: () => reconciler.reconcileAll(),
+        });
+        lifecycle.addShutdownHook(async () => {
+          await gateway.close();
+          await reconciler.stop();
+        });
+
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
             permissions: deps.permissions,
             models,
             builds,
+            deployments,
+            gateway,
+            maxPredictBytes: platformConfig.gateway.maxBodyBytes,
             openApi: loadOpenApiDocument(),
           }),
         );

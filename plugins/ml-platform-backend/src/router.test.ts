@@ -3,6 +3,8 @@ import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
 import { BuildService } from './builds/BuildService';
+import { DeploymentService } from './deployments/DeploymentService';
+import { Gateway } from './gateway/Gateway';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -17,6 +19,9 @@ describe('router', () => {
       permissions: mockServices.permissions(),
       models: {} as ModelCatalog,
       builds: {} as BuildService,
+      deployments: {} as DeploymentService,
+      gateway: {} as Gateway,
+      maxPredictBytes: 1024,
       openApi,
     });
     const routes = (router as any).stack

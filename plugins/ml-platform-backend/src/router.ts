@@ -5,8 +5,14 @@ import {
 } from '@backstage/backend-plugin-api';
 import { NotAllowedError } from '@backstage/errors';
 import { BasicPermission } from '@backstage/plugin-permission-common';
-import { mlPlatformBuildCreatePermission } from '@internal/plugin-ml-platform-common';
-import express from 'express';
+import {
+  mlPlatformBuildCreatePermission,
+  mlPlatformDeploymentManagePermission,
+} from '@internal/plugin-ml-platform-common';
+import { RuntimeLogLine } from '@internal/plugin-ml-platform-node';
+import { DeploymentService } from './deployments/DeploymentService';
+import { Gateway, GatewayError } from './gateway/Gateway';
+import express, { NextFunction, Request, Response } from 'express';
 import Router from 'express-promise-router';
 import { BuildService } from './builds/BuildService';
 import { streamBuildLog } from './builds/streamBuildLog';
@@ -15,6 +21,9 @@ import { OpenApiDocument } from './schema/openApiDocument';
 import {
   buildLogsQuery,
   createBuildBody,
+  createDeploymentBody,
+  deploymentLogsQuery,
+  updateDeploymentBody,
   listBuildsQuery,
   registerModelBody,
 } from './schema/requests';
@@ -25,7 +34,15 @@ export interface RouterOptions {
   permissions: PermissionsService;
   models: ModelCatalog;
   builds: BuildService;
+  deployments: DeploymentService;
+  gateway: Gateway;
+  /** Largest request body the gateway forwards. */
+  maxPredictBytes: number;
   openApi: OpenApiDocument;
+}
+
+function formatLogLine(l: RuntimeLogLine) {
+  return `${l.time} [${l.replica ?? l.stream}] ${l.line}`;
 }
 
 /** Who made a request, as recorded on what it created. */
@@ -47,8 +64,73 @@ function principalRef(credentials: BackstageCredentials): string | undefined {
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, permissions, models, builds, openApi } = options;
+  const {
+    httpAuth,
+    permissions,
+    models,
+    builds,
+    deployments,
+    gateway,
+    openApi,
+  } = options;
   const router = Router();
+
+  // The gateway forwards request bodies untouched, so it comes before the
+  // JSON parser; a body over the limit is refused before it is read.
+  const rawBody = (req: Request, res: Response, next: NextFunction) =>
+    express.raw({ type: () => true, limit: options.maxPredictBytes })(
+      req,
+      res,
+      error => {
+        if (error?.type === 'entity.too.large') {
+          res.status(413).json({
+            error: {
+              name: 'PayloadTooLargeError',
+              message: `Request body is larger than ${options.maxPredictBytes} bytes`,
+            },
+          });
+          return;
+        }
+        next(error);
+      },
+    );
+  const answer = async (
+    res: Response,
+    call: () => Promise<{ status: number; body: Buffer }>,
+  ) => {
+    try {
+      const upstream = await call();
+      res.status(upstream.status).type('application/json').send(upstream.body);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      res
+        .status(error.status)
+        .json({ error: { name: 'GatewayError', message: error.message } });
+    }
+  };
+
+  router.post('/v2/models/:name/infer', rawBody, async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    await answer(res, () =>
+      gateway.inferV2(req.params.name, bodyBuffer(req), credentials),
+    );
+  });
+
+  router.post('/models/:namespace/:name/predict', rawBody, async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    await answer(res, () =>
+      gateway.predict(
+        { namespace: req.params.namespace, name: req.params.name },
+        bodyBuffer(req),
+        credentials,
+      ),
+    );
+  });
+
   router.use(express.json({ limit: '1mb' }));
 
   const authorize = async (
@@ -129,5 +211,82 @@ export async function createRouter(
     res.status(202).json(await builds.cancel(req.params.id, credentials));
   });
 
+  router.post('/models/:namespace/:name/deployments', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const body = parseRequest(createDeploymentBody, req.body, 'body');
+    await authorize(credentials, mlPlatformDeploymentManagePermission);
+    res
+      .status(201)
+      .json(
+        await deployments.create(
+          req.params,
+          body,
+          credentials,
+          principalRef(credentials),
+        ),
+      );
+  });
+
+  router.get('/models/:namespace/:name/deployments', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    res.json({ items: await deployments.list(req.params, credentials) });
+  });
+
+  router.get('/deployments/:id', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    res.json(await deployments.get(req.params.id, credentials));
+  });
+
+  router.patch('/deployments/:id', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const body = parseRequest(updateDeploymentBody, req.body, 'body');
+    await authorize(credentials, mlPlatformDeploymentManagePermission);
+    res.json(await deployments.update(req.params.id, body, credentials));
+  });
+
+  router.delete('/deployments/:id', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, mlPlatformDeploymentManagePermission);
+    await deployments.remove(req.params.id, credentials);
+    res.status(204).end();
+  });
+
+  router.get('/deployments/:id/logs', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const query = parseRequest(deploymentLogsQuery, req.query, 'query');
+    const lines = await deployments.readLogs(
+      req.params.id,
+      query.after !== undefined
+        ? { afterSeq: query.after }
+        : { tail: query.tail },
+      credentials,
+    );
+    if (query.format === 'json') {
+      res.json({
+        items: lines,
+        lastSeq: lines.at(-1)?.seq ?? query.after ?? 0,
+      });
+      return;
+    }
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    if (lines.length) res.write(`${lines.map(formatLogLine).join('\n')}\n`);
+    if (query.follow !== 'true') {
+      res.end();
+      return;
+    }
+    res.flushHeaders();
+    let lastSeq = lines.at(-1)?.seq ?? 0;
+    const unsubscribe = deployments.onLog(req.params.id, line => {
+      if (line.seq <= lastSeq) return;
+      lastSeq = line.seq;
+      res.write(`${formatLogLine(line)}\n`);
+    });
+    req.on('close', unsubscribe);
+  });
+
   return router;
+}
+
+function bodyBuffer(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 }

@@ -6,5 +6,14 @@ export const mlPlatformBuildCreatePermission = createPermission({
   attributes: { action: 'create' },
 });
 
+/** Create, scale, roll out, roll back and delete deployments. @public */
+export const mlPlatformDeploymentManagePermission = createPermission({
+  name: 'ml-platform.deployment.manage',
+  attributes: { action: 'update' },
+});
+
 /** Every permission the ml-platform backend checks. @public */
-export const mlPlatformPermissions = [mlPlatformBuildCreatePermission];
+export const mlPlatformPermissions = [
+  mlPlatformBuildCreatePermission,
+  mlPlatformDeploymentManagePermission,
+];

@@ -91,6 +91,8 @@ export interface ModelDeployment {
   maxReplicas: number;
   readyReplicas: number;
   batch?: BatchSettings;
+  /** Set while an idle deployment runs no replicas (scale to zero). */
+  scaledToZeroAt?: string;
   createdBy?: string;
   createdAt: string;
   updatedAt: string;

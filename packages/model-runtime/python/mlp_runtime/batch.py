@@ -4,7 +4,7 @@ One-shot (one chunk per process)::
 
     python3 -m mlp_runtime.batch --model-dir D --entrypoint model:Model [--schema FILE]
         --input chunk.csv|chunk.jsonl --output out.jsonl
-        [--id-column __row_id] [--format auto|csv|jsonl]
+        [--id-column __row_id] [--format auto|csv|jsonl] [--exit-with-parent]
 
 Serve mode (model loaded once, many chunks)::
 
@@ -41,6 +41,7 @@ from contextlib import contextmanager
 from itertools import repeat
 
 from .loader import LoaderError, ModelError, freeze_heap, load_model
+from .parent import exit_with_parent
 from .rows import rows_from_columns
 from .schema import SchemaError, ValidationError, load_schema
 
@@ -499,6 +500,8 @@ def parse_args(argv):
     p.add_argument("--format", default="auto", choices=FORMATS)
     p.add_argument("--serve", action="store_true",
                    help="read chunk commands as JSON lines on stdin")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="stop (like SIGTERM) when the process that started this one dies")
     args = p.parse_args(argv)
     if args.serve:
         if args.input or args.output:
@@ -565,6 +568,8 @@ def _stdin_lines():
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.exit_with_parent:
+        exit_with_parent()
     protocol_out = sys.stdout
     sys.stdout = sys.stderr  # model prints must not corrupt the protocol
     try:

@@ -3,7 +3,7 @@
     python3 -m mlp_runtime.server --model-dir D --entrypoint model:Model --name NAME
         [--version V] [--host 127.0.0.1] [--port 0] [--schema FILE]
         [--max-body-bytes 10485760] [--threads N] [--drain-seconds 10]
-        [--idle-timeout 75] [--no-access-log]
+        [--idle-timeout 75] [--no-access-log] [--exit-with-parent]
 
 Once the model is loaded and the socket listens, exactly one JSON line is printed to
 stdout: ``{"event": "ready", "port": <int>, "pid": <int>}``. Everything else (access
@@ -32,6 +32,7 @@ from . import __version__
 from .loader import LoaderError, ModelError, format_exception, freeze_heap, load_model
 from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .metrics import Metrics
+from .parent import exit_with_parent
 from .records import records_to_rows
 from .schema import SchemaError, ValidationError, load_schema
 from .v2 import infer_input_rows, predictions_to_outputs
@@ -558,6 +559,8 @@ def parse_args(argv):
                    help="seconds an idle keep-alive connection stays open (default 75)")
     p.add_argument("--no-access-log", action="store_true",
                    help="do not log one line per request to stderr")
+    p.add_argument("--exit-with-parent", action="store_true",
+                   help="stop (like SIGTERM) when the process that started this one dies")
     args = p.parse_args(argv)
     if args.threads < 1:
         p.error("--threads must be >= 1")
@@ -588,6 +591,8 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if args.exit_with_parent:
+        exit_with_parent()
     try:
         httpd = make_server(app, args.host, args.port, args.idle_timeout)
     except OSError as exc:

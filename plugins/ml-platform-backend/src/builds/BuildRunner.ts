@@ -13,9 +13,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MlPlatformStore, ModelRecord } from '../database/MlPlatformStore';
 import { PlatformConfig } from '../platformConfig';
-import { runProcess, RunProcessResult } from '../util/runProcess';
+import { runProcess } from '../util/runProcess';
 import { BuildLog } from './BuildLog';
 import { GitCredentials } from './GitSource';
+import {
+  createVirtualenv,
+  lastMeaningfulLine,
+  requirementsToInstall,
+} from './virtualenv';
 
 /** The steps of every build, in order. */
 export const BUILD_STEPS = [
@@ -44,6 +49,8 @@ export function buildWorkspace(dataDir: string, buildId: string) {
   return {
     root,
     repo: path.join(root, 'repo'),
+    /** Link to the model directory inside the checkout, once built. */
+    model: path.join(root, 'model'),
     venv: path.join(root, 'venv'),
     python: path.join(root, 'venv', 'bin', 'python'),
     schemaFile: path.join(root, 'schema.json'),
@@ -59,13 +66,6 @@ interface RunState {
   ws: ReturnType<typeof buildWorkspace>;
   modelDir: string;
   manifest?: MlModelManifest;
-}
-
-function lastMeaningfulLine(result: RunProcessResult): string | undefined {
-  return [...result.tail]
-    .reverse()
-    .find(l => l.trim() && !/^-+$/.test(l.trim()))
-    ?.trim();
 }
 
 /**
@@ -369,62 +369,25 @@ export class BuildRunner {
     );
   }
 
-  private requirementsFile(s: RunState): string | undefined {
-    const rel = s.manifest!.spec.requirements ?? 'requirements.txt';
-    const file = path.join(s.modelDir, rel);
-    if (!fs.existsSync(file)) return undefined;
-    const meaningful = fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .some(l => l.trim() && !l.trim().startsWith('#'));
-    return meaningful ? file : undefined;
-  }
-
   private async install(s: RunState) {
-    const requirements = this.requirementsFile(s);
-    const { python, builds } = this.options.config;
-    // pip makes a venv take seconds; a model with nothing to install gets one without.
-    const venvArgs = [
-      '-m',
-      'venv',
-      ...(requirements ? [] : ['--without-pip']),
-      s.ws.venv,
-    ];
-    const venv = await this.exec(s, 'install', python, venvArgs);
-    if (venv.exitCode !== 0) {
-      throw new StepFailure(
-        `could not create a virtualenv: ${
-          lastMeaningfulLine(venv) ?? `exit ${venv.exitCode}`
-        }`,
-      );
-    }
-    if (!requirements) {
-      s.log.write('install', 'No requirements to install');
-      return;
-    }
-    const pipArgs = [
-      '-m',
-      'pip',
-      'install',
-      '--disable-pip-version-check',
-      '--no-input',
-      '-r',
-      requirements,
-    ];
-    if (builds.pip.indexUrl) pipArgs.push('--index-url', builds.pip.indexUrl);
-    if (builds.pip.extraIndexUrl)
-      pipArgs.push('--extra-index-url', builds.pip.extraIndexUrl);
-    pipArgs.push(...builds.pip.extraArgs);
-    const pip = await this.exec(s, 'install', s.ws.python, pipArgs, {
-      cwd: s.modelDir,
+    const result = await createVirtualenv({
+      config: this.options.config,
+      venvDir: s.ws.venv,
+      modelDir: s.modelDir,
+      requirements: requirementsToInstall(
+        s.modelDir,
+        s.manifest!.spec.requirements,
+      ),
+      onLine: line => s.log.write('install', line),
+      signal: s.signal,
+      timeoutMs: this.stepTimeout(),
     });
-    if (pip.exitCode !== 0) {
+    if (result.timedOut) {
       throw new StepFailure(
-        `pip install failed (exit ${pip.exitCode}): ${
-          lastMeaningfulLine(pip) ?? 'no output'
-        }`,
+        `timed out after ${Math.round(this.stepTimeout() / 1000)} s`,
       );
     }
+    if (result.error) throw new StepFailure(result.error);
   }
 
   /** Environment where `python3` is the build's venv. */
@@ -565,6 +528,11 @@ export class BuildRunner {
       artifactUri: stored.uri,
       artifactDigest: stored.digest,
     });
+    // Deployments on this host run the build from here (see BuildPackages).
+    await fs.promises.symlink(
+      path.relative(s.ws.root, s.modelDir) || '.',
+      s.ws.model,
+    );
     s.log.write(
       'package',
       `Stored ${stored.uri} (${stored.size} bytes, ${stored.digest})`,

@@ -95,6 +95,7 @@ function toDeployment(row: any): ModelDeployment {
     maxReplicas: Number(row.max_replicas),
     readyReplicas: Number(row.ready_replicas),
     batch: json(row.batch),
+    scaledToZeroAt: iso(row.scaled_to_zero_at),
     createdBy: opt(row.created_by),
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
@@ -311,6 +312,11 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
     return row ? toBuild(row) : undefined;
   }
 
+  async getBuildManifest(id: string): Promise<unknown | undefined> {
+    const row = await this.db('builds').where({ id }).first('manifest');
+    return json(row?.manifest);
+  }
+
   async listBuilds(options: {
     modelRef?: string;
     status?: string[];
@@ -491,6 +497,10 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
           max_replicas: update.maxReplicas,
           ready_replicas: update.readyReplicas,
           batch: update.batch && JSON.stringify(update.batch),
+          scaled_to_zero_at:
+            update.scaledToZeroAt === undefined
+              ? undefined
+              : date(update.scaledToZeroAt ?? undefined) ?? null,
           updated_at: new Date(),
         }),
       );

@@ -79,7 +79,10 @@ export type DeploymentUpdate = Partial<
     | 'readyReplicas'
     | 'batch'
   >
->;
+> & {
+  /** null wakes a scaled-to-zero deployment. */
+  scaledToZeroAt?: string | null;
+};
 
 export interface NewExecution {
   modelRef: string;
@@ -133,6 +136,8 @@ export interface MlPlatformStore {
   createBuild(build: NewBuild): Promise<ModelBuild>;
   updateBuild(id: string, update: BuildUpdate): Promise<ModelBuild>;
   getBuild(id: string): Promise<ModelBuild | undefined>;
+  /** The validated mlmodel.yaml of a build, once its validate step ran. */
+  getBuildManifest(id: string): Promise<unknown | undefined>;
   listBuilds(options: {
     modelRef?: string;
     status?: BuildStatus[];

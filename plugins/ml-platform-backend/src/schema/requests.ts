@@ -55,3 +55,68 @@ export const buildLogsQuery = z.object({
     .enum(['text', 'json'], { error: 'expected text or json' })
     .default('text'),
 });
+
+const count = (what: string, min: number) =>
+  z
+    .number({ error: `expected ${what}` })
+    .int({ error: `expected ${what}` })
+    .min(min, { error: `expected ${what}` });
+
+/** Body of `POST models/{namespace}/{name}/deployments`. */
+export const createDeploymentBody = z.strictObject({
+  buildId: z.uuid({ error: 'expected the id of a build' }),
+  type: z.enum(['online', 'batch'], { error: 'expected online or batch' }),
+  replicas: count('a non-negative integer', 0)
+    .max(64, { error: 'expected at most 64' })
+    .optional(),
+  minReplicas: count('a non-negative integer', 0).optional(),
+  maxReplicas: count('a positive integer', 1)
+    .max(64, { error: 'expected at most 64' })
+    .optional(),
+  batch: z
+    .strictObject({
+      chunkSize: count('a positive integer', 1).optional(),
+      parallelism: count('a positive integer', 1)
+        .max(64, { error: 'expected at most 64' })
+        .optional(),
+      maxRetries: count('a non-negative integer', 0)
+        .max(20, { error: 'expected at most 20' })
+        .optional(),
+      schedule: z
+        .string()
+        .regex(/^(\S+\s+){4,5}\S+$/, {
+          error: 'expected a cron expression like "0 3 * * *"',
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
+/** Body of `PATCH deployments/{id}`. */
+export const updateDeploymentBody = z
+  .strictObject({
+    buildId: z.uuid({ error: 'expected the id of a build' }).optional(),
+    replicas: count('a non-negative integer', 0)
+      .max(64, { error: 'expected at most 64' })
+      .optional(),
+    minReplicas: count('a non-negative integer', 0).optional(),
+    maxReplicas: count('a positive integer', 1)
+      .max(64, { error: 'expected at most 64' })
+      .optional(),
+  })
+  .refine(b => Object.keys(b).length > 0, {
+    error:
+      'expected at least one of buildId, replicas, minReplicas, maxReplicas',
+  });
+
+/** Query of `GET deployments/{id}/logs`. */
+export const deploymentLogsQuery = z.object({
+  tail: integerParam(1, 10_000).default(200),
+  after: integerParam(0, Number.MAX_SAFE_INTEGER).optional(),
+  follow: z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .optional(),
+  format: z
+    .enum(['text', 'json'], { error: 'expected text or json' })
+    .default('text'),
+});

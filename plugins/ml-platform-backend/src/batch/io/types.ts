@@ -1,0 +1,70 @@
+/** Formats a batch input can be read from. */
+export type InputFormat = 'csv' | 'jsonl' | 'parquet';
+
+/**
+ * Formats of the chunk files handed to the Python batch worker (it reads CSV
+ * and JSON lines only).
+ */
+export type ChunkFormat = 'csv' | 'jsonl';
+
+/** Formats a batch output file can be written in. */
+export type OutputFormat = 'csv' | 'jsonl' | 'parquet';
+
+/** One input row: its 0-based position in the dataset and its values. */
+export interface SourceRow {
+  index: number;
+  values: Record<string, unknown>;
+}
+
+/**
+ * A re-readable dataset. Every call to `rows()` (or async iteration) starts a
+ * fresh pass from the first row, which is what makes re-planning after a
+ * crash possible; rows are produced one at a time so memory stays flat.
+ */
+export interface RowSource extends AsyncIterable<SourceRow> {
+  /** Human-readable name used in error messages, e.g. `CSV file /data/in.csv`. */
+  readonly description: string;
+  rows(): AsyncIterable<SourceRow>;
+  /** Column names, without reading the whole dataset. */
+  columns(): Promise<string[]>;
+  /**
+   * The chunk format that keeps the values' meaning: `csv` when the values are
+   * untyped strings (the worker coerces CSV cells by the model schema but
+   * checks JSON values strictly), `jsonl` for typed values.
+   */
+  chunkFormat(): Promise<ChunkFormat>;
+  /** Releases temporary files (e.g. a spooled Parquet upload). */
+  close(): Promise<void>;
+}
+
+/** One planned chunk: rows [rowStart, rowEnd) written to `path`. */
+export interface ChunkDescriptor {
+  seq: number;
+  rowStart: number;
+  rowEnd: number;
+  path: string;
+  format: ChunkFormat;
+  /** True when the file was already there from an earlier run and kept. */
+  reused: boolean;
+}
+
+/**
+ * A chunk's prediction file written by the worker, one
+ * `{"row_id", "prediction"}` line per input row, in row order.
+ */
+export interface ChunkResult {
+  seq: number;
+  path: string;
+  /** The chunk's input file; needed only to copy input columns to the output. */
+  inputPath?: string;
+}
+
+/** Where a batch execution's results go. */
+export interface ResultSink {
+  /** Human-readable name used in messages, e.g. `table churn_scores`. */
+  readonly description: string;
+  /** Called as each chunk succeeds; must be idempotent (chunks are retried). */
+  writeChunk(resultPath: string): Promise<{ rows: number }>;
+  /** Called once after every chunk succeeded, with all results sorted by seq. */
+  finish(results: ChunkResult[]): Promise<{ rows: number }>;
+}

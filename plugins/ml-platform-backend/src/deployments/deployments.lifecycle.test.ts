@@ -1,0 +1,201 @@
+import { authServiceFactory } from '@backstage/backend-defaults/auth';
+import { httpAuthServiceFactory } from '@backstage/backend-defaults/httpAuth';
+import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import knexFactory from 'knex';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { mlPlatformPlugin } from '../plugin';
+import { ModelRepository, waitFor } from '../testUtils/modelRepository';
+
+jest.setTimeout(180_000);
+
+const api = (p: string) => `/api/ml-platform${p}`;
+const records = {
+  dataframe_records: [
+    {
+      tenure_months: 2,
+      monthly_charges: 85,
+      total_charges: 170,
+      contract: 'month-to-month',
+      support_calls: 3,
+      has_internet: true,
+    },
+  ],
+};
+
+// The static token another service would hold (backend.auth.externalAccess).
+const SERVICE_TOKEN = 'test-service-token-0123456789';
+const OTHER_PLUGIN_TOKEN = 'test-catalog-only-token-0123456789';
+
+describe('online deployments across a backend restart, invoked by other services', () => {
+  it('brings the deployment back without anyone acting, and serves service tokens', async () => {
+    const repo = await ModelRepository.create({ churn: 'churn' });
+    const dataDir = await fs.promises.mkdtemp(
+      path.join(os.tmpdir(), 'mlp-deploy-restart-'),
+    );
+    const db = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: path.join(dataDir, 'ml-platform.sqlite') },
+      useNullAsDefault: true,
+    });
+    const config = {
+      mlPlatform: {
+        dataDir,
+        builds: { pollInterval: 0, heartbeatInterval: 200 },
+        online: { reconcileInterval: 500 },
+      },
+    };
+    const common = [
+      mlPlatformPlugin,
+      schedulerServiceFactory,
+      catalogServiceMock.factory({
+        entities: [
+          {
+            apiVersion: 'backstage.io/v1alpha1',
+            kind: 'Component',
+            metadata: { name: 'churn', namespace: 'default' },
+            spec: { type: 'ml-model', owner: 'group:default/data-science' },
+          },
+        ],
+      }),
+      mockServices.database.factory({ knex: db }),
+    ];
+
+    // First life: build and deploy (mock credentials: a signed-in user).
+    const first = await startTestBackend({
+      features: [...common, mockServices.rootConfig.factory({ data: config })],
+    });
+    await request(first.server)
+      .post(api('/models/default/churn/register'))
+      .send({ gitUrl: repo.url, gitPath: 'churn', defaultBranch: 'main' });
+    const queued = await request(first.server)
+      .post(api('/models/default/churn/builds'))
+      .send({});
+    const build = await waitFor(
+      async () => {
+        const b = (
+          await request(first.server).get(api(`/builds/${queued.body.id}`))
+        ).body;
+        return b.status === 'succeeded' ? b : undefined;
+      },
+      { what: 'the build', timeoutMs: 60_000 },
+    );
+    const deployment = (
+      await request(first.server)
+        .post(api('/models/default/churn/deployments'))
+        .send({
+          buildId: build.id,
+          type: 'online',
+          replicas: 2,
+          minReplicas: 1,
+        })
+    ).body;
+    const before = await waitFor(
+      async () => {
+        const d = (
+          await request(first.server).get(api(`/deployments/${deployment.id}`))
+        ).body;
+        return d.status === 'ready' && d.readyReplicas === 2 ? d : undefined;
+      },
+      { what: 'the deployment to be ready' },
+    );
+    await first.stop();
+    // The replicas stop with their backend.
+    for (const replica of before.replicaStatus) {
+      await waitFor(
+        async () => {
+          try {
+            process.kill(replica.pid, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        },
+        { what: `replica ${replica.id} to exit` },
+      );
+    }
+
+    // Second life, with real service-to-service auth as in production.
+    const second = await startTestBackend({
+      features: [
+        ...common,
+        authServiceFactory,
+        httpAuthServiceFactory,
+        mockServices.rootConfig.factory({
+          data: {
+            ...config,
+            backend: {
+              auth: {
+                externalAccess: [
+                  {
+                    type: 'static',
+                    options: { token: SERVICE_TOKEN, subject: 'fraud-service' },
+                    accessRestrictions: [{ plugin: 'ml-platform' }],
+                  },
+                  {
+                    type: 'static',
+                    options: {
+                      token: OTHER_PLUGIN_TOKEN,
+                      subject: 'catalog-reader',
+                    },
+                    accessRestrictions: [{ plugin: 'catalog' }],
+                  },
+                ],
+              },
+            },
+          },
+        }),
+      ],
+    });
+    const auth = { Authorization: `Bearer ${SERVICE_TOKEN}` };
+    const after = await waitFor(
+      async () => {
+        const d = (
+          await request(second.server)
+            .get(api(`/deployments/${deployment.id}`))
+            .set(auth)
+        ).body;
+        return d.status === 'ready' && d.readyReplicas === 2 ? d : undefined;
+      },
+      { what: 'the deployment to come back after the restart' },
+    );
+    expect(after.buildId).toBe(build.id);
+    expect(after.replicaStatus.map((r: any) => r.pid)).not.toEqual(
+      before.replicaStatus.map((r: any) => r.pid),
+    );
+
+    const predicted = await request(second.server)
+      .post(api('/models/default/churn/predict'))
+      .set(auth)
+      .send(records);
+    expect(predicted.status).toBe(200);
+    expect(predicted.body.predictions[0].churn_probability).toBeCloseTo(
+      0.951644,
+      6,
+    );
+
+    const none = await request(second.server)
+      .post(api('/models/default/churn/predict'))
+      .send(records);
+    expect(none.status).toBe(401);
+    const wrong = await request(second.server)
+      .post(api('/models/default/churn/predict'))
+      .set('Authorization', 'Bearer not-a-token')
+      .send(records);
+    expect(wrong.status).toBe(401);
+    const elsewhere = await request(second.server)
+      .post(api('/models/default/churn/predict'))
+      .set('Authorization', `Bearer ${OTHER_PLUGIN_TOKEN}`)
+      .send(records);
+    expect([401, 403]).toContain(elsewhere.status);
+
+    await second.stop();
+    await db.destroy();
+    await repo.remove();
+    await fs.promises.rm(dataDir, { recursive: true, force: true });
+  });
+});

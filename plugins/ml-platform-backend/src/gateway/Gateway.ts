@@ -1,0 +1,365 @@
+import {
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import { ModelDeployment } from '@internal/plugin-ml-platform-common';
+import { Runtime } from '@internal/plugin-ml-platform-node';
+import http from 'node:http';
+import { MlPlatformStore } from '../database/MlPlatformStore';
+import { Reconciler } from '../deployments/Reconciler';
+import { ModelCatalog } from '../services/ModelCatalog';
+
+/** What the gateway records of each call; monitoring subscribes to it. */
+export interface Invocation {
+  modelRef: string;
+  deploymentId: string;
+  buildId: string;
+  /** `v2` (Open Inference Protocol) or `records` (MLflow shapes). */
+  protocol: 'v2' | 'records';
+  status: number;
+  latencyMs: number;
+  requestBytes: number;
+  responseBytes: number;
+  /** Replicas tried, more than one after a retry. */
+  attempts: number;
+  coldStart: boolean;
+  error?: string;
+  /** The caller, e.g. `user:default/ada` or a service subject. */
+  caller?: string;
+}
+
+export type InvocationObserver = (invocation: Invocation) => void;
+
+export interface GatewayOptions {
+  store: MlPlatformStore;
+  runtime: Runtime;
+  reconciler: Reconciler;
+  models: ModelCatalog;
+  logger: LoggerService;
+  timeoutMs: number;
+  coldStartTimeoutMs: number;
+}
+
+interface UpstreamResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Errors where no replica saw the request, or the connection died: retry elsewhere. */
+const RETRYABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+]);
+
+/** A failed call, with the status and message the caller gets. */
+export class GatewayError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The invoke path: finds the model's live online deployment, picks the ready
+ * replica with the fewest outstanding requests, forwards the body over a
+ * keep-alive connection, retries on another replica when a connection fails,
+ * and tells observers about every call.
+ */
+export class Gateway {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly outstanding = new Map<string, number>();
+  private readonly observers: InvocationObserver[] = [];
+  /** Who may see which model, for a short while: the catalog is not asked per request. */
+  private readonly visibility = new Map<string, number>();
+
+  constructor(private readonly options: GatewayOptions) {}
+
+  onInvocation(observer: InvocationObserver): () => void {
+    this.observers.push(observer);
+    return () => this.observers.splice(this.observers.indexOf(observer), 1);
+  }
+
+  /** `POST v2/models/{name}/infer`: the model is found by its name alone. */
+  async inferV2(name: string, body: Buffer, credentials: BackstageCredentials) {
+    const deployment = await this.deploymentByName(name);
+    await this.checkVisible(deployment.modelRef, credentials);
+    return this.forward(
+      deployment,
+      'v2',
+      `/v2/models/${encodeURIComponent(name)}/infer`,
+      body,
+      credentials,
+    );
+  }
+
+  /** `POST models/{ns}/{name}/predict`: MLflow records shapes. */
+  async predict(
+    ref: { namespace: string; name: string },
+    body: Buffer,
+    credentials: BackstageCredentials,
+  ) {
+    const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
+    await this.checkVisible(modelRef, credentials);
+    const [deployment] = await this.options.store.listDeployments({
+      modelRef,
+      type: 'online',
+    });
+    if (!deployment) {
+      throw new GatewayError(
+        503,
+        `${modelRef} has no online deployment; deploy a build first`,
+      );
+    }
+    return this.forward(
+      deployment,
+      'records',
+      '/invocations',
+      body,
+      credentials,
+    );
+  }
+
+  async close() {
+    this.agent.destroy();
+  }
+
+  private async deploymentByName(name: string): Promise<ModelDeployment> {
+    const online = (
+      await this.options.store.listDeployments({ type: 'online' })
+    ).filter(d => parseEntityRef(d.modelRef).name === name);
+    if (online.length > 1) {
+      throw new GatewayError(
+        409,
+        `Several models are named ${name} (${online
+          .map(d => d.modelRef)
+          .join(', ')}); use POST models/{namespace}/${name}/predict`,
+      );
+    }
+    if (online.length === 1) return online[0];
+    const known = (await this.options.store.listModels()).some(
+      m => parseEntityRef(m.entityRef).name === name,
+    );
+    throw known
+      ? new GatewayError(
+          503,
+          `Model ${name} has no online deployment; deploy a build first`,
+        )
+      : new GatewayError(404, `No model named ${name}`);
+  }
+
+  private async checkVisible(
+    modelRef: string,
+    credentials: BackstageCredentials,
+  ) {
+    const principal = credentials.principal as {
+      type: string;
+      userEntityRef?: string;
+      subject?: string;
+    };
+    const key = `${
+      principal.userEntityRef ?? principal.subject ?? principal.type
+    }|${modelRef}`;
+    if ((this.visibility.get(key) ?? 0) > Date.now()) return;
+    const { namespace, name } = parseEntityRef(modelRef);
+    try {
+      await this.options.models.getEntity({ namespace, name }, credentials);
+    } catch (error) {
+      if (error instanceof NotFoundError)
+        throw new GatewayError(404, error.message);
+      throw error;
+    }
+    if (this.visibility.size > 10_000) this.visibility.clear();
+    this.visibility.set(key, Date.now() + 30_000);
+  }
+
+  private async endpoints(
+    deployment: ModelDeployment,
+  ): Promise<{ urls: string[]; coldStart: boolean }> {
+    const { runtime, reconciler } = this.options;
+    reconciler.noteRequest(deployment.id);
+    let urls = runtime.readyEndpoints(deployment.id);
+    if (urls.length > 0) return { urls, coldStart: false };
+    if (!deployment.scaledToZeroAt && deployment.status !== 'deploying') {
+      throw new ServiceUnavailableError(
+        `Deployment ${deployment.id} of ${
+          deployment.modelRef
+        } has no ready replica${
+          deployment.reason ? `: ${deployment.reason}` : ''
+        }`,
+      );
+    }
+    // Cold start (scaled to zero) or still deploying: wait for a replica.
+    await reconciler.wake(deployment);
+    const deadline = Date.now() + this.options.coldStartTimeoutMs;
+    while (Date.now() < deadline) {
+      urls = runtime.readyEndpoints(deployment.id);
+      if (urls.length > 0) return { urls, coldStart: true };
+      await new Promise(r => setTimeout(r, 25));
+    }
+    const status = runtime.getOnlineStatus(deployment.id);
+    throw new ServiceUnavailableError(
+      `Deployment ${deployment.id} of ${
+        deployment.modelRef
+      } did not get a ready replica within ${Math.round(
+        this.options.coldStartTimeoutMs / 1000,
+      )} s${status?.reason ? `: ${status.reason}` : ''}`,
+    );
+  }
+
+  private pick(urls: string[], exclude: Set<string>): string | undefined {
+    let best: string | undefined;
+    let bestLoad = Infinity;
+    // Start at a random offset so equal loads spread across replicas.
+    const offset = Math.floor(Math.random() * urls.length);
+    for (let i = 0; i < urls.length; i++) {
+      const url = urls[(i + offset) % urls.length];
+      if (exclude.has(url)) continue;
+      const load = this.outstanding.get(url) ?? 0;
+      if (load < bestLoad) {
+        best = url;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  private async forward(
+    deployment: ModelDeployment,
+    protocol: Invocation['protocol'],
+    path: string,
+    body: Buffer,
+    credentials: BackstageCredentials,
+  ): Promise<UpstreamResponse> {
+    const started = performance.now();
+    const principal = credentials.principal as {
+      userEntityRef?: string;
+      subject?: string;
+    };
+    const record = (
+      status: number,
+      attempts: number,
+      coldStart: boolean,
+      responseBytes: number,
+      error?: string,
+    ) => {
+      const invocation: Invocation = {
+        modelRef: deployment.modelRef,
+        deploymentId: deployment.id,
+        buildId: deployment.buildId,
+        protocol,
+        status,
+        latencyMs: performance.now() - started,
+        requestBytes: body.length,
+        responseBytes,
+        attempts,
+        coldStart,
+        error,
+        caller: principal.userEntityRef ?? principal.subject,
+      };
+      for (const observer of this.observers) {
+        try {
+          observer(invocation);
+        } catch (e) {
+          this.options.logger.warn(`Invocation observer failed: ${e}`);
+        }
+      }
+    };
+
+    let attempts = 0;
+    let coldStart = false;
+    try {
+      const ready = await this.endpoints(deployment);
+      coldStart = ready.coldStart;
+      const tried = new Set<string>();
+      let lastError: Error | undefined;
+      for (;;) {
+        // Replicas can change between attempts (a restart, a rollout).
+        const urls =
+          attempts === 0
+            ? ready.urls
+            : this.options.runtime.readyEndpoints(deployment.id);
+        const url =
+          this.pick(urls, tried) ??
+          (attempts < 3 ? this.pick(urls, new Set()) : undefined);
+        if (!url) break;
+        tried.add(url);
+        attempts++;
+        try {
+          const response = await this.send(url, path, body);
+          record(response.status, attempts, coldStart, response.body.length);
+          return response;
+        } catch (error) {
+          lastError = error as Error;
+          const code = (error as NodeJS.ErrnoException).code ?? '';
+          if (!RETRYABLE.has(code) && !/socket hang up/.test(lastError.message))
+            throw error;
+          if (attempts >= Math.max(3, urls.length + 1)) break;
+        }
+      }
+      throw new ServiceUnavailableError(
+        `No replica of ${deployment.modelRef} answered: ${
+          lastError?.message ?? 'none is ready'
+        }`,
+      );
+    } catch (error) {
+      let status = 502;
+      if (error instanceof GatewayError) status = error.status;
+      else if (error instanceof ServiceUnavailableError) status = 503;
+      record(status, attempts, coldStart, 0, (error as Error).message);
+      throw error;
+    }
+  }
+
+  private send(
+    baseUrl: string,
+    path: string,
+    body: Buffer,
+  ): Promise<UpstreamResponse> {
+    this.outstanding.set(baseUrl, (this.outstanding.get(baseUrl) ?? 0) + 1);
+    const done = () =>
+      this.outstanding.set(baseUrl, (this.outstanding.get(baseUrl) ?? 1) - 1);
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      const req = http.request(
+        `${baseUrl}${path}`,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            'Content-Type': 'application/json',
+            'Content-Length': body.length,
+          },
+          timeout: this.options.timeoutMs,
+        },
+        res => {
+          const chunks: Buffer[] = [];
+          res.on('data', c => chunks.push(c));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 502,
+              headers: res.headers,
+              body: Buffer.concat(chunks),
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => {
+        req.destroy(
+          new GatewayError(
+            504,
+            `The model did not answer within ${Math.round(
+              this.options.timeoutMs / 1000,
+            )} s`,
+          ),
+        );
+      });
+      req.on('error', reject);
+      req.end(body);
+    }).finally(done);
+  }
+}

@@ -1,0 +1,227 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  OnlineDeploymentSpec,
+  OnlineStatus,
+  Runtime,
+  RuntimeLogLine,
+} from '@internal/plugin-ml-platform-node';
+import { DeploymentLogs, deploymentLogFile } from './DeploymentLogs';
+import { LocalDeployment } from './LocalDeployment';
+import { SupervisorSettings } from './ReplicaSupervisor';
+
+/** @public */
+export interface LocalRuntimeOptions {
+  logger: LoggerService;
+  /** Deployment logs go to `<logDir>/<deploymentId>.log` (JSON lines). */
+  logDir: string;
+  /** Delay before restarting a dead replica, doubling per failure. Default 500 ms to 30 s. */
+  restartBackoff?: { initialMs: number; maxMs: number };
+  /** Failures within `crashLoopWindowMs` that make a crash loop (`degraded`). Default 5. */
+  crashLoopRestarts?: number;
+  /** Default 5 minutes. */
+  crashLoopWindowMs?: number;
+  /** A replica that stayed ready this long has its failure record cleared. Default 60 s. */
+  stableAfterMs?: number;
+  /** How long a replica may take to load its model. Default 60 s. */
+  readyTimeoutMs?: number;
+  /** SIGTERM lets in-flight requests finish; SIGKILL after this. Default 15 s (the server drains for 10 s). */
+  stopGraceMs?: number;
+}
+
+/**
+ * The embedded default runtime: each online replica is a supervised
+ * `mlp_runtime.server` child process on this host, listening on 127.0.0.1.
+ */
+export class LocalRuntime implements Runtime {
+  readonly type = 'local';
+
+  private readonly settings: SupervisorSettings;
+  private readonly deployments = new Map<string, LocalDeployment>();
+  private readonly logs = new Map<string, Promise<DeploymentLogs>>();
+  /** Serializes apply/stop per deployment, so the last call wins. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly statusListeners = new Set<(status: OnlineStatus) => void>();
+  private readonly logListeners = new Map<
+    string,
+    Set<(line: RuntimeLogLine) => void>
+  >();
+  private readonly lastStates = new Map<string, string>();
+  private shuttingDown = false;
+
+  constructor(private readonly options: LocalRuntimeOptions) {
+    this.settings = {
+      restartBackoff: options.restartBackoff ?? {
+        initialMs: 500,
+        maxMs: 30_000,
+      },
+      crashLoopRestarts: options.crashLoopRestarts ?? 5,
+      crashLoopWindowMs: options.crashLoopWindowMs ?? 5 * 60_000,
+      stableAfterMs: options.stableAfterMs ?? 60_000,
+      readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+      stopGraceMs: options.stopGraceMs ?? 15_000,
+    };
+  }
+
+  applyOnline(spec: OnlineDeploymentSpec): Promise<void> {
+    if (!Number.isInteger(spec.replicas) || spec.replicas < 0) {
+      return Promise.reject(
+        new TypeError(
+          `replicas must be a non-negative integer, got ${spec.replicas}`,
+        ),
+      );
+    }
+    return this.enqueue(spec.deploymentId, async () => {
+      if (this.shuttingDown) {
+        throw new Error('the local runtime is shutting down');
+      }
+      const logs = await this.logsFor(spec.deploymentId);
+      if (this.shuttingDown) {
+        throw new Error('the local runtime is shutting down');
+      }
+      let deployment = this.deployments.get(spec.deploymentId);
+      if (!deployment) {
+        deployment = new LocalDeployment(spec, logs, this.settings, status =>
+          this.emitStatus(status),
+        );
+        this.deployments.set(spec.deploymentId, deployment);
+      }
+      deployment.apply(spec);
+    });
+  }
+
+  stopOnline(deploymentId: string): Promise<void> {
+    return this.enqueue(deploymentId, () => this.stopDeployment(deploymentId));
+  }
+
+  getOnlineStatus(deploymentId: string): OnlineStatus | undefined {
+    return this.deployments.get(deploymentId)?.status();
+  }
+
+  listOnline(): string[] {
+    return [...this.deployments.keys()];
+  }
+
+  readyEndpoints(deploymentId: string): string[] {
+    const endpoints = this.deployments.get(deploymentId)?.readyEndpoints;
+    return endpoints ? endpoints.slice() : [];
+  }
+
+  onStatusChange(listener: (status: OnlineStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => {
+      this.statusListeners.delete(listener);
+    };
+  }
+
+  async readLogs(
+    deploymentId: string,
+    options?: { tail?: number; afterSeq?: number },
+  ): Promise<RuntimeLogLine[]> {
+    const logs = await this.logsFor(deploymentId);
+    return logs.read(options);
+  }
+
+  onLog(
+    deploymentId: string,
+    listener: (line: RuntimeLogLine) => void,
+  ): () => void {
+    let listeners = this.logListeners.get(deploymentId);
+    if (!listeners) {
+      listeners = new Set();
+      this.logListeners.set(deploymentId, listeners);
+    }
+    listeners.add(listener);
+    return () => {
+      listeners!.delete(listener);
+      if (listeners!.size === 0) this.logListeners.delete(deploymentId);
+    };
+  }
+
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    // Queued behind any apply still in flight, so nothing starts afterwards.
+    const ids = new Set([...this.deployments.keys(), ...this.queues.keys()]);
+    await Promise.all(
+      [...ids].map(id => this.enqueue(id, () => this.stopDeployment(id))),
+    );
+    await Promise.all(
+      [...this.logs.values()].map(async logs => (await logs).flush()),
+    );
+  }
+
+  private async stopDeployment(deploymentId: string): Promise<void> {
+    const deployment = this.deployments.get(deploymentId);
+    if (!deployment) return;
+    await deployment.stop();
+    this.deployments.delete(deploymentId);
+    this.lastStates.delete(deploymentId);
+    // Logs stay readable from the file; the in-memory tail is not needed now.
+    await deployment.logs.release();
+  }
+
+  private enqueue<T>(deploymentId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(deploymentId) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const settled = result.catch(() => undefined);
+    this.queues.set(deploymentId, settled);
+    settled.then(() => {
+      if (this.queues.get(deploymentId) === settled) {
+        this.queues.delete(deploymentId);
+      }
+    });
+    return result;
+  }
+
+  private logsFor(deploymentId: string): Promise<DeploymentLogs> {
+    let logs = this.logs.get(deploymentId);
+    if (!logs) {
+      logs = DeploymentLogs.open(
+        deploymentLogFile(this.options.logDir, deploymentId),
+        {
+          onLine: line => {
+            const listeners = this.logListeners.get(deploymentId);
+            if (!listeners) return;
+            for (const listener of listeners) {
+              try {
+                listener(line);
+              } catch (error) {
+                this.options.logger.warn(
+                  `log listener of deployment ${deploymentId} failed: ${error}`,
+                );
+              }
+            }
+          },
+          onError: error =>
+            this.options.logger.warn(
+              `cannot write logs of deployment ${deploymentId}: ${error}`,
+            ),
+        },
+      );
+      // A failed open (e.g. unreadable logDir) is retried next time.
+      logs.catch(() => this.logs.delete(deploymentId));
+      this.logs.set(deploymentId, logs);
+    }
+    return logs;
+  }
+
+  private emitStatus(status: OnlineStatus) {
+    const previous = this.lastStates.get(status.deploymentId);
+    if (status.state !== previous) {
+      this.lastStates.set(status.deploymentId, status.state);
+      const message = `online deployment ${status.deploymentId} is ${
+        status.state
+      }${status.reason ? `: ${status.reason}` : ''}`;
+      if (status.state === 'degraded') this.options.logger.warn(message);
+      else this.options.logger.info(message);
+    }
+    for (const listener of this.statusListeners) {
+      try {
+        listener(status);
+      } catch (error) {
+        this.options.logger.warn(
+          `status listener for deployment ${status.deploymentId} failed: ${error}`,
+        );
+      }
+    }
+  }
+}

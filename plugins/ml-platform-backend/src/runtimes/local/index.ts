@@ -1,0 +1,2 @@
+export { LocalRuntime } from './LocalRuntime';
+export type { LocalRuntimeOptions } from './LocalRuntime';
