@@ -4,6 +4,7 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { mlPlatformPlugin } from './plugin';
 
@@ -183,5 +184,30 @@ describe('ml-platform backend plugin', () => {
     ).rejects.toThrow(
       /mlPlatform.artifacts.type is "s3", but no artifact store of that type is installed; available: local/,
     );
+  });
+});
+
+describe('model permissions', () => {
+  it('says what the caller may do, with the reason when not', async () => {
+    const { server } = await startTestBackend({
+      features: [
+        mlPlatformPlugin,
+        catalogServiceMock.factory({ entities }),
+        mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
+      ],
+    });
+    const res = await request(server).get(
+      '/api/ml-platform/models/default/churn/permissions',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.build).toEqual({
+      allowed: false,
+      reason:
+        'The permission policy does not grant you ml-platform.build.create',
+    });
+    const denied = await request(server)
+      .post('/api/ml-platform/models/default/churn/builds')
+      .send({});
+    expect(denied.status).toBe(403);
   });
 });

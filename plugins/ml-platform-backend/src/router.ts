@@ -8,6 +8,7 @@ import { BasicPermission } from '@backstage/plugin-permission-common';
 import {
   mlPlatformBuildCreatePermission,
   mlPlatformDeploymentManagePermission,
+  mlPlatformExecutionCreatePermission,
 } from '@internal/plugin-ml-platform-common';
 import { RuntimeLogLine } from '@internal/plugin-ml-platform-node';
 import { DeploymentService } from './deployments/DeploymentService';
@@ -163,6 +164,36 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req);
     const body = parseRequest(registerModelBody, req.body, 'body');
     res.json(await models.register(req.params, body, credentials));
+  });
+
+  router.get('/models/:namespace/:name/permissions', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await models.getEntity(req.params, credentials);
+    const checks = {
+      build: mlPlatformBuildCreatePermission,
+      deploy: mlPlatformDeploymentManagePermission,
+      execute: mlPlatformExecutionCreatePermission,
+    };
+    const decisions = await permissions.authorize(
+      Object.values(checks).map(permission => ({ permission })),
+      { credentials },
+    );
+    res.json(
+      Object.fromEntries(
+        Object.entries(checks).map(([action, permission], i) => {
+          const allowed = decisions[i].result === 'ALLOW';
+          return [
+            action,
+            allowed
+              ? { allowed }
+              : {
+                  allowed,
+                  reason: `The permission policy does not grant you ${permission.name}`,
+                },
+          ];
+        }),
+      ),
+    );
   });
 
   router.post('/models/:namespace/:name/builds', async (req, res) => {

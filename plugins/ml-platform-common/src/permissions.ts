@@ -12,8 +12,15 @@ export const mlPlatformDeploymentManagePermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/** Start and cancel batch executions. @public */
+export const mlPlatformExecutionCreatePermission = createPermission({
+  name: 'ml-platform.execution.create',
+  attributes: { action: 'create' },
+});
+
 /** Every permission the ml-platform backend checks. @public */
 export const mlPlatformPermissions = [
   mlPlatformBuildCreatePermission,
   mlPlatformDeploymentManagePermission,
+  mlPlatformExecutionCreatePermission,
 ];

@@ -78,6 +78,18 @@ export interface BatchSettings {
   schedule?: string;
 }
 
+/** The runtime's view of one replica of an online deployment. @public */
+export interface DeploymentReplica {
+  id: string;
+  buildId: string;
+  state: 'starting' | 'ready' | 'restarting' | 'failed' | 'stopping';
+  url?: string;
+  pid?: number;
+  restarts: number;
+  lastError?: string;
+  startedAt: string;
+}
+
 /** A build running (online) or ready to run (batch). @public */
 export interface ModelDeployment {
   id: string;
@@ -93,6 +105,8 @@ export interface ModelDeployment {
   batch?: BatchSettings;
   /** Set while an idle deployment runs no replicas (scale to zero). */
   scaledToZeroAt?: string;
+  /** What the runtime says about each replica (online deployments). */
+  replicaStatus?: DeploymentReplica[];
   createdBy?: string;
   createdAt: string;
   updatedAt: string;
@@ -105,6 +119,42 @@ export type ExecutionStatus =
   | 'succeeded'
   | 'failed'
   | 'cancelled';
+
+/** Where a batch execution reads its rows. @public */
+export type ExecutionInput =
+  | { type: 'upload'; uploadId: string; format?: DataFormat }
+  | { type: 'path'; path: string; format?: DataFormat }
+  | { type: 'url'; url: string; format?: DataFormat }
+  | { type: 'sql'; connection: string; query: string };
+
+/** Where a batch execution writes its predictions. @public */
+export type ExecutionOutput =
+  | { type: 'file'; format: DataFormat }
+  | { type: 'table'; connection: string; table: string };
+
+/** @public */
+export type DataFormat = 'csv' | 'jsonl' | 'parquet';
+
+/** One slice of an execution's input. @public */
+export interface ExecutionChunk {
+  seq: number;
+  rowStart: number;
+  /** Exclusive. */
+  rowEnd: number;
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  attempts: number;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** An uploaded input file, to start executions with. @public */
+export interface UploadedInput {
+  uploadId: string;
+  filename: string;
+  size: number;
+  format: DataFormat;
+}
 
 /** One triggered run of a batch deployment. @public */
 export interface BatchExecution {
@@ -122,6 +172,16 @@ export interface BatchExecution {
   rowsTotal?: number;
   rowsDone: number;
   rowsFailed: number;
+  /** Rows per second since it started, once rows are done. */
+  rowsPerSecond?: number;
+  /** Seconds left at the current rate, once the total is known. */
+  etaSeconds?: number;
+  input?: ExecutionInput;
+  output?: ExecutionOutput;
+  /** Set for file outputs once the result is assembled. */
+  resultUri?: string;
+  /** What triggered it: a person, a service, or the schedule. */
+  trigger?: 'api' | 'schedule';
   error?: string;
   createdBy?: string;
   createdAt: string;
@@ -151,6 +211,32 @@ export interface ModelSummary {
   lifecycle?: string;
   tags: string[];
   platform: ModelPlatformState;
+}
+
+/** Whether the caller may act on a model, with the reason when not. @public */
+export interface ModelPermissions {
+  build: { allowed: boolean; reason?: string };
+  deploy: { allowed: boolean; reason?: string };
+  execute: { allowed: boolean; reason?: string };
+}
+
+/** A page of log lines. @public */
+export interface BuildLogPage {
+  items: { id: number; step?: string; line: string; createdAt: string }[];
+  lastId: number;
+  finished: boolean;
+}
+
+/** @public */
+export interface DeploymentLogPage {
+  items: {
+    seq: number;
+    time: string;
+    replica?: string;
+    stream: 'stdout' | 'stderr' | 'runtime';
+    line: string;
+  }[];
+  lastSeq: number;
 }
 
 /** @public */

@@ -282,7 +282,7 @@ describe.each(databases.eachSupportedId())(
       const e = await store.createExecution({
         modelRef: 'component:default/a',
         buildId: '11111111-1111-1111-1111-111111111111',
-        input: { type: 'file', path: 'in.csv' },
+        input: { type: 'path', path: 'in.csv' },
         output: { type: 'file', format: 'jsonl' },
         chunkSize: 100,
         parallelism: 2,
@@ -318,7 +318,7 @@ describe.each(databases.eachSupportedId())(
         chunksFailed: 1,
         rowsDone: 100,
         rowsFailed: 50,
-        input: { type: 'file', path: 'in.csv' },
+        input: { type: 'path', path: 'in.csv' },
       });
       expect(
         (await store.listChunks(e.id, { status: ['pending'] })).map(c => c.seq),
@@ -360,8 +360,8 @@ describe.each(databases.eachSupportedId())(
       await store.createExecution({
         modelRef: a,
         buildId: latest.id,
-        input: {},
-        output: {},
+        input: { type: 'path', path: 'x.csv' },
+        output: { type: 'file', format: 'jsonl' },
         chunkSize: 1,
         parallelism: 1,
         maxRetries: 0,

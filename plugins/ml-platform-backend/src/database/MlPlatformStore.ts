@@ -6,6 +6,8 @@ import {
   BuildTrigger,
   DeploymentStatus,
   DeploymentType,
+  ExecutionInput,
+  ExecutionOutput,
   ExecutionStatus,
   ModelBuild,
   ModelDeployment,
@@ -88,8 +90,8 @@ export interface NewExecution {
   modelRef: string;
   deploymentId?: string;
   buildId: string;
-  input: unknown;
-  output: unknown;
+  input: ExecutionInput;
+  output: ExecutionOutput;
   chunkSize: number;
   parallelism: number;
   maxRetries: number;
@@ -117,8 +119,8 @@ export interface ChunkRecord {
 
 /** An execution with the stored input and output descriptions. */
 export interface ExecutionRecord extends BatchExecution {
-  input: unknown;
-  output: unknown;
+  input: ExecutionInput;
+  output: ExecutionOutput;
 }
 
 /**
