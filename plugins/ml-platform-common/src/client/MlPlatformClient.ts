@@ -335,23 +335,17 @@ export class MlPlatformClient implements MlPlatformApi {
   ): Promise<Response> {
     const baseUrl = await this.discoveryApi.getBaseUrl('ml-platform');
     const isBinary = typeof Blob !== 'undefined' && body instanceof Blob;
-    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, {
-      method,
-      headers:
-        body === undefined
-          ? undefined
-          : {
-              'Content-Type': isBinary
-                ? 'application/octet-stream'
-                : 'application/json',
-            },
-      body:
-        body === undefined
-          ? undefined
-          : isBinary
-          ? (body as Blob)
-          : JSON.stringify(body),
-    });
+    let init: RequestInit = { method };
+    if (body !== undefined) {
+      init = {
+        method,
+        headers: {
+          'Content-Type': isBinary ? 'application/octet-stream' : 'application/json',
+        },
+        body: isBinary ? (body as Blob) : JSON.stringify(body),
+      };
+    }
+    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
     if (!response.ok && !options.allowErrors) {
       throw await ResponseError.fromResponse(response);
     }
