@@ -71,6 +71,62 @@ export interface Config {
       }>;
     }>;
 
+    /**
+     * Which runtime runs models: `local` (supervised processes on this host)
+     * is built in; modules add others (e.g. `kubernetes`).
+     * @default "local"
+     */
+    runtime?: string;
+
+    /** Online deployments. */
+    online?: {
+      /**
+       * A deployment with minReplicas 0 stops its replicas after this long
+       * without requests; the next request starts one (a cold start).
+       * @default 15 minutes
+       */
+      scaleToZeroAfter?: number | { [unit: string]: number } | string;
+      /** How often the reconciler compares the runtime to the database. @default 10 seconds */
+      reconcileInterval?: number | { [unit: string]: number } | string;
+    };
+
+    /** The invocation gateway (`/v2/models/{name}/infer`, `/models/{ns}/{name}/predict`). */
+    gateway?: {
+      /** Longest a model may take to answer. @default 30 seconds */
+      timeout?: number | { [unit: string]: number } | string;
+      /** Largest request body, in bytes. @default 10485760 */
+      maxBodyBytes?: number;
+      /** Longest a request waits for a replica of a scaled-to-zero deployment. @default 60 seconds */
+      coldStartTimeout?: number | { [unit: string]: number } | string;
+    };
+
+    /** Batch executions. */
+    batch?: {
+      /** Server directories executions may read input files from (`{type: path}`). */
+      allowedInputRoots?: string[];
+      /** Largest upload, in bytes. @default 2147483648 */
+      maxUploadBytes?: number;
+      /** First retry delay of a failed chunk; doubles per attempt. @default 1 second */
+      retryBackoff?: number | { [unit: string]: number } | string;
+      heartbeatInterval?: number | { [unit: string]: number } | string;
+      /** An execution whose backend is silent this long is resumed elsewhere. @default 30 seconds */
+      staleAfter?: number | { [unit: string]: number } | string;
+      /** How often scheduled batch deployments are checked. @default 30 seconds */
+      scheduleCheckInterval?: number | { [unit: string]: number } | string;
+      /**
+       * Databases for SQL inputs and table outputs, by name; requests name
+       * them, never carry credentials.
+       */
+      connections?: {
+        [name: string]: {
+          /** knex client: pg, better-sqlite3, mysql2 ... */
+          client: string;
+          /** @visibility secret */
+          connection: string | { [key: string]: unknown };
+        };
+      };
+    };
+
     /** Where build artifacts and batch results are kept. */
     artifacts?: {
       /**

@@ -42,6 +42,16 @@ export interface PlatformConfig {
     maxBodyBytes: number;
     coldStartTimeoutMs: number;
   };
+  batch: {
+    /** Server paths executions may read, resolved. */
+    allowedInputRoots: string[];
+    maxUploadBytes: number;
+    retryBackoffMs: number;
+    heartbeatMs: number;
+    staleAfterMs: number;
+    /** How often scheduled batch deployments are checked. */
+    scheduleCheckMs: number;
+  };
 }
 
 function durationMs(
@@ -93,6 +103,17 @@ export function readPlatformConfig(config: Config): PlatformConfig {
       maxBodyBytes:
         c?.getOptionalNumber('gateway.maxBodyBytes') ?? 10 * 1024 * 1024,
       coldStartTimeoutMs: durationMs(c, 'gateway.coldStartTimeout', 60_000),
+    },
+    batch: {
+      allowedInputRoots: (
+        c?.getOptionalStringArray('batch.allowedInputRoots') ?? []
+      ).map(p => path.resolve(p)),
+      maxUploadBytes:
+        c?.getOptionalNumber('batch.maxUploadBytes') ?? 2 * 1024 ** 3,
+      retryBackoffMs: durationMs(c, 'batch.retryBackoff', 1000),
+      heartbeatMs: durationMs(c, 'batch.heartbeatInterval', 2000),
+      staleAfterMs: durationMs(c, 'batch.staleAfter', 30_000),
+      scheduleCheckMs: durationMs(c, 'batch.scheduleCheckInterval', 30_000),
     },
     seedRepositories: (c?.getOptionalConfigArray('seedRepositories') ?? []).map(
       s => ({

@@ -13,6 +13,10 @@ import {
   mlPlatformRuntimeExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
+import { BatchConnections } from './batch/BatchConnections';
+import { BatchRunner } from './batch/BatchRunner';
+import { ExecutionService } from './batch/ExecutionService';
+import { Uploads } from './batch/Uploads';
 import { BuildPackages } from './deployments/BuildPackages';
 import { DeploymentService } from './deployments/DeploymentService';
 import { Reconciler } from './deployments/Reconciler';
@@ -66,6 +70,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         scheduler: coreServices.scheduler,
+        urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
         events: eventsServiceRef,
@@ -200,9 +205,53 @@ export const mlPlatformPlugin = createBackendPlugin({
           timeout: { minutes: 5 },
           fn: () => reconciler.reconcileAll(),
         });
+        const connections = new BatchConnections(
+          config.getOptionalConfig('mlPlatform.batch.connections'),
+        );
+        const uploads = new Uploads(
+          path.join(platformConfig.dataDir, 'uploads'),
+          platformConfig.batch.maxUploadBytes,
+        );
+        const batchRunner = new BatchRunner({
+          store,
+          runtime,
+          packages,
+          artifactStore,
+          uploads,
+          connections,
+          urlReader: deps.urlReader,
+          logger,
+          workDir: path.join(platformConfig.dataDir, 'executions'),
+          heartbeatMs: platformConfig.batch.heartbeatMs,
+          staleAfterMs: platformConfig.batch.staleAfterMs,
+          retryBackoffMs: platformConfig.batch.retryBackoffMs,
+        });
+        const executions = new ExecutionService({
+          store,
+          models,
+          packages,
+          runner: batchRunner,
+          uploads,
+          connections,
+          artifactStore,
+          allowedInputRoots: platformConfig.batch.allowedInputRoots,
+          logger,
+        });
+        lifecycle.addStartupHook(() => batchRunner.start());
+        await scheduler.scheduleTask({
+          id: 'ml-platform-batch-schedules',
+          frequency: { milliseconds: platformConfig.batch.scheduleCheckMs },
+          timeout: { minutes: 5 },
+          fn: async () => {
+            await executions.runSchedules();
+          },
+        });
+
         lifecycle.addShutdownHook(async () => {
+          await batchRunner.stop();
           await gateway.close();
           await reconciler.stop();
+          await connections.close();
         });
 
         deps.httpRouter.use(
@@ -212,6 +261,7 @@ export const mlPlatformPlugin = createBackendPlugin({
             models,
             builds,
             deployments,
+            executions,
             gateway,
             maxPredictBytes: platformConfig.gateway.maxBodyBytes,
             openApi: loadOpenApiDocument(),

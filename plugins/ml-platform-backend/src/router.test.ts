@@ -5,6 +5,7 @@ import { ModelCatalog } from './services/ModelCatalog';
 import { BuildService } from './builds/BuildService';
 import { DeploymentService } from './deployments/DeploymentService';
 import { Gateway } from './gateway/Gateway';
+import { ExecutionService } from './batch/ExecutionService';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -20,6 +21,7 @@ describe('router', () => {
       models: {} as ModelCatalog,
       builds: {} as BuildService,
       deployments: {} as DeploymentService,
+      executions: {} as ExecutionService,
       gateway: {} as Gateway,
       maxPredictBytes: 1024,
       openApi,

@@ -11,6 +11,8 @@ import {
   mlPlatformExecutionCreatePermission,
 } from '@internal/plugin-ml-platform-common';
 import { RuntimeLogLine } from '@internal/plugin-ml-platform-node';
+import { pipeline } from 'node:stream/promises';
+import { ExecutionService } from './batch/ExecutionService';
 import { DeploymentService } from './deployments/DeploymentService';
 import { Gateway, GatewayError } from './gateway/Gateway';
 import express, { NextFunction, Request, Response } from 'express';
@@ -23,7 +25,10 @@ import {
   buildLogsQuery,
   createBuildBody,
   createDeploymentBody,
+  createExecutionBody,
   deploymentLogsQuery,
+  listChunksQuery,
+  uploadQuery,
   updateDeploymentBody,
   listBuildsQuery,
   registerModelBody,
@@ -36,10 +41,21 @@ export interface RouterOptions {
   models: ModelCatalog;
   builds: BuildService;
   deployments: DeploymentService;
+  executions: ExecutionService;
   gateway: Gateway;
   /** Largest request body the gateway forwards. */
   maxPredictBytes: number;
   openApi: OpenApiDocument;
+}
+
+const RESULT_TYPES = {
+  csv: 'text/csv; charset=utf-8',
+  jsonl: 'application/x-ndjson',
+  parquet: 'application/vnd.apache.parquet',
+};
+
+function bodyBuffer(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 }
 
 function formatLogLine(l: RuntimeLogLine) {
@@ -71,10 +87,23 @@ export async function createRouter(
     models,
     builds,
     deployments,
+    executions,
     gateway,
     openApi,
   } = options;
   const router = Router();
+
+  const authorize = async (
+    credentials: BackstageCredentials,
+    permission: BasicPermission,
+  ) => {
+    const [decision] = await permissions.authorize([{ permission }], {
+      credentials,
+    });
+    if (decision.result !== 'ALLOW') {
+      throw new NotAllowedError(`Not allowed: ${permission.name}`);
+    }
+  };
 
   // The gateway forwards request bodies untouched, so it comes before the
   // JSON parser; a body over the limit is refused before it is read.
@@ -132,19 +161,21 @@ export async function createRouter(
     );
   });
 
-  router.use(express.json({ limit: '1mb' }));
-
-  const authorize = async (
-    credentials: BackstageCredentials,
-    permission: BasicPermission,
-  ) => {
-    const [decision] = await permissions.authorize([{ permission }], {
+  // Uploads stream to disk, so they come before the JSON parser too.
+  router.post('/models/:namespace/:name/uploads', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const { filename } = parseRequest(uploadQuery, req.query, 'query');
+    await authorize(credentials, mlPlatformExecutionCreatePermission);
+    const upload = await executions.upload(
+      { namespace: req.params.namespace, name: req.params.name },
+      filename,
+      req,
       credentials,
-    });
-    if (decision.result !== 'ALLOW') {
-      throw new NotAllowedError(`Not allowed: ${permission.name}`);
-    }
-  };
+    );
+    res.status(201).json(upload);
+  });
+
+  router.use(express.json({ limit: '1mb' }));
 
   router.get('/openapi.json', async (_req, res) => {
     res.json(openApi.document);
@@ -315,9 +346,56 @@ export async function createRouter(
     req.on('close', unsubscribe);
   });
 
-  return router;
-}
+  router.post('/models/:namespace/:name/executions', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const body = parseRequest(createExecutionBody, req.body, 'body');
+    await authorize(credentials, mlPlatformExecutionCreatePermission);
+    res
+      .status(202)
+      .json(
+        await executions.create(
+          req.params,
+          body,
+          credentials,
+          principalRef(credentials),
+        ),
+      );
+  });
 
-function bodyBuffer(req: Request): Buffer {
-  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  router.get('/models/:namespace/:name/executions', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    res.json({ items: await executions.list(req.params, credentials) });
+  });
+
+  router.get('/executions/:id', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    res.json(await executions.get(req.params.id, credentials));
+  });
+
+  router.get('/executions/:id/chunks', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const { status } = parseRequest(listChunksQuery, req.query, 'query');
+    res.json({
+      items: await executions.chunks(req.params.id, status, credentials),
+    });
+  });
+
+  router.post('/executions/:id/cancel', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    await authorize(credentials, mlPlatformExecutionCreatePermission);
+    res.status(202).json(await executions.cancel(req.params.id, credentials));
+  });
+
+  router.get('/executions/:id/result', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const result = await executions.result(req.params.id, credentials);
+    res.setHeader('Content-Type', RESULT_TYPES[result.format]);
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="${result.filename}"`,
+    );
+    await pipeline(result.stream, res);
+  });
+
+  return router;
 }

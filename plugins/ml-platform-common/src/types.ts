@@ -2,6 +2,7 @@
  * The JSON shapes of the ML platform HTTP API, shared by the backend, the
  * frontend, the CLI and the scaffolder actions.
  */
+import type { MlModelManifest } from './manifest/manifestSchema';
 
 /** @public */
 export type BuildStatus =
@@ -52,6 +53,8 @@ export interface ModelBuild {
   steps: BuildStep[];
   artifactUri?: string;
   artifactDigest?: string;
+  /** The validated mlmodel.yaml, once the validate step ran. */
+  manifest?: MlModelManifest;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
@@ -76,6 +79,9 @@ export interface BatchSettings {
   maxRetries: number;
   /** Cron expression; executions start on this schedule when set. */
   schedule?: string;
+  /** What scheduled executions read and write. */
+  input?: ExecutionInput;
+  output?: ExecutionOutput;
 }
 
 /** The runtime's view of one replica of an online deployment. @public */
@@ -105,6 +111,8 @@ export interface ModelDeployment {
   batch?: BatchSettings;
   /** Set while an idle deployment runs no replicas (scale to zero). */
   scaledToZeroAt?: string;
+  /** When the batch schedule last started an execution. */
+  lastScheduledAt?: string;
   /** What the runtime says about each replica (online deployments). */
   replicaStatus?: DeploymentReplica[];
   createdBy?: string;

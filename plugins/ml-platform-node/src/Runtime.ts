@@ -81,6 +81,42 @@ export interface RuntimeLogLine {
   line: string;
 }
 
+/** Workers for one batch execution. @public */
+export interface BatchWorkersSpec {
+  executionId: string;
+  package: ModelPackage;
+  /** How many chunks run at once. */
+  workers: number;
+}
+
+/** One chunk for a worker: a file of rows in, a file of predictions out. @public */
+export interface BatchChunkTask {
+  seq: number;
+  inputPath: string;
+  outputPath: string;
+  format: 'csv' | 'jsonl';
+  /** The column holding each row's id (default `__row_id`). */
+  idColumn?: string;
+}
+
+/** @public */
+export type BatchChunkOutcome =
+  | { ok: true; rows: number; seconds: number }
+  | {
+      ok: false;
+      /** `bad_input` will fail again; the others may pass on a retry. */
+      kind: 'bad_input' | 'model_error' | 'io_error' | 'worker_crashed';
+      error: string;
+    };
+
+/** Workers started for one execution and gone after it. @public */
+export interface BatchWorkerPool {
+  /** Runs a chunk on the next free worker. */
+  run(task: BatchChunkTask): Promise<BatchChunkOutcome>;
+  /** Stops every worker; chunks still running end as `worker_crashed`. */
+  close(): Promise<void>;
+}
+
 /** @public */
 export interface Runtime {
   /** The name `mlPlatform.runtime` selects this runtime by. */
@@ -122,6 +158,15 @@ export interface Runtime {
     deploymentId: string,
     listener: (line: RuntimeLogLine) => void,
   ): () => void;
+
+  /**
+   * Starts the workers of a batch execution; resolves once they have loaded
+   * the model, or rejects with the reason they could not.
+   */
+  startBatchWorkers(
+    spec: BatchWorkersSpec,
+    options?: { onLog?: (line: string) => void },
+  ): Promise<BatchWorkerPool>;
 
   /** Stops everything this runtime started (backend shutdown). */
   shutdown(): Promise<void>;

@@ -381,6 +381,7 @@ def _read_jsonl(path, id_column, schema):
                 if name not in row:
                     raise BadInput("line %d: missing required column '%s'" % (line_of(i), name))
         try:
+            schema.booleans_from_integers(rows)
             schema.validate_rows(rows)
         except ValidationError as exc:
             raise BadInput(str(exc))

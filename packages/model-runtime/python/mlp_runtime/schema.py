@@ -140,6 +140,19 @@ class Schema(object):
                         "input '%s' row %d: expected %s, got %s %s"
                         % (name, i, field.type, type_name(value), _short(value)))
 
+    def booleans_from_integers(self, rows):
+        """Turn 0/1 into False/True in boolean inputs, in place.
+
+        JSON lines written from databases without a boolean type (SQLite, MySQL)
+        carry booleans as 0 and 1.
+        """
+        names = [f.name for f in self.inputs if f.type == "boolean"]
+        for name in names:
+            for row in rows:
+                value = row.get(name)
+                if value.__class__ is int and (value == 0 or value == 1):
+                    row[name] = value == 1
+
     def check_columns_present(self, columns, what="input"):
         """Raise ValidationError naming the first required input not in ``columns``."""
         present = set(columns)

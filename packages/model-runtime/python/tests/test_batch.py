@@ -350,3 +350,26 @@ class InProcessTest(TmpDirMixin, unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BooleansFromDatabasesTest(unittest.TestCase):
+    """JSON lines from SQLite carry booleans as 0/1."""
+
+    def test_zero_and_one_become_booleans_for_boolean_inputs(self):
+        from mlp_runtime.schema import parse_schema
+        schema = parse_schema({"inputs": [{"name": "flag", "type": "boolean"},
+                                              {"name": "n", "type": "integer"}]})
+        rows = [{"flag": 1, "n": 1}, {"flag": 0, "n": 0}, {"flag": True, "n": 2}]
+        schema.booleans_from_integers(rows)
+        self.assertEqual(rows, [{"flag": True, "n": 1}, {"flag": False, "n": 0},
+                                {"flag": True, "n": 2}])
+        self.assertIs(rows[0]["n"], 1)
+        schema.validate_rows(rows)
+
+    def test_other_integers_are_still_refused(self):
+        from mlp_runtime.schema import ValidationError, parse_schema
+        schema = parse_schema({"inputs": [{"name": "flag", "type": "boolean"}]})
+        rows = [{"flag": 2}]
+        schema.booleans_from_integers(rows)
+        with self.assertRaises(ValidationError):
+            schema.validate_rows(rows)

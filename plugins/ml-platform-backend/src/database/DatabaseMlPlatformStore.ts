@@ -76,6 +76,7 @@ function toBuild(row: any): ModelBuild {
     steps: json(row.steps) ?? [],
     artifactUri: opt(row.artifact_uri),
     artifactDigest: opt(row.artifact_digest),
+    manifest: json(row.manifest),
     createdAt: iso(row.created_at)!,
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
@@ -96,6 +97,7 @@ function toDeployment(row: any): ModelDeployment {
     readyReplicas: Number(row.ready_replicas),
     batch: json(row.batch),
     scaledToZeroAt: iso(row.scaled_to_zero_at),
+    lastScheduledAt: iso(row.last_scheduled_at),
     createdBy: opt(row.created_by),
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
@@ -501,6 +503,7 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
             update.scaledToZeroAt === undefined
               ? undefined
               : date(update.scaledToZeroAt ?? undefined) ?? null,
+          last_scheduled_at: date(update.lastScheduledAt),
           updated_at: new Date(),
         }),
       );
@@ -550,6 +553,7 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
       chunk_size: e.chunkSize,
       parallelism: e.parallelism,
       max_retries: e.maxRetries,
+      trigger: e.trigger ?? 'api',
       created_by: e.createdBy ?? null,
       created_at: new Date(),
     });
@@ -568,6 +572,7 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
           chunks_total: update.chunksTotal,
           rows_total: update.rowsTotal,
           error: update.error,
+          result_uri: update.resultUri,
           started_at: date(update.startedAt),
           finished_at: date(update.finishedAt),
         }),
@@ -637,6 +642,8 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
       rowsDone: Number(row.rows_done ?? 0),
       rowsFailed: Number(row.rows_failed ?? 0),
       error: opt(row.error),
+      trigger: row.trigger,
+      resultUri: opt(row.result_uri),
       createdBy: opt(row.created_by),
       createdAt: iso(row.created_at)!,
       startedAt: iso(row.started_at),
@@ -644,22 +651,83 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
     };
   }
 
+  async claimExecution(
+    id: string,
+    workerId: string,
+    staleBefore?: Date,
+  ): Promise<boolean> {
+    const q = this.db('executions')
+      .where({ id })
+      .whereIn('status', ['pending', 'running']);
+    if (staleBefore) {
+      q.where(w =>
+        w.where('heartbeat_at', '<', staleBefore).orWhereNull('heartbeat_at'),
+      );
+    } else {
+      q.whereNull('claimed_by');
+    }
+    const count = await q.update({
+      claimed_by: workerId,
+      heartbeat_at: new Date(),
+    });
+    return count === 1;
+  }
+
+  async heartbeatExecutions(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db('executions')
+      .whereIn('id', ids)
+      .update({ heartbeat_at: new Date() });
+  }
+
+  async listStaleExecutions(before: Date): Promise<ExecutionRecord[]> {
+    const rows = await this.executionsWithCounts()
+      .whereIn('e.status', ['pending', 'running'])
+      .where(q =>
+        q
+          .where('e.heartbeat_at', '<', before)
+          .orWhere(w =>
+            w.whereNull('e.heartbeat_at').where('e.created_at', '<', before),
+          ),
+      );
+    return rows.map(r => this.toExecution(r));
+  }
+
+  async requestExecutionCancel(id: string): Promise<void> {
+    const count = await this.db('executions')
+      .where({ id })
+      .update({ cancel_requested_at: new Date() });
+    if (!count) throw new NotFoundError(`No execution with id ${id}`);
+  }
+
+  async listCancelRequestedExecutions(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db('executions')
+      .whereIn('id', ids)
+      .whereNotNull('cancel_requested_at')
+      .select('id');
+    return rows.map(r => r.id);
+  }
+
   async addChunks(
     chunks: Omit<ChunkRecord, 'status' | 'attempts'>[],
   ): Promise<void> {
-    if (chunks.length === 0) return;
-    await this.db.batchInsert(
-      'chunks',
-      chunks.map(c => ({
-        execution_id: c.executionId,
-        seq: c.seq,
-        row_start: c.rowStart,
-        row_end: c.rowEnd,
-        status: 'pending',
-        attempts: 0,
-      })),
-      200,
-    );
+    // A resumed execution re-plans its chunks: the ones stored stay as they are.
+    for (let i = 0; i < chunks.length; i += 200) {
+      await this.db('chunks')
+        .insert(
+          chunks.slice(i, i + 200).map(c => ({
+            execution_id: c.executionId,
+            seq: c.seq,
+            row_start: c.rowStart,
+            row_end: c.rowEnd,
+            status: 'pending',
+            attempts: 0,
+          })),
+        )
+        .onConflict(['execution_id', 'seq'])
+        .ignore();
+    }
   }
 
   async updateChunk(

@@ -84,6 +84,7 @@ export type DeploymentUpdate = Partial<
 > & {
   /** null wakes a scaled-to-zero deployment. */
   scaledToZeroAt?: string | null;
+  lastScheduledAt?: string;
 };
 
 export interface NewExecution {
@@ -95,6 +96,7 @@ export interface NewExecution {
   chunkSize: number;
   parallelism: number;
   maxRetries: number;
+  trigger?: 'api' | 'schedule';
   createdBy?: string;
 }
 
@@ -202,11 +204,26 @@ export interface MlPlatformStore {
         | 'chunksTotal'
         | 'rowsTotal'
         | 'error'
+        | 'resultUri'
         | 'startedAt'
         | 'finishedAt'
       >
     >,
   ): Promise<ExecutionRecord>;
+  /**
+   * Makes `workerId` run an execution: one nobody claimed, or (with
+   * `staleBefore`) one whose runner stopped beating. True when it won.
+   */
+  claimExecution(
+    id: string,
+    workerId: string,
+    staleBefore?: Date,
+  ): Promise<boolean>;
+  heartbeatExecutions(ids: string[]): Promise<void>;
+  /** Unfinished executions whose runner stopped beating (or never started). */
+  listStaleExecutions(before: Date): Promise<ExecutionRecord[]>;
+  requestExecutionCancel(id: string): Promise<void>;
+  listCancelRequestedExecutions(ids: string[]): Promise<string[]>;
   /** The execution with chunk and row counts summed from its chunks. */
   getExecution(id: string): Promise<ExecutionRecord | undefined>;
   listExecutions(options: {
@@ -214,6 +231,7 @@ export interface MlPlatformStore {
     status?: ExecutionStatus[];
     limit?: number;
   }): Promise<ExecutionRecord[]>;
+  /** Records chunks; those already stored are left as they are. */
   addChunks(chunks: Omit<ChunkRecord, 'status' | 'attempts'>[]): Promise<void>;
   updateChunk(
     executionId: string,

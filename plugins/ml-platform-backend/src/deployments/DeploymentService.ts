@@ -96,7 +96,14 @@ export class DeploymentService {
         maxRetries:
           request.batch?.maxRetries ?? manifest.spec.batch?.maxRetries ?? 3,
         schedule: request.batch?.schedule ?? manifest.spec.batch?.schedule,
+        input: request.batch?.input,
+        output: request.batch?.output,
       };
+      if (batch.schedule && !(batch.input && batch.output)) {
+        throw new InputError(
+          `body.batch.input: the schedule "${batch.schedule}" needs the input and output its executions use`,
+        );
+      }
     }
 
     const deployment = await store.createDeployment({

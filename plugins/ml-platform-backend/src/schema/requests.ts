@@ -62,6 +62,59 @@ const count = (what: string, min: number) =>
     .int({ error: `expected ${what}` })
     .min(min, { error: `expected ${what}` });
 
+const dataFormat = z.enum(['csv', 'jsonl', 'parquet'], {
+  error: 'expected csv, jsonl or parquet',
+});
+const connectionName = z
+  .string({
+    error: 'expected the name of a connection in mlPlatform.batch.connections',
+  })
+  .min(1, {
+    error: 'expected the name of a connection in mlPlatform.batch.connections',
+  });
+
+/** Where a batch execution reads its rows. */
+export const executionInput = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('upload'),
+      uploadId: z.uuid({ error: 'expected the id of an upload' }),
+      format: dataFormat.optional(),
+    }),
+    z.strictObject({
+      type: z.literal('path'),
+      path: z.string().min(1, { error: 'expected a file path' }),
+      format: dataFormat.optional(),
+    }),
+    z.strictObject({
+      type: z.literal('url'),
+      url: z.url({ error: 'expected an http(s) URL' }),
+      format: dataFormat.optional(),
+    }),
+    z.strictObject({
+      type: z.literal('sql'),
+      connection: connectionName,
+      query: z.string().min(1, { error: 'expected a SELECT query' }),
+    }),
+  ],
+  { error: 'expected an input of type upload, path, url or sql' },
+);
+
+/** Where a batch execution writes its predictions. */
+export const executionOutput = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('file'), format: dataFormat }),
+    z.strictObject({
+      type: z.literal('table'),
+      connection: connectionName,
+      table: z.string().min(1, { error: 'expected a table name' }),
+    }),
+  ],
+  { error: 'expected an output of type file or table' },
+);
+
 /** Body of `POST models/{namespace}/{name}/deployments`. */
 export const createDeploymentBody = z.strictObject({
   buildId: z.uuid({ error: 'expected the id of a build' }),
@@ -88,8 +141,49 @@ export const createDeploymentBody = z.strictObject({
           error: 'expected a cron expression like "0 3 * * *"',
         })
         .optional(),
+      input: executionInput.optional(),
+      output: executionOutput.optional(),
+    })
+    .refine(b => !b.schedule || (b.input && b.output), {
+      error: 'a schedule needs the input and output its executions use',
+      path: ['schedule'],
     })
     .optional(),
+});
+
+/** Body of `POST models/{namespace}/{name}/executions`. */
+export const createExecutionBody = z.strictObject({
+  deploymentId: z
+    .uuid({ error: 'expected the id of a batch deployment' })
+    .optional(),
+  buildId: z.uuid({ error: 'expected the id of a build' }).optional(),
+  input: executionInput,
+  output: executionOutput,
+  chunkSize: count('a positive integer', 1)
+    .max(10_000_000, { error: 'expected at most 10000000' })
+    .optional(),
+  parallelism: count('a positive integer', 1)
+    .max(64, { error: 'expected at most 64' })
+    .optional(),
+  maxRetries: count('a non-negative integer', 0)
+    .max(20, { error: 'expected at most 20' })
+    .optional(),
+});
+
+/** Query of `GET executions/{id}/chunks`. */
+export const listChunksQuery = z.object({
+  status: z
+    .enum(['pending', 'running', 'succeeded', 'failed', 'cancelled'], {
+      error: 'expected pending, running, succeeded, failed or cancelled',
+    })
+    .optional(),
+});
+
+/** Query of `POST models/{namespace}/{name}/uploads`. */
+export const uploadQuery = z.object({
+  filename: z
+    .string({ error: 'expected a file name like scores.csv' })
+    .min(1, { error: 'expected a file name like scores.csv' }),
 });
 
 /** Body of `PATCH deployments/{id}`. */

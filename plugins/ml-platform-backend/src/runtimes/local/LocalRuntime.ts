@@ -1,11 +1,14 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  BatchWorkerPool,
+  BatchWorkersSpec,
   OnlineDeploymentSpec,
   OnlineStatus,
   Runtime,
   RuntimeLogLine,
 } from '@internal/plugin-ml-platform-node';
 import { DeploymentLogs, deploymentLogFile } from './DeploymentLogs';
+import { LocalBatchWorkers } from './LocalBatchWorkers';
 import { LocalDeployment } from './LocalDeployment';
 import { SupervisorSettings } from './ReplicaSupervisor';
 
@@ -47,6 +50,7 @@ export class LocalRuntime implements Runtime {
   >();
   private readonly lastStates = new Map<string, string>();
   private shuttingDown = false;
+  private readonly batchPools = new Set<LocalBatchWorkers>();
 
   constructor(private readonly options: LocalRuntimeOptions) {
     this.settings = {
@@ -137,8 +141,28 @@ export class LocalRuntime implements Runtime {
     };
   }
 
+  async startBatchWorkers(
+    spec: BatchWorkersSpec,
+    options: { onLog?: (line: string) => void } = {},
+  ): Promise<BatchWorkerPool> {
+    if (this.shuttingDown) throw new Error('The runtime is shutting down');
+    const pool = await LocalBatchWorkers.start(spec, {
+      onLog: options.onLog,
+      readyTimeoutMs: this.settings.readyTimeoutMs,
+    });
+    this.batchPools.add(pool);
+    return {
+      run: task => pool.run(task),
+      close: async () => {
+        this.batchPools.delete(pool);
+        await pool.close();
+      },
+    };
+  }
+
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    await Promise.all([...this.batchPools].map(pool => pool.close()));
     // Queued behind any apply still in flight, so nothing starts afterwards.
     const ids = new Set([...this.deployments.keys(), ...this.queues.keys()]);
     await Promise.all(

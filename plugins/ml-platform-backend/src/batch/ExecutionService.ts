@@ -1,0 +1,347 @@
+import {
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError, NotFoundError } from '@backstage/errors';
+import {
+  BatchExecution,
+  CreateExecutionBody,
+  ExecutionChunk,
+  ExecutionInput,
+  ExecutionOutput,
+  ModelBuild,
+  ModelDeployment,
+} from '@internal/plugin-ml-platform-common';
+import { ArtifactStore } from '@internal/plugin-ml-platform-node';
+import { CronTime } from 'cron';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { ExecutionRecord, MlPlatformStore } from '../database/MlPlatformStore';
+import { BuildPackages } from '../deployments/BuildPackages';
+import { ModelCatalog } from '../services/ModelCatalog';
+import { BatchConnections } from './BatchConnections';
+import { BatchRunner } from './BatchRunner';
+import { validateTableName } from './io';
+import { Uploads } from './Uploads';
+
+/** An execution as the API shows it: progress, rate and time left. */
+export function withProgress(
+  e: ExecutionRecord,
+  now = Date.now(),
+): BatchExecution {
+  const started = e.startedAt ? Date.parse(e.startedAt) : undefined;
+  const end = e.finishedAt ? Date.parse(e.finishedAt) : now;
+  const seconds = started ? (end - started) / 1000 : 0;
+  const rowsPerSecond =
+    seconds > 0 && e.rowsDone > 0 ? e.rowsDone / seconds : undefined;
+  const etaSeconds =
+    e.status === 'running' && rowsPerSecond && e.rowsTotal !== undefined
+      ? Math.max(0, (e.rowsTotal - e.rowsDone) / rowsPerSecond)
+      : undefined;
+  return { ...e, rowsPerSecond, etaSeconds };
+}
+
+/**
+ * Batch executions: validates a request against the model's batch
+ * deployment or build, records it, and hands it to the runner; also starts
+ * the executions of scheduled batch deployments.
+ */
+export class ExecutionService {
+  constructor(
+    private readonly options: {
+      store: MlPlatformStore;
+      models: ModelCatalog;
+      packages: BuildPackages;
+      runner: BatchRunner;
+      uploads: Uploads;
+      connections: BatchConnections;
+      artifactStore: ArtifactStore;
+      allowedInputRoots: string[];
+      logger: LoggerService;
+    },
+  ) {}
+
+  async create(
+    ref: { namespace: string; name: string },
+    body: CreateExecutionBody,
+    credentials: BackstageCredentials,
+    createdBy?: string,
+  ): Promise<BatchExecution> {
+    const entity = await this.options.models.getEntity(ref, credentials);
+    return this.start(stringifyEntityRef(entity), body, 'api', createdBy);
+  }
+
+  async list(
+    ref: { namespace: string; name: string },
+    credentials: BackstageCredentials,
+  ) {
+    const entity = await this.options.models.getEntity(ref, credentials);
+    const items = await this.options.store.listExecutions({
+      modelRef: stringifyEntityRef(entity),
+    });
+    return items.map(e => withProgress(e));
+  }
+
+  async get(
+    id: string,
+    credentials: BackstageCredentials,
+  ): Promise<BatchExecution> {
+    return withProgress(await this.visible(id, credentials));
+  }
+
+  async chunks(
+    id: string,
+    status: ExecutionChunk['status'] | undefined,
+    credentials: BackstageCredentials,
+  ): Promise<ExecutionChunk[]> {
+    await this.visible(id, credentials);
+    const chunks = await this.options.store.listChunks(
+      id,
+      status ? { status: [status] } : undefined,
+    );
+    return chunks.map(({ executionId: _e, ...c }) => c);
+  }
+
+  /** Stops the workers; the execution says how far it got. */
+  async cancel(
+    id: string,
+    credentials: BackstageCredentials,
+  ): Promise<BatchExecution> {
+    const execution = await this.visible(id, credentials);
+    if (execution.status === 'pending' || execution.status === 'running') {
+      await this.options.store.requestExecutionCancel(id);
+      this.options.runner.abortLocal(id);
+    }
+    return withProgress((await this.options.store.getExecution(id))!);
+  }
+
+  /** The assembled result file of a succeeded execution with a file output. */
+  async result(id: string, credentials: BackstageCredentials) {
+    const execution = await this.visible(id, credentials);
+    if (!execution.resultUri || execution.output.type !== 'file') {
+      throw new NotFoundError(
+        execution.output.type === 'table'
+          ? `Execution ${id} wrote to table ${execution.output.table}, not a file`
+          : `Execution ${id} has no result yet (it is ${execution.status})`,
+      );
+    }
+    const { name } = parseEntityRef(execution.modelRef);
+    return {
+      stream: await this.options.artifactStore.read(execution.resultUri),
+      format: execution.output.format,
+      filename: `${name}-${id.slice(0, 8)}.${execution.output.format}`,
+    };
+  }
+
+  async upload(
+    ref: { namespace: string; name: string },
+    filename: string,
+    body: Readable,
+    credentials: BackstageCredentials,
+  ) {
+    const entity = await this.options.models.getEntity(ref, credentials);
+    return this.options.uploads.save(
+      stringifyEntityRef(entity),
+      filename,
+      body,
+    );
+  }
+
+  /** Starts the executions of batch deployments whose cron time came. */
+  async runSchedules(now = new Date()): Promise<BatchExecution[]> {
+    const started: BatchExecution[] = [];
+    const deployments = await this.options.store.listDeployments({
+      type: 'batch',
+    });
+    for (const d of deployments) {
+      const settings = d.batch;
+      if (!settings?.schedule || !settings.input || !settings.output) continue;
+      const since = new Date(d.lastScheduledAt ?? d.createdAt);
+      let due: Date;
+      try {
+        due = new CronTime(settings.schedule).getNextDateFrom(since).toJSDate();
+      } catch (error) {
+        this.options.logger.warn(
+          `Deployment ${d.id} has a bad schedule "${settings.schedule}": ${error}`,
+        );
+        continue;
+      }
+      if (due > now) continue;
+      // Recorded first, so a crash right after does not start it twice.
+      await this.options.store.updateDeployment(d.id, {
+        lastScheduledAt: now.toISOString(),
+      });
+      try {
+        started.push(
+          await this.start(
+            d.modelRef,
+            {
+              deploymentId: d.id,
+              input: settings.input,
+              output: settings.output,
+            },
+            'schedule',
+            'ml-platform:schedule',
+          ),
+        );
+      } catch (error) {
+        this.options.logger.warn(
+          `Scheduled execution of deployment ${d.id} could not start: ${error}`,
+        );
+      }
+    }
+    return started;
+  }
+
+  private async start(
+    modelRef: string,
+    body: CreateExecutionBody,
+    trigger: 'api' | 'schedule',
+    createdBy?: string,
+  ): Promise<BatchExecution> {
+    const { store } = this.options;
+    const { build, deployment } = await this.target(modelRef, body);
+    const settings = deployment?.batch;
+    const manifest = await this.options.packages.manifestOf(build);
+    await this.checkInput(modelRef, body.input);
+    this.checkOutput(body.output);
+
+    const execution = await store.createExecution({
+      modelRef,
+      deploymentId: deployment?.id,
+      buildId: build.id,
+      input: body.input,
+      output: body.output,
+      chunkSize:
+        body.chunkSize ??
+        settings?.chunkSize ??
+        manifest.spec.batch?.chunkSize ??
+        1000,
+      parallelism:
+        body.parallelism ??
+        settings?.parallelism ??
+        manifest.spec.batch?.parallelism ??
+        2,
+      maxRetries:
+        body.maxRetries ??
+        settings?.maxRetries ??
+        manifest.spec.batch?.maxRetries ??
+        3,
+      trigger,
+      createdBy,
+    });
+    if (
+      await store.claimExecution(execution.id, this.options.runner.workerId)
+    ) {
+      this.options.runner.launch(execution);
+    }
+    return withProgress(execution);
+  }
+
+  private async target(
+    modelRef: string,
+    body: CreateExecutionBody,
+  ): Promise<{ build: ModelBuild; deployment?: ModelDeployment }> {
+    const { store } = this.options;
+    if (body.deploymentId && body.buildId) {
+      throw new InputError('body: give deploymentId or buildId, not both');
+    }
+    let deployment: ModelDeployment | undefined;
+    if (body.deploymentId) {
+      deployment = await store.getDeployment(body.deploymentId);
+      if (
+        !deployment ||
+        deployment.modelRef !== modelRef ||
+        deployment.type !== 'batch'
+      ) {
+        throw new InputError(
+          `body.deploymentId: ${modelRef} has no batch deployment ${body.deploymentId}`,
+        );
+      }
+    } else if (!body.buildId) {
+      [deployment] = await store.listDeployments({ modelRef, type: 'batch' });
+      if (!deployment) {
+        throw new InputError(
+          `body.deploymentId: ${modelRef} has no batch deployment; give deploymentId or buildId`,
+        );
+      }
+    }
+    const buildId = deployment?.buildId ?? body.buildId!;
+    const build = await store.getBuild(buildId);
+    if (!build || build.modelRef !== modelRef) {
+      throw new InputError(`body.buildId: ${modelRef} has no build ${buildId}`);
+    }
+    if (build.status !== 'succeeded') {
+      throw new InputError(
+        `body.buildId: build v${build.version} is ${build.status}; only succeeded builds can run`,
+      );
+    }
+    return { build, deployment };
+  }
+
+  private async checkInput(modelRef: string, input: ExecutionInput) {
+    switch (input.type) {
+      case 'upload':
+        await this.options.uploads.resolve(modelRef, input.uploadId);
+        return;
+      case 'path': {
+        const resolved = path.resolve(input.path);
+        const allowed = this.options.allowedInputRoots.some(
+          root =>
+            resolved === root || resolved.startsWith(`${root}${path.sep}`),
+        );
+        if (!allowed) {
+          throw new InputError(
+            `body.input.path: ${
+              input.path
+            } is not under a directory in mlPlatform.batch.allowedInputRoots${
+              this.options.allowedInputRoots.length
+                ? ` (${this.options.allowedInputRoots.join(', ')})`
+                : ' (none configured)'
+            }`,
+          );
+        }
+        if (!fs.existsSync(resolved)) {
+          throw new InputError(`body.input.path: ${input.path} does not exist`);
+        }
+        return;
+      }
+      case 'url':
+        if (!/^https?:\/\//.test(input.url)) {
+          throw new InputError('body.input.url: expected an http(s) URL');
+        }
+        return;
+      case 'sql':
+        this.options.connections.get(input.connection, 'body.input.connection');
+        return;
+      default:
+        throw new InputError(
+          'body.input.type: expected upload, path, url or sql',
+        );
+    }
+  }
+
+  private checkOutput(output: ExecutionOutput) {
+    if (output.type === 'table') {
+      this.options.connections.get(output.connection, 'body.output.connection');
+      try {
+        validateTableName(output.table);
+      } catch (error) {
+        throw new InputError(`body.output.table: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async visible(
+    id: string,
+    credentials: BackstageCredentials,
+  ): Promise<ExecutionRecord> {
+    const execution = await this.options.store.getExecution(id);
+    if (!execution) throw new NotFoundError(`No execution with id ${id}`);
+    const { namespace, name } = parseEntityRef(execution.modelRef);
+    await this.options.models.getEntity({ namespace, name }, credentials);
+    return execution;
+  }
+}

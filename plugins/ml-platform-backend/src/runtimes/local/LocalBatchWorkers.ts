@@ -1,0 +1,213 @@
+import {
+  BatchChunkOutcome,
+  BatchChunkTask,
+  BatchWorkerPool,
+  BatchWorkersSpec,
+} from '@internal/plugin-ml-platform-node';
+import { spawnRuntimeProcess } from '@internal/ml-platform-model-runtime';
+import { ChildProcess } from 'node:child_process';
+import readline from 'node:readline';
+
+interface Worker {
+  child: ChildProcess;
+  /** The chunk it runs, answered by its next stdout line. */
+  current?: (outcome: BatchChunkOutcome) => void;
+  lastLog?: string;
+  exited: boolean;
+}
+
+/**
+ * The batch workers of one execution on this host: `parallelism` Python
+ * processes in serve mode, each loading the model once and then running one
+ * chunk at a time. A worker that dies fails its chunk (to be retried) and is
+ * replaced on the next chunk.
+ */
+export class LocalBatchWorkers implements BatchWorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly waiting: ((worker: Worker) => void)[] = [];
+  private readonly all = new Set<Worker>();
+  private closed = false;
+
+  private constructor(
+    private readonly spec: BatchWorkersSpec,
+    private readonly options: {
+      onLog?: (line: string) => void;
+      readyTimeoutMs: number;
+    },
+  ) {}
+
+  static async start(
+    spec: BatchWorkersSpec,
+    options: { onLog?: (line: string) => void; readyTimeoutMs: number },
+  ): Promise<LocalBatchWorkers> {
+    const pool = new LocalBatchWorkers(spec, options);
+    try {
+      const workers = await Promise.all(
+        Array.from({ length: Math.max(1, spec.workers) }, () => pool.spawn()),
+      );
+      pool.idle.push(...workers);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  async run(task: BatchChunkTask): Promise<BatchChunkOutcome> {
+    if (this.closed) {
+      return {
+        ok: false,
+        kind: 'worker_crashed',
+        error: 'the execution was stopped',
+      };
+    }
+    let worker: Worker;
+    try {
+      worker = await this.acquire();
+    } catch (error) {
+      return {
+        ok: false,
+        kind: 'worker_crashed',
+        error: (error as Error).message,
+      };
+    }
+    const outcome = await new Promise<BatchChunkOutcome>(resolve => {
+      worker.current = resolve;
+      worker.child.stdin!.write(
+        `${JSON.stringify({
+          chunk: task.seq,
+          input: task.inputPath,
+          output: task.outputPath,
+          format: task.format,
+          id_column: task.idColumn ?? '__row_id',
+        })}\n`,
+      );
+    });
+    this.release(worker);
+    return outcome;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const exits = [...this.all].map(
+      worker =>
+        new Promise<void>(resolve => {
+          if (worker.exited) {
+            resolve();
+            return;
+          }
+          worker.child.once('exit', () => resolve());
+          // Closing stdin ends serve mode; a busy worker is killed.
+          if (worker.current) worker.child.kill('SIGKILL');
+          else worker.child.stdin!.end();
+          setTimeout(() => worker.child.kill('SIGKILL'), 5_000).unref();
+        }),
+    );
+    for (const waiter of this.waiting.splice(0)) {
+      waiter(undefined as never);
+    }
+    await Promise.all(exits);
+  }
+
+  private async spawn(): Promise<Worker> {
+    const { package: pkg } = this.spec;
+    const args = [
+      '--serve',
+      '--model-dir',
+      pkg.modelDir,
+      '--entrypoint',
+      pkg.entrypoint,
+    ];
+    if (pkg.schemaFile) args.push('--schema', pkg.schemaFile);
+    const worker: Worker = { child: undefined as never, exited: false };
+    const { child, stdout } = await spawnRuntimeProcess(
+      'mlp_runtime.batch',
+      args,
+      {
+        modelDir: pkg.modelDir,
+        entrypoint: pkg.entrypoint,
+        python: pkg.python,
+        exitWithParent: true,
+        readyTimeoutMs: this.options.readyTimeoutMs,
+        onLog: line => {
+          worker.lastLog = line;
+          this.options.onLog?.(line);
+        },
+        onSpawn: c => {
+          worker.child = c;
+          this.all.add(worker);
+        },
+      },
+    );
+    worker.child = child;
+    attachAnswers(worker, stdout);
+    child.once('exit', (code, signal) => {
+      worker.exited = true;
+      this.all.delete(worker);
+      const idleAt = this.idle.indexOf(worker);
+      if (idleAt >= 0) this.idle.splice(idleAt, 1);
+      worker.current?.({
+        ok: false,
+        kind: 'worker_crashed',
+        error: `the batch worker ${
+          signal ? `was killed by ${signal}` : `exited with code ${code}`
+        }${worker.lastLog ? `: ${worker.lastLog}` : ''}`,
+      });
+      worker.current = undefined;
+    });
+    return worker;
+  }
+
+  private async acquire(): Promise<Worker> {
+    const worker = this.idle.shift();
+    if (worker) return worker;
+    if (this.all.size < this.spec.workers) {
+      // A worker died: replace it.
+      return this.spawn();
+    }
+    return new Promise<Worker>((resolve, reject) =>
+      this.waiting.push(w =>
+        w ? resolve(w) : reject(new Error('the execution was stopped')),
+      ),
+    );
+  }
+
+  private release(worker: Worker) {
+    if (worker.exited || this.closed) return;
+    const waiter = this.waiting.shift();
+    if (waiter) waiter(worker);
+    else this.idle.push(worker);
+  }
+}
+
+function attachAnswers(worker: Worker, stdout: readline.Interface) {
+  stdout.on('line', line => {
+    let answer: {
+      ok?: boolean;
+      rows?: number;
+      seconds?: number;
+      kind?: string;
+      error?: string;
+    };
+    try {
+      answer = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const done = worker.current;
+    worker.current = undefined;
+    if (!done) return;
+    if (answer.ok) {
+      done({ ok: true, rows: answer.rows ?? 0, seconds: answer.seconds ?? 0 });
+    } else {
+      const kind = (['bad_input', 'model_error', 'io_error'] as const).find(
+        k => k === answer.kind,
+      );
+      done({
+        ok: false,
+        kind: kind ?? 'model_error',
+        error: answer.error ?? 'the worker gave no reason',
+      });
+    }
+  });
+}
