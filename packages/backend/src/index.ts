@@ -1,6 +1,10 @@
 import { createBackend } from '@backstage/backend-defaults';
+import { mlPlatformRootHttpRouter } from './rootHttpRouter';
 
 const backend = createBackend();
+
+// Model invocations skip the middleware meant for the portal's pages.
+backend.add(mlPlatformRootHttpRouter);
 
 backend.add(import('@backstage/plugin-app-backend'));
 

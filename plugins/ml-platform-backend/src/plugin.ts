@@ -91,7 +91,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         const store = await DatabaseMlPlatformStore.create({
           database: deps.database,
         });
-        const models = new ModelCatalog(deps.catalog, store);
+        const models = new ModelCatalog(deps.catalog, store, deps.auth);
         const credentials = new GitCredentials(config);
 
         const notifier = new BuildNotifier({

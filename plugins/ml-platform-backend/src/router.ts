@@ -130,7 +130,12 @@ export async function createRouter(
   ) => {
     try {
       const upstream = await call();
-      res.status(upstream.status).type('application/json').send(upstream.body);
+      // Raw write: the model's JSON as it came, no ETag or re-serialisation.
+      res.writeHead(upstream.status, {
+        'Content-Type': 'application/json',
+        'Content-Length': upstream.body.length,
+      });
+      res.end(upstream.body);
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
       res

@@ -5,7 +5,11 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
-import { MlPlatformClient } from '@internal/plugin-ml-platform-common';
+import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  MlPlatformClient,
+  isMlModelEntity,
+} from '@internal/plugin-ml-platform-common';
 import BubbleChartIcon from '@material-ui/icons/BubbleChart';
 import { mlPlatformApiRef } from './api';
 import { rootRouteRef } from './routes';
@@ -31,6 +35,25 @@ const mlPlatformPage = PageBlueprint.make({
 });
 
 /**
+ * The ML Platform tab on the entity page of `spec.type: ml-model`
+ * components, at `…/ml-platform` (where notification links point).
+ *
+ * @alpha
+ */
+export const mlPlatformEntityContent = EntityContentBlueprint.make({
+  params: {
+    path: 'ml-platform',
+    title: 'ML Platform',
+    icon: <BubbleChartIcon />,
+    filter: isMlModelEntity,
+    loader: () =>
+      import('./components/EntityMlPlatformContent').then(m => (
+        <m.EntityMlPlatformContent />
+      )),
+  },
+});
+
+/**
  * The ML platform plugin for the new frontend system.
  *
  * @alpha
@@ -41,5 +64,5 @@ export default createFrontendPlugin({
   icon: <BubbleChartIcon />,
   info: { packageJson: () => import('../package.json') },
   routes: { root: rootRouteRef },
-  extensions: [mlPlatformApi, mlPlatformPage],
+  extensions: [mlPlatformApi, mlPlatformPage, mlPlatformEntityContent],
 });

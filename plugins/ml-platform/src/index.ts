@@ -4,5 +4,10 @@
  *
  * @packageDocumentation
  */
-export { mlPlatformPlugin, MlPlatformPage } from './plugin';
+export {
+  mlPlatformPlugin,
+  MlPlatformPage,
+  EntityMlPlatformContent,
+  isMlModel,
+} from './plugin';
 export { mlPlatformApiRef } from './api';

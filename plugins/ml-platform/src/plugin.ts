@@ -1,3 +1,4 @@
+import type { Entity } from '@backstage/catalog-model';
 import {
   createApiFactory,
   createPlugin,
@@ -5,9 +6,12 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
-import { MlPlatformClient } from '@internal/plugin-ml-platform-common';
+import {
+  MlPlatformClient,
+  isMlModelEntity,
+} from '@internal/plugin-ml-platform-common';
 import { mlPlatformApiRef } from './api';
-import { rootRouteRef } from './routes';
+import { entityContentRouteRef, rootRouteRef } from './routes';
 
 /**
  * The ML platform plugin for portals on the legacy frontend system.
@@ -25,7 +29,7 @@ export const mlPlatformPlugin = createPlugin({
         new MlPlatformClient({ discoveryApi, fetchApi }),
     }),
   ],
-  routes: { root: rootRouteRef },
+  routes: { root: rootRouteRef, entityContent: entityContentRouteRef },
 });
 
 /**
@@ -41,3 +45,37 @@ export const MlPlatformPage = mlPlatformPlugin.provide(
     mountPoint: rootRouteRef,
   }),
 );
+
+/**
+ * The ML Platform tab of a model's entity page: overview, builds,
+ * deployments, batch executions and "try it". Mount it at `/ml-platform`
+ * (notification links point there) for entities where {@link isMlModel}:
+ *
+ * ```tsx
+ * <EntityLayout.Route path="/ml-platform" title="ML Platform" if={isMlModel}>
+ *   <EntityMlPlatformContent />
+ * </EntityLayout.Route>
+ * ```
+ *
+ * @public
+ */
+export const EntityMlPlatformContent = mlPlatformPlugin.provide(
+  createRoutableExtension({
+    name: 'EntityMlPlatformContent',
+    component: () =>
+      import('./components/EntityMlPlatformContent').then(
+        m => m.EntityMlPlatformContent,
+      ),
+    mountPoint: entityContentRouteRef,
+  }),
+);
+
+/**
+ * True for catalog components with `spec.type: ml-model`; for `EntitySwitch`
+ * and `EntityLayout.Route` `if` props.
+ *
+ * @public
+ */
+export function isMlModel(entity: Entity): boolean {
+  return isMlModelEntity(entity);
+}

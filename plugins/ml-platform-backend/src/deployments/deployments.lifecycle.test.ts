@@ -2,8 +2,8 @@ import { authServiceFactory } from '@backstage/backend-defaults/auth';
 import { httpAuthServiceFactory } from '@backstage/backend-defaults/httpAuth';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import knexFactory from 'knex';
+import { databaseServiceFactory } from '@backstage/backend-defaults/database';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,12 +37,31 @@ describe('online deployments across a backend restart, invoked by other services
     const dataDir = await fs.promises.mkdtemp(
       path.join(os.tmpdir(), 'mlp-deploy-restart-'),
     );
-    const db = knexFactory({
-      client: 'better-sqlite3',
-      connection: { filename: path.join(dataDir, 'ml-platform.sqlite') },
-      useNullAsDefault: true,
-    });
+    // The real catalog reads the model from a file; every plugin keeps its
+    // database in a SQLite file that outlives the backend.
+    const catalogFile = path.join(dataDir, 'catalog-info.yaml');
+    await fs.promises.writeFile(
+      catalogFile,
+      [
+        'apiVersion: backstage.io/v1alpha1',
+        'kind: Component',
+        'metadata: { name: churn, namespace: default }',
+        'spec: { type: ml-model, owner: group:default/data-science, lifecycle: experimental }',
+        '',
+      ].join('\n'),
+    );
     const config = {
+      backend: {
+        database: {
+          client: 'better-sqlite3',
+          connection: { directory: path.join(dataDir, 'db') },
+        },
+      },
+      catalog: {
+        locations: [{ type: 'file', target: catalogFile }],
+        rules: [{ allow: ['Component'] }],
+        processingInterval: { seconds: 1 },
+      },
       mlPlatform: {
         dataDir,
         builds: { pollInterval: 0, heartbeatInterval: 200 },
@@ -51,24 +70,22 @@ describe('online deployments across a backend restart, invoked by other services
     };
     const common = [
       mlPlatformPlugin,
+      catalogPlugin,
       schedulerServiceFactory,
-      catalogServiceMock.factory({
-        entities: [
-          {
-            apiVersion: 'backstage.io/v1alpha1',
-            kind: 'Component',
-            metadata: { name: 'churn', namespace: 'default' },
-            spec: { type: 'ml-model', owner: 'group:default/data-science' },
-          },
-        ],
-      }),
-      mockServices.database.factory({ knex: db }),
+      databaseServiceFactory,
     ];
 
     // First life: build and deploy (mock credentials: a signed-in user).
     const first = await startTestBackend({
       features: [...common, mockServices.rootConfig.factory({ data: config })],
     });
+    await waitFor(
+      async () =>
+        (
+          await request(first.server).get(api('/models/default/churn'))
+        ).status === 200,
+      { what: 'the catalog to ingest the model' },
+    );
     await request(first.server)
       .post(api('/models/default/churn/register'))
       .send({ gitUrl: repo.url, gitPath: 'churn', defaultBranch: 'main' });
@@ -129,6 +146,7 @@ describe('online deployments across a backend restart, invoked by other services
           data: {
             ...config,
             backend: {
+              ...config.backend,
               auth: {
                 externalAccess: [
                   {
@@ -193,8 +211,14 @@ describe('online deployments across a backend restart, invoked by other services
       .send(records);
     expect([401, 403]).toContain(elsewhere.status);
 
+    // The caller's token only reaches ml-platform; the platform read the
+    // catalog for it (the listing needs the catalog too).
+    const listed = await request(second.server).get(api('/models')).set(auth);
+    expect(listed.body.items.map((m: any) => m.ref)).toEqual([
+      'component:default/churn',
+    ]);
+
     await second.stop();
-    await db.destroy();
     await repo.remove();
     await fs.promises.rm(dataDir, { recursive: true, force: true });
   });

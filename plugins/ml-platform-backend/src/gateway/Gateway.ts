@@ -76,6 +76,8 @@ export class Gateway {
   private readonly observers: InvocationObserver[] = [];
   /** Who may see which model, for a short while: the catalog is not asked per request. */
   private readonly visibility = new Map<string, number>();
+  /** Online deployments, re-read at most every half second: not a query per request. */
+  private online?: { at: number; deployments: Promise<ModelDeployment[]> };
 
   constructor(private readonly options: GatewayOptions) {}
 
@@ -105,10 +107,9 @@ export class Gateway {
   ) {
     const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
     await this.checkVisible(modelRef, credentials);
-    const [deployment] = await this.options.store.listDeployments({
-      modelRef,
-      type: 'online',
-    });
+    const deployment = (await this.onlineDeployments()).find(
+      d => d.modelRef === modelRef,
+    );
     if (!deployment) {
       throw new GatewayError(
         503,
@@ -128,10 +129,24 @@ export class Gateway {
     this.agent.destroy();
   }
 
+  private onlineDeployments(fresh = false): Promise<ModelDeployment[]> {
+    const now = Date.now();
+    if (fresh || !this.online || now - this.online.at > 500) {
+      const deployments = this.options.store.listDeployments({
+        type: 'online',
+      });
+      this.online = { at: now, deployments };
+      deployments.catch(() => {
+        this.online = undefined;
+      });
+    }
+    return this.online.deployments;
+  }
+
   private async deploymentByName(name: string): Promise<ModelDeployment> {
-    const online = (
-      await this.options.store.listDeployments({ type: 'online' })
-    ).filter(d => parseEntityRef(d.modelRef).name === name);
+    const online = (await this.onlineDeployments()).filter(
+      d => parseEntityRef(d.modelRef).name === name,
+    );
     if (online.length > 1) {
       throw new GatewayError(
         409,
@@ -178,12 +193,16 @@ export class Gateway {
   }
 
   private async endpoints(
-    deployment: ModelDeployment,
+    cached: ModelDeployment,
   ): Promise<{ urls: string[]; coldStart: boolean }> {
     const { runtime, reconciler } = this.options;
-    reconciler.noteRequest(deployment.id);
-    let urls = runtime.readyEndpoints(deployment.id);
+    reconciler.noteRequest(cached.id);
+    let urls = runtime.readyEndpoints(cached.id);
     if (urls.length > 0) return { urls, coldStart: false };
+    // No replica: decide on the current state, not the cached one.
+    const deployment =
+      (await this.onlineDeployments(true)).find(d => d.id === cached.id) ??
+      cached;
     if (!deployment.scaledToZeroAt && deployment.status !== 'deploying') {
       throw new ServiceUnavailableError(
         `Deployment ${deployment.id} of ${

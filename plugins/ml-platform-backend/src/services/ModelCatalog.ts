@@ -1,4 +1,7 @@
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import {
+  AuthService,
+  BackstageCredentials,
+} from '@backstage/backend-plugin-api';
 import {
   Entity,
   parseEntityRef,
@@ -37,7 +40,22 @@ export class ModelCatalog {
   constructor(
     private readonly catalog: CatalogService,
     private readonly store: MlPlatformStore,
+    private readonly auth: AuthService,
   ) {}
+
+  /**
+   * Users read the catalog as themselves, so its permission policy applies.
+   * Services (static tokens, JWKS) are often restricted to this plugin and
+   * cannot call the catalog on their own behalf: the platform reads it for
+   * them.
+   */
+  private async catalogCredentials(
+    credentials: BackstageCredentials,
+  ): Promise<BackstageCredentials> {
+    return this.auth.isPrincipal(credentials, 'service')
+      ? this.auth.getOwnServiceCredentials()
+      : credentials;
+  }
 
   async listModels(credentials: BackstageCredentials): Promise<ModelSummary[]> {
     const { items } = await this.catalog.getEntities(
@@ -45,7 +63,7 @@ export class ModelCatalog {
         filter: { kind: 'Component', 'spec.type': ML_MODEL_COMPONENT_TYPE },
         order: { field: 'metadata.name', order: 'asc' },
       },
-      { credentials },
+      { credentials: await this.catalogCredentials(credentials) },
     );
     const entities = items.filter(isMlModelEntity);
     const states = await this.store.getModelStates(
@@ -61,7 +79,7 @@ export class ModelCatalog {
   ): Promise<Entity> {
     const entityRef = stringifyEntityRef({ kind: 'component', ...ref });
     const entity = await this.catalog.getEntityByRef(entityRef, {
-      credentials,
+      credentials: await this.catalogCredentials(credentials),
     });
     if (!entity) {
       throw new NotFoundError(`No model ${entityRef} in the catalog`);

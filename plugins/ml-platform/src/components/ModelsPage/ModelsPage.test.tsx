@@ -5,7 +5,7 @@ import {
   MlPlatformApi,
   ModelSummary,
 } from '@internal/plugin-ml-platform-common';
-import { screen } from '@testing-library/react';
+import { act, screen, within } from '@testing-library/react';
 import { mlPlatformApiRef } from '../../api';
 import { ModelsPage } from './ModelsPage';
 
@@ -74,6 +74,58 @@ describe('ModelsPage', () => {
     expect(screen.getByText('ready (2/2 ready)')).toBeInTheDocument();
     expect(screen.getByText('never built')).toBeInTheDocument();
     expect(screen.getByText('not deployed')).toBeInTheDocument();
+  });
+
+  it('links statuses to the model’s ML Platform tab', async () => {
+    await renderWith({
+      listModels: async () => [
+        { ...churn, description: 'Scores churn risk' },
+        sentiment,
+      ],
+    });
+    expect(await screen.findByText('Scores churn risk')).toBeInTheDocument();
+    // Status icons hide their text from the accessibility tree.
+    expect(screen.getByText('v3 failed').closest('a')).toHaveAttribute(
+      'href',
+      '/catalog/default/component/churn/ml-platform?build=b3',
+    );
+    expect(screen.getByText('ready (2/2 ready)').closest('a')).toHaveAttribute(
+      'href',
+      '/catalog/default/component/churn/ml-platform?tab=deployments',
+    );
+    const churnRow = screen.getByText('Scores churn risk').closest('tr')!;
+    expect(within(churnRow).getByRole('link', { name: '2' })).toHaveAttribute(
+      'href',
+      '/catalog/default/component/churn/ml-platform?tab=batch',
+    );
+  });
+
+  it('refreshes the statuses without a reload', async () => {
+    jest.useFakeTimers();
+    try {
+      const deployed = {
+        ...churn,
+        platform: {
+          ...churn.platform,
+          latestBuild: {
+            ...churn.platform.latestBuild!,
+            status: 'succeeded' as const,
+          },
+        },
+      };
+      const listModels = jest
+        .fn()
+        .mockResolvedValueOnce([churn])
+        .mockResolvedValue([deployed]);
+      await renderWith({ listModels });
+      expect(await screen.findByText('v3 failed')).toBeInTheDocument();
+      await act(async () => {
+        jest.advanceTimersByTime(2000);
+      });
+      expect(await screen.findByText('v3 succeeded')).toBeInTheDocument();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('says how to create a model when there is none', async () => {

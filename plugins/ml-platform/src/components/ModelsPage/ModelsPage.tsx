@@ -4,14 +4,16 @@ import {
   Link,
   Progress,
   ResponseErrorPanel,
+  SubvalueCell,
   Table,
   TableColumn,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
-import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import { useApi, useRouteRef } from '@backstage/core-plugin-api';
+import { EntityRefLink, entityRouteRef } from '@backstage/plugin-catalog-react';
 import { ModelSummary } from '@internal/plugin-ml-platform-common';
-import useAsync from 'react-use/esm/useAsync';
+import { ReactNode } from 'react';
 import { mlPlatformApiRef } from '../../api';
+import { usePolledAsync } from '../../hooks';
 import { StatusChip } from '../StatusChip';
 
 type Row = ModelSummary & {
@@ -20,13 +22,34 @@ type Row = ModelSummary & {
   deploymentStatus: string;
 };
 
+/** A link into the model's ML Platform entity tab, e.g. `?tab=batch`. */
+function ModelTabLink(props: {
+  row: Row;
+  search: string;
+  children: ReactNode;
+}) {
+  const entityRoute = useRouteRef(entityRouteRef);
+  const { row, search, children } = props;
+  const entityPath = entityRoute({
+    namespace: row.namespace,
+    kind: 'component',
+    name: row.name,
+  });
+  return <Link to={`${entityPath}/ml-platform${search}`}>{children}</Link>;
+}
+
 const columns: TableColumn<Row>[] = [
   {
     title: 'Model',
     field: 'name',
     highlight: true,
     render: row => (
-      <EntityRefLink entityRef={row.ref} title={row.title ?? row.name} />
+      <SubvalueCell
+        value={
+          <EntityRefLink entityRef={row.ref} title={row.title ?? row.name} />
+        }
+        subvalue={row.description}
+      />
     ),
   },
   {
@@ -42,15 +65,16 @@ const columns: TableColumn<Row>[] = [
   {
     title: 'Latest build',
     field: 'buildStatus',
-    render: row =>
-      row.platform.latestBuild ? (
-        <StatusChip
-          status={row.platform.latestBuild.status}
-          label={`v${row.platform.latestBuild.version} ${row.platform.latestBuild.status}`}
-        />
+    render: row => {
+      const b = row.platform.latestBuild;
+      return b ? (
+        <ModelTabLink row={row} search={`?build=${encodeURIComponent(b.id)}`}>
+          <StatusChip status={b.status} label={`v${b.version} ${b.status}`} />
+        </ModelTabLink>
       ) : (
         'never built'
-      ),
+      );
+    },
   },
   {
     title: 'Live deployment',
@@ -58,10 +82,12 @@ const columns: TableColumn<Row>[] = [
     render: row => {
       const d = row.platform.liveDeployment;
       return d ? (
-        <StatusChip
-          status={d.status}
-          label={`${d.status} (${d.readyReplicas}/${d.replicas} ready)`}
-        />
+        <ModelTabLink row={row} search="?tab=deployments">
+          <StatusChip
+            status={d.status}
+            label={`${d.status} (${d.readyReplicas}/${d.replicas} ready)`}
+          />
+        </ModelTabLink>
       ) : (
         'not deployed'
       );
@@ -71,25 +97,37 @@ const columns: TableColumn<Row>[] = [
     title: 'Running executions',
     field: 'platform.runningExecutions',
     type: 'numeric',
+    render: row =>
+      row.platform.runningExecutions > 0 ? (
+        <ModelTabLink row={row} search="?tab=batch">
+          {row.platform.runningExecutions}
+        </ModelTabLink>
+      ) : (
+        0
+      ),
   },
 ];
 
 /** Every model in the catalog with its platform state. */
 export function ModelsPage() {
   const api = useApi(mlPlatformApiRef);
-  const { value, loading, error } = useAsync(() => api.listModels(), [api]);
+  // Builds finish and deployments come up while the page is open.
+  const { value, loading, error } = usePolledAsync(
+    () => api.listModels(),
+    [api],
+  );
 
   if (loading) {
     return <Progress />;
   }
-  if (error) {
+  if (!value) {
     return (
       <Content>
-        <ResponseErrorPanel error={error} />
+        <ResponseErrorPanel error={error ?? new Error('No models')} />
       </Content>
     );
   }
-  if (!value?.length) {
+  if (!value.length) {
     return (
       <Content>
         <EmptyState

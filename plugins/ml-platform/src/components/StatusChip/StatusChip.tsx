@@ -18,9 +18,14 @@ const byStatus: Record<string, typeof StatusOK> = {
   failed: StatusError,
   cancelled: StatusAborted,
   stopped: StatusAborted,
+  skipped: StatusAborted,
+  // Replica states.
+  starting: StatusRunning,
+  restarting: StatusWarning,
+  stopping: StatusAborted,
 };
 
-/** A build, deployment or execution status with its Backstage status icon. */
+/** A build, step, deployment, replica or execution status with its Backstage status icon. */
 export function StatusChip(props: { status: string; label?: string }) {
   const Icon = byStatus[props.status] ?? StatusPending;
   return <Icon>{props.label ?? props.status}</Icon>;

@@ -1,0 +1,184 @@
+// Helpers for benchmarks that run against the real portal backend on its
+// embedded defaults (packages/backend, app-config.yaml plus an overlay).
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const root = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../..',
+);
+export const base = 'http://localhost:7007';
+export const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+export async function waitUntil(check, timeoutMs, what, intervalMs = 25) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+export function git(args, cwd) {
+  return execFileSync('git', args, {
+    cwd,
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Bench',
+      GIT_AUTHOR_EMAIL: 'b@x',
+      GIT_COMMITTER_NAME: 'Bench',
+      GIT_COMMITTER_EMAIL: 'b@x',
+    },
+  })
+    .toString()
+    .trim();
+}
+
+export const median = xs =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Starts packages/backend with app-config.yaml and `overlay` (a YAML file),
+ * waits until it answers, and returns how to call it and stop it.
+ */
+export async function startPortal({ overlay, env = {} }) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-'));
+  const started = performance.now();
+  const child = spawn(
+    'yarn',
+    ['start', '--config', '../../app-config.yaml', '--config', overlay],
+    {
+      cwd: path.join(root, 'packages/backend'),
+      env: {
+        ...process.env,
+        MLP_BENCH_DATA_DIR: path.join(tmp, 'data'),
+        // e.g. --cpu-prof, to profile the backend during a benchmark
+        ...(process.env.MLP_BENCH_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.MLP_BENCH_NODE_OPTIONS }
+          : {}),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
+  const log = fs.createWriteStream(path.join(tmp, 'backend.log'));
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const stop = async () => {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {}
+    await sleep(1500);
+  };
+  process.on('exit', () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+  });
+  await waitUntil(
+    async () => (await fetch(`${base}/api/ml-platform/models`)).status === 401,
+    300_000,
+    'backend start',
+    200,
+  );
+  const readyMs = performance.now() - started;
+  // The documented service token (app-config.yaml's local fallback).
+  const token =
+    process.env.ML_PLATFORM_SERVICE_TOKEN ?? 'local-dev-ml-platform-token';
+  const headers = {
+    Authorization: `Bearer ${token}`,
+    'Content-Type': 'application/json',
+  };
+  const api = async (method, p, body) => {
+    const res = await fetch(`${base}/api/ml-platform${p}`, {
+      method,
+      headers,
+      body: body && JSON.stringify(body),
+    });
+    if (!res.ok)
+      throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? undefined : res.json();
+  };
+  return {
+    tmp,
+    api,
+    headers,
+    stop,
+    readyMs,
+    backendPid: child.pid,
+    cleanup: () => fs.rmSync(tmp, { recursive: true, force: true }),
+  };
+}
+
+/** A bare repository holding an example model, and a working clone. */
+export function createModelRepo(tmp, example = 'churn') {
+  const bare = path.join(tmp, `${example}.git`);
+  const work = path.join(tmp, `${example}-work`);
+  git(['init', '-q', '--bare', '-b', 'main', bare]);
+  git(['clone', '-q', bare, work]);
+  fs.cpSync(path.join(root, 'examples/models', example), work, {
+    recursive: true,
+    filter: s => !s.includes('__pycache__'),
+  });
+  git(['add', '-A'], work);
+  git(['commit', '-qm', example], work);
+  git(['push', '-q', 'origin', 'HEAD:main'], work);
+  return { bare, work, url: pathToFileURL(bare).href };
+}
+
+/** Registers the model, builds it and waits for the build to succeed. */
+export async function registerAndBuild(api, name, url) {
+  // A fresh backend ingests the catalog in the background.
+  await waitUntil(
+    () => api('GET', `/models/default/${name}`),
+    120_000,
+    'the catalog',
+    250,
+  );
+  await api('POST', `/models/default/${name}/register`, {
+    gitUrl: url,
+    defaultBranch: 'main',
+  });
+  const { items } = await api('GET', `/models/default/${name}/builds`);
+  const queued =
+    items[0] ?? (await api('POST', `/models/default/${name}/builds`, {}));
+  return waitUntil(
+    async () => {
+      const b = await api('GET', `/builds/${queued.id}`);
+      if (b.status === 'failed')
+        throw new Error(`build failed: ${b.failureReason}`);
+      return b.status === 'succeeded' ? b : undefined;
+    },
+    120_000,
+    'build',
+  );
+}
+
+/** The backend process's peak resident memory (VmHWM), in MiB, with its children excluded. */
+export function peakRssMiB(pid) {
+  // `yarn start` runs node under a wrapper: take the largest node descendant.
+  const pids = execFileSync(
+    'ps',
+    ['-o', 'pid=', '--ppid', String(pid), '-o', 'pid='],
+    { encoding: 'utf8' },
+  );
+  void pids;
+  let best = 0;
+  const all = execFileSync('ps', ['-eo', 'pid=,pgid=,comm='], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .map(l => l.trim().split(/\s+/))
+    .filter(([, pgid, comm]) => Number(pgid) === pid && comm === 'node');
+  for (const [p] of all) {
+    const status = fs.readFileSync(`/proc/${p}/status`, 'utf8');
+    const hwm = Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
+    best = Math.max(best, hwm);
+  }
+  return best;
+}

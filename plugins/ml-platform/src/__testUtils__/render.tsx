@@ -1,0 +1,109 @@
+import { discoveryApiRef } from '@backstage/core-plugin-api';
+import type { Entity } from '@backstage/catalog-model';
+import { ResponseError } from '@backstage/errors';
+import {
+  EntityProvider,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
+import {
+  TestApiProvider,
+  mockApis,
+  renderInTestApp,
+} from '@backstage/test-utils';
+import { MlPlatformApi } from '@internal/plugin-ml-platform-common';
+import { ReactElement } from 'react';
+import { mlPlatformApiRef } from '../api';
+import { allowAll, churnEntity } from './fixtures';
+
+export type MockMlPlatformApi = jest.Mocked<MlPlatformApi>;
+
+/**
+ * A client whose every method fails loudly unless the test gives it an
+ * answer, so a test cannot pass on a call it did not expect.
+ */
+export function mockMlPlatformApi(
+  overrides: Partial<MlPlatformApi> = {},
+): MockMlPlatformApi {
+  const methods: (keyof MlPlatformApi)[] = [
+    'listModels',
+    'getModel',
+    'registerModel',
+    'getModelPermissions',
+    'listBuilds',
+    'getBuild',
+    'createBuild',
+    'cancelBuild',
+    'getBuildLog',
+    'listDeployments',
+    'getDeployment',
+    'createDeployment',
+    'updateDeployment',
+    'deleteDeployment',
+    'getDeploymentLogs',
+    'predict',
+    'uploadInput',
+    'listExecutions',
+    'getExecution',
+    'createExecution',
+    'cancelExecution',
+    'listExecutionChunks',
+    'downloadExecutionResult',
+  ];
+  const api: Record<string, jest.Mock> = {};
+  for (const method of methods) {
+    api[method] = jest.fn(
+      (overrides[method] as (...args: unknown[]) => unknown) ??
+        (async () => {
+          throw new Error(`unexpected call: ${method}`);
+        }),
+    );
+  }
+  if (!overrides.getModelPermissions) {
+    api.getModelPermissions.mockResolvedValue(allowAll);
+  }
+  return api as unknown as MockMlPlatformApi;
+}
+
+/** Renders `element` for an entity, as the catalog's entity page would. */
+export function renderForEntity(
+  element: ReactElement,
+  options: { api: MockMlPlatformApi; entity?: Entity; route?: string },
+) {
+  return renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [mlPlatformApiRef, options.api],
+        [
+          discoveryApiRef,
+          mockApis.discovery({ baseUrl: 'https://portal.example.com' }),
+        ],
+      ]}
+    >
+      <EntityProvider entity={options.entity ?? churnEntity}>
+        {element}
+      </EntityProvider>
+    </TestApiProvider>,
+    {
+      routeEntries: [options.route ?? '/'],
+      mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+    },
+  );
+}
+
+/** The error the client throws for a failed response. */
+export async function responseError(
+  status: number,
+  message: string,
+  name = 'NotAllowedError',
+): Promise<ResponseError> {
+  return ResponseError.fromResponse(
+    new Response(
+      JSON.stringify({
+        error: { name, message },
+        request: { method: 'GET', url: '/api/ml-platform' },
+        response: { statusCode: status },
+      }),
+      { status, headers: { 'Content-Type': 'application/json' } },
+    ),
+  );
+}

@@ -1,0 +1,1 @@
+export { BatchTab } from './BatchTab';

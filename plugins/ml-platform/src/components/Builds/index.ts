@@ -1,0 +1,1 @@
+export { BuildsTab } from './BuildsTab';

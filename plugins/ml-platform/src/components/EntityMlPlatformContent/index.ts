@@ -1,0 +1,1 @@
+export { EntityMlPlatformContent } from './EntityMlPlatformContent';

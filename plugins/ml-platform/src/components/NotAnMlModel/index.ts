@@ -1,0 +1,1 @@
+export { NotAnMlModel } from './NotAnMlModel';

@@ -1,0 +1,143 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import {
+  build,
+  churnManifest,
+  deployment,
+  execution,
+  mockMlPlatformApi,
+  renderForEntity,
+  responseError,
+  summary,
+} from '../../__testUtils__';
+import { EntityMlPlatformContent } from '../EntityMlPlatformContent';
+
+const liveBuild = { ...build(2), manifest: churnManifest };
+const latest = build(3, {
+  status: 'failed',
+  failureReason: 'smoke prediction failed',
+  trigger: 'push',
+});
+const live = deployment({
+  buildId: liveBuild.id,
+  status: 'ready',
+  readyReplicas: 1,
+  replicas: 2,
+  reason: 'rolling out',
+});
+
+async function cardOf(title: string | RegExp) {
+  const heading = await screen.findByText(title);
+  return heading.closest('.MuiCard-root') as HTMLElement;
+}
+
+describe('Overview tab', () => {
+  it('shows the live deployment, the latest build and running executions', async () => {
+    const api = mockMlPlatformApi({
+      getModel: async () =>
+        summary({
+          liveDeployment: live,
+          latestBuild: latest,
+          runningExecutions: 1,
+        }),
+      getBuild: async () => liveBuild,
+      listExecutions: async () => [
+        execution(),
+        execution({ id: 'done', status: 'succeeded' }),
+      ],
+    });
+    await renderForEntity(<EntityMlPlatformContent />, { api });
+
+    const liveCard = await cardOf('Online deployment');
+    expect(
+      await within(liveCard).findByText(/Build v2 · 1\/2 replicas ready/),
+    ).toBeInTheDocument();
+    expect(within(liveCard).getByText('ready')).toBeInTheDocument();
+    expect(within(liveCard).getByText('rolling out')).toBeInTheDocument();
+    expect(within(liveCard).getByText(/to zero when idle/)).toBeInTheDocument();
+
+    const buildCard = await cardOf('Latest build');
+    expect(within(buildCard).getByText('failed')).toBeInTheDocument();
+    expect(
+      within(buildCard).getByText('smoke prediction failed'),
+    ).toBeInTheDocument();
+    expect(
+      within(buildCard).getByRole('link', { name: /a1b2c3d/ }),
+    ).toHaveAttribute(
+      'href',
+      `https://github.com/acme/ml-models/commit/${latest.commitSha}`,
+    );
+
+    const runningCard = await cardOf('Running executions (1)');
+    expect(
+      within(runningCard).getByRole('progressbar', {
+        name: `Progress of execution ${execution().id}`,
+      }),
+    ).toHaveAttribute('aria-valuenow', '40');
+  });
+
+  it('gives absolute endpoint URLs and curl commands from the live build’s schema', async () => {
+    const api = mockMlPlatformApi({
+      getModel: async () => summary({ liveDeployment: live }),
+      getBuild: async () => liveBuild,
+      listExecutions: async () => [],
+    });
+    await renderForEntity(<EntityMlPlatformContent />, { api });
+
+    const card = await cardOf('Endpoints');
+    expect(
+      within(card).getByText(
+        'POST https://portal.example.com/api/ml-platform/models/default/churn/predict',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(card).getByText(
+        'POST https://portal.example.com/api/ml-platform/v2/models/churn/infer',
+      ),
+    ).toBeInTheDocument();
+    await waitFor(() =>
+      expect(within(card).getAllByText(/"tenure_months":0/).length).toBe(1),
+    );
+    expect(within(card).getByText(/"datatype":"INT64"/)).toBeInTheDocument();
+
+    expect(
+      within(card).getByRole('button', {
+        name: 'Copy curl for Records (MLflow scoring)',
+      }),
+    ).toBeInTheDocument();
+    const curl = within(card).getByText(/^curl -X POST '[^']*\/predict'/);
+    expect(curl.textContent).toContain(
+      `-H "Authorization: Bearer $ML_PLATFORM_SERVICE_TOKEN"`,
+    );
+    expect(curl.textContent).toContain(
+      `-d '{"dataframe_records":[{"tenure_months":0,"monthly_charges":0,"total_charges":0,"contract":"","support_calls":0,"has_internet":false}]}'`,
+    );
+  });
+
+  it('says what is missing for a model never built nor deployed', async () => {
+    const api = mockMlPlatformApi({
+      getModel: async () => summary({ registered: false }),
+      listExecutions: async () => [],
+    });
+    await renderForEntity(<EntityMlPlatformContent />, { api });
+    expect(await screen.findByText('Never built.')).toBeInTheDocument();
+    expect(screen.getByText(/Not deployed online/)).toBeInTheDocument();
+    expect(screen.getByText('No execution is running.')).toBeInTheDocument();
+    expect(
+      screen.getByRole('link', { name: 'Build the model' }),
+    ).toHaveAttribute('href', '/?tab=builds');
+    expect(api.getBuild).not.toHaveBeenCalled();
+  });
+
+  it('shows the API error', async () => {
+    const api = mockMlPlatformApi({
+      getModel: async () =>
+        Promise.reject(await responseError(403, 'not allowed to read churn')),
+      listExecutions: async () => [],
+    });
+    await renderForEntity(<EntityMlPlatformContent />, { api });
+    expect(
+      (await screen.findAllByText(/not allowed to read churn/)).length,
+    ).toBeGreaterThan(0);
+    expect(screen.getByText(/403: NotAllowedError/)).toBeInTheDocument();
+  });
+});

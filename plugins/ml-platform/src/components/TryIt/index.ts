@@ -1,0 +1,1 @@
+export { TryItTab } from './TryItTab';

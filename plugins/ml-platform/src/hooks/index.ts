@@ -1,0 +1,10 @@
+export { useVisibleInterval } from './useVisibleInterval';
+export { usePolledAsync, POLL_INTERVAL_MS } from './usePolledAsync';
+export type { PolledState } from './usePolledAsync';
+export { useModelRef } from './useModelRef';
+export { useModelPermissions } from './useModelPermissions';
+export type { Decision } from './useModelPermissions';
+export { useBuilds, BUILDS_PAGE_SIZE } from './useBuilds';
+export { useBuildLog, BUILD_LOG_INTERVAL_MS } from './useBuildLog';
+export { useDeploymentLogs, DEPLOYMENT_LOG_TAIL } from './useDeploymentLogs';
+export { useSectionLink } from './useSectionLink';
