@@ -18,6 +18,8 @@ backend.add(
   import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
 );
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
+// Models published to the platform's own Git hosting.
+backend.add(import('@internal/plugin-catalog-backend-module-ml-platform'));
 
 // Scaffolder: the "New ML model" template and its publishing actions.
 backend.add(import('@backstage/plugin-scaffolder-backend'));

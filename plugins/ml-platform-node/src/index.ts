@@ -8,4 +8,5 @@ export * from './Runtime';
 export * from './LocalArtifactStore';
 export * from './git';
 export * from './paths';
+export * from './MlPlatformService';
 export * from './extensions';

@@ -63,6 +63,7 @@ describe('MlPlatformClient', () => {
     expect(error).toBeInstanceOf(ResponseError);
     expect(error.statusCode).toBe(404);
     expect(error.body.error.message).toBe('no model x');
+    expect(error.message).toBe('Request failed with 404 Not Found: no model x');
     expect(seen.at(-1)?.url).toBe('/api/ml-platform/models/default/x%20y');
   });
 });

@@ -340,14 +340,22 @@ export class MlPlatformClient implements MlPlatformApi {
       init = {
         method,
         headers: {
-          'Content-Type': isBinary ? 'application/octet-stream' : 'application/json',
+          'Content-Type': isBinary
+            ? 'application/octet-stream'
+            : 'application/json',
         },
         body: isBinary ? (body as Blob) : JSON.stringify(body),
       };
     }
     const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
     if (!response.ok && !options.allowErrors) {
-      throw await ResponseError.fromResponse(response);
+      const error = await ResponseError.fromResponse(response);
+      // The backend's message names the field or the reason: keep it visible.
+      const detail = error.body?.error?.message;
+      if (detail && !error.message.includes(detail)) {
+        error.message = `${error.message}: ${detail}`;
+      }
+      throw error;
     }
     return response;
   }

@@ -1,0 +1,28 @@
+// Deterministic churn rows, the same as the tests' (testUtils/churnReference).
+import fs from 'node:fs';
+
+export function churnRow(i) {
+  const contracts = ['month-to-month', 'one-year', 'two-year'];
+  return {
+    tenure_months: i % 72,
+    monthly_charges: 20 + (i % 100) * 0.85,
+    total_charges: (i % 72) * (20 + (i % 100) * 0.85),
+    contract: contracts[i % 3],
+    support_calls: i % 7,
+    has_internet: i % 2 === 0,
+  };
+}
+
+export async function writeChurnCsv(file, n) {
+  if (fs.existsSync(file)) return;
+  const out = fs.createWriteStream(`${file}.partial`);
+  out.write('tenure_months,monthly_charges,total_charges,contract,support_calls,has_internet\n');
+  for (let i = 0; i < n; i++) {
+    const r = churnRow(i);
+    if (!out.write(`${r.tenure_months},${r.monthly_charges},${r.total_charges},${r.contract},${r.support_calls},${r.has_internet}\n`)) {
+      await new Promise(resolve => out.once('drain', resolve));
+    }
+  }
+  await new Promise(resolve => out.end(resolve));
+  fs.renameSync(`${file}.partial`, file);
+}
