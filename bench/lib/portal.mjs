@@ -158,27 +158,3 @@ export async function registerAndBuild(api, name, url) {
     'build',
   );
 }
-
-/** The backend process's peak resident memory (VmHWM), in MiB, with its children excluded. */
-export function peakRssMiB(pid) {
-  // `yarn start` runs node under a wrapper: take the largest node descendant.
-  const pids = execFileSync(
-    'ps',
-    ['-o', 'pid=', '--ppid', String(pid), '-o', 'pid='],
-    { encoding: 'utf8' },
-  );
-  void pids;
-  let best = 0;
-  const all = execFileSync('ps', ['-eo', 'pid=,pgid=,comm='], {
-    encoding: 'utf8',
-  })
-    .split('\n')
-    .map(l => l.trim().split(/\s+/))
-    .filter(([, pgid, comm]) => Number(pgid) === pid && comm === 'node');
-  for (const [p] of all) {
-    const status = fs.readFileSync(`/proc/${p}/status`, 'utf8');
-    const hwm = Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
-    best = Math.max(best, hwm);
-  }
-  return best;
-}
