@@ -2,6 +2,7 @@ import type { Entity } from '@backstage/catalog-model';
 import {
   BatchExecution,
   ManifestField,
+  MlModelManifest,
   ModelBuild,
   ModelDeployment,
   ModelPermissions,
@@ -63,11 +64,12 @@ export const churnInputs: ManifestField[] = [
   },
 ];
 
-export const churnManifest = {
-  apiVersion: 'ml-platform/v1' as const,
-  kind: 'Model' as const,
+/** The churn example's validated manifest, as a build carries it. */
+export const churnManifest: MlModelManifest = {
+  apiVersion: 'ml-platform/v1',
+  kind: 'Model',
   spec: {
-    runtime: 'python' as const,
+    runtime: 'python',
     entrypoint: 'model:Model',
     schema: { inputs: churnInputs, outputs: [] },
     online: { replicas: 1, minReplicas: 0, maxReplicas: 4 },

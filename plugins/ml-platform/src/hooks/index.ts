@@ -8,3 +8,4 @@ export { useBuilds, BUILDS_PAGE_SIZE } from './useBuilds';
 export { useBuildLog, BUILD_LOG_INTERVAL_MS } from './useBuildLog';
 export { useDeploymentLogs, DEPLOYMENT_LOG_TAIL } from './useDeploymentLogs';
 export { useSectionLink } from './useSectionLink';
+export { useElementId } from './useElementId';

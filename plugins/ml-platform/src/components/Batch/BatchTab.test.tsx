@@ -168,7 +168,9 @@ describe('Batch tab', () => {
     const start = screen.getByRole('button', { name: 'Start execution' });
     await waitFor(() => expect(start).toBeEnabled());
     await userEvent.click(start);
-    const dialog = await screen.findByRole('dialog');
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Start a batch execution',
+    });
 
     const file = new File(
       ['tenure_months,contract\n3,one-year\n'],
@@ -228,7 +230,9 @@ describe('Batch tab', () => {
     });
     await waitFor(() => expect(start).toBeEnabled());
     await userEvent.click(start);
-    const dialog = await screen.findByRole('dialog');
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Start a batch execution',
+    });
 
     await userEvent.selectOptions(
       within(dialog).getByLabelText('Model'),
@@ -298,7 +302,9 @@ describe('Batch tab', () => {
     });
     await waitFor(() => expect(start).toBeEnabled());
     await userEvent.click(start);
-    const dialog = await screen.findByRole('dialog');
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Start a batch execution',
+    });
     await userEvent.upload(
       within(dialog).getByLabelText('Input file'),
       new File(['x'], 'big.parquet'),
@@ -384,7 +390,9 @@ describe('Batch tab', () => {
     await userEvent.click(
       await screen.findByRole('button', { name: 'Failed chunks' }),
     );
-    const dialog = await screen.findByRole('dialog');
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Failed chunks',
+    });
     expect(
       await within(dialog).findByText("KeyError: 'tenure_months'"),
     ).toBeInTheDocument();

@@ -13,6 +13,7 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { mlPlatformApiRef } from '../../api';
+import { useElementId } from '../../hooks';
 import { formatCount } from '../../lib/format';
 
 /** The chunks that failed after all their retries, with the model's errors. */
@@ -21,6 +22,7 @@ export function FailedChunksDialog(props: {
   onClose: () => void;
 }) {
   const api = useApi(mlPlatformApiRef);
+  const titleId = useElementId('ml-platform-failed-chunks-dialog-title');
   const { value, loading, error } = useAsync(
     () => api.listExecutionChunks(props.executionId, 'failed'),
     [api, props.executionId],
@@ -67,8 +69,14 @@ export function FailedChunksDialog(props: {
     );
   }
   return (
-    <Dialog open onClose={props.onClose} maxWidth="md" fullWidth>
-      <DialogTitle>Failed chunks</DialogTitle>
+    <Dialog
+      aria-labelledby={titleId}
+      open
+      onClose={props.onClose}
+      maxWidth="md"
+      fullWidth
+    >
+      <DialogTitle id={titleId}>Failed chunks</DialogTitle>
       <DialogContent>{content}</DialogContent>
       <DialogActions>
         <Button onClick={props.onClose}>Close</Button>

@@ -24,6 +24,7 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import { FormEvent, useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
+import { useElementId } from '../../hooks';
 import { buildLabel, formatCount } from '../../lib/format';
 import { NumberField } from '../Deployments/NumberField';
 import {
@@ -50,6 +51,7 @@ export function StartExecutionDialog(props: {
 }) {
   const { modelRef, batchDeployments, builds, onClose, onStarted } = props;
   const api = useApi(mlPlatformApiRef);
+  const titleId = useElementId('ml-platform-start-execution-dialog-title');
   const succeeded = builds.filter(b => b.status === 'succeeded');
   const [form, setForm] = useState<ExecutionForm>(() => ({
     target: batchDeployments[0]
@@ -109,9 +111,15 @@ export function StartExecutionDialog(props: {
 
   const busy = stage !== undefined;
   return (
-    <Dialog open onClose={busy ? undefined : onClose} fullWidth maxWidth="md">
+    <Dialog
+      aria-labelledby={titleId}
+      open
+      onClose={busy ? undefined : onClose}
+      fullWidth
+      maxWidth="md"
+    >
       <form onSubmit={submit} noValidate>
-        <DialogTitle>Start a batch execution</DialogTitle>
+        <DialogTitle id={titleId}>Start a batch execution</DialogTitle>
         <DialogContent>
           <TextField
             id="execution-target"

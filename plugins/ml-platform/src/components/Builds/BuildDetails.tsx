@@ -72,12 +72,16 @@ export function BuildDetails(props: {
     <InfoCard
       title={`Build v${build.version}`}
       subheader={
-        <>
+        // InfoCard lays the subheader out as a flex row, which drops the
+        // spaces between its children: keep the line in one inline box.
+        <span>
           <StatusChip status={build.status} />
-          {build.branch && <> on {build.branch}</>}{' '}
+          {build.branch && ` on ${build.branch}`}
+          {(build.commitSha || build.commitMessage) && ' · '}
           <CommitLink sha={build.commitSha} message={build.commitMessage} />
-          {build.commitMessage && <> {build.commitMessage}</>}
-        </>
+          {build.commitSha && build.commitMessage && ' '}
+          {build.commitMessage}
+        </span>
       }
       action={
         <Box display="flex" alignItems="center" mt={1}>

@@ -9,6 +9,7 @@ import DialogTitle from '@material-ui/core/DialogTitle';
 import TextField from '@material-ui/core/TextField';
 import { FormEvent, useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
+import { useElementId } from '../../hooks';
 
 const COMMIT = /^[0-9a-fA-F]{7,64}$/;
 
@@ -21,6 +22,7 @@ export function BuildDialog(props: {
 }) {
   const { modelRef, open, onClose, onCreated } = props;
   const api = useApi(mlPlatformApiRef);
+  const titleId = useElementId('ml-platform-build-dialog-title');
   const [branch, setBranch] = useState('');
   const [commit, setCommit] = useState('');
   const [busy, setBusy] = useState(false);
@@ -52,9 +54,14 @@ export function BuildDialog(props: {
   };
 
   return (
-    <Dialog open={open} onClose={busy ? undefined : onClose} fullWidth>
+    <Dialog
+      aria-labelledby={titleId}
+      open={open}
+      onClose={busy ? undefined : onClose}
+      fullWidth
+    >
       <form onSubmit={submit}>
-        <DialogTitle>Build a branch</DialogTitle>
+        <DialogTitle id={titleId}>Build a branch</DialogTitle>
         <DialogContent>
           <TextField
             id="build-branch"

@@ -2,7 +2,9 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {
   build,
+  cardAround,
   denyAll,
+  infoCardSubheaderText,
   mockMlPlatformApi,
   renderForEntity,
   responseError,
@@ -40,6 +42,15 @@ describe('Builds tab', () => {
     expect(await screen.findByText('Builds (2)')).toBeInTheDocument();
     const row = screen.getByText('v2').closest('tr')!;
     expect(within(row).getByText('succeeded')).toBeInTheDocument();
+    // The status reaches assistive technology, so the row's name has it.
+    expect(row).toHaveAccessibleName(/^v2 succeeded main a1b2c3d/);
+    expect(
+      screen.getByRole('row', { name: /^v3 running/ }),
+    ).toBeInTheDocument();
+    // A narrow Status column must not break "succeeded" mid-word.
+    expect(within(row).getByText('succeeded').closest('td')).toHaveStyle({
+      whiteSpace: 'nowrap',
+    });
     expect(within(row).getByText('main')).toBeInTheDocument();
     expect(within(row).getByRole('link', { name: /a1b2c3d/ })).toHaveAttribute(
       'href',
@@ -100,7 +111,9 @@ describe('Builds tab', () => {
     await userEvent.click(
       await screen.findByRole('button', { name: 'Build branch' }),
     );
-    const dialog = await screen.findByRole('dialog');
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Build a branch',
+    });
     await userEvent.type(within(dialog).getByLabelText('Branch'), 'feature/x');
     await userEvent.click(
       within(dialog).getByRole('button', { name: 'Build' }),
@@ -178,7 +191,12 @@ describe('Builds tab', () => {
     });
     await renderBuilds(api, `/?build=${v3.id}`);
 
-    expect(await screen.findByText('Build v3')).toBeInTheDocument();
+    const title = await screen.findByText('Build v3');
+    // Spaces and separators survive the subheader's flex layout.
+    // (The commit link adds "Opens in a new window" for screen readers.)
+    expect(infoCardSubheaderText(cardAround(title))).toMatch(
+      /^running on feature\/x · a1b2c3d\b.* change 3$/,
+    );
     const steps = screen.getByRole('table', { name: 'Build steps' });
     expect(within(steps).getByText('checkout')).toBeInTheDocument();
     expect(within(steps).getByText('1.2 s')).toBeInTheDocument();

@@ -19,6 +19,8 @@ const columns: TableColumn<Row>[] = [
   {
     title: 'Status',
     field: 'status',
+    // A narrow column would otherwise break "succeeded" mid-word.
+    cellStyle: { whiteSpace: 'nowrap' },
     render: row => <StatusChip status={row.status} />,
   },
   { title: 'Branch', field: 'branch' },

@@ -6,6 +6,7 @@ import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import { ResponseErrorPanel } from '@backstage/core-components';
 import { ReactNode, useState } from 'react';
+import { useElementId } from '../../hooks';
 
 /** Asks before a destructive action; shows its error instead of closing. */
 export function ConfirmDialog(props: {
@@ -18,6 +19,7 @@ export function ConfirmDialog(props: {
 }) {
   const { open, title, children, confirmLabel, onConfirm, onClose } = props;
   const [busy, setBusy] = useState(false);
+  const titleId = useElementId('ml-platform-confirm-dialog-title');
   const [error, setError] = useState<Error>();
 
   const confirm = async () => {
@@ -34,8 +36,13 @@ export function ConfirmDialog(props: {
   };
 
   return (
-    <Dialog open={open} onClose={busy ? undefined : onClose} maxWidth="sm">
-      <DialogTitle>{title}</DialogTitle>
+    <Dialog
+      aria-labelledby={titleId}
+      open={open}
+      onClose={busy ? undefined : onClose}
+      maxWidth="sm"
+    >
+      <DialogTitle id={titleId}>{title}</DialogTitle>
       <DialogContent>
         <DialogContentText component="div">{children}</DialogContentText>
         {error && <ResponseErrorPanel error={error} />}

@@ -12,6 +12,7 @@ import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import { FormEvent, useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
+import { useElementId } from '../../hooks';
 import { buildLabel } from '../../lib/format';
 import { BuildSelect } from './BuildSelect';
 
@@ -31,6 +32,7 @@ export function ChangeBuildDialog(props: {
 }) {
   const { mode, deployment, builds, allBuilds, onClose, onChanged } = props;
   const api = useApi(mlPlatformApiRef);
+  const titleId = useElementId('ml-platform-change-build-dialog-title');
   const [buildId, setBuildId] = useState(builds[0]?.id ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error>();
@@ -52,9 +54,14 @@ export function ChangeBuildDialog(props: {
   };
 
   return (
-    <Dialog open onClose={busy ? undefined : onClose} fullWidth>
+    <Dialog
+      aria-labelledby={titleId}
+      open
+      onClose={busy ? undefined : onClose}
+      fullWidth
+    >
       <form onSubmit={submit}>
-        <DialogTitle>
+        <DialogTitle id={titleId}>
           {verb} the {deployment.type} deployment
         </DialogTitle>
         <DialogContent>

@@ -22,7 +22,7 @@ import RadioGroup from '@material-ui/core/RadioGroup';
 import TextField from '@material-ui/core/TextField';
 import { FormEvent, useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
-import { manifestOf } from '../../lib/manifest';
+import { useElementId } from '../../hooks';
 import { definedOnly, parseOptionalInt } from '../../lib/numbers';
 import { BuildSelect } from './BuildSelect';
 import { NumberField } from './NumberField';
@@ -46,7 +46,7 @@ const str = (n: number | string | undefined) =>
 
 /** The build's own manifest sizes, when the build carries its manifest. */
 function sizesOf(build: ModelBuild | undefined): Sizes {
-  const spec = manifestOf(build)?.spec;
+  const spec = build?.manifest?.spec;
   return {
     replicas: str(spec?.online?.replicas),
     minReplicas: str(spec?.online?.minReplicas),
@@ -121,6 +121,7 @@ export function DeployDialog(props: {
 }) {
   const { modelRef, open, builds, deployments, onClose, onCreated } = props;
   const api = useApi(mlPlatformApiRef);
+  const titleId = useElementId('ml-platform-deploy-dialog-title');
   const taken = new Set(deployments.map(d => d.type));
   const [buildId, setBuildId] = useState(builds[0]?.id ?? '');
   const [type, setType] = useState<DeploymentType>(
@@ -152,9 +153,14 @@ export function DeployDialog(props: {
   };
 
   return (
-    <Dialog open={open} onClose={busy ? undefined : onClose} fullWidth>
+    <Dialog
+      aria-labelledby={titleId}
+      open={open}
+      onClose={busy ? undefined : onClose}
+      fullWidth
+    >
       <form onSubmit={submit}>
-        <DialogTitle>Deploy a build</DialogTitle>
+        <DialogTitle id={titleId}>Deploy a build</DialogTitle>
         <DialogContent>
           <BuildSelect
             id="deploy-build"

@@ -76,15 +76,19 @@ export function DeploymentCard(props: {
     <InfoCard
       title={`${deployment.type === 'online' ? 'Online' : 'Batch'} deployment`}
       subheader={
-        <>
+        // InfoCard lays the subheader out as a flex row, which drops the
+        // spaces between its children: keep the line in one inline box.
+        <span>
           <StatusChip status={deployment.status} />
           {deployment.reason && (
-            <Typography variant="body2" component="span">
-              {' '}
-              {deployment.reason}
-            </Typography>
+            <>
+              {' · '}
+              <Typography variant="body2" component="span">
+                {deployment.reason}
+              </Typography>
+            </>
           )}
-        </>
+        </span>
       }
     >
       <StructuredMetadataTable metadata={details(deployment, builds)} />

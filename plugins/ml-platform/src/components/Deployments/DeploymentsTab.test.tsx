@@ -5,6 +5,7 @@ import {
   churnManifest,
   denyAll,
   deployment,
+  infoCardSubheaderText,
   mockMlPlatformApi,
   renderForEntity,
   responseError,
@@ -80,6 +81,10 @@ describe('Deployments tab', () => {
     expect(
       within(card).getByText('1 of 2 replicas restarting'),
     ).toBeInTheDocument();
+    // Status and reason stay apart despite the subheader's flex layout.
+    expect(infoCardSubheaderText(card)).toBe(
+      'degraded · 1 of 2 replicas restarting',
+    );
     expect(within(card).getByText('1/2 ready')).toBeInTheDocument();
     expect(
       within(card).getByText('0 to 4 (scales to zero when idle)'),
@@ -113,7 +118,9 @@ describe('Deployments tab', () => {
 
     expect(await screen.findByText('Not deployed')).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Deploy' }));
-    const dialog = await screen.findByRole('dialog');
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Deploy a build',
+    });
     const buildSelect = within(dialog).getByLabelText('Build');
     // Failed builds are not offered.
     expect(
@@ -149,7 +156,7 @@ describe('Deployments tab', () => {
   });
 
   it('deploys as batch with the build manifest’s sizes and a schedule', async () => {
-    const withManifest = { ...v3, manifest: churnManifest };
+    const withManifest = build(3, { manifest: churnManifest });
     const api = mockMlPlatformApi({
       listBuilds: async () => ({ items: [withManifest], totalCount: 1 }),
       listDeployments: async () => [online],
@@ -160,7 +167,9 @@ describe('Deployments tab', () => {
     await userEvent.click(
       await screen.findByRole('button', { name: 'Deploy' }),
     );
-    const dialog = await screen.findByRole('dialog');
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Deploy a build',
+    });
     // The model already has an online deployment: batch is preselected.
     expect(within(dialog).getByLabelText('Online')).toBeDisabled();
     expect(within(dialog).getByLabelText('Batch')).toBeChecked();
@@ -207,7 +216,9 @@ describe('Deployments tab', () => {
 
     const card = await cardOf('Online deployment');
     await userEvent.click(within(card).getByRole('button', { name: 'Scale' }));
-    const dialog = await screen.findByRole('dialog');
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Scale the online deployment',
+    });
     const replicas = within(dialog).getByLabelText('Replicas');
     await userEvent.clear(replicas);
     await userEvent.type(replicas, '9');
@@ -239,7 +250,9 @@ describe('Deployments tab', () => {
     await userEvent.click(
       within(card).getByRole('button', { name: 'Roll back' }),
     );
-    let dialog = await screen.findByRole('dialog');
+    let dialog = await screen.findByRole('dialog', {
+      name: 'Roll back the online deployment',
+    });
     expect(within(dialog).getByText(/It runs v2 now/)).toBeInTheDocument();
     expect(
       within(within(dialog).getByLabelText('Earlier build'))
@@ -259,7 +272,9 @@ describe('Deployments tab', () => {
     await userEvent.click(
       within(card).getByRole('button', { name: 'Roll out' }),
     );
-    dialog = await screen.findByRole('dialog');
+    dialog = await screen.findByRole('dialog', {
+      name: 'Roll out the online deployment',
+    });
     // v4 failed; v3 is the only newer succeeded build.
     expect(
       within(within(dialog).getByLabelText('New build'))
@@ -301,10 +316,9 @@ describe('Deployments tab', () => {
     await userEvent.click(
       within(card).getByRole('button', { name: 'Undeploy' }),
     );
-    dialog = await screen.findByRole('dialog');
-    expect(
-      within(dialog).getByText('Undeploy the online deployment?'),
-    ).toBeInTheDocument();
+    dialog = await screen.findByRole('dialog', {
+      name: 'Undeploy the online deployment?',
+    });
     await userEvent.click(
       within(dialog).getByRole('button', { name: 'Undeploy' }),
     );

@@ -9,6 +9,7 @@ import DialogTitle from '@material-ui/core/DialogTitle';
 import Grid from '@material-ui/core/Grid';
 import { FormEvent, useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
+import { useElementId } from '../../hooks';
 import { parseOptionalInt } from '../../lib/numbers';
 import { NumberField } from './NumberField';
 
@@ -20,6 +21,7 @@ export function ScaleDialog(props: {
 }) {
   const { deployment, onClose, onChanged } = props;
   const api = useApi(mlPlatformApiRef);
+  const titleId = useElementId('ml-platform-scale-dialog-title');
   const [replicas, setReplicas] = useState(String(deployment.replicas));
   const [minReplicas, setMinReplicas] = useState(
     String(deployment.minReplicas),
@@ -81,9 +83,14 @@ export function ScaleDialog(props: {
   };
 
   return (
-    <Dialog open onClose={busy ? undefined : onClose} fullWidth>
+    <Dialog
+      aria-labelledby={titleId}
+      open
+      onClose={busy ? undefined : onClose}
+      fullWidth
+    >
       <form onSubmit={submit}>
-        <DialogTitle>Scale the online deployment</DialogTitle>
+        <DialogTitle id={titleId}>Scale the online deployment</DialogTitle>
         <DialogContent>
           <Grid container spacing={2}>
             <Grid item xs={4}>

@@ -4,6 +4,7 @@ import {
   churnManifest,
   deployment,
   execution,
+  lineBreakersIn,
   mockMlPlatformApi,
   renderForEntity,
   responseError,
@@ -11,7 +12,7 @@ import {
 } from '../../__testUtils__';
 import { EntityMlPlatformContent } from '../EntityMlPlatformContent';
 
-const liveBuild = { ...build(2), manifest: churnManifest };
+const liveBuild = build(2, { manifest: churnManifest });
 const latest = build(3, {
   status: 'failed',
   failureReason: 'smoke prediction failed',
@@ -57,6 +58,10 @@ describe('Overview tab', () => {
 
     const buildCard = await cardOf('Latest build');
     expect(within(buildCard).getByText('failed')).toBeInTheDocument();
+    // Version and status share one line.
+    const versionLine = within(buildCard).getByText(/^v3/);
+    expect(versionLine).toHaveTextContent('v3 failed');
+    expect(lineBreakersIn(versionLine)).toEqual([]);
     expect(
       within(buildCard).getByText('smoke prediction failed'),
     ).toBeInTheDocument();
@@ -68,6 +73,9 @@ describe('Overview tab', () => {
     );
 
     const runningCard = await cardOf('Running executions (1)');
+    const runningLine = within(runningCard).getByText(/^started/);
+    expect(runningLine).toHaveTextContent(/^running started /);
+    expect(lineBreakersIn(runningLine)).toEqual([]);
     expect(
       within(runningCard).getByRole('progressbar', {
         name: `Progress of execution ${execution().id}`,

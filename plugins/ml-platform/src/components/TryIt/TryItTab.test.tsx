@@ -4,6 +4,7 @@ import {
   build,
   churnManifest,
   deployment,
+  lineBreakersIn,
   mockMlPlatformApi,
   renderForEntity,
   responseError,
@@ -11,7 +12,7 @@ import {
 } from '../../__testUtils__';
 import { EntityMlPlatformContent } from '../EntityMlPlatformContent';
 
-const liveBuild = { ...build(2), manifest: churnManifest };
+const liveBuild = build(2, { manifest: churnManifest });
 const live = deployment({ buildId: liveBuild.id });
 
 function renderTryIt(api: ReturnType<typeof mockMlPlatformApi>) {
@@ -62,8 +63,9 @@ describe('Try it tab', () => {
       ),
     );
     const status = await screen.findByLabelText('Prediction status');
-    expect(status).toHaveTextContent('HTTP 200');
-    expect(status).toHaveTextContent('12 ms');
+    expect(status).toHaveTextContent('HTTP 200 · 12 ms');
+    // One line: the status chip does not push the latency onto the next.
+    expect(lineBreakersIn(status)).toEqual([]);
     expect(screen.getByLabelText('Response body')).toHaveTextContent(
       '"churn_probability": 0.81',
     );
