@@ -80,7 +80,7 @@ try {
 
   // Throughput at parallelism 1 and 2 on 1M rows, alternating.
   const throughput = { 1: [], 2: [] };
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 3; round++) {
     for (const parallelism of [1, 2]) {
       const r = await execute({ input: input('1m'), output, chunkSize: 10_000, parallelism });
       throughput[parallelism].push(1_000_000 / r.seconds);

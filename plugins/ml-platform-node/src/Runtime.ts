@@ -97,6 +97,11 @@ export interface BatchChunkTask {
   format: 'csv' | 'jsonl';
   /** The column holding each row's id (default `__row_id`). */
   idColumn?: string;
+  /**
+   * Write object predictions as the line's columns (`{"row_id", ...fields}`)
+   * instead of `{"row_id", "prediction"}`: the final JSON lines format.
+   */
+  columns?: boolean;
 }
 
 /** @public */

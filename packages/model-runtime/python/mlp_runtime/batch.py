@@ -428,13 +428,18 @@ def _make_chunk_encoder():
 _encode_fast = _make_chunk_encoder()
 
 
-def format_results(ids, predictions):
-    """One ``{"row_id": ..., "prediction": ...}`` line per row (a single string)."""
+def format_results(ids, predictions, columns=False):
+    """One ``{"row_id": ..., "prediction": ...}`` line per row (a single string).
+
+    With ``columns``, a prediction that is an object is spread into the line
+    (``{"row_id": 3, "churn_probability": 0.2, "churn": false}``): the final
+    output format, so the backend only concatenates chunk files.
+    """
     with gc_paused():
-        return _format_results(ids, predictions)
+        return _format_results(ids, predictions, columns)
 
 
-def _format_results(ids, predictions):
+def _format_results(ids, predictions, columns=False):
     if set(map(type, ids)) <= {int}:
         id_texts = list(map(str, ids))
     else:
@@ -449,8 +454,19 @@ def _format_results(ids, predictions):
                 raise ModelError("prediction for row %s is not JSON-serializable: %s"
                                  % (ids[i], exc))
         raise
+    if columns:
+        return "".join([_column_line(i, t, p)
+                        for i, t, p in zip(id_texts, pred_texts, predictions)])
     return "".join(['{"row_id": %s, "prediction": %s}\n' % pair
                     for pair in zip(id_texts, pred_texts)])
+
+
+def _column_line(id_text, pred_text, prediction):
+    if type(prediction) is dict and "row_id" not in prediction:
+        if pred_text == "{}":
+            return '{"row_id": %s}\n' % id_text
+        return '{"row_id": %s, %s\n' % (id_text, pred_text[1:])
+    return '{"row_id": %s, "prediction": %s}\n' % (id_text, pred_text)
 
 
 def write_atomic(path, text):
@@ -468,14 +484,15 @@ def write_atomic(path, text):
         raise OutputError("cannot write output %s: %s" % (path, exc.strerror or exc))
 
 
-def run_chunk(model, input_path, output_path, fmt="auto", id_column="__row_id", schema=None):
+def run_chunk(model, input_path, output_path, fmt="auto", id_column="__row_id", schema=None,
+              columns=False):
     """Read, predict once on the whole chunk, write. Returns the number of rows.
 
     Raises BadInput, ModelError or OutputError.
     """
     ids, rows = read_chunk(input_path, fmt, id_column, schema)
     predictions = model.predict(rows) if rows else []
-    text = format_results(ids, predictions)
+    text = format_results(ids, predictions, columns)
     write_atomic(output_path, text)
     return len(rows)
 
@@ -499,6 +516,8 @@ def parse_args(argv):
     p.add_argument("--id-column", default="__row_id",
                    help="column holding the row id; removed before predict")
     p.add_argument("--format", default="auto", choices=FORMATS)
+    p.add_argument("--columns", action="store_true",
+                   help="spread object predictions into the output line")
     p.add_argument("--serve", action="store_true",
                    help="read chunk commands as JSON lines on stdin")
     p.add_argument("--exit-with-parent", action="store_true",
@@ -546,7 +565,8 @@ def serve(model, schema, default_id_column, commands, out, base_dir=None):
             fmt = command.get("format") or "auto"
             id_column = command.get("id_column", default_id_column)
             started = time.perf_counter()
-            rows = run_chunk(model, input_path, output_path, fmt, id_column, schema)
+            columns = command.get("columns") is True
+            rows = run_chunk(model, input_path, output_path, fmt, id_column, schema, columns)
             answer = {"chunk": chunk, "ok": True, "rows": rows,
                       "seconds": round(time.perf_counter() - started, 6)}
         except (BadInput, OutputError) as exc:
@@ -592,7 +612,7 @@ def main(argv=None):
     try:
         rows = run_chunk(model, os.path.join(base_dir, args.input),
                          os.path.join(base_dir, args.output), args.format, args.id_column,
-                         schema)
+                         schema, args.columns)
     except BadInput as exc:
         return _fail(EXIT_BAD_INPUT, "bad input: %s" % exc)
     except ModelError as exc:

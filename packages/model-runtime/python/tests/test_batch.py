@@ -373,3 +373,24 @@ class BooleansFromDatabasesTest(unittest.TestCase):
         schema.booleans_from_integers(rows)
         with self.assertRaises(ValidationError):
             schema.validate_rows(rows)
+
+
+class ColumnsOutputTest(unittest.TestCase):
+    """--columns spreads object predictions into the line: the final JSONL."""
+
+    def test_objects_become_columns_and_scalars_stay_predictions(self):
+        from mlp_runtime.batch import format_results
+        text = format_results([0, 1, 2, 3], [{"p": 0.5, "label": True}, {}, 7,
+                                             {"row_id": 9, "p": 1}], columns=True)
+        lines = [json.loads(l) for l in text.splitlines()]
+        self.assertEqual(lines, [
+            {"row_id": 0, "p": 0.5, "label": True},
+            {"row_id": 1},
+            {"row_id": 2, "prediction": 7},
+            {"row_id": 3, "prediction": {"row_id": 9, "p": 1}},
+        ])
+
+    def test_default_keeps_the_prediction_key(self):
+        from mlp_runtime.batch import format_results
+        self.assertEqual(json.loads(format_results([5], [{"p": 1}])),
+                         {"row_id": 5, "prediction": {"p": 1}})

@@ -19,6 +19,7 @@ import {
   ChunkDescriptor,
   ChunkResult,
   FileResultSink,
+  JsonlConcatSink,
   ResultSink,
   RowSource,
   SqlTableSink,
@@ -162,6 +163,7 @@ export class BatchRunner {
     const dir = path.join(this.options.workDir, execution.id);
     let pool: BatchWorkerPool | undefined;
     let source: RowSource | undefined;
+    let sink: ResultSink | undefined;
     try {
       await store.updateExecution(execution.id, {
         status: 'running',
@@ -189,7 +191,8 @@ export class BatchRunner {
           `Input ${source.description}: ${(error as Error).message}`,
         );
       }
-      const sink = this.openSink(execution, dir);
+      const output = this.openSink(execution, dir);
+      sink = output;
       const pkg = await this.options.packages.get(build);
       pool = await this.options.runtime.startBatchWorkers(
         {
@@ -199,7 +202,7 @@ export class BatchRunner {
         },
         { onLog: line => logger.debug(`[execution ${execution.id}] ${line}`) },
       );
-      await this.runChunks(execution, source, sink, pool, dir, signal);
+      await this.runChunks(execution, source, output, pool, dir, signal);
       throwIfAborted(signal);
       const results = (await store.listChunks(execution.id)).map<ChunkResult>(
         c => ({
@@ -207,7 +210,7 @@ export class BatchRunner {
           path: resultPath(dir, c.seq),
         }),
       );
-      const summary = await sink.finish(results);
+      const summary = await output.finish(results);
       let resultUri: string | undefined;
       if (execution.output.type === 'file') {
         const file = path.join(dir, `result.${execution.output.format}`);
@@ -250,6 +253,7 @@ export class BatchRunner {
       });
     } finally {
       await pool?.close();
+      await sink?.close?.();
       await source?.close().catch(() => {});
     }
   }
@@ -292,7 +296,9 @@ export class BatchRunner {
           },
         ]);
       }
-      if (stored.get(chunk.seq)?.status !== 'succeeded') {
+      if (stored.get(chunk.seq)?.status === 'succeeded') {
+        sink.alreadyWritten?.(resultPath(dir, chunk.seq), chunk.seq);
+      } else {
         // Keep the planner a little ahead of the workers, not the whole file.
         while (inFlight.size >= execution.parallelism * 2)
           await Promise.race(inFlight);
@@ -347,10 +353,11 @@ export class BatchRunner {
         inputPath: chunk.path,
         outputPath: output,
         format: chunk.format,
+        columns: sink instanceof JsonlConcatSink,
       });
       throwIfAborted(signal);
       if (outcome.ok) {
-        await sink.writeChunk(output);
+        await sink.writeChunk(output, chunk.seq);
         await store.updateChunk(execution.id, chunk.seq, {
           status: 'succeeded',
           finishedAt: new Date().toISOString(),
@@ -428,10 +435,10 @@ export class BatchRunner {
         table: output.table,
       });
     }
-    return new FileResultSink({
-      dest: path.join(dir, `result.${output.format}`),
-      format: output.format,
-    });
+    const dest = path.join(dir, `result.${output.format}`);
+    // JSON lines are written final by the workers and concatenated as chunks end.
+    if (output.format === 'jsonl') return new JsonlConcatSink(dest);
+    return new FileResultSink({ dest, format: output.format });
   }
 }
 

@@ -24,6 +24,7 @@ export type { PlanChunksOptions, PlanSummary } from './planner';
 export { readResultFile } from './results';
 export type { PredictionRecord } from './results';
 export { FileResultSink, ROW_ID_COLUMN, assemble } from './fileSink';
+export { JsonlConcatSink } from './concatSink';
 export type { AssembleOptions, AssembleSummary } from './fileSink';
 export { SqlTableSink, validateTableName } from './sqlSink';
 export type { SqlTableSinkOptions } from './sqlSink';

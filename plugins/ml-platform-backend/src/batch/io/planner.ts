@@ -145,67 +145,85 @@ export async function* planChunks(
     return chunk;
   };
 
+  const startRow = async () => {
+    if (current) return;
+    const seq = chunks;
+    const path = join(dir, chunkFileName(seq, format));
+    const reused = await exists(path);
+    current = { seq, rowStart: rows, path, format, reused };
+    if (!reused) {
+      writer = await AtomicTextFile.open(path);
+      if (format === 'csv') await writer.append(csvHeader);
+    }
+  };
+
   try {
-    for await (const row of source.rows()) {
-      if (row.index !== rows) {
-        throw new Error(
-          `${source.description} produced row index ${row.index} where ${rows} was expected`,
-        );
-      }
-      if (!current) {
-        const seq = chunks;
-        const path = join(dir, chunkFileName(seq, format));
-        const reused = await exists(path);
-        current = { seq, rowStart: rows, path, format, reused };
-        if (!reused) {
-          writer = await AtomicTextFile.open(path);
-          if (format === 'csv') await writer.append(csvHeader);
+    if (format === 'csv' && source.csvRecordTexts) {
+      // CSV to CSV: records are copied with their row id, not parsed.
+      for await (const batch of source.csvRecordTexts()) {
+        for (const record of batch) {
+          await startRow();
+          if (writer && writer.write(`${rows},${record}\n`))
+            await writer.flush();
+          rows += 1;
+          if (rows % chunkSize === 0) yield await finishChunk();
         }
       }
-      const { values } = row;
-      if (Object.prototype.hasOwnProperty.call(values, idColumn)) {
-        throw new InputError(
-          `${source.description} has a column named '${idColumn}', which is reserved for row ids`,
-        );
-      }
-      if (writer) {
-        let full: boolean;
-        if (format === 'jsonl') {
-          let body: string;
-          try {
-            body = JSON.stringify(values);
-          } catch (error) {
-            throw new InputError(
-              `${source.description}: row ${rows} cannot be written as JSON: ${
-                (error as Error).message
-              }`,
-            );
-          }
-          full = writer.write(
-            body === '{}'
-              ? `{${idKey}:${rows}}\n`
-              : `{${idKey}:${rows},${body.slice(1)}\n`,
+    } else {
+      for await (const row of source.rows()) {
+        if (row.index !== rows) {
+          throw new Error(
+            `${source.description} produced row index ${row.index} where ${rows} was expected`,
           );
-        } else {
-          for (const key of Object.keys(values)) {
-            if (!csvKnown.has(key)) {
+        }
+        await startRow();
+        const { values } = row;
+        if (Object.prototype.hasOwnProperty.call(values, idColumn)) {
+          throw new InputError(
+            `${source.description} has a column named '${idColumn}', which is reserved for row ids`,
+          );
+        }
+        if (writer) {
+          let full: boolean;
+          if (format === 'jsonl') {
+            let body: string;
+            try {
+              body = JSON.stringify(values);
+            } catch (error) {
               throw new InputError(
                 `${
                   source.description
-                }: row ${rows} has column '${key}', which is not among the input's columns (${csvColumns.join(
-                  ', ',
-                )})`,
+                }: row ${rows} cannot be written as JSON: ${
+                  (error as Error).message
+                }`,
               );
             }
+            full = writer.write(
+              body === '{}'
+                ? `{${idKey}:${rows}}\n`
+                : `{${idKey}:${rows},${body.slice(1)}\n`,
+            );
+          } else {
+            for (const key of Object.keys(values)) {
+              if (!csvKnown.has(key)) {
+                throw new InputError(
+                  `${
+                    source.description
+                  }: row ${rows} has column '${key}', which is not among the input's columns (${csvColumns.join(
+                    ', ',
+                  )})`,
+                );
+              }
+            }
+            const record = [String(rows)];
+            for (const name of csvColumns) record.push(toCsvCell(values[name]));
+            full = writer.write(csvLine(record));
           }
-          const record = [String(rows)];
-          for (const name of csvColumns) record.push(toCsvCell(values[name]));
-          full = writer.write(csvLine(record));
+          if (full) await writer.flush();
         }
-        if (full) await writer.flush();
+        rows += 1;
+        if (rows % chunkSize === 0) yield await finishChunk();
       }
-      rows += 1;
-      if (rows % chunkSize === 0) yield await finishChunk();
     }
     if (current) yield await finishChunk();
   } finally {

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '@backstage/errors';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -45,6 +46,60 @@ interface EncodedSourceOptions {
 }
 
 /**
+ * Splits CSV text into records without parsing fields: a line break ends a
+ * record only outside quotes (each `"` toggles; the `""` escape toggles twice).
+ * Skips the header and blank lines, strips a trailing `\r`.
+ */
+export async function* splitCsvRecords(
+  input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  // Text after the last record boundary: always starts outside quotes.
+  let pending = '';
+  let headerSeen = false;
+  const emit = (text: string, out: string[]) => {
+    const record = text.endsWith('\r') ? text.slice(0, -1) : text;
+    if (!headerSeen) {
+      headerSeen = true;
+    } else if (record.length > 0) {
+      out.push(record);
+    }
+  };
+  const scan = (text: string): string[] => {
+    const out: string[] = [];
+    let start = 0;
+    let inQuotes = false;
+    let quote = text.indexOf('"');
+    for (
+      let nl = text.indexOf('\n');
+      nl !== -1;
+      nl = text.indexOf('\n', nl + 1)
+    ) {
+      while (quote !== -1 && quote < nl) {
+        inQuotes = !inQuotes;
+        quote = text.indexOf('"', quote + 1);
+      }
+      if (!inQuotes) {
+        emit(text.slice(start, nl), out);
+        start = nl + 1;
+      }
+    }
+    pending = text.slice(start);
+    return out;
+  };
+  for await (const piece of input) {
+    const text =
+      pending + (typeof piece === 'string' ? piece : decoder.write(piece));
+    const records = scan(text);
+    if (records.length) yield records;
+  }
+  const out: string[] = [];
+  const rest = pending + decoder.end();
+  if (rest.length) emit(rest, out);
+  if (out.length) yield out;
+}
+
+/**
  * A CSV, JSON lines or Parquet dataset behind a stream factory. The format
  * is the given one, else the name's extension, else sniffed from the first
  * bytes of the stream (which is then replayed, not reopened).
@@ -84,6 +139,18 @@ class EncodedSource implements RowSource {
       } else {
         yield* readJsonlRows(opened.stream, this.description);
       }
+    } catch (error) {
+      throw this.readError(error);
+    }
+  }
+
+  async *csvRecordTexts(): AsyncGenerator<string[]> {
+    try {
+      const opened = await this.acquire();
+      if (opened.format !== 'csv') {
+        throw new Error(`${this.description} is not CSV`);
+      }
+      yield* splitCsvRecords(opened.stream);
     } catch (error) {
       throw this.readError(error);
     }

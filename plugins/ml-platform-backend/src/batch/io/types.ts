@@ -33,6 +33,13 @@ export interface RowSource extends AsyncIterable<SourceRow> {
    * checks JSON values strictly), `jsonl` for typed values.
    */
   chunkFormat(): Promise<ChunkFormat>;
+  /**
+   * CSV inputs only: the raw text of each data record after the header
+   * (quoted line breaks kept, blank lines skipped), in batches. The planner
+   * copies records into CSV chunks without parsing them; the worker parses
+   * and checks them by the model's schema anyway.
+   */
+  csvRecordTexts?(): AsyncIterable<string[]>;
   /** Releases temporary files (e.g. a spooled Parquet upload). */
   close(): Promise<void>;
 }
@@ -64,7 +71,11 @@ export interface ResultSink {
   /** Human-readable name used in messages, e.g. `table churn_scores`. */
   readonly description: string;
   /** Called as each chunk succeeds; must be idempotent (chunks are retried). */
-  writeChunk(resultPath: string): Promise<{ rows: number }>;
+  writeChunk(resultPath: string, seq: number): Promise<{ rows: number }>;
+  /** A chunk that succeeded before a restart (its result file is there). */
+  alreadyWritten?(resultPath: string, seq: number): void;
+  /** Releases open files when the execution stops before `finish`. */
+  close?(): Promise<void>;
   /** Called once after every chunk succeeded, with all results sorted by seq. */
   finish(results: ChunkResult[]): Promise<{ rows: number }>;
 }

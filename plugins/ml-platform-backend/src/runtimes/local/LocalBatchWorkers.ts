@@ -80,6 +80,7 @@ export class LocalBatchWorkers implements BatchWorkerPool {
           output: task.outputPath,
           format: task.format,
           id_column: task.idColumn ?? '__row_id',
+          columns: task.columns ?? false,
         })}\n`,
       );
     });
