@@ -1,10 +1,23 @@
+/** Bounds of a whole-number field; without `max` it is unbounded above. */
+export type IntRange = { min: number; max?: number };
+
+/** The bounds of deployment and execution sizes. */
+export const SIZE_RANGES = {
+  replicas: { min: 0, max: 64 },
+  minReplicas: { min: 0, max: 64 },
+  maxReplicas: { min: 1, max: 64 },
+  chunkSize: { min: 1 },
+  parallelism: { min: 1, max: 64 },
+  maxRetries: { min: 0, max: 20 },
+} satisfies Record<string, IntRange>;
+
 /**
  * An optional whole number typed into a form: blank is `undefined` (the
  * backend's default applies), anything else must be an integer in range.
  */
 export function parseOptionalInt(
   text: string,
-  range: { min: number; max?: number },
+  range: IntRange,
 ): { value?: number; error?: string } {
   if (text.trim() === '') {
     return {};

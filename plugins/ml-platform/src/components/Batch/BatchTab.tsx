@@ -1,11 +1,6 @@
-import {
-  EmptyState,
-  Progress,
-  ResponseErrorPanel,
-} from '@backstage/core-components';
+import { Progress, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { BatchExecution } from '@internal/plugin-ml-platform-common';
-import Box from '@material-ui/core/Box';
 import { useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
 import {
@@ -15,6 +10,7 @@ import {
   usePolledAsync,
 } from '../../hooks';
 import { ActionButton } from '../ActionButton';
+import { TabContent } from '../TabContent';
 import { downloadResult } from './downloadResult';
 import { ExecutionsTable } from './ExecutionsTable';
 import { FailedChunksDialog } from './FailedChunksDialog';
@@ -101,29 +97,26 @@ export function BatchTab() {
   return (
     <>
       {actionError && <ResponseErrorPanel error={actionError} />}
-      {executions.value.length === 0 ? (
-        <EmptyState
-          missing="data"
-          title="No executions yet"
-          description="An execution scores a whole dataset: the rows are split into chunks that run in parallel, are retried on failure, and write their predictions to a file or a table."
-          action={startButton}
+      <TabContent
+        action={startButton}
+        empty={executions.value.length === 0}
+        emptyState={{
+          missing: 'data',
+          title: 'No executions yet',
+          description:
+            'An execution scores a whole dataset: the rows are split into chunks that run in parallel, are retried on failure, and write their predictions to a file or a table.',
+        }}
+      >
+        <ExecutionsTable
+          executions={executions.value}
+          builds={builds.value?.items}
+          canExecute={permissions.execute}
+          cancelling={cancelling}
+          onCancel={cancel}
+          onDownload={download}
+          onShowFailedChunks={e => setFailedChunksOf(e.id)}
         />
-      ) : (
-        <>
-          <Box display="flex" justifyContent="flex-end" mb={2}>
-            {startButton}
-          </Box>
-          <ExecutionsTable
-            executions={executions.value}
-            builds={builds.value?.items}
-            canExecute={permissions.execute}
-            cancelling={cancelling}
-            onCancel={cancel}
-            onDownload={download}
-            onShowFailedChunks={e => setFailedChunksOf(e.id)}
-          />
-        </>
-      )}
+      </TabContent>
       {startOpen && (
         <StartExecutionDialog
           modelRef={ref}

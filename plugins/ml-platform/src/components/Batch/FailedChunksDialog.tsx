@@ -1,10 +1,5 @@
 import { Progress, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import Button from '@material-ui/core/Button';
-import Dialog from '@material-ui/core/Dialog';
-import DialogActions from '@material-ui/core/DialogActions';
-import DialogContent from '@material-ui/core/DialogContent';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
@@ -13,8 +8,8 @@ import TableRow from '@material-ui/core/TableRow';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import { mlPlatformApiRef } from '../../api';
-import { useElementId } from '../../hooks';
 import { formatCount } from '../../lib/format';
+import { FormDialog } from '../FormDialog';
 
 /** The chunks that failed after all their retries, with the model's errors. */
 export function FailedChunksDialog(props: {
@@ -22,7 +17,6 @@ export function FailedChunksDialog(props: {
   onClose: () => void;
 }) {
   const api = useApi(mlPlatformApiRef);
-  const titleId = useElementId('ml-platform-failed-chunks-dialog-title');
   const { value, loading, error } = useAsync(
     () => api.listExecutionChunks(props.executionId, 'failed'),
     [api, props.executionId],
@@ -69,18 +63,8 @@ export function FailedChunksDialog(props: {
     );
   }
   return (
-    <Dialog
-      aria-labelledby={titleId}
-      open
-      onClose={props.onClose}
-      maxWidth="md"
-      fullWidth
-    >
-      <DialogTitle id={titleId}>Failed chunks</DialogTitle>
-      <DialogContent>{content}</DialogContent>
-      <DialogActions>
-        <Button onClick={props.onClose}>Close</Button>
-      </DialogActions>
-    </Dialog>
+    <FormDialog title="Failed chunks" onClose={props.onClose} maxWidth="md">
+      {content}
+    </FormDialog>
   );
 }

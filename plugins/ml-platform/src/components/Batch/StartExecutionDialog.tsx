@@ -1,4 +1,3 @@
-import { ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   BatchExecution,
@@ -9,10 +8,6 @@ import {
 } from '@internal/plugin-ml-platform-common';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
-import Dialog from '@material-ui/core/Dialog';
-import DialogActions from '@material-ui/core/DialogActions';
-import DialogContent from '@material-ui/core/DialogContent';
-import DialogTitle from '@material-ui/core/DialogTitle';
 import FormControl from '@material-ui/core/FormControl';
 import FormControlLabel from '@material-ui/core/FormControlLabel';
 import FormHelperText from '@material-ui/core/FormHelperText';
@@ -22,11 +17,12 @@ import Radio from '@material-ui/core/Radio';
 import RadioGroup from '@material-ui/core/RadioGroup';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
-import { FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
-import { useElementId } from '../../hooks';
 import { buildLabel, formatCount } from '../../lib/format';
-import { NumberField } from '../Deployments/NumberField';
+import { SIZE_RANGES } from '../../lib/numbers';
+import { FormDialog } from '../FormDialog';
+import { NumberField } from '../NumberField';
 import {
   ExecutionForm,
   InputKind,
@@ -51,7 +47,6 @@ export function StartExecutionDialog(props: {
 }) {
   const { modelRef, batchDeployments, builds, onClose, onStarted } = props;
   const api = useApi(mlPlatformApiRef);
-  const titleId = useElementId('ml-platform-start-execution-dialog-title');
   const succeeded = builds.filter(b => b.status === 'succeeded');
   const [form, setForm] = useState<ExecutionForm>(() => ({
     target: batchDeployments[0]
@@ -69,7 +64,6 @@ export function StartExecutionDialog(props: {
   }));
   const [touched, setTouched] = useState(false);
   const [stage, setStage] = useState<string>();
-  const [error, setError] = useState<Error>();
   const { errors, body } = validateExecutionForm(form);
   const shown = touched ? errors : {};
   const set = <K extends keyof ExecutionForm>(
@@ -77,257 +71,229 @@ export function StartExecutionDialog(props: {
     value: ExecutionForm[K],
   ) => setForm(f => ({ ...f, [key]: value }));
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setTouched(true);
-    if (!body) return;
-    setError(undefined);
-    try {
-      let input = body.input;
-      if (form.inputKind === 'upload' && form.file) {
-        setStage(`Uploading ${form.file.name}…`);
-        const uploaded = await api.uploadInput(
-          modelRef,
-          form.file,
-          form.file.name,
-        );
-        input = {
-          type: 'upload',
-          uploadId: uploaded.uploadId,
-          format: uploaded.format,
-        };
-      }
-      if (!input) return;
-      setStage('Starting…');
-      const execution = await api.createExecution(modelRef, { ...body, input });
-      onStarted(execution);
-      onClose();
-    } catch (e) {
-      setError(e as Error);
-    } finally {
-      setStage(undefined);
+  const start = async (valid: NonNullable<typeof body>) => {
+    let input = valid.input;
+    if (form.inputKind === 'upload' && form.file) {
+      setStage(`Uploading ${form.file.name}…`);
+      const uploaded = await api.uploadInput(
+        modelRef,
+        form.file,
+        form.file.name,
+      );
+      input = {
+        type: 'upload',
+        uploadId: uploaded.uploadId,
+        format: uploaded.format,
+      };
     }
+    if (!input) return;
+    setStage('Starting…');
+    const execution = await api.createExecution(modelRef, { ...valid, input });
+    onStarted(execution);
+    onClose();
   };
 
-  const busy = stage !== undefined;
   return (
-    <Dialog
-      aria-labelledby={titleId}
-      open
-      onClose={busy ? undefined : onClose}
-      fullWidth
+    <FormDialog
+      title="Start a batch execution"
+      submitLabel="Start"
+      submitDisabled={touched && !body}
+      onSubmit={() => {
+        setTouched(true);
+        return body && start(body);
+      }}
+      status={stage}
+      onClose={onClose}
       maxWidth="md"
+      noValidate
     >
-      <form onSubmit={submit} noValidate>
-        <DialogTitle id={titleId}>Start a batch execution</DialogTitle>
-        <DialogContent>
+      <TextField
+        id="execution-target"
+        select
+        fullWidth
+        margin="normal"
+        label="Model"
+        value={form.target}
+        onChange={e => set('target', e.target.value)}
+        SelectProps={{ native: true }}
+        error={!!shown.target}
+        helperText={
+          shown.target ??
+          'A batch deployment uses its sizes; a build runs with the defaults'
+        }
+      >
+        {batchDeployments.map(d => (
+          <option key={d.id} value={`deployment:${d.id}`}>
+            Batch deployment ({buildLabel(d.buildId, builds)})
+          </option>
+        ))}
+        {succeeded.map(b => (
+          <option key={b.id} value={`build:${b.id}`}>
+            Build v{b.version}
+            {b.branch ? ` (${b.branch})` : ''}
+          </option>
+        ))}
+      </TextField>
+
+      <FormControl component="fieldset" margin="normal" fullWidth>
+        <FormLabel component="legend">Input</FormLabel>
+        <RadioGroup
+          row
+          value={form.inputKind}
+          onChange={e => set('inputKind', e.target.value as InputKind)}
+        >
+          <FormControlLabel
+            value="upload"
+            control={<Radio />}
+            label="Upload a file"
+          />
+          <FormControlLabel
+            value="path"
+            control={<Radio />}
+            label="Server path"
+          />
+          <FormControlLabel value="url" control={<Radio />} label="URL" />
+        </RadioGroup>
+        {form.inputKind === 'upload' && (
+          <Box display="flex" alignItems="center" style={{ gap: 16 }}>
+            <Button variant="outlined" component="label">
+              Choose file
+              <input
+                type="file"
+                hidden
+                aria-label="Input file"
+                accept=".csv,.jsonl,.ndjson,.parquet"
+                onChange={e => {
+                  const file = e.target.files?.[0];
+                  set('file', file);
+                  const format = file && formatOfFilename(file.name);
+                  if (format) set('outputFormat', format);
+                }}
+              />
+            </Button>
+            <Typography variant="body2">
+              {form.file
+                ? `${form.file.name} (${formatCount(form.file.size)} bytes)`
+                : 'CSV, JSON Lines or Parquet'}
+            </Typography>
+          </Box>
+        )}
+        {form.inputKind === 'path' && (
           <TextField
-            id="execution-target"
-            select
+            id="execution-path"
             fullWidth
-            margin="normal"
-            label="Model"
-            value={form.target}
-            onChange={e => set('target', e.target.value)}
+            margin="dense"
+            label="Path on the server"
+            placeholder="/data/customers.parquet"
+            value={form.path}
+            onChange={e => set('path', e.target.value)}
+            error={!!shown.path}
+            helperText={shown.path}
+          />
+        )}
+        {form.inputKind === 'url' && (
+          <TextField
+            id="execution-url"
+            fullWidth
+            margin="dense"
+            label="URL"
+            placeholder="https://example.com/customers.csv"
+            value={form.url}
+            onChange={e => set('url', e.target.value)}
+            error={!!shown.url}
+            helperText={shown.url}
+          />
+        )}
+        {shown.file && <FormHelperText error>{shown.file}</FormHelperText>}
+      </FormControl>
+
+      <FormControl component="fieldset" margin="normal" fullWidth>
+        <FormLabel component="legend">Output</FormLabel>
+        <RadioGroup
+          row
+          value={form.outputKind}
+          onChange={e => set('outputKind', e.target.value as OutputKind)}
+        >
+          <FormControlLabel value="file" control={<Radio />} label="File" />
+          <FormControlLabel
+            value="table"
+            control={<Radio />}
+            label="Database table"
+          />
+        </RadioGroup>
+        {form.outputKind === 'file' ? (
+          <TextField
+            id="execution-output-format"
+            select
+            margin="dense"
+            label="Format"
+            value={form.outputFormat}
+            onChange={e => set('outputFormat', e.target.value as DataFormat)}
             SelectProps={{ native: true }}
-            error={!!shown.target}
-            helperText={
-              shown.target ??
-              'A batch deployment uses its sizes; a build runs with the defaults'
-            }
           >
-            {batchDeployments.map(d => (
-              <option key={d.id} value={`deployment:${d.id}`}>
-                Batch deployment ({buildLabel(d.buildId, builds)})
-              </option>
-            ))}
-            {succeeded.map(b => (
-              <option key={b.id} value={`build:${b.id}`}>
-                Build v{b.version}
-                {b.branch ? ` (${b.branch})` : ''}
+            {FORMATS.map(f => (
+              <option key={f} value={f}>
+                {f}
               </option>
             ))}
           </TextField>
-
-          <FormControl component="fieldset" margin="normal" fullWidth>
-            <FormLabel component="legend">Input</FormLabel>
-            <RadioGroup
-              row
-              value={form.inputKind}
-              onChange={e => set('inputKind', e.target.value as InputKind)}
-            >
-              <FormControlLabel
-                value="upload"
-                control={<Radio />}
-                label="Upload a file"
-              />
-              <FormControlLabel
-                value="path"
-                control={<Radio />}
-                label="Server path"
-              />
-              <FormControlLabel value="url" control={<Radio />} label="URL" />
-            </RadioGroup>
-            {form.inputKind === 'upload' && (
-              <Box display="flex" alignItems="center" style={{ gap: 16 }}>
-                <Button variant="outlined" component="label">
-                  Choose file
-                  <input
-                    type="file"
-                    hidden
-                    aria-label="Input file"
-                    accept=".csv,.jsonl,.ndjson,.parquet"
-                    onChange={e => {
-                      const file = e.target.files?.[0];
-                      set('file', file);
-                      const format = file && formatOfFilename(file.name);
-                      if (format) set('outputFormat', format);
-                    }}
-                  />
-                </Button>
-                <Typography variant="body2">
-                  {form.file
-                    ? `${form.file.name} (${formatCount(form.file.size)} bytes)`
-                    : 'CSV, JSON Lines or Parquet'}
-                </Typography>
-              </Box>
-            )}
-            {form.inputKind === 'path' && (
-              <TextField
-                id="execution-path"
-                fullWidth
-                margin="dense"
-                label="Path on the server"
-                placeholder="/data/customers.parquet"
-                value={form.path}
-                onChange={e => set('path', e.target.value)}
-                error={!!shown.path}
-                helperText={shown.path}
-              />
-            )}
-            {form.inputKind === 'url' && (
-              <TextField
-                id="execution-url"
-                fullWidth
-                margin="dense"
-                label="URL"
-                placeholder="https://example.com/customers.csv"
-                value={form.url}
-                onChange={e => set('url', e.target.value)}
-                error={!!shown.url}
-                helperText={shown.url}
-              />
-            )}
-            {shown.file && <FormHelperText error>{shown.file}</FormHelperText>}
-          </FormControl>
-
-          <FormControl component="fieldset" margin="normal" fullWidth>
-            <FormLabel component="legend">Output</FormLabel>
-            <RadioGroup
-              row
-              value={form.outputKind}
-              onChange={e => set('outputKind', e.target.value as OutputKind)}
-            >
-              <FormControlLabel value="file" control={<Radio />} label="File" />
-              <FormControlLabel
-                value="table"
-                control={<Radio />}
-                label="Database table"
-              />
-            </RadioGroup>
-            {form.outputKind === 'file' ? (
-              <TextField
-                id="execution-output-format"
-                select
-                margin="dense"
-                label="Format"
-                value={form.outputFormat}
-                onChange={e =>
-                  set('outputFormat', e.target.value as DataFormat)
-                }
-                SelectProps={{ native: true }}
-              >
-                {FORMATS.map(f => (
-                  <option key={f} value={f}>
-                    {f}
-                  </option>
-                ))}
-              </TextField>
-            ) : (
-              <Grid container spacing={2}>
-                <Grid item xs={6}>
-                  <TextField
-                    id="execution-connection"
-                    fullWidth
-                    margin="dense"
-                    label="Connection"
-                    value={form.connection}
-                    onChange={e => set('connection', e.target.value)}
-                    error={!!shown.connection}
-                    helperText={
-                      shown.connection ??
-                      'A connection under mlPlatform.batch.connections'
-                    }
-                  />
-                </Grid>
-                <Grid item xs={6}>
-                  <TextField
-                    id="execution-table"
-                    fullWidth
-                    margin="dense"
-                    label="Table"
-                    value={form.table}
-                    onChange={e => set('table', e.target.value)}
-                    error={!!shown.table}
-                    helperText={shown.table}
-                  />
-                </Grid>
-              </Grid>
-            )}
-          </FormControl>
-
+        ) : (
           <Grid container spacing={2}>
             <Grid item xs={6}>
-              <NumberField
-                id="execution-chunk-size"
-                label="Chunk size (optional)"
-                value={form.chunkSize}
-                onChange={v => set('chunkSize', v)}
-                error={shown.chunkSize}
-                helperText="Rows per chunk; blank: the deployment's"
-                min={1}
+              <TextField
+                id="execution-connection"
+                fullWidth
+                margin="dense"
+                label="Connection"
+                value={form.connection}
+                onChange={e => set('connection', e.target.value)}
+                error={!!shown.connection}
+                helperText={
+                  shown.connection ??
+                  'A connection under mlPlatform.batch.connections'
+                }
               />
             </Grid>
             <Grid item xs={6}>
-              <NumberField
-                id="execution-parallelism"
-                label="Parallelism (optional)"
-                value={form.parallelism}
-                onChange={v => set('parallelism', v)}
-                error={shown.parallelism}
-                helperText="Chunks at once; blank: the deployment's"
-                min={1}
-                max={64}
+              <TextField
+                id="execution-table"
+                fullWidth
+                margin="dense"
+                label="Table"
+                value={form.table}
+                onChange={e => set('table', e.target.value)}
+                error={!!shown.table}
+                helperText={shown.table}
               />
             </Grid>
           </Grid>
-          {error && <ResponseErrorPanel error={error} />}
-        </DialogContent>
-        <DialogActions>
-          {stage && <Typography variant="body2">{stage}</Typography>}
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button
-            type="submit"
-            color="primary"
-            variant="contained"
-            disabled={busy || (touched && !body)}
-          >
-            Start
-          </Button>
-        </DialogActions>
-      </form>
-    </Dialog>
+        )}
+      </FormControl>
+
+      <Grid container spacing={2}>
+        <Grid item xs={6}>
+          <NumberField
+            id="execution-chunk-size"
+            label="Chunk size (optional)"
+            value={form.chunkSize}
+            onChange={v => set('chunkSize', v)}
+            error={shown.chunkSize}
+            helperText="Rows per chunk; blank: the deployment's"
+            range={SIZE_RANGES.chunkSize}
+          />
+        </Grid>
+        <Grid item xs={6}>
+          <NumberField
+            id="execution-parallelism"
+            label="Parallelism (optional)"
+            value={form.parallelism}
+            onChange={v => set('parallelism', v)}
+            error={shown.parallelism}
+            helperText="Chunks at once; blank: the deployment's"
+            range={SIZE_RANGES.parallelism}
+          />
+        </Grid>
+      </Grid>
+    </FormDialog>
   );
 }

@@ -4,7 +4,7 @@ import {
   ExecutionInput,
   ExecutionOutput,
 } from '@internal/plugin-ml-platform-common';
-import { definedOnly, parseOptionalInt } from '../../lib/numbers';
+import { definedOnly, parseOptionalInt, SIZE_RANGES } from '../../lib/numbers';
 
 export type InputKind = 'upload' | 'path' | 'url';
 export type OutputKind = 'file' | 'table';
@@ -86,9 +86,12 @@ export function validateExecutionForm(form: ExecutionForm): {
     output = { type: 'file', format: form.outputFormat };
   }
 
-  const chunkSize = parseOptionalInt(form.chunkSize, { min: 1 });
+  const chunkSize = parseOptionalInt(form.chunkSize, SIZE_RANGES.chunkSize);
   if (chunkSize.error) errors.chunkSize = chunkSize.error;
-  const parallelism = parseOptionalInt(form.parallelism, { min: 1, max: 64 });
+  const parallelism = parseOptionalInt(
+    form.parallelism,
+    SIZE_RANGES.parallelism,
+  );
   if (parallelism.error) errors.parallelism = parallelism.error;
 
   if (Object.keys(errors).length) {

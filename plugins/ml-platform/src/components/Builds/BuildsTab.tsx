@@ -1,14 +1,10 @@
-import {
-  EmptyState,
-  Progress,
-  ResponseErrorPanel,
-} from '@backstage/core-components';
-import Box from '@material-ui/core/Box';
+import { Progress, ResponseErrorPanel } from '@backstage/core-components';
 import Grid from '@material-ui/core/Grid';
 import { useState } from 'react';
 import { useSearchParams } from 'react-router-dom';
 import { useBuilds, useModelPermissions, useModelRef } from '../../hooks';
 import { ActionButton } from '../ActionButton';
+import { TabContent } from '../TabContent';
 import { BuildDetails } from './BuildDetails';
 import { BuildDialog } from './BuildDialog';
 import { BuildsTable } from './BuildsTable';
@@ -73,26 +69,23 @@ export function BuildsTab() {
         </Grid>
       )}
       <Grid item xs={12}>
-        {builds.value.items.length === 0 ? (
-          <EmptyState
-            missing="data"
-            title="No builds yet"
-            description="A build packages the model's code at one commit: it installs the requirements, runs the model's tests and a smoke prediction. Pushes to the tracked branch build automatically."
-            action={buildButton}
+        <TabContent
+          action={buildButton}
+          empty={builds.value.items.length === 0}
+          emptyState={{
+            missing: 'data',
+            title: 'No builds yet',
+            description:
+              "A build packages the model's code at one commit: it installs the requirements, runs the model's tests and a smoke prediction. Pushes to the tracked branch build automatically.",
+          }}
+        >
+          <BuildsTable
+            builds={builds.value.items}
+            totalCount={builds.value.totalCount}
+            selectedId={selectedId}
+            onSelect={b => select(b.id)}
           />
-        ) : (
-          <>
-            <Box display="flex" justifyContent="flex-end" mb={2}>
-              {buildButton}
-            </Box>
-            <BuildsTable
-              builds={builds.value.items}
-              totalCount={builds.value.totalCount}
-              selectedId={selectedId}
-              onSelect={b => select(b.id)}
-            />
-          </>
-        )}
+        </TabContent>
       </Grid>
       {dialog}
     </Grid>

@@ -1,10 +1,5 @@
-import {
-  EmptyState,
-  Progress,
-  ResponseErrorPanel,
-} from '@backstage/core-components';
+import { Progress, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
-import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import { useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
@@ -15,6 +10,7 @@ import {
   usePolledAsync,
 } from '../../hooks';
 import { ActionButton } from '../ActionButton';
+import { TabContent } from '../TabContent';
 import { DeployDialog } from './DeployDialog';
 import { DeploymentCard } from './DeploymentCard';
 
@@ -76,32 +72,29 @@ export function DeploymentsTab() {
 
   return (
     <>
-      {list.length === 0 ? (
-        <EmptyState
-          missing="content"
-          title="Not deployed"
-          description="Deploy a succeeded build online, to answer predictions, or as a batch model, to score whole datasets."
-          action={deployButton}
-        />
-      ) : (
-        <>
-          <Box display="flex" justifyContent="flex-end" mb={2}>
-            {deployButton}
-          </Box>
-          <Grid container spacing={3}>
-            {list.map(d => (
-              <Grid item xs={12} key={d.id}>
-                <DeploymentCard
-                  deployment={d}
-                  builds={builds.value?.items}
-                  canDeploy={permissions.deploy}
-                  onChanged={deployments.refresh}
-                />
-              </Grid>
-            ))}
-          </Grid>
-        </>
-      )}
+      <TabContent
+        action={deployButton}
+        empty={list.length === 0}
+        emptyState={{
+          missing: 'content',
+          title: 'Not deployed',
+          description:
+            'Deploy a succeeded build online, to answer predictions, or as a batch model, to score whole datasets.',
+        }}
+      >
+        <Grid container spacing={3}>
+          {list.map(d => (
+            <Grid item xs={12} key={d.id}>
+              <DeploymentCard
+                deployment={d}
+                builds={builds.value?.items}
+                canDeploy={permissions.deploy}
+                onChanged={deployments.refresh}
+              />
+            </Grid>
+          ))}
+        </Grid>
+      </TabContent>
       {deployOpen && (
         <DeployDialog
           open

@@ -1,17 +1,20 @@
 import TextField from '@material-ui/core/TextField';
+import { IntRange } from '../../lib/numbers';
 
-/** A whole-number field whose blank means "the default". */
+/**
+ * A whole-number field whose blank means "the default". The caller parses
+ * the text with `parseOptionalInt` and the same `range`, and passes its error.
+ */
 export function NumberField(props: {
   id: string;
   label: string;
   value: string;
   onChange: (value: string) => void;
+  range: IntRange;
   error?: string;
   helperText?: string;
-  min?: number;
-  max?: number;
 }) {
-  const { id, label, value, onChange, error, helperText, min, max } = props;
+  const { id, label, value, onChange, range, error, helperText } = props;
   return (
     <TextField
       id={id}
@@ -21,7 +24,7 @@ export function NumberField(props: {
       label={label}
       value={value}
       onChange={e => onChange(e.target.value)}
-      inputProps={{ min, max, step: 1 }}
+      inputProps={{ min: range.min, max: range.max, step: 1 }}
       error={!!error}
       helperText={error ?? helperText}
     />
