@@ -361,6 +361,12 @@ const IGNORED_CONSOLE = [
   /^Warning: Each child in a list should have a unique "key" prop/,
 ];
 
+// Backend errors that are not the platform's: Backstage's user-settings
+// backend logs a 500 "stream is not readable" when the browser abandons a
+// request (a page navigation while user settings load). The request is gone,
+// so nothing the user sees failed.
+const IGNORED_BACKEND = [/^\[user-settings\].*stream is not readable/];
+
 class ErrorWatch {
   constructor(portal) {
     this.portal = portal;
@@ -413,7 +419,7 @@ class ErrorWatch {
       }
       // `<timestamp> <plugin> error <message>`
       const m = /^\S+Z\s+(\S+)\s+error\s+(.*)$/.exec(line);
-      if (m)
+      if (m && !IGNORED_BACKEND.some(re => re.test(`[${m[1]}] ${m[2]}`)))
         this.backend.push(`backend error [${m[1]}]: ${m[2].slice(0, 400)}`);
     }
   }
