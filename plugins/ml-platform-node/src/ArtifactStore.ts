@@ -19,8 +19,17 @@ export interface StoredArtifact {
 export interface ArtifactStore {
   /** The name `mlPlatform.artifacts.type` selects this store by. */
   readonly type: string;
-  /** Stores a local file under `key` (a relative path like `builds/<id>.tar.gz`). */
-  put(key: string, filePath: string): Promise<StoredArtifact>;
+  /**
+   * Stores a local file under `key` (a relative path like `builds/<id>.tar.gz`).
+   * With `move`, the caller no longer needs the file and the store may take
+   * it instead of copying it; `digest` is its `sha256:<hex>` when the caller
+   * computed it while writing, which saves reading the file again.
+   */
+  put(
+    key: string,
+    filePath: string,
+    options?: { move?: boolean; digest?: string },
+  ): Promise<StoredArtifact>;
   /** Reads an artifact back. Rejects with a NotFoundError when it is gone. */
   read(uri: string): Promise<Readable>;
   /** Copies an artifact to a local file, checking its digest when given. */

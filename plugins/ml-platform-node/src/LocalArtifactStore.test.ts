@@ -30,6 +30,24 @@ describe('LocalArtifactStore', () => {
     expect(await text(await store.read(stored.uri))).toBe('model bytes');
   });
 
+  it('moves a file the caller no longer needs, trusting a given digest', async () => {
+    const digest = await sha256File(source);
+    const stored = await store.put('executions/e1/result.jsonl', source, {
+      move: true,
+      digest,
+    });
+    expect(stored).toEqual({
+      uri: 'local:executions/e1/result.jsonl',
+      digest,
+      size: 11,
+    });
+    expect(fs.existsSync(source)).toBe(false);
+    expect(await text(await store.read(stored.uri))).toBe('model bytes');
+    // without a digest the store computes it
+    await fs.promises.writeFile(source, 'model bytes');
+    expect((await store.put('k2', source, { move: true })).digest).toBe(digest);
+  });
+
   it('downloads with a digest check', async () => {
     const stored = await store.put('builds/b1.tar.gz', source);
     const dest = path.join(dir, 'out', 'copy.tgz');

@@ -26,16 +26,33 @@ export class LocalArtifactStore implements ArtifactStore {
 
   constructor(private readonly rootDir: string) {}
 
-  async put(key: string, filePath: string): Promise<StoredArtifact> {
+  async put(
+    key: string,
+    filePath: string,
+    options: { move?: boolean; digest?: string } = {},
+  ): Promise<StoredArtifact> {
     const target = this.resolveKey(key);
     await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    const uri = `${SCHEME}${key}`;
+    if (options.move) {
+      // On the same filesystem a rename: atomic, and nothing is copied.
+      try {
+        await fs.promises.rename(filePath, target);
+        const { size } = await fs.promises.stat(target);
+        const digest = options.digest ?? (await sha256File(target));
+        return { uri, digest, size };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      }
+    }
     // Copy then rename, so a reader never sees a half-written artifact.
     const partial = `${target}.partial-${process.pid}-${Date.now()}`;
     await fs.promises.copyFile(filePath, partial);
-    const digest = await sha256File(partial);
+    const digest = options.digest ?? (await sha256File(partial));
     await fs.promises.rename(partial, target);
+    if (options.move) await fs.promises.rm(filePath, { force: true });
     const { size } = await fs.promises.stat(target);
-    return { uri: `${SCHEME}${key}`, digest, size };
+    return { uri, digest, size };
   }
 
   async read(uri: string): Promise<Readable> {

@@ -102,6 +102,18 @@ export interface BatchChunkTask {
    * instead of `{"row_id", "prediction"}`: the final JSON lines format.
    */
   columns?: boolean;
+  /**
+   * The chunk is the CSV records at bytes [offset, offset + length) of
+   * `inputPath` (the input file itself), parsed under `header`; row ids count
+   * from `firstRowId`, `firstLine` is the file line the range starts on.
+   */
+  inputRange?: {
+    offset: number;
+    length: number;
+    header: string;
+    firstRowId: number;
+    firstLine: number;
+  };
 }
 
 /** @public */

@@ -4,7 +4,8 @@ One-shot (one chunk per process)::
 
     python3 -m mlp_runtime.batch --model-dir D --entrypoint model:Model [--schema FILE]
         --input chunk.csv|chunk.jsonl --output out.jsonl
-        [--id-column __row_id] [--format auto|csv|jsonl] [--exit-with-parent]
+        [--id-column __row_id] [--format auto|csv|jsonl] [--columns] [--range JSON]
+        [--exit-with-parent]
 
 Serve mode (model loaded once, many chunks)::
 
@@ -12,7 +13,9 @@ Serve mode (model loaded once, many chunks)::
 
     stdout: {"event": "ready", "pid": 123}                          (after load)
     stdin:  {"chunk": 7, "input": "in.csv", "output": "out.jsonl", "format"?: "csv",
-             "id_column"?: "__row_id"}
+             "id_column"?: "__row_id", "columns"?: true,
+             "range"?: {"offset": 120, "length": 4096, "header": "a,b",
+                        "first_row_id": 1000, "first_line": 1002}}
     stdout: {"chunk": 7, "ok": true, "rows": 1000, "seconds": 0.012}
          or {"chunk": 7, "ok": false, "kind": "bad_input"|"model_error"|"io_error",
              "error": "..."}
@@ -20,7 +23,9 @@ Serve mode (model loaded once, many chunks)::
 
 Output: one JSON line per input row, in input order: ``{"row_id": <id>, "prediction":
 <value>}``. ``row_id`` comes from the id column (removed before predict; integer-looking
-ids become integers) or is the 0-based index of the record in the chunk. The file is
+ids become integers) or is the 0-based index of the record in the chunk. With a
+``range``, the chunk is the CSV records at bytes [offset, offset + length) of the input
+file itself, read under ``header``, and row ids count up from ``first_row_id``. The file is
 written to a temporary name in the same directory and renamed, so it is either
 complete or absent.
 
@@ -33,12 +38,14 @@ import csv
 import gc
 import io
 import json
+import math
 import os
 import re
 import sys
 import time
 from contextlib import contextmanager
 from itertools import repeat
+from operator import itemgetter
 
 from .loader import LoaderError, ModelError, freeze_heap, load_model
 from .parent import exit_with_parent
@@ -211,37 +218,80 @@ def detect_format(path, fmt):
     return "jsonl" if head.startswith("{") else "csv"
 
 
-def _csv_line_of(path, record_index):
-    """Physical line number of a data record (error messages only)."""
-    with open(path, "r", newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        next(reader, None)
-        i = 0
-        for record in reader:
-            if not record:
-                continue
-            if i == record_index:
-                return reader.line_num
-            i += 1
+def _csv_line_of(text, record_index):
+    """Physical line number in ``text`` of a data record (error messages only)."""
+    reader = csv.reader(io.StringIO(text))
+    next(reader, None)
+    i = 0
+    for record in reader:
+        if not record:
+            continue
+        if i == record_index:
+            return reader.line_num
+        i += 1
     return record_index + 2
 
 
-def _read_table(path):
-    """(header, columns, n_records) of a CSV file; blank lines are skipped.
-
-    Files without any double quote (the common case for machine-written chunks)
-    are split with str.split, which gives exactly what csv.reader would (no field
-    can contain a comma or a newline without quotes) at a fraction of the cost:
-    when every line has the header's number of commas, the whole body is split
-    once and each column is a slice, so no per-row list is ever built.
-    """
+def _read_text(path, byte_range=None):
+    """A UTF-8 file's text (BOM dropped), or only bytes [offset, offset + length)."""
     try:
-        with open(path, "r", newline="", encoding="utf-8-sig") as fh:
-            text = fh.read()
+        if byte_range is None:
+            with open(path, "r", newline="", encoding="utf-8-sig") as fh:
+                return fh.read()
+        with open(path, "rb") as fh:
+            fh.seek(byte_range.offset)
+            data = fh.read(byte_range.length)
+        if len(data) != byte_range.length:
+            raise BadInput("input %s ends before byte %d: it changed after it was planned"
+                           % (path, byte_range.offset + byte_range.length))
+        return data.decode("utf-8")
     except OSError as exc:
         raise BadInput("cannot read input %s: %s" % (path, exc.strerror or exc))
     except UnicodeDecodeError as exc:
         raise BadInput("input %s is not UTF-8: %s" % (path, exc))
+
+
+class ByteRange(object):
+    """CSV records at bytes [offset, offset + length) of the input file itself.
+
+    The backend hands these out instead of copying records into chunk files:
+    ``header`` is the file's header record, ``first_row_id`` the id of the first
+    record in the range and ``first_line`` the file line it starts on (for
+    messages). Row ids count up from ``first_row_id``; there is no id column.
+    """
+
+    __slots__ = ("offset", "length", "header", "first_row_id", "first_line")
+
+    def __init__(self, offset, length, header, first_row_id, first_line):
+        self.offset = offset
+        self.length = length
+        self.header = header
+        self.first_row_id = first_row_id
+        self.first_line = first_line
+
+    @classmethod
+    def from_command(cls, value):
+        if type(value) is not dict:
+            raise BadInput("invalid command: 'range' must be an object")
+        numbers = [value.get(k) for k in ("offset", "length", "first_row_id", "first_line")]
+        if not all(type(n) is int and n >= 0 for n in numbers) or type(value.get("header")) is not str:
+            raise BadInput("invalid command: 'range' needs offset, length, first_row_id and "
+                           "first_line (integers >= 0) and header (a string)")
+        offset, length, first_row_id, first_line = numbers
+        return cls(offset, length, value["header"], first_row_id, first_line)
+
+
+def _parse_table(text, line_offset=0):
+    """(header, columns, n_records) of CSV text; blank lines are skipped.
+
+    Text without any double quote (the common case for machine-written files)
+    is split with str.split, which gives exactly what csv.reader would (no field
+    can contain a comma or a newline without quotes) at a fraction of the cost:
+    when every line has the header's number of commas, the whole body is split
+    once and each column is a slice, so no per-row list is ever built.
+    ``line_offset`` is added to line numbers in messages.
+    """
+    source = text
     header = None
     records = None
     if '"' not in text:
@@ -272,7 +322,7 @@ def _read_table(path):
             header = next(reader, None)
             records = [r for r in reader if r]
         except csv.Error as exc:
-            raise BadInput("line %d: invalid CSV: %s" % (reader.line_num, exc))
+            raise BadInput("line %d: invalid CSV: %s" % (reader.line_num + line_offset, exc))
         if header is None:
             return None, [], 0
     width = len(header)
@@ -280,18 +330,32 @@ def _read_table(path):
         for i, record in enumerate(records):
             if len(record) != width:
                 raise BadInput("line %d: expected %d fields (as in the header), got %d"
-                               % (_csv_line_of(path, i), width, len(record)))
+                               % (_csv_line_of(source, i) + line_offset, width, len(record)))
     columns = list(zip(*records)) if records else [()] * width
     return header, columns, len(records)
 
 
-def read_csv(path, id_column, schema):
+def read_csv(path, id_column, schema, byte_range=None):
+    text = _read_text(path, byte_range)
+    if byte_range is None:
+        return parse_csv(text, id_column, schema)
+    # header lines + body: text line k is file line k + line_offset
+    line_offset = byte_range.first_line - byte_range.header.count("\n") - 2
+    return parse_csv("%s\n%s" % (byte_range.header, text), None, schema,
+                     byte_range.first_row_id, line_offset)
+
+
+def parse_csv(text, id_column, schema, first_row_id=0, line_offset=0):
+    """(ids, rows) of CSV text with a header, values converted by the schema.
+
+    Without an id column, ids count up from ``first_row_id``. Raises BadInput.
+    """
     with gc_paused():
-        return _read_csv(path, id_column, schema)
+        return _parse_csv(text, id_column, schema, first_row_id, line_offset)
 
 
-def _read_csv(path, id_column, schema):
-    header, columns, n = _read_table(path)
+def _parse_csv(text, id_column, schema, first_row_id, line_offset):
+    header, columns, n = _parse_table(text, line_offset)
     if header is None:
         return [], []
     if len(set(header)) != len(header):
@@ -322,9 +386,9 @@ def _read_csv(path, id_column, schema):
             converted.append(coerce_column(values, field.type, name, field.required))
         except BadInput as exc:
             index, message = exc.args[0]
-            raise BadInput("line %d: %s" % (_csv_line_of(path, index), message))
+            raise BadInput("line %d: %s" % (_csv_line_of(text, index) + line_offset, message))
     if ids is None:
-        ids = list(range(n))
+        ids = list(range(first_row_id, first_row_id + n))
     if not names:
         return ids, [{} for _ in range(n)]
     rows = rows_from_columns(names, converted)
@@ -388,8 +452,15 @@ def _read_jsonl(path, id_column, schema):
     return ids, rows
 
 
-def read_chunk(path, fmt="auto", id_column="__row_id", schema=None):
-    """Return (ids, rows) for one chunk. Raises BadInput."""
+def read_chunk(path, fmt="auto", id_column="__row_id", schema=None, byte_range=None):
+    """Return (ids, rows) for one chunk (a file, or a ByteRange of a CSV input).
+
+    Raises BadInput.
+    """
+    if byte_range is not None:
+        if fmt not in ("auto", "csv"):
+            raise BadInput("byte ranges are read as CSV, not %s" % fmt)
+        return read_csv(path, None, schema, byte_range)
     fmt = detect_format(path, fmt)
     if fmt == "csv":
         return read_csv(path, id_column, schema)
@@ -444,21 +515,78 @@ def _format_results(ids, predictions, columns=False):
         id_texts = list(map(str, ids))
     else:
         id_texts = list(map(_encode, ids))
-    try:
-        pred_texts = list(map(_encode_fast, predictions))
-    except (TypeError, ValueError, RecursionError):
-        for i, prediction in enumerate(predictions):
-            try:
-                _encode(prediction)
-            except (TypeError, ValueError, RecursionError) as exc:
-                raise ModelError("prediction for row %s is not JSON-serializable: %s"
-                                 % (ids[i], exc))
-        raise
+    text = _format_flat_objects(id_texts, predictions, columns)
+    if text is not None:
+        return text
+    pred_texts = _encode_scalars(predictions)
+    if pred_texts is None:
+        try:
+            pred_texts = list(map(_encode_fast, predictions))
+        except (TypeError, ValueError, RecursionError):
+            for i, prediction in enumerate(predictions):
+                try:
+                    _encode(prediction)
+                except (TypeError, ValueError, RecursionError) as exc:
+                    raise ModelError("prediction for row %s is not JSON-serializable: %s"
+                                     % (ids[i], exc))
+            raise
     if columns:
         return "".join([_column_line(i, t, p)
                         for i, t, p in zip(id_texts, pred_texts, predictions)])
     return "".join(['{"row_id": %s, "prediction": %s}\n' % pair
                     for pair in zip(id_texts, pred_texts)])
+
+
+_BOOL_TEXTS = {True: "true", False: "false"}
+_SCALAR_ENCODERS = {float: float.__repr__, int: int.__repr__, bool: _BOOL_TEXTS.__getitem__,
+                    str: json.encoder.encode_basestring_ascii}
+
+
+def _encode_scalars(values):
+    """JSON texts of values that all have one scalar type, as json.dumps writes them.
+
+    Column-wise, one C-level ``map`` instead of an encoder call per value; None when
+    the values need the general encoder (mixed or nested types, NaN or infinity).
+    """
+    types = set(map(type, values))
+    if len(types) != 1:
+        return None
+    kind = types.pop()
+    if kind is type(None):
+        return ["null"] * len(values)
+    encode = _SCALAR_ENCODERS.get(kind)
+    if encode is None or (kind is float and not math.isfinite(sum(values))):
+        return None
+    return list(map(encode, values))
+
+
+def _format_flat_objects(id_texts, predictions, columns):
+    """The lines for predictions that are objects with the same keys, in the same
+    order, holding scalars (the common shape, e.g. ``{"p": 0.2, "label": false}``):
+    each key's values are encoded column-wise and the lines filled from one
+    template. Same text as the general path; None when it does not apply.
+    """
+    if not predictions or set(map(type, predictions)) != {dict}:
+        return None
+    shapes = set(map(tuple, predictions))
+    if len(shapes) != 1:
+        return None
+    keys = shapes.pop()
+    if not keys or set(map(type, keys)) != {str} or (columns and "row_id" in keys):
+        return None
+    value_texts = []
+    for key in keys:
+        texts = _encode_scalars(list(map(itemgetter(key), predictions)))
+        if texts is None:
+            return None
+        value_texts.append(texts)
+    fields = ", ".join("%s: %%s" % json.encoder.encode_basestring_ascii(k).replace("%", "%%")
+                       for k in keys)
+    if columns:
+        template = '{"row_id": %%s, %s}\n' % fields
+    else:
+        template = '{"row_id": %%s, "prediction": {%s}}\n' % fields
+    return "".join(map(template.__mod__, zip(id_texts, *value_texts)))
 
 
 def _column_line(id_text, pred_text, prediction):
@@ -484,16 +612,20 @@ def write_atomic(path, text):
         raise OutputError("cannot write output %s: %s" % (path, exc.strerror or exc))
 
 
+def predict_chunk(model, ids, rows, columns=False):
+    """The output lines of one chunk: ``predict`` called once on all its rows."""
+    predictions = model.predict(rows) if rows else []
+    return format_results(ids, predictions, columns)
+
+
 def run_chunk(model, input_path, output_path, fmt="auto", id_column="__row_id", schema=None,
-              columns=False):
+              columns=False, byte_range=None):
     """Read, predict once on the whole chunk, write. Returns the number of rows.
 
     Raises BadInput, ModelError or OutputError.
     """
-    ids, rows = read_chunk(input_path, fmt, id_column, schema)
-    predictions = model.predict(rows) if rows else []
-    text = format_results(ids, predictions, columns)
-    write_atomic(output_path, text)
+    ids, rows = read_chunk(input_path, fmt, id_column, schema, byte_range)
+    write_atomic(output_path, predict_chunk(model, ids, rows, columns))
     return len(rows)
 
 
@@ -516,6 +648,9 @@ def parse_args(argv):
     p.add_argument("--id-column", default="__row_id",
                    help="column holding the row id; removed before predict")
     p.add_argument("--format", default="auto", choices=FORMATS)
+    p.add_argument("--range", dest="byte_range", metavar="JSON",
+                   help="read only a byte range of a CSV input: a JSON object like the "
+                        "serve command's 'range'")
     p.add_argument("--columns", action="store_true",
                    help="spread object predictions into the output line")
     p.add_argument("--serve", action="store_true",
@@ -566,7 +701,11 @@ def serve(model, schema, default_id_column, commands, out, base_dir=None):
             id_column = command.get("id_column", default_id_column)
             started = time.perf_counter()
             columns = command.get("columns") is True
-            rows = run_chunk(model, input_path, output_path, fmt, id_column, schema, columns)
+            byte_range = command.get("range")
+            if byte_range is not None:
+                byte_range = ByteRange.from_command(byte_range)
+            rows = run_chunk(model, input_path, output_path, fmt, id_column, schema, columns,
+                             byte_range)
             answer = {"chunk": chunk, "ok": True, "rows": rows,
                       "seconds": round(time.perf_counter() - started, 6)}
         except (BadInput, OutputError) as exc:
@@ -610,9 +749,15 @@ def main(argv=None):
         return EXIT_OK
     started = time.perf_counter()
     try:
+        byte_range = None
+        if args.byte_range is not None:
+            try:
+                byte_range = ByteRange.from_command(json.loads(args.byte_range))
+            except ValueError as exc:
+                raise BadInput("--range is not JSON: %s" % exc)
         rows = run_chunk(model, os.path.join(base_dir, args.input),
                          os.path.join(base_dir, args.output), args.format, args.id_column,
-                         schema, args.columns)
+                         schema, args.columns, byte_range)
     except BadInput as exc:
         return _fail(EXIT_BAD_INPUT, "bad input: %s" % exc)
     except ModelError as exc:

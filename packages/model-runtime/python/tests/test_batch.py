@@ -258,6 +258,44 @@ class ServeModeTest(TmpDirMixin, unittest.TestCase):
         for name in ("o2.jsonl", "o3.jsonl", "o4.jsonl"):
             self.assertFalse(os.path.exists(self.path(name)))
 
+    def test_byte_ranges_of_the_input_file(self):
+        proc = self.start("--schema", self.write("schema.json", json.dumps(ECHO_SCHEMA)))
+        read_line(proc, 10)
+        # a quoted line break inside the second range; CRLF line ends
+        text = 'a,s\r\n1,x\r\n2,"two\r\nlines"\r\n3,y\r\n4,oops\r\n'
+        with open(self.path("in.csv"), "wb") as fh:
+            fh.write(text.encode())
+        data = text.encode()
+        first = data.index(b"2,")
+        bad = data.index(b"4,")
+
+        def command(chunk, start, end, first_row_id, first_line):
+            return {"chunk": chunk, "input": "in.csv", "output": "o%d.jsonl" % chunk,
+                    "format": "csv",
+                    "range": {"offset": start, "length": end - start, "header": "a,s",
+                              "first_row_id": first_row_id, "first_line": first_line}}
+
+        answer = self.send(proc, command(0, data.index(b"1,"), first, 0, 2))
+        self.assertEqual((answer["ok"], answer["rows"]), (True, 1))
+        answer = self.send(proc, command(1, first, bad, 1, 3))
+        self.assertEqual((answer["ok"], answer["rows"]), (True, 2))
+        out = read_jsonl(self.path("o1.jsonl"))
+        self.assertEqual([(r["row_id"], r["prediction"]["s"]) for r in out],
+                         [(1, "two\r\nlines"), (2, "y")])
+        self.assertEqual(read_jsonl(self.path("o0.jsonl"))[0]["row_id"], 0)
+        # errors name the line of the input file, not of the range
+        with open(self.path("in.csv"), "ab") as fh:
+            fh.write(b"five,z\r\n")
+        answer = self.send(proc, command(2, bad, len(data) + 8, 3, 6))
+        self.assertEqual(answer["error"], "line 7: column 'a': cannot parse 'five' as integer")
+        answer = self.send(proc, command(3, bad, len(data) + 100, 3, 6))
+        self.assertEqual(answer["kind"], "bad_input")
+        self.assertIn("changed after it was planned", answer["error"])
+        answer = self.send(proc, dict(command(4, 0, 1, 0, 1), range={"offset": -1}))
+        self.assertEqual(answer["kind"], "bad_input")
+        proc.stdin.close()
+        self.assertEqual(proc.wait(10), 0)
+
     def test_load_failure_exits_without_ready(self):
         cmd = [sys.executable, "-m", "mlp_runtime.batch", "--model-dir", TOY_DIR,
                "--entrypoint", "model:Missing", "--serve"]
@@ -389,6 +427,29 @@ class ColumnsOutputTest(unittest.TestCase):
             {"row_id": 2, "prediction": 7},
             {"row_id": 3, "prediction": {"row_id": 9, "p": 1}},
         ])
+
+    def test_flat_objects_are_encoded_like_json_dumps(self):
+        from mlp_runtime.batch import format_results
+        cases = [
+            [{"p": 0.1 * i, "label": i % 2 == 0, "s": "caf\u00e9 \"%s\"", "n": 2 ** 70 - i,
+              "none": None} for i in range(5)],
+            [{"k%\"": 1.5}, {"k%\"": -2.0}],
+            [{"p": 1}, {"p": 2.5}],            # mixed types in a column
+            [{"a": 1, "b": 2}, {"b": 2, "a": 1}],  # same keys, other order
+            [{"v": [1, 2]}, {"v": []}],          # nested values
+            [0.5, 1e-7, 3.0], ["x", "\u2028"], [True, False], [None], [1, 2 ** 80],
+        ]
+        for predictions in cases:
+            ids = list(range(len(predictions)))
+            for columns in (False, True):
+                expected = "".join(
+                    json.dumps(dict({"row_id": i}, **p) if columns and type(p) is dict
+                               else {"row_id": i, "prediction": p}) + "\n"
+                    for i, p in zip(ids, predictions))
+                self.assertEqual(format_results(ids, predictions, columns), expected)
+        for bad in ([{"p": 1.0}, {"p": float("inf")}], [{"p": float("nan")}]):
+            with self.assertRaises(ModelError):
+                format_results([0, 1][:len(bad)], bad, True)
 
     def test_default_keeps_the_prediction_key(self):
         from mlp_runtime.batch import format_results

@@ -214,9 +214,11 @@ export class BatchRunner {
       let resultUri: string | undefined;
       if (execution.output.type === 'file') {
         const file = path.join(dir, `result.${execution.output.format}`);
+        // The work directory is removed next: the store may take the file.
         const stored = await this.options.artifactStore.put(
           `executions/${execution.id}/result.${execution.output.format}`,
           file,
+          { move: true, digest: summary.digest },
         );
         resultUri = stored.uri;
       }
@@ -348,16 +350,30 @@ export class BatchRunner {
         attempts,
         startedAt: new Date().toISOString(),
       });
-      const outcome = await pool.run({
+      const rows = chunk.rowEnd - chunk.rowStart;
+      let outcome = await pool.run({
         seq: chunk.seq,
         inputPath: chunk.path,
         outputPath: output,
         format: chunk.format,
         columns: sink instanceof JsonlConcatSink,
+        inputRange: chunk.range && {
+          ...chunk.range,
+          firstRowId: chunk.rowStart,
+        },
       });
       throwIfAborted(signal);
+      // Exactly once: a worker that read other records than planned (the
+      // input changed, or parses a record differently) must not pass.
+      if (outcome.ok && outcome.rows !== rows) {
+        outcome = {
+          ok: false,
+          kind: 'bad_input',
+          error: `the worker read ${outcome.rows} rows where ${rows} were planned`,
+        };
+      }
       if (outcome.ok) {
-        await sink.writeChunk(output, chunk.seq);
+        await sink.writeChunk(output, chunk.seq, outcome.rows);
         await store.updateChunk(execution.id, chunk.seq, {
           status: 'succeeded',
           finishedAt: new Date().toISOString(),

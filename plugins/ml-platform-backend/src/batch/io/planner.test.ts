@@ -1,9 +1,10 @@
 import { ConflictError, InputError } from '@backstage/errors';
 import fs from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { ChunkDescriptor, RowSource, SourceRow } from './types';
 import { planChunks } from './planner';
-import { fileSource } from './sources';
+import { fileSource, streamSource } from './sources';
 import { makeTempDir, readJsonl } from './testUtils';
 
 let dir: string;
@@ -130,20 +131,56 @@ describe('planChunks', () => {
     );
   });
 
-  it('writes CSV chunks for CSV input so the worker coerces the strings', async () => {
-    const input = join(dir, 'in.csv');
-    await fs.writeFile(
-      input,
-      'age,plan,note\n42,gold,"a, b"\n7,,x\n1,silver,y\n',
+  it('writes CSV chunks for streamed CSV input so the worker coerces the strings', async () => {
+    const text = 'age,plan,note\n42,gold,"a, b"\n7,,x\n1,silver,y\n';
+    const { chunks } = await plan(
+      streamSource({ name: 'in.csv', open: () => Readable.from([text]) }),
+      2,
     );
-    const { chunks } = await plan(fileSource(input), 2);
     expect(chunks.map(c => c.format)).toEqual(['csv', 'csv']);
     expect(chunks[0].path).toMatch(/chunk-000000\.csv$/);
+    expect(chunks[0].range).toBeUndefined();
     expect(await fs.readFile(chunks[0].path, 'utf8')).toBe(
       '__row_id,age,plan,note\n0,42,gold,"a, b"\n1,7,,x\n',
     );
     expect(await fs.readFile(chunks[1].path, 'utf8')).toBe(
       '__row_id,age,plan,note\n2,1,silver,y\n',
+    );
+  });
+
+  it('hands out byte ranges of a local CSV file instead of copying it', async () => {
+    const input = join(dir, 'in.csv');
+    // BOM, CRLF, a quoted line break, blank lines, no final line break
+    const text = '\ufeffage,note\r\n42,"a\r\nb"\r\n\r\n7,x\r\n1,""""\n\n\n3,z';
+    await fs.writeFile(input, text);
+    const { chunks, summary } = await plan(fileSource(input), 2);
+    expect(summary).toEqual({ chunks: 2, rows: 4, format: 'csv' });
+    const bytes = Buffer.from(text);
+    const slice = (c: ChunkDescriptor) =>
+      bytes
+        .subarray(c.range!.offset, c.range!.offset + c.range!.length)
+        .toString();
+    expect(chunks.map(c => [c.path, c.rowStart, c.rowEnd])).toEqual([
+      [input, 0, 2],
+      [input, 2, 4],
+    ]);
+    expect(chunks.map(c => c.range!.header)).toEqual(['age,note', 'age,note']);
+    expect(chunks.map(slice)).toEqual([
+      '42,"a\r\nb"\r\n\r\n7,x\r\n',
+      '1,""""\n\n\n3,z',
+    ]);
+    expect(chunks.map(c => c.range!.firstLine)).toEqual([2, 6]);
+    // nothing written but the plan
+    expect(await fs.readdir(join(dir, 'chunks'))).toEqual(['plan.json']);
+  });
+
+  it('refuses to resume byte ranges of an input file that changed', async () => {
+    const input = join(dir, 'in.csv');
+    await fs.writeFile(input, 'a\n1\n2\n');
+    await plan(fileSource(input), 1);
+    await fs.appendFile(input, '3\n');
+    await expect(plan(fileSource(input), 1)).rejects.toThrow(
+      /in\.csv changed since the execution was planned \(6 bytes, .*now 8 bytes/,
     );
   });
 

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import { join } from 'node:path';
 import { AtomicTextFile, tempPathFor } from './atomicFile';
 import { csvLine } from './csv';
+import { csvFileRanges } from './csvRanges';
 import { assertChunkFormat } from './format';
 import { ChunkDescriptor, ChunkFormat, RowSource } from './types';
 import { toCsvCell } from './values';
@@ -45,13 +46,20 @@ interface Manifest {
   chunkSize: number;
   format: ChunkFormat;
   idColumn: string;
+  /** Size and modification time of an input file read in byte ranges. */
+  input?: string;
 }
 
 /**
  * Records the parameters in the directory: reusing chunk files planned with
- * another chunk size or format would silently give wrong boundaries.
+ * another chunk size or format would silently give wrong boundaries, and
+ * byte ranges of an input file that changed would give other rows.
  */
-async function checkManifest(dir: string, wanted: Manifest): Promise<void> {
+async function checkManifest(
+  dir: string,
+  wanted: Manifest,
+  description: string,
+): Promise<void> {
   const path = join(dir, MANIFEST);
   let existing: Manifest | undefined;
   try {
@@ -60,6 +68,15 @@ async function checkManifest(dir: string, wanted: Manifest): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (existing) {
+    if (
+      existing.input !== undefined &&
+      wanted.input !== undefined &&
+      existing.input !== wanted.input
+    ) {
+      throw new ConflictError(
+        `${description} changed since the execution was planned (${existing.input}, now ${wanted.input})`,
+      );
+    }
     for (const key of ['chunkSize', 'format', 'idColumn'] as const) {
       if (existing[key] !== wanted[key]) {
         throw new ConflictError(
@@ -76,6 +93,23 @@ async function checkManifest(dir: string, wanted: Manifest): Promise<void> {
   await fs.rename(temp, path);
 }
 
+/** Record ranges of a CSV file; a file that cannot be read is bad input. */
+async function* readRanges(path: string, chunkSize: number, label: string) {
+  try {
+    yield* csvFileRanges(path, chunkSize);
+  } catch (error) {
+    if (error instanceof InputError) {
+      throw new InputError(`${label}: ${error.message}`);
+    }
+    if ((error as NodeJS.ErrnoException).code) {
+      throw new InputError(
+        `${label}: cannot read: ${(error as Error).message}`,
+      );
+    }
+    throw error;
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await fs.access(path);
@@ -89,7 +123,9 @@ async function exists(path: string): Promise<boolean> {
  * Streams `source` into chunk files of `chunkSize` rows in `dir` and yields
  * each chunk as soon as its file is complete, so chunk 0 can run while the
  * rest is still being read. Each line holds the row's values plus its
- * 0-based row id in `idColumn`.
+ * 0-based row id in `idColumn`. A local CSV file is not copied: its chunks
+ * are byte ranges of the file (only record boundaries are looked for), and
+ * row ids count from `rowStart`.
  *
  * Deterministic and resumable: a chunk's rows and file name depend only on
  * the source's row order and the chunk size, files are written under a
@@ -111,8 +147,25 @@ export async function* planChunks(
   const format = options.format ?? (await source.chunkFormat());
   assertChunkFormat(format);
 
+  // A local CSV file is not copied: workers read their byte range of it.
+  const rangeFile =
+    format === 'csv' ? await source.localCsvFile?.() : undefined;
+  let input: string | undefined;
+  if (rangeFile) {
+    const stat = await fs.stat(rangeFile).catch(error => {
+      throw new InputError(
+        `${source.description}: cannot read: ${(error as Error).message}`,
+      );
+    });
+    input = `${stat.size} bytes, modified ${stat.mtime.toISOString()}`;
+  }
+
   await fs.mkdir(dir, { recursive: true });
-  await checkManifest(dir, { chunkSize, format, idColumn });
+  await checkManifest(
+    dir,
+    { chunkSize, format, idColumn, input },
+    source.description,
+  );
   // temporary files of a run that crashed mid-chunk
   for (const name of await fs.readdir(dir)) {
     if (TEMP_FILE.test(name)) await fs.rm(join(dir, name), { force: true });
@@ -158,7 +211,25 @@ export async function* planChunks(
   };
 
   try {
-    if (format === 'csv' && source.csvRecordTexts) {
+    if (rangeFile) {
+      for await (const { header, records, ...range } of readRanges(
+        rangeFile,
+        chunkSize,
+        source.description,
+      )) {
+        yield {
+          seq: chunks,
+          rowStart: rows,
+          rowEnd: rows + records,
+          path: rangeFile,
+          format,
+          range: { ...range, header },
+          reused: false,
+        };
+        rows += records;
+        chunks += 1;
+      }
+    } else if (format === 'csv' && source.csvRecordTexts) {
       // CSV to CSV: records are copied with their row id, not parsed.
       for await (const batch of source.csvRecordTexts()) {
         for (const record of batch) {

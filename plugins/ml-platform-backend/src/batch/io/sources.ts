@@ -156,6 +156,12 @@ class EncodedSource implements RowSource {
     }
   }
 
+  async localCsvFile(): Promise<string | undefined> {
+    const { localPath } = this.options;
+    if (!localPath || (await this.chunkFormat()) !== 'csv') return undefined;
+    return localPath;
+  }
+
   /** A failing input stream (e.g. a dropped download) is bad input. */
   private readError(error: unknown): unknown {
     if (error instanceof Error && this.streamErrors.has(error)) {

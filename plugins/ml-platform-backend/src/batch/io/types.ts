@@ -40,17 +40,38 @@ export interface RowSource extends AsyncIterable<SourceRow> {
    * and checks them by the model's schema anyway.
    */
   csvRecordTexts?(): AsyncIterable<string[]>;
+  /**
+   * The path of a local CSV file, else undefined: the planner then hands
+   * workers byte ranges of the file itself instead of copying its records.
+   */
+  localCsvFile?(): Promise<string | undefined>;
   /** Releases temporary files (e.g. a spooled Parquet upload). */
   close(): Promise<void>;
 }
 
-/** One planned chunk: rows [rowStart, rowEnd) written to `path`. */
+/**
+ * The records of a chunk as bytes [offset, offset + length) of the input
+ * file, to be parsed under `header`; `firstLine` is the file line the range
+ * starts on.
+ */
+export interface ChunkByteRange {
+  offset: number;
+  length: number;
+  header: string;
+  firstLine: number;
+}
+
+/**
+ * One planned chunk: rows [rowStart, rowEnd) written to `path`, or with
+ * `range`, found at that byte range of the input file `path`.
+ */
 export interface ChunkDescriptor {
   seq: number;
   rowStart: number;
   rowEnd: number;
   path: string;
   format: ChunkFormat;
+  range?: ChunkByteRange;
   /** True when the file was already there from an earlier run and kept. */
   reused: boolean;
 }
@@ -62,7 +83,10 @@ export interface ChunkDescriptor {
 export interface ChunkResult {
   seq: number;
   path: string;
-  /** The chunk's input file; needed only to copy input columns to the output. */
+  /**
+   * The chunk's input file (a chunk file, not a byte range of the input);
+   * needed only to copy input columns to the output.
+   */
   inputPath?: string;
 }
 
@@ -70,12 +94,22 @@ export interface ChunkResult {
 export interface ResultSink {
   /** Human-readable name used in messages, e.g. `table churn_scores`. */
   readonly description: string;
-  /** Called as each chunk succeeds; must be idempotent (chunks are retried). */
-  writeChunk(resultPath: string, seq: number): Promise<{ rows: number }>;
+  /**
+   * Called as each chunk succeeds with the worker's row count; must be
+   * idempotent (chunks are retried).
+   */
+  writeChunk(
+    resultPath: string,
+    seq: number,
+    rows?: number,
+  ): Promise<{ rows: number }>;
   /** A chunk that succeeded before a restart (its result file is there). */
   alreadyWritten?(resultPath: string, seq: number): void;
   /** Releases open files when the execution stops before `finish`. */
   close?(): Promise<void>;
-  /** Called once after every chunk succeeded, with all results sorted by seq. */
-  finish(results: ChunkResult[]): Promise<{ rows: number }>;
+  /**
+   * Called once after every chunk succeeded, with all results sorted by seq.
+   * A file output may give the file's `sha256:<hex>`, computed while writing.
+   */
+  finish(results: ChunkResult[]): Promise<{ rows: number; digest?: string }>;
 }

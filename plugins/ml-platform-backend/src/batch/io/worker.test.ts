@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { assemble } from './fileSink';
 import { ParquetRowWriter } from './parquet';
 import { planChunks } from './planner';
-import { fileSource } from './sources';
+import { fileSource, streamSource } from './sources';
 import { ChunkDescriptor, ChunkResult, RowSource } from './types';
 import { collect, makeTempDir, readJsonl } from './testUtils';
 
@@ -68,10 +69,27 @@ async function runWorker(chunk: ChunkDescriptor): Promise<ChunkResult> {
       chunk.path,
       '--output',
       output,
+      ...(chunk.range
+        ? [
+            '--range',
+            JSON.stringify({
+              offset: chunk.range.offset,
+              length: chunk.range.length,
+              header: chunk.range.header,
+              first_row_id: chunk.rowStart,
+              first_line: chunk.range.firstLine,
+            }),
+          ]
+        : []),
     ],
     { env: { ...process.env, PYTHONPATH: runtimeDir } },
   );
-  return { seq: chunk.seq, path: output, inputPath: chunk.path };
+  // a byte range's input is the whole file: no input columns to copy
+  return {
+    seq: chunk.seq,
+    path: output,
+    inputPath: chunk.range ? undefined : chunk.path,
+  };
 }
 
 async function runAll(source: RowSource, format?: 'csv' | 'jsonl') {
@@ -87,14 +105,41 @@ async function runAll(source: RowSource, format?: 'csv' | 'jsonl') {
   return results;
 }
 
+async function assembledJsonl(results: ChunkResult[]) {
+  const { dest } = await assemble({
+    chunkResults: results,
+    dest: join(dir, 'out.jsonl'),
+    format: 'jsonl',
+  });
+  return readJsonl(dest);
+}
+
 describe('planner and sinks with the Python batch worker', () => {
-  it('runs CSV input through CSV chunks, coerced by the schema', async () => {
+  it('runs a CSV file through byte ranges, coerced by the schema', async () => {
     const input = join(dir, 'customers.csv');
     await fs.writeFile(
       input,
-      'customer_id,age,plan\nc1,42,gold\nc2,17.5,"basic, legacy"\nc3,90,silver\nc4,33,gold\n',
+      'customer_id,age,plan\r\nc1,42,gold\r\nc2,17.5,"basic,\r\nlegacy"\r\n\r\nc3,90,silver\r\nc4,33,gold',
     );
     const results = await runAll(fileSource(input));
+    expect(results).toHaveLength(2);
+    expect(await assembledJsonl(results)).toEqual([
+      { row_id: 0, churn_probability: 0.42, plan: 'GOLD' },
+      { row_id: 1, churn_probability: 0.175, plan: 'BASIC,\r\nLEGACY' },
+      { row_id: 2, churn_probability: 0.9, plan: 'SILVER' },
+      { row_id: 3, churn_probability: 0.33, plan: 'GOLD' },
+    ]);
+  });
+
+  it('runs streamed CSV input through CSV chunk files, copying input columns', async () => {
+    const text =
+      'customer_id,age,plan\nc1,42,gold\nc2,17.5,"basic, legacy"\nc3,90,silver\nc4,33,gold\n';
+    const results = await runAll(
+      streamSource({
+        name: 'customers.csv',
+        open: () => Readable.from([text]),
+      }),
+    );
     expect(results).toHaveLength(2);
     const { dest } = await assemble({
       chunkResults: results,
@@ -131,12 +176,7 @@ describe('planner and sinks with the Python batch worker', () => {
     }
     await writer.close();
     const results = await runAll(fileSource(input));
-    const { dest } = await assemble({
-      chunkResults: results,
-      dest: join(dir, 'out.jsonl'),
-      format: 'jsonl',
-    });
-    expect(await readJsonl(dest)).toEqual([
+    expect(await assembledJsonl(results)).toEqual([
       { row_id: 0, churn_probability: 0.2, plan: 'A' },
       { row_id: 1, churn_probability: 0.3, plan: 'B' },
       { row_id: 2, churn_probability: 0.4, plan: 'C' },

@@ -81,6 +81,13 @@ export class LocalBatchWorkers implements BatchWorkerPool {
           format: task.format,
           id_column: task.idColumn ?? '__row_id',
           columns: task.columns ?? false,
+          range: task.inputRange && {
+            offset: task.inputRange.offset,
+            length: task.inputRange.length,
+            header: task.inputRange.header,
+            first_row_id: task.inputRange.firstRowId,
+            first_line: task.inputRange.firstLine,
+          },
         })}\n`,
       );
     });
