@@ -1,10 +1,10 @@
 import { createBackend } from '@backstage/backend-defaults';
-import { mlPlatformRootHttpRouter } from './rootHttpRouter';
+import { createMlPlatformRootHttpRouter } from '@internal/plugin-ml-platform-backend';
 
 const backend = createBackend();
 
-// Model invocations skip the middleware meant for the portal's pages.
-backend.add(mlPlatformRootHttpRouter);
+// Model invocations go straight from the HTTP server to the ML platform.
+backend.add(createMlPlatformRootHttpRouter());
 
 backend.add(import('@backstage/plugin-app-backend'));
 

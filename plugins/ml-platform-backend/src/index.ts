@@ -1,1 +1,5 @@
 export { mlPlatformPlugin as default } from './plugin';
+export {
+  createMlPlatformRootHttpRouter,
+  type MlPlatformRootHttpRouterOptions,
+} from './dataPlane/mlPlatformRootHttpRouter';

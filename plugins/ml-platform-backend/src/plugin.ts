@@ -10,6 +10,7 @@ import {
   ArtifactStore,
   Runtime,
   mlPlatformArtifactStoreExtensionPoint,
+  mlPlatformDataPlaneServiceRef,
   mlPlatformRuntimeExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { BuildPackages } from './deployments/BuildPackages';
 import { DeploymentService } from './deployments/DeploymentService';
 import { Reconciler } from './deployments/Reconciler';
 import { Gateway } from './gateway/Gateway';
+import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { LocalRuntime } from './runtimes/local';
 import { selectRuntime } from './runtimes/selectRuntime';
 import { selectArtifactStore } from './artifacts/selectArtifactStore';
@@ -75,6 +77,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         events: eventsServiceRef,
         notifications: notificationService,
+        dataPlane: mlPlatformDataPlaneServiceRef,
       },
       async init(deps) {
         const { config, logger, scheduler, lifecycle, events } = deps;
@@ -254,6 +257,12 @@ export const mlPlatformPlugin = createBackendPlugin({
           await connections.close();
         });
 
+        const invocations = new InvocationRoutes({
+          httpAuth: deps.httpAuth,
+          gateway,
+          logger,
+          maxBodyBytes: platformConfig.gateway.maxBodyBytes,
+        });
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
@@ -262,11 +271,13 @@ export const mlPlatformPlugin = createBackendPlugin({
             builds,
             deployments,
             executions,
-            gateway,
-            maxPredictBytes: platformConfig.gateway.maxBodyBytes,
+            invocations,
             openApi: loadOpenApiDocument(),
           }),
         );
+        // Invocations skip the portal's HTTP stack where the backend allows it.
+        const leaveDataPlane = deps.dataPlane.register(invocations);
+        lifecycle.addShutdownHook(leaveDataPlane);
       },
     });
   },

@@ -4,7 +4,7 @@ import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
 import { BuildService } from './builds/BuildService';
 import { DeploymentService } from './deployments/DeploymentService';
-import { Gateway } from './gateway/Gateway';
+import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { ExecutionService } from './batch/ExecutionService';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
@@ -22,8 +22,7 @@ describe('router', () => {
       builds: {} as BuildService,
       deployments: {} as DeploymentService,
       executions: {} as ExecutionService,
-      gateway: {} as Gateway,
-      maxPredictBytes: 1024,
+      invocations: {} as InvocationRoutes,
       openApi,
     });
     const routes = (router as any).stack
@@ -42,5 +41,49 @@ describe('router', () => {
       )
       .sort();
     expect(routes).toEqual(documented);
+  });
+
+  it('sends exactly the two invocation routes to the data plane', () => {
+    const urls = Object.entries(loadOpenApiDocument().document.paths).flatMap(
+      ([path, item]) =>
+        Object.keys(item)
+          .filter(k => ['get', 'post', 'put', 'patch', 'delete'].includes(k))
+          .map(m => ({
+            method: m.toUpperCase(),
+            url: `/api/ml-platform${path.replace(/\{(\w+)\}/g, 'x-$1')}`,
+          })),
+    );
+    const served = urls.filter(u => InvocationRoutes.parse(u.method, u.url));
+    expect(served).toHaveLength(2);
+    expect(served).toEqual(
+      expect.arrayContaining([
+        { method: 'POST', url: '/api/ml-platform/v2/models/x-name/infer' },
+        {
+          method: 'POST',
+          url: '/api/ml-platform/models/x-namespace/x-name/predict',
+        },
+      ]),
+    );
+    expect(
+      InvocationRoutes.parse(
+        'POST',
+        '/api/ml-platform/v2/models/a%2Fb/infer?x=1',
+      ),
+    ).toEqual({ protocol: 'v2', name: 'a/b' });
+    expect(
+      InvocationRoutes.parse('POST', '/api/ml-platform/models/ns/m/predict'),
+    ).toEqual({ protocol: 'records', namespace: 'ns', name: 'm' });
+    expect(
+      InvocationRoutes.parse('GET', '/api/ml-platform/v2/models/m/infer'),
+    ).toBeUndefined();
+    expect(
+      InvocationRoutes.parse('POST', '/api/ml-platform/v2/models/m/infer/x'),
+    ).toBeUndefined();
+    expect(
+      InvocationRoutes.parse(
+        'POST',
+        '/api/ml-platform/v2/models/%E0%A4%A/infer',
+      ),
+    ).toBeUndefined();
   });
 });

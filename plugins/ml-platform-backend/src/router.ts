@@ -14,8 +14,8 @@ import { RuntimeLogLine } from '@internal/plugin-ml-platform-node';
 import { pipeline } from 'node:stream/promises';
 import { ExecutionService } from './batch/ExecutionService';
 import { DeploymentService } from './deployments/DeploymentService';
-import { Gateway, GatewayError } from './gateway/Gateway';
-import express, { NextFunction, Request, Response } from 'express';
+import { InvocationRoutes } from './gateway/InvocationRoutes';
+import express from 'express';
 import Router from 'express-promise-router';
 import { BuildService } from './builds/BuildService';
 import { streamBuildLog } from './builds/streamBuildLog';
@@ -42,9 +42,8 @@ export interface RouterOptions {
   builds: BuildService;
   deployments: DeploymentService;
   executions: ExecutionService;
-  gateway: Gateway;
-  /** Largest request body the gateway forwards. */
-  maxPredictBytes: number;
+  /** Model invocations; the data plane serves them too, ahead of this router. */
+  invocations: InvocationRoutes;
   openApi: OpenApiDocument;
 }
 
@@ -53,10 +52,6 @@ const RESULT_TYPES = {
   jsonl: 'application/x-ndjson',
   parquet: 'application/vnd.apache.parquet',
 };
-
-function bodyBuffer(req: Request): Buffer {
-  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-}
 
 function formatLogLine(l: RuntimeLogLine) {
   return `${l.time} [${l.replica ?? l.stream}] ${l.line}`;
@@ -88,7 +83,7 @@ export async function createRouter(
     builds,
     deployments,
     executions,
-    gateway,
+    invocations,
     openApi,
   } = options;
   const router = Router();
@@ -105,66 +100,21 @@ export async function createRouter(
     }
   };
 
-  // The gateway forwards request bodies untouched, so it comes before the
-  // JSON parser; a body over the limit is refused before it is read.
-  const rawBody = (req: Request, res: Response, next: NextFunction) =>
-    express.raw({ type: () => true, limit: options.maxPredictBytes })(
+  // Invocations read their own body, so they come before the JSON parser.
+  router.post('/v2/models/:name/infer', (req, res) =>
+    invocations.serve({ protocol: 'v2', name: req.params.name }, req, res),
+  );
+  router.post('/models/:namespace/:name/predict', (req, res) =>
+    invocations.serve(
+      {
+        protocol: 'records',
+        namespace: req.params.namespace,
+        name: req.params.name,
+      },
       req,
       res,
-      error => {
-        if (error?.type === 'entity.too.large') {
-          res.status(413).json({
-            error: {
-              name: 'PayloadTooLargeError',
-              message: `Request body is larger than ${options.maxPredictBytes} bytes`,
-            },
-          });
-          return;
-        }
-        next(error);
-      },
-    );
-  const answer = async (
-    res: Response,
-    call: () => Promise<{ status: number; body: Buffer }>,
-  ) => {
-    try {
-      const upstream = await call();
-      // Raw write: the model's JSON as it came, no ETag or re-serialisation.
-      res.writeHead(upstream.status, {
-        'Content-Type': 'application/json',
-        'Content-Length': upstream.body.length,
-      });
-      res.end(upstream.body);
-    } catch (error) {
-      if (!(error instanceof GatewayError)) throw error;
-      res
-        .status(error.status)
-        .json({ error: { name: 'GatewayError', message: error.message } });
-    }
-  };
-
-  router.post('/v2/models/:name/infer', rawBody, async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    await answer(res, () =>
-      gateway.inferV2(req.params.name, bodyBuffer(req), credentials),
-    );
-  });
-
-  router.post('/models/:namespace/:name/predict', rawBody, async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    await answer(res, () =>
-      gateway.predict(
-        { namespace: req.params.namespace, name: req.params.name },
-        bodyBuffer(req),
-        credentials,
-      ),
-    );
-  });
+    ),
+  );
 
   // Uploads stream to disk, so they come before the JSON parser too.
   router.post('/models/:namespace/:name/uploads', async (req, res) => {

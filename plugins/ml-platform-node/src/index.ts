@@ -10,3 +10,4 @@ export * from './git';
 export * from './paths';
 export * from './MlPlatformService';
 export * from './extensions';
+export * from './dataPlane';

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { mlPlatformPlugin } from '../plugin';
+import { TestDataPlane } from '../testUtils/dataPlane';
 import { ModelRepository, waitFor } from '../testUtils/modelRepository';
 
 jest.setTimeout(180_000);
@@ -136,10 +137,13 @@ describe('online deployments across a backend restart, invoked by other services
       );
     }
 
-    // Second life, with real service-to-service auth as in production.
+    // Second life, with real service-to-service auth as in production, and
+    // invocations on the data plane as in the portal's backend.
+    const dataPlane = new TestDataPlane();
     const second = await startTestBackend({
       features: [
         ...common,
+        dataPlane.factory,
         authServiceFactory,
         httpAuthServiceFactory,
         mockServices.rootConfig.factory({
@@ -169,6 +173,7 @@ describe('online deployments across a backend restart, invoked by other services
         }),
       ],
     });
+    dataPlane.attach(second.server);
     const auth = { Authorization: `Bearer ${SERVICE_TOKEN}` };
     const after = await waitFor(
       async () => {
@@ -210,6 +215,7 @@ describe('online deployments across a backend restart, invoked by other services
       .set('Authorization', `Bearer ${OTHER_PLUGIN_TOKEN}`)
       .send(records);
     expect([401, 403]).toContain(elsewhere.status);
+    expect(dataPlane.served).toBe(4);
 
     // The caller's token only reaches ml-platform; the platform read the
     // catalog for it (the listing needs the catalog too).

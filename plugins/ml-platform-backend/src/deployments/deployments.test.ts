@@ -6,27 +6,18 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { mlPlatformPlugin } from '../plugin';
+import { TestDataPlane } from '../testUtils/dataPlane';
 import {
-  ModelRepository,
-  examplesDir,
-  waitFor,
-} from '../testUtils/modelRepository';
+  churnExpected,
+  churnV2Body,
+  mlModelComponent,
+} from '../testUtils/churnReference';
+import { ModelRepository, waitFor } from '../testUtils/modelRepository';
 
 jest.setTimeout(180_000);
 
-const component = (name: string) => ({
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: { name, namespace: 'default' },
-  spec: { type: 'ml-model', owner: 'group:default/data-science' },
-});
-
-const expected: {
-  input: Record<string, unknown>;
-  churn_probability: number;
-}[] = JSON.parse(
-  fs.readFileSync(path.join(examplesDir, 'churn', 'expected.json'), 'utf8'),
-);
+const component = mlModelComponent;
+const expected = churnExpected();
 const rows = expected.map(e => e.input);
 const api = (p: string) => `/api/ml-platform${p}`;
 
@@ -39,31 +30,14 @@ function isAlive(pid: number) {
   }
 }
 
-/** V2 tensors for the churn model's inputs. */
-function v2Body(input: Record<string, unknown>[]) {
-  const types: Record<string, string> = {
-    tenure_months: 'INT64',
-    monthly_charges: 'FP64',
-    total_charges: 'FP64',
-    contract: 'BYTES',
-    support_calls: 'INT64',
-    has_internet: 'BOOL',
-  };
-  return {
-    inputs: Object.entries(types).map(([name, datatype]) => ({
-      name,
-      datatype,
-      shape: [input.length],
-      data: input.map(r => r[name]),
-    })),
-  };
-}
+const v2Body = churnV2Body;
 
 describe('online deployments and the gateway (local runtime)', () => {
   let repo: ModelRepository;
   let dataDir: string;
   let server: any;
   let stop: () => Promise<void>;
+  let dataPlane: TestDataPlane;
 
   async function build(model: string) {
     const res = await request(server)
@@ -120,9 +94,12 @@ describe('online deployments and the gateway (local runtime)', () => {
   beforeAll(async () => {
     repo = await ModelRepository.create({ churn: 'churn', broken: 'broken' });
     dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-deploy-'));
+    // Invocations take the data plane, as in the portal's backend.
+    dataPlane = new TestDataPlane();
     const backend = await startTestBackend({
       features: [
         mlPlatformPlugin,
+        dataPlane.factory,
         // The real scheduler: the reconciler's periodic run does the idle checks.
         schedulerServiceFactory,
         catalogServiceMock.factory({
@@ -145,6 +122,7 @@ describe('online deployments and the gateway (local runtime)', () => {
       ],
     });
     server = backend.server;
+    dataPlane.attach(backend.server);
     stop = () => backend.stop();
     for (const name of ['churn', 'broken']) {
       await request(server)
@@ -231,6 +209,7 @@ describe('online deployments and the gateway (local runtime)', () => {
     const duringKill = await load(killed);
     expect(duringKill.statuses.filter(s => s !== 200)).toEqual([]);
     expect(duringKill.statuses.length).toBeGreaterThan(20);
+    expect(dataPlane.served).toBeGreaterThan(duringKill.statuses.length);
 
     // Roll out a new build under load.
     await repo.writeFile('churn/NOTES.md', 'v2\n');

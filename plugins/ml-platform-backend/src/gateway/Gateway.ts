@@ -6,10 +6,13 @@ import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
 import { ModelDeployment } from '@internal/plugin-ml-platform-common';
 import { Runtime } from '@internal/plugin-ml-platform-node';
-import http from 'node:http';
 import { MlPlatformStore } from '../database/MlPlatformStore';
 import { Reconciler } from '../deployments/Reconciler';
 import { ModelCatalog } from '../services/ModelCatalog';
+import { GatewayError } from './GatewayError';
+import { ReplicaClient, ReplicaResponse, isRetryable } from './ReplicaClient';
+
+export { GatewayError };
 
 /** What the gateway records of each call; monitoring subscribes to it. */
 export interface Invocation {
@@ -42,28 +45,6 @@ export interface GatewayOptions {
   coldStartTimeoutMs: number;
 }
 
-interface UpstreamResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** Errors where no replica saw the request, or the connection died: retry elsewhere. */
-const RETRYABLE = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNABORTED',
-  'EHOSTUNREACH',
-]);
-
-/** A failed call, with the status and message the caller gets. */
-export class GatewayError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
 /**
  * The invoke path: finds the model's live online deployment, picks the ready
  * replica with the fewest outstanding requests, forwards the body over a
@@ -71,7 +52,6 @@ export class GatewayError extends Error {
  * and tells observers about every call.
  */
 export class Gateway {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly outstanding = new Map<string, number>();
   private readonly observers: InvocationObserver[] = [];
   /** Who may see which model, for a short while: the catalog is not asked per request. */
@@ -79,7 +59,11 @@ export class Gateway {
   /** Online deployments, re-read at most every half second: not a query per request. */
   private online?: { at: number; deployments: Promise<ModelDeployment[]> };
 
-  constructor(private readonly options: GatewayOptions) {}
+  private readonly replicas: ReplicaClient;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.replicas = new ReplicaClient(options.timeoutMs);
+  }
 
   onInvocation(observer: InvocationObserver): () => void {
     this.observers.push(observer);
@@ -126,7 +110,7 @@ export class Gateway {
   }
 
   async close() {
-    this.agent.destroy();
+    await this.replicas.close();
   }
 
   private onlineDeployments(fresh = false): Promise<ModelDeployment[]> {
@@ -253,7 +237,7 @@ export class Gateway {
     path: string,
     body: Buffer,
     credentials: BackstageCredentials,
-  ): Promise<UpstreamResponse> {
+  ): Promise<ReplicaResponse> {
     const started = performance.now();
     const principal = credentials.principal as {
       userEntityRef?: string;
@@ -314,9 +298,7 @@ export class Gateway {
           return response;
         } catch (error) {
           lastError = error as Error;
-          const code = (error as NodeJS.ErrnoException).code ?? '';
-          if (!RETRYABLE.has(code) && !/socket hang up/.test(lastError.message))
-            throw error;
+          if (!isRetryable(error)) throw error;
           if (attempts >= Math.max(3, urls.length + 1)) break;
         }
       }
@@ -334,51 +316,16 @@ export class Gateway {
     }
   }
 
-  private send(
+  private async send(
     baseUrl: string,
     path: string,
     body: Buffer,
-  ): Promise<UpstreamResponse> {
+  ): Promise<ReplicaResponse> {
     this.outstanding.set(baseUrl, (this.outstanding.get(baseUrl) ?? 0) + 1);
-    const done = () =>
+    try {
+      return await this.replicas.send(baseUrl, path, body);
+    } finally {
       this.outstanding.set(baseUrl, (this.outstanding.get(baseUrl) ?? 1) - 1);
-    return new Promise<UpstreamResponse>((resolve, reject) => {
-      const req = http.request(
-        `${baseUrl}${path}`,
-        {
-          method: 'POST',
-          agent: this.agent,
-          headers: {
-            'Content-Type': 'application/json',
-            'Content-Length': body.length,
-          },
-          timeout: this.options.timeoutMs,
-        },
-        res => {
-          const chunks: Buffer[] = [];
-          res.on('data', c => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 502,
-              headers: res.headers,
-              body: Buffer.concat(chunks),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => {
-        req.destroy(
-          new GatewayError(
-            504,
-            `The model did not answer within ${Math.round(
-              this.options.timeoutMs / 1000,
-            )} s`,
-          ),
-        );
-      });
-      req.on('error', reject);
-      req.end(body);
-    }).finally(done);
+    }
   }
 }

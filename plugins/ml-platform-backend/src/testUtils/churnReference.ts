@@ -57,3 +57,45 @@ export async function writeChurnCsv(file: string, n: number, from = 0) {
     out.end((e?: Error) => (e ? reject(e) : resolve())),
   );
 }
+
+/** The churn example's `expected.json`: inputs and the known probabilities. */
+export function churnExpected(): {
+  input: Record<string, unknown>;
+  churn_probability: number;
+}[] {
+  return JSON.parse(
+    fs.readFileSync(path.join(examplesDir, 'churn', 'expected.json'), 'utf8'),
+  );
+}
+
+/** Open Inference Protocol datatypes of the churn model's inputs. */
+export const CHURN_V2_DATATYPES: Record<string, string> = {
+  tenure_months: 'INT64',
+  monthly_charges: 'FP64',
+  total_charges: 'FP64',
+  contract: 'BYTES',
+  support_calls: 'INT64',
+  has_internet: 'BOOL',
+};
+
+/** A V2 infer request body for churn rows. */
+export function churnV2Body(rows: Record<string, unknown>[]) {
+  return {
+    inputs: Object.entries(CHURN_V2_DATATYPES).map(([name, datatype]) => ({
+      name,
+      datatype,
+      shape: [rows.length],
+      data: rows.map(r => r[name]),
+    })),
+  };
+}
+
+/** The catalog entity of an ML model owned by the data science group. */
+export function mlModelComponent(name: string) {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name, namespace: 'default' },
+    spec: { type: 'ml-model', owner: 'group:default/data-science' },
+  };
+}

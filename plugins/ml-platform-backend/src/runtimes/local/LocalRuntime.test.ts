@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { churnExpected, churnV2Body } from '../../testUtils/churnReference';
 import { LocalRuntime, LocalRuntimeOptions } from './LocalRuntime';
 
 jest.setTimeout(30_000);
@@ -19,27 +20,8 @@ const churnDir = path.resolve(
   __dirname,
   '../../../../../examples/models/churn',
 );
-const expected: {
-  input: Record<string, unknown>;
-  churn_probability: number;
-}[] = JSON.parse(fs.readFileSync(path.join(churnDir, 'expected.json'), 'utf8'));
-
-const DATATYPES: Record<string, string> = {
-  tenure_months: 'INT64',
-  monthly_charges: 'FP64',
-  total_charges: 'FP64',
-  contract: 'BYTES',
-  support_calls: 'INT64',
-  has_internet: 'BOOL',
-};
-const INFER_BODY = JSON.stringify({
-  inputs: Object.keys(DATATYPES).map(name => ({
-    name,
-    shape: [1],
-    datatype: DATATYPES[name],
-    data: [expected[0].input[name]],
-  })),
-});
+const expected = churnExpected();
+const INFER_BODY = JSON.stringify(churnV2Body([expected[0].input]));
 
 let tmp: string;
 let schemaFile: string;
