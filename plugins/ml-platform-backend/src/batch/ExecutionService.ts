@@ -340,8 +340,7 @@ export class ExecutionService {
   ): Promise<ExecutionRecord> {
     const execution = await this.options.store.getExecution(id);
     if (!execution) throw new NotFoundError(`No execution with id ${id}`);
-    const { namespace, name } = parseEntityRef(execution.modelRef);
-    await this.options.models.getEntity({ namespace, name }, credentials);
+    await this.options.models.assertVisible(execution.modelRef, credentials);
     return execution;
   }
 }

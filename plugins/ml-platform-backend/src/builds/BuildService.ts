@@ -2,7 +2,7 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotFoundError } from '@backstage/errors';
 import { BuildTrigger, ModelBuild } from '@internal/plugin-ml-platform-common';
 import { GitCommandError } from '@internal/plugin-ml-platform-node';
@@ -231,8 +231,7 @@ export class BuildService {
   ): Promise<ModelBuild> {
     const build = await this.options.store.getBuild(id);
     if (!build) throw new NotFoundError(`No build with id ${id}`);
-    const { namespace, name } = parseEntityRef(build.modelRef);
-    await this.options.models.getEntity({ namespace, name }, credentials);
+    await this.options.models.assertVisible(build.modelRef, credentials);
     return build;
   }
 

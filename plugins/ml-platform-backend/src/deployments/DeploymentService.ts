@@ -1,5 +1,5 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   BatchSettings,
@@ -229,8 +229,7 @@ export class DeploymentService {
   ): Promise<ModelDeployment> {
     const deployment = await this.options.store.getDeployment(id);
     if (!deployment) throw new NotFoundError(`No deployment with id ${id}`);
-    const { namespace, name } = parseEntityRef(deployment.modelRef);
-    await this.options.models.getEntity({ namespace, name }, credentials);
+    await this.options.models.assertVisible(deployment.modelRef, credentials);
     return deployment;
   }
 

@@ -54,8 +54,6 @@ export interface GatewayOptions {
 export class Gateway {
   private readonly outstanding = new Map<string, number>();
   private readonly observers: InvocationObserver[] = [];
-  /** Who may see which model, for a short while: the catalog is not asked per request. */
-  private readonly visibility = new Map<string, number>();
   /** Online deployments, re-read at most every half second: not a query per request. */
   private online?: { at: number; deployments: Promise<ModelDeployment[]> };
 
@@ -155,25 +153,13 @@ export class Gateway {
     modelRef: string,
     credentials: BackstageCredentials,
   ) {
-    const principal = credentials.principal as {
-      type: string;
-      userEntityRef?: string;
-      subject?: string;
-    };
-    const key = `${
-      principal.userEntityRef ?? principal.subject ?? principal.type
-    }|${modelRef}`;
-    if ((this.visibility.get(key) ?? 0) > Date.now()) return;
-    const { namespace, name } = parseEntityRef(modelRef);
     try {
-      await this.options.models.getEntity({ namespace, name }, credentials);
+      await this.options.models.assertVisible(modelRef, credentials);
     } catch (error) {
       if (error instanceof NotFoundError)
         throw new GatewayError(404, error.message);
       throw error;
     }
-    if (this.visibility.size > 10_000) this.visibility.clear();
-    this.visibility.set(key, Date.now() + 30_000);
   }
 
   private async endpoints(

@@ -16,6 +16,9 @@ import {
 } from '@internal/plugin-ml-platform-common';
 import { MlPlatformStore } from '../database/MlPlatformStore';
 
+const VISIBLE_TTL_MS = 10_000;
+const VISIBLE_MAX = 10_000;
+
 function ownerRef(entity: Entity): string | undefined {
   const owner = (entity.spec as { owner?: unknown })?.owner;
   if (typeof owner !== 'string' || !owner) return undefined;
@@ -37,6 +40,9 @@ function spec(entity: Entity, key: string): string | undefined {
  * credentials (so catalog permissions apply) and joins the platform's state.
  */
 export class ModelCatalog {
+  /** Until when a caller (`principal|modelRef`) is known to see a model. */
+  private readonly visible = new Map<string, number>();
+
   constructor(
     private readonly catalog: CatalogService,
     private readonly store: MlPlatformStore,
@@ -70,6 +76,32 @@ export class ModelCatalog {
       entities.map(e => stringifyEntityRef(e)),
     );
     return entities.map(e => this.summarize(e, states));
+  }
+
+  /**
+   * Throws the NotFoundError of `getEntity` unless the caller can see the
+   * model. A positive answer is remembered per caller and model for a few
+   * seconds: status reads are polled and the gateway checks every call, and
+   * a catalog round trip costs more than either.
+   */
+  async assertVisible(
+    modelRef: string,
+    credentials: BackstageCredentials,
+  ): Promise<void> {
+    const principal = credentials.principal as {
+      type: string;
+      userEntityRef?: string;
+      subject?: string;
+    };
+    const key = `${
+      principal.userEntityRef ?? principal.subject ?? principal.type
+    }|${modelRef}`;
+    const now = Date.now();
+    if ((this.visible.get(key) ?? 0) > now) return;
+    const { namespace, name } = parseEntityRef(modelRef);
+    await this.getEntity({ namespace, name }, credentials);
+    if (this.visible.size >= VISIBLE_MAX) this.visible.clear();
+    this.visible.set(key, now + VISIBLE_TTL_MS);
   }
 
   /** The model's entity, or a NotFoundError naming the ref. */
