@@ -5,7 +5,7 @@
 // predict, write the JSON lines), and peak memory at 100k and 1M rows.
 // Writes bench/batch/results.json.
 //
-//   node bench/batch/run.mjs
+//   node bench/batch/run.mjs [--rounds 5]
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,8 @@ import { writeChurnCsv } from '../lib/datasets.mjs';
 import { createModelRepo, median, registerAndBuild, root, sleep, startPortal, waitUntil } from '../lib/portal.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// 1M-row rounds per parallelism, alternating: this VM drifts within minutes.
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
 const inputs = path.join(os.tmpdir(), 'mlp-bench-datasets');
 fs.mkdirSync(inputs, { recursive: true });
 const datasets = { '10k': 10_000, '100k': 100_000, '1m': 1_000_000 };
@@ -103,7 +105,7 @@ try {
   // would take a third of a core from the run being measured).
   const throughput = { 1: [], 2: [] };
   const clientSeconds = { 1: [], 2: [] };
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const parallelism of [1, 2]) {
       const r = await execute({ input: input('1m'), output, chunkSize: 10_000, parallelism }, { pollMs: 250 });
       throughput[parallelism].push(1_000_000 / r.serverSeconds);
@@ -132,7 +134,7 @@ try {
       inProcessPipeline: Math.round(pipeline),
       inProcessPredictOnly: Math.round(predictOnly),
     },
-    ratios: { p1VsInProcessPipeline: p1 / pipeline, p1VsInProcessPredictOnly: p1 / predictOnly, p2VsP1: p2 / p1 },
+    ratios: { p1VsInProcessPipeline: p1 / pipeline, p1VsInProcessPredictOnly: p1 / predictOnly, p2VsP1: median(throughput[2].map((t, i) => t / throughput[1][i])), p2VsP1Rounds: throughput[2].map((t, i) => Number((t / throughput[1][i]).toFixed(3))) },
     peakMemoryMiB: memory,
     memoryRatio1mVs100k: { backend: memory['1m'].backendMiB / memory['100k'].backendMiB, workers: memory['1m'].workersMiB / memory['100k'].workersMiB },
   };
