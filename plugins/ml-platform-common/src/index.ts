@@ -9,3 +9,4 @@ export * from './types';
 export * from './permissions';
 export * from './manifest';
 export * from './client';
+export * from './limits';

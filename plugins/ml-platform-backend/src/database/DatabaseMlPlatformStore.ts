@@ -35,7 +35,7 @@ function iso(value: unknown): string | undefined {
   return new Date(
     typeof value === 'string' && /^\d+$/.test(value)
       ? Number(value)
-      : (value as any),
+      : (value as number | string),
   ).toISOString();
 }
 

@@ -3,7 +3,7 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   BatchSettings,
-  DeploymentType,
+  CreateDeploymentBody,
   ModelDeployment,
 } from '@internal/plugin-ml-platform-common';
 import {
@@ -20,15 +20,6 @@ import { Reconciler } from './Reconciler';
 export type DeploymentView = ModelDeployment & {
   replicaStatus?: ReplicaStatus[];
 };
-
-export interface CreateDeploymentRequest {
-  buildId: string;
-  type: DeploymentType;
-  replicas?: number;
-  minReplicas?: number;
-  maxReplicas?: number;
-  batch?: Partial<BatchSettings>;
-}
 
 export interface UpdateDeploymentRequest {
   buildId?: string;
@@ -55,7 +46,7 @@ export class DeploymentService {
 
   async create(
     ref: { namespace: string; name: string },
-    request: CreateDeploymentRequest,
+    request: CreateDeploymentBody,
     credentials: BackstageCredentials,
     createdBy?: string,
   ): Promise<DeploymentView> {

@@ -1,3 +1,4 @@
+import { SIZE_RANGES } from '@internal/plugin-ml-platform-common';
 import { z } from 'zod';
 
 const relativePath = z
@@ -62,6 +63,21 @@ const count = (what: string, min: number) =>
     .int({ error: `expected ${what}` })
     .min(min, { error: `expected ${what}` });
 
+/** A size field of deployments and executions, within its shared bounds. */
+const size = (field: keyof typeof SIZE_RANGES) => {
+  const { min, max } = SIZE_RANGES[field];
+  return count(min === 0 ? 'a non-negative integer' : 'a positive integer', min)
+    .max(max, { error: `expected at most ${max}` })
+    .optional();
+};
+
+/** Replica counts, set on creation and changed by `PATCH`. */
+const replicaFields = {
+  replicas: size('replicas'),
+  minReplicas: size('minReplicas'),
+  maxReplicas: size('maxReplicas'),
+};
+
 const dataFormat = z.enum(['csv', 'jsonl', 'parquet'], {
   error: 'expected csv, jsonl or parquet',
 });
@@ -119,22 +135,12 @@ export const executionOutput = z.discriminatedUnion(
 export const createDeploymentBody = z.strictObject({
   buildId: z.uuid({ error: 'expected the id of a build' }),
   type: z.enum(['online', 'batch'], { error: 'expected online or batch' }),
-  replicas: count('a non-negative integer', 0)
-    .max(64, { error: 'expected at most 64' })
-    .optional(),
-  minReplicas: count('a non-negative integer', 0).optional(),
-  maxReplicas: count('a positive integer', 1)
-    .max(64, { error: 'expected at most 64' })
-    .optional(),
+  ...replicaFields,
   batch: z
     .strictObject({
-      chunkSize: count('a positive integer', 1).optional(),
-      parallelism: count('a positive integer', 1)
-        .max(64, { error: 'expected at most 64' })
-        .optional(),
-      maxRetries: count('a non-negative integer', 0)
-        .max(20, { error: 'expected at most 20' })
-        .optional(),
+      chunkSize: size('chunkSize'),
+      parallelism: size('parallelism'),
+      maxRetries: size('maxRetries'),
       schedule: z
         .string()
         .regex(/^(\S+\s+){4,5}\S+$/, {
@@ -159,15 +165,9 @@ export const createExecutionBody = z.strictObject({
   buildId: z.uuid({ error: 'expected the id of a build' }).optional(),
   input: executionInput,
   output: executionOutput,
-  chunkSize: count('a positive integer', 1)
-    .max(10_000_000, { error: 'expected at most 10000000' })
-    .optional(),
-  parallelism: count('a positive integer', 1)
-    .max(64, { error: 'expected at most 64' })
-    .optional(),
-  maxRetries: count('a non-negative integer', 0)
-    .max(20, { error: 'expected at most 20' })
-    .optional(),
+  chunkSize: size('chunkSize'),
+  parallelism: size('parallelism'),
+  maxRetries: size('maxRetries'),
 });
 
 /** Query of `GET executions/{id}/chunks`. */
@@ -190,13 +190,7 @@ export const uploadQuery = z.object({
 export const updateDeploymentBody = z
   .strictObject({
     buildId: z.uuid({ error: 'expected the id of a build' }).optional(),
-    replicas: count('a non-negative integer', 0)
-      .max(64, { error: 'expected at most 64' })
-      .optional(),
-    minReplicas: count('a non-negative integer', 0).optional(),
-    maxReplicas: count('a positive integer', 1)
-      .max(64, { error: 'expected at most 64' })
-      .optional(),
+    ...replicaFields,
   })
   .refine(b => Object.keys(b).length > 0, {
     error:

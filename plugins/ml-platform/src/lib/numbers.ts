@@ -1,15 +1,9 @@
-/** Bounds of a whole-number field; without `max` it is unbounded above. */
-export type IntRange = { min: number; max?: number };
+import { IntRange } from '@internal/plugin-ml-platform-common';
 
-/** The bounds of deployment and execution sizes. */
-export const SIZE_RANGES = {
-  replicas: { min: 0, max: 64 },
-  minReplicas: { min: 0, max: 64 },
-  maxReplicas: { min: 1, max: 64 },
-  chunkSize: { min: 1 },
-  parallelism: { min: 1, max: 64 },
-  maxRetries: { min: 0, max: 20 },
-} satisfies Record<string, IntRange>;
+export {
+  SIZE_RANGES,
+  type IntRange,
+} from '@internal/plugin-ml-platform-common';
 
 /**
  * An optional whole number typed into a form: blank is `undefined` (the

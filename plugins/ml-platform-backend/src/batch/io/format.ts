@@ -42,40 +42,36 @@ export function isParquetMagic(bytes: Buffer): boolean {
 const INPUT_FORMATS: readonly string[] = ['csv', 'jsonl', 'parquet'];
 const CHUNK_FORMATS: readonly string[] = ['csv', 'jsonl'];
 
-export function assertInputFormat(
+function assertOneOf(
+  kind: string,
   format: string,
-): asserts format is InputFormat {
-  if (!INPUT_FORMATS.includes(format)) {
+  allowed: readonly string[],
+): void {
+  if (!allowed.includes(format)) {
     throw new InputError(
-      `unknown input format '${format}', expected one of ${INPUT_FORMATS.join(
+      `unknown ${kind} format '${format}', expected one of ${allowed.join(
         ', ',
       )}`,
     );
   }
+}
+
+export function assertInputFormat(
+  format: string,
+): asserts format is InputFormat {
+  assertOneOf('input', format, INPUT_FORMATS);
 }
 
 export function assertOutputFormat(
   format: string,
 ): asserts format is OutputFormat {
-  if (!INPUT_FORMATS.includes(format)) {
-    throw new InputError(
-      `unknown output format '${format}', expected one of ${INPUT_FORMATS.join(
-        ', ',
-      )}`,
-    );
-  }
+  assertOneOf('output', format, INPUT_FORMATS);
 }
 
 export function assertChunkFormat(
   format: string,
 ): asserts format is ChunkFormat {
-  if (!CHUNK_FORMATS.includes(format)) {
-    throw new InputError(
-      `unknown chunk format '${format}', expected one of ${CHUNK_FORMATS.join(
-        ', ',
-      )}`,
-    );
-  }
+  assertOneOf('chunk', format, CHUNK_FORMATS);
 }
 
 /**

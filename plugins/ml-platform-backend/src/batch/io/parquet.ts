@@ -301,7 +301,7 @@ export class ParquetRowWriter {
     await this.writer.write({
       columnData: this.columns.map((column, i) => ({
         name: column.name,
-        data: this.buffers[i] as any[],
+        data: this.buffers[i],
       })),
       rowGroupSize: this.rowsInGroup,
     });

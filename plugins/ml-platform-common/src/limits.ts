@@ -1,0 +1,17 @@
+/** Bounds of a whole-number field; without `max` it is unbounded above. @public */
+export type IntRange = { min: number; max?: number };
+
+/**
+ * The bounds of deployment and execution sizes: the API refuses what is out
+ * of them and the UI's forms check them before sending.
+ *
+ * @public
+ */
+export const SIZE_RANGES = {
+  replicas: { min: 0, max: 64 },
+  minReplicas: { min: 0, max: 64 },
+  maxReplicas: { min: 1, max: 64 },
+  chunkSize: { min: 1, max: 10_000_000 },
+  parallelism: { min: 1, max: 64 },
+  maxRetries: { min: 0, max: 20 },
+} satisfies Record<string, IntRange>;
