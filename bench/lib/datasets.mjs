@@ -1,4 +1,4 @@
-// Deterministic churn rows, the same as the tests' (testUtils/churnReference).
+// Deterministic churn rows, the same as the tests' (plugins/ml-platform-backend/src/__testUtils__/churnReference.ts).
 import fs from 'node:fs';
 
 export function churnRow(i) {

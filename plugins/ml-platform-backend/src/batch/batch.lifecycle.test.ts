@@ -11,12 +11,11 @@ import {
   churnReference,
   churnRow,
   writeChurnCsv,
-} from '../testUtils/churnReference';
-import { ModelRepository, waitFor } from '../testUtils/modelRepository';
+} from '../__testUtils__/churnReference';
+import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
+import { api, buildModel } from '../__testUtils__/platformApi';
 
 jest.setTimeout(240_000);
-
-const api = (p: string) => `/api/ml-platform${p}`;
 
 describe('batch executions across a backend restart', () => {
   it('resumes from the succeeded chunks: every input row exactly once in the output', async () => {
@@ -68,18 +67,7 @@ describe('batch executions across a backend restart', () => {
     await request(first.server)
       .post(api('/models/default/churn/register'))
       .send({ gitUrl: repo.url, gitPath: 'churn', defaultBranch: 'main' });
-    const queued = await request(first.server)
-      .post(api('/models/default/churn/builds'))
-      .send({});
-    const build = await waitFor(
-      async () => {
-        const b = (
-          await request(first.server).get(api(`/builds/${queued.body.id}`))
-        ).body;
-        return b.status === 'succeeded' ? b : undefined;
-      },
-      { what: 'the build', timeoutMs: 60_000 },
-    );
+    const build = await buildModel(first.server, 'churn');
     const created = await request(first.server)
       .post(api('/models/default/churn/executions'))
       .send({

@@ -16,13 +16,13 @@ import {
   churnReference,
   churnRow,
   writeChurnCsv,
-} from '../testUtils/churnReference';
-import { ModelRepository, waitFor } from '../testUtils/modelRepository';
+} from '../__testUtils__/churnReference';
+import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
+import { api, buildModel } from '../__testUtils__/platformApi';
 import { ParquetRowWriter } from './io';
 
 jest.setTimeout(240_000);
 
-const api = (p: string) => `/api/ml-platform${p}`;
 const component = (name: string) => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
@@ -65,17 +65,7 @@ describe('batch executions', () => {
   }
 
   async function buildAndDeploy(model: string, batch: object = {}) {
-    const queued = await request(server)
-      .post(api(`/models/default/${model}/builds`))
-      .send({});
-    const build = await waitFor(
-      async () => {
-        const b = (await request(server).get(api(`/builds/${queued.body.id}`)))
-          .body;
-        return b.status === 'succeeded' ? b : undefined;
-      },
-      { what: `a build of ${model}`, timeoutMs: 60_000 },
-    );
+    const build = await buildModel(server, model);
     const deployment = await request(server)
       .post(api(`/models/default/${model}/deployments`))
       .send({ buildId: build.id, type: 'batch', batch });

@@ -1,6 +1,6 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { DatabaseMlPlatformStore } from '../database/DatabaseMlPlatformStore';
-import { waitFor } from '../testUtils/modelRepository';
+import { waitFor } from '../__testUtils__/modelRepository';
 import { BuildQueue } from './BuildQueue';
 import { initialSteps } from './BuildRunner';
 

@@ -12,7 +12,8 @@ import {
   ModelRepository,
   examplesDir,
   waitFor,
-} from '../testUtils/modelRepository';
+} from '../__testUtils__/modelRepository';
+import { api, waitForBuild } from '../__testUtils__/platformApi';
 
 jest.setTimeout(120_000);
 
@@ -22,7 +23,6 @@ const component = (name: string) => ({
   metadata: { name, namespace: 'default' },
   spec: { type: 'ml-model', owner: 'group:default/data-science' },
 });
-const api = (p: string) => `/api/ml-platform${p}`;
 
 describe('builds across backend restarts and without webhooks', () => {
   let dataDir: string;
@@ -120,13 +120,10 @@ describe('builds across backend restarts and without webhooks', () => {
         /^Interrupted: the backend shut down/,
       ),
     });
-    const done = await waitFor(
-      async () => {
-        const b = (await request(second.server).get(api(`/builds/${churn.id}`)))
-          .body;
-        return ['succeeded', 'failed'].includes(b.status) ? b : undefined;
-      },
-      { what: 'the queued build to run after the restart' },
+    const done = await waitForBuild(
+      second.server,
+      churn.id,
+      'the queued build to run after the restart',
     );
     expect(done.status).toBe('succeeded');
     await second.stop();

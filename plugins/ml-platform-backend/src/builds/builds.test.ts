@@ -14,8 +14,8 @@ import path from 'node:path';
 import request from 'supertest';
 import { mlPlatformPlugin } from '../plugin';
 import { runProcess } from '../util/runProcess';
-import { githubEventsModules } from '../testUtils/githubEventsModules';
-import { ModelRepository, waitFor } from '../testUtils/modelRepository';
+import { githubEventsModules } from '../__testUtils__/githubEventsModules';
+import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
 
 jest.setTimeout(120_000);
 

@@ -9,12 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { mlPlatformPlugin } from '../plugin';
-import { TestDataPlane } from '../testUtils/dataPlane';
-import { ModelRepository, waitFor } from '../testUtils/modelRepository';
+import { TestDataPlane } from '../__testUtils__/dataPlane';
+import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
+import { api, buildModel } from '../__testUtils__/platformApi';
 
 jest.setTimeout(180_000);
 
-const api = (p: string) => `/api/ml-platform${p}`;
 const records = {
   dataframe_records: [
     {
@@ -90,18 +90,7 @@ describe('online deployments across a backend restart, invoked by other services
     await request(first.server)
       .post(api('/models/default/churn/register'))
       .send({ gitUrl: repo.url, gitPath: 'churn', defaultBranch: 'main' });
-    const queued = await request(first.server)
-      .post(api('/models/default/churn/builds'))
-      .send({});
-    const build = await waitFor(
-      async () => {
-        const b = (
-          await request(first.server).get(api(`/builds/${queued.body.id}`))
-        ).body;
-        return b.status === 'succeeded' ? b : undefined;
-      },
-      { what: 'the build', timeoutMs: 60_000 },
-    );
+    const build = await buildModel(first.server, 'churn');
     const deployment = (
       await request(first.server)
         .post(api('/models/default/churn/deployments'))

@@ -6,20 +6,20 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { mlPlatformPlugin } from '../plugin';
-import { TestDataPlane } from '../testUtils/dataPlane';
+import { TestDataPlane } from '../__testUtils__/dataPlane';
 import {
   churnExpected,
   churnV2Body,
   mlModelComponent,
-} from '../testUtils/churnReference';
-import { ModelRepository, waitFor } from '../testUtils/modelRepository';
+} from '../__testUtils__/churnReference';
+import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
+import { api, buildModel } from '../__testUtils__/platformApi';
 
 jest.setTimeout(180_000);
 
 const component = mlModelComponent;
 const expected = churnExpected();
 const rows = expected.map(e => e.input);
-const api = (p: string) => `/api/ml-platform${p}`;
 
 function isAlive(pid: number) {
   try {
@@ -39,20 +39,8 @@ describe('online deployments and the gateway (local runtime)', () => {
   let stop: () => Promise<void>;
   let dataPlane: TestDataPlane;
 
-  async function build(model: string) {
-    const res = await request(server)
-      .post(api(`/models/default/${model}/builds`))
-      .send({});
-    expect(res.status).toBe(202);
-    return waitFor(
-      async () => {
-        const b = (await request(server).get(api(`/builds/${res.body.id}`)))
-          .body;
-        return ['succeeded', 'failed'].includes(b.status) ? b : undefined;
-      },
-      { what: `a build of ${model}`, timeoutMs: 60_000 },
-    );
-  }
+  const build = (model: string) =>
+    buildModel(server, model, { allowFailure: true });
 
   async function waitForDeployment(
     id: string,

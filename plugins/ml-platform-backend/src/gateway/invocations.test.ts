@@ -9,17 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { mlPlatformPlugin } from '../plugin';
-import { TestDataPlane } from '../testUtils/dataPlane';
+import { TestDataPlane } from '../__testUtils__/dataPlane';
 import {
   churnExpected,
   churnV2Body,
   mlModelComponent,
-} from '../testUtils/churnReference';
-import { ModelRepository, waitFor } from '../testUtils/modelRepository';
+} from '../__testUtils__/churnReference';
+import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
+import { api, buildModel } from '../__testUtils__/platformApi';
 
 jest.setTimeout(120_000);
 
-const api = (p: string) => `/api/ml-platform${p}`;
 const expected = churnExpected();
 const rows = expected.map(e => e.input);
 
@@ -59,17 +59,7 @@ describe('invocations: the data plane and the plugin routes answer alike', () =>
       .post(api('/models/default/churn/register'))
       .send({ gitUrl: repo.url, gitPath: 'churn', defaultBranch: 'main' })
       .expect(200);
-    const started = await request(server)
-      .post(api('/models/default/churn/builds'))
-      .send({});
-    const build = await waitFor(
-      async () => {
-        const b = (await request(server).get(api(`/builds/${started.body.id}`)))
-          .body;
-        return b.status === 'succeeded' ? b : undefined;
-      },
-      { what: 'the build', timeoutMs: 60_000 },
-    );
+    const build = await buildModel(server, 'churn');
     const deployment = await request(server)
       .post(api('/models/default/churn/deployments'))
       .send({ buildId: build.id, type: 'online', replicas: 1 });

@@ -2,7 +2,7 @@ import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { NotFoundError } from '@backstage/errors';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { MlPlatformStore } from '../database/MlPlatformStore';
-import { mlModelComponent } from '../testUtils/churnReference';
+import { mlModelComponent } from '../__testUtils__/churnReference';
 import { ModelCatalog } from './ModelCatalog';
 
 describe('ModelCatalog.assertVisible', () => {

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { churnExpected, churnV2Body } from '../../testUtils/churnReference';
+import { churnExpected, churnV2Body } from '../../__testUtils__/churnReference';
 import { LocalRuntime, LocalRuntimeOptions } from './LocalRuntime';
 
 jest.setTimeout(30_000);

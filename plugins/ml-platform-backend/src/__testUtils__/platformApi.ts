@@ -1,0 +1,42 @@
+import request from 'supertest';
+import { waitFor } from './modelRepository';
+
+/** A path under the plugin's base path. */
+export const api = (p: string) => `/api/ml-platform${p}`;
+
+/** Waits until a build has finished, succeeded or failed, and returns it. */
+export function waitForBuild(server: any, id: string, what = `build ${id}`) {
+  return waitFor(
+    async () => {
+      const b = (await request(server).get(api(`/builds/${id}`))).body;
+      return ['succeeded', 'failed'].includes(b.status) ? b : undefined;
+    },
+    { what, timeoutMs: 60_000 },
+  );
+}
+
+/**
+ * Builds a registered model through the API and waits for the build to
+ * finish; unless `allowFailure`, a failed build throws with its reason.
+ */
+export async function buildModel(
+  server: any,
+  model: string,
+  options: { allowFailure?: boolean } = {},
+) {
+  const queued = await request(server)
+    .post(api(`/models/default/${model}/builds`))
+    .send({});
+  if (queued.status !== 202) {
+    throw new Error(`POST builds of ${model}: ${queued.status}`);
+  }
+  const build = await waitForBuild(
+    server,
+    queued.body.id,
+    `a build of ${model}`,
+  );
+  if (!options.allowFailure && build.status !== 'succeeded') {
+    throw new Error(`The build of ${model} failed: ${build.failureReason}`);
+  }
+  return build;
+}
