@@ -11,11 +11,14 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
  * @public
  */
 export interface DataPlaneHandler {
-  /** Whether the request is one this handler answers; must be cheap. */
-  matches(req: IncomingMessage): boolean;
-  handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * How to answer `req` if it is one this handler answers, else undefined.
+   * Called on every request the server gets, so it must be cheap.
+   */
+  match(
+    req: IncomingMessage,
+  ): ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 }
-
 /**
  * Lets the ML platform plugin answer model invocations ahead of the portal's
  * HTTP stack (express routing through the root, plugin and plugin routers,
@@ -62,16 +65,16 @@ export class DataPlaneDispatcher implements MlPlatformDataPlaneService {
     res: ServerResponse,
     before?: DataPlaneMiddleware,
   ): boolean {
-    const handler = this.handler;
-    if (!handler || !handler.matches(req)) return false;
+    const serve = this.handler?.match(req);
+    if (!serve) return false;
     // CORS is for browsers, and they send an Origin with every POST.
     if (!before || req.headers.origin === undefined) {
-      handler.handle(req, res);
+      serve(req, res);
       return true;
     }
     before(req, res, error => {
       if (!error) {
-        handler.handle(req, res);
+        serve(req, res);
         return;
       }
       res.writeHead(500, { 'Content-Type': 'application/json' });

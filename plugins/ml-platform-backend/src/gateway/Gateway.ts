@@ -45,6 +45,24 @@ export interface GatewayOptions {
   coldStartTimeoutMs: number;
 }
 
+/** Live online deployments, indexed the two ways calls address them. */
+interface OnlineDeployments {
+  all: ModelDeployment[];
+  byRef: Map<string, ModelDeployment>;
+  byName: Map<string, ModelDeployment[]>;
+}
+
+function indexOnline(all: ModelDeployment[]): OnlineDeployments {
+  const byRef = new Map<string, ModelDeployment>();
+  const byName = new Map<string, ModelDeployment[]>();
+  for (const d of all) {
+    if (!byRef.has(d.modelRef)) byRef.set(d.modelRef, d);
+    const { name } = parseEntityRef(d.modelRef);
+    byName.set(name, [...(byName.get(name) ?? []), d]);
+  }
+  return { all, byRef, byName };
+}
+
 /**
  * The invoke path: finds the model's live online deployment, picks the ready
  * replica with the fewest outstanding requests, forwards the body over a
@@ -55,7 +73,7 @@ export class Gateway {
   private readonly outstanding = new Map<string, number>();
   private readonly observers: InvocationObserver[] = [];
   /** Online deployments, re-read at most every half second: not a query per request. */
-  private online?: { at: number; deployments: Promise<ModelDeployment[]> };
+  private online?: { at: number; deployments: Promise<OnlineDeployments> };
 
   private readonly replicas: ReplicaClient;
 
@@ -89,9 +107,7 @@ export class Gateway {
   ) {
     const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
     await this.checkVisible(modelRef, credentials);
-    const deployment = (await this.onlineDeployments()).find(
-      d => d.modelRef === modelRef,
-    );
+    const deployment = (await this.onlineDeployments()).byRef.get(modelRef);
     if (!deployment) {
       throw new GatewayError(
         503,
@@ -111,12 +127,12 @@ export class Gateway {
     await this.replicas.close();
   }
 
-  private onlineDeployments(fresh = false): Promise<ModelDeployment[]> {
+  private onlineDeployments(fresh = false): Promise<OnlineDeployments> {
     const now = Date.now();
     if (fresh || !this.online || now - this.online.at > 500) {
-      const deployments = this.options.store.listDeployments({
-        type: 'online',
-      });
+      const deployments = this.options.store
+        .listDeployments({ type: 'online' })
+        .then(indexOnline);
       this.online = { at: now, deployments };
       deployments.catch(() => {
         this.online = undefined;
@@ -126,9 +142,7 @@ export class Gateway {
   }
 
   private async deploymentByName(name: string): Promise<ModelDeployment> {
-    const online = (await this.onlineDeployments()).filter(
-      d => parseEntityRef(d.modelRef).name === name,
-    );
+    const online = (await this.onlineDeployments()).byName.get(name) ?? [];
     if (online.length > 1) {
       throw new GatewayError(
         409,
@@ -171,7 +185,7 @@ export class Gateway {
     if (urls.length > 0) return { urls, coldStart: false };
     // No replica: decide on the current state, not the cached one.
     const deployment =
-      (await this.onlineDeployments(true)).find(d => d.id === cached.id) ??
+      (await this.onlineDeployments(true)).all.find(d => d.id === cached.id) ??
       cached;
     if (!deployment.scaledToZeroAt && deployment.status !== 'deploying') {
       throw new ServiceUnavailableError(

@@ -79,13 +79,12 @@ export class InvocationRoutes implements DataPlaneHandler {
     }
   }
 
-  matches(req: IncomingMessage): boolean {
-    return InvocationRoutes.parse(req.method, req.url) !== undefined;
-  }
-
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  match(req: IncomingMessage) {
     const route = InvocationRoutes.parse(req.method, req.url);
-    if (route) void this.serve(route, req, res);
+    return route
+      ? (r: IncomingMessage, res: ServerResponse) =>
+          void this.serve(route, r, res)
+      : undefined;
   }
 
   /** Answers one invocation; never rejects, every failure is a response. */
