@@ -7,6 +7,7 @@ import select
 import subprocess
 import sys
 import time
+import unittest
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 PKG_DIR = os.path.dirname(TESTS_DIR)
@@ -87,6 +88,31 @@ class ServerProcess(object):
             os.unlink(self.stderr_path)
         except OSError:
             pass
+
+
+class LiveServerTestCase(unittest.TestCase):
+    """One server per test class (``server_args``, ``server_kw``), a client per test."""
+
+    server_args = ()
+    server_kw = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = ServerProcess(*cls.server_args, **cls.server_kw)
+        if cls.server.port is None:
+            err = cls.server.stderr()
+            cls.server.stop()
+            raise AssertionError("server did not start: %r\n%s" % (cls.server.ready_line, err))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        self.client = Client(self.server.port)
+
+    def tearDown(self):
+        self.client.close()
 
 
 class Client(object):

@@ -1,7 +1,6 @@
 """The model server's application: routing, the V2 and records handlers, readiness,
 draining and the access log, independent of the socket plumbing (``http``)."""
 
-import json
 import sys
 import threading
 import time
@@ -13,8 +12,9 @@ from .. import __version__
 from ..loader import ModelError, freeze_heap, load_model
 from ..metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ..metrics import Metrics
+from ..jsonbody import DEFAULT_MAX_DEPTH, decode
 from ..records import records_to_rows
-from ..v2 import infer_input_rows, predictions_to_outputs
+from ..v2 import DEFAULT_MAX_ELEMENTS, infer_input_rows, predictions_to_outputs
 from .http import JSON_TYPE, HTTPError, _encode
 
 
@@ -68,13 +68,16 @@ class ModelApp(object):
     """Routing and request handling, independent of the socket plumbing."""
 
     def __init__(self, name, version, model_dir, entrypoint, schema=None,
-                 max_body_bytes=10 * 1024 * 1024, threads=1, access_log=True):
+                 max_body_bytes=10 * 1024 * 1024, threads=1, access_log=True,
+                 max_elements=DEFAULT_MAX_ELEMENTS, max_json_depth=DEFAULT_MAX_DEPTH):
         self.name = name
         self.version = version
         self.model_dir = model_dir
         self.entrypoint = entrypoint
         self.schema = schema
         self.max_body_bytes = max_body_bytes
+        self.max_elements = max_elements
+        self.max_json_depth = max_json_depth
         self.access_log = access_log
         self.model = None
         self.ready = False
@@ -217,12 +220,7 @@ class ModelApp(object):
         return 200, self.metrics.render().encode(), METRICS_CONTENT_TYPE.encode(), 0
 
     def _decode(self, body):
-        if not body:
-            raise HTTPError(400, "request body is empty; expected JSON")
-        try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise HTTPError(400, "invalid JSON: %s" % exc)
+        return decode(body, self.max_json_depth)
 
     def _predict(self, rows):
         if not self.ready:
@@ -235,7 +233,7 @@ class ModelApp(object):
     def infer(self, body, model, version):
         self._check_model(model, version)
         request = self._decode(body)
-        rows, request_id, requested = infer_input_rows(request, self.schema)
+        rows, request_id, requested = infer_input_rows(request, self.schema, self.max_elements)
         predictions = self._predict(rows)
         outputs = predictions_to_outputs(predictions, self.schema, requested)
         payload = {
@@ -248,7 +246,7 @@ class ModelApp(object):
 
     def invocations(self, body):
         request = self._decode(body)
-        rows = records_to_rows(request, self.schema)
+        rows = records_to_rows(request, self.schema, self.max_elements)
         predictions = self._predict(rows)
         return 200, self._encode_result({"predictions": predictions}), JSON_TYPE, len(rows)
 

@@ -7,9 +7,11 @@ import signal
 import sys
 import threading
 
+from ..jsonbody import DEFAULT_MAX_DEPTH
 from ..loader import LoaderError
 from ..parent import exit_with_parent
 from ..schema import SchemaError, load_schema
+from ..v2 import DEFAULT_MAX_ELEMENTS
 from .app import ModelApp
 from .http import make_server
 
@@ -31,6 +33,13 @@ def parse_args(argv):
     p.add_argument("--port", type=int, default=0, help="0 binds an ephemeral port")
     p.add_argument("--schema", help="JSON file {inputs: [...], outputs: [...]}")
     p.add_argument("--max-body-bytes", type=int, default=10 * 1024 * 1024)
+    p.add_argument("--max-elements", type=int, default=DEFAULT_MAX_ELEMENTS,
+                   help="values (V2 tensor elements, or records rows) a request may carry, "
+                        "checked against V2 shapes before anything is allocated "
+                        "(default %d)" % DEFAULT_MAX_ELEMENTS)
+    p.add_argument("--max-json-depth", type=int, default=DEFAULT_MAX_DEPTH,
+                   help="deepest nesting of arrays and objects in a request body "
+                        "(default %d)" % DEFAULT_MAX_DEPTH)
     p.add_argument("--threads", type=int, default=1,
                    help="requests allowed inside predict() at the same time (default 1: "
                         "predict is serialized, safe for models that are not thread-safe; "
@@ -50,6 +59,10 @@ def parse_args(argv):
         p.error("--idle-timeout must be > 0")
     if args.max_body_bytes < 1:
         p.error("--max-body-bytes must be >= 1")
+    if args.max_elements < 1:
+        p.error("--max-elements must be >= 1")
+    if args.max_json_depth < 2:
+        p.error("--max-json-depth must be >= 2")
     return args
 
 
@@ -65,7 +78,8 @@ def main(argv=None):
         return 2
     app = ModelApp(args.name, args.version, args.model_dir, args.entrypoint, schema,
                    max_body_bytes=args.max_body_bytes, threads=args.threads,
-                   access_log=not args.no_access_log)
+                   access_log=not args.no_access_log, max_elements=args.max_elements,
+                   max_json_depth=args.max_json_depth)
     stop = threading.Event()
 
     def on_signal(signum, frame):
