@@ -345,14 +345,19 @@ def predictions_to_outputs(predictions, schema=None, requested=None):
             outputs.append(_output_tensor(key, column, schema))
     else:
         outputs = [_output_tensor("predictions", predictions, schema)]
-    if requested is not None:
-        by_name = dict((o["name"], o) for o in outputs)
-        missing = [n for n in requested if n not in by_name]
-        if missing:
-            raise ValidationError("requested output '%s' is not produced by the model "
-                                  "(outputs: %s)" % (missing[0], ", ".join(sorted(by_name))))
-        outputs = [by_name[n] for n in requested]
-    return outputs
+    return select_outputs(outputs, requested)
+
+
+def select_outputs(outputs, requested=None):
+    """The output tensors a request asked for (``outputs: [{"name"}]``), in its order."""
+    if requested is None:
+        return outputs
+    by_name = dict((o["name"], o) for o in outputs)
+    missing = [n for n in requested if n not in by_name]
+    if missing:
+        raise ValidationError("requested output '%s' is not produced by the model "
+                              "(outputs: %s)" % (missing[0], ", ".join(sorted(by_name))))
+    return [by_name[n] for n in requested]
 
 
 def rows_to_inputs(rows, schema=None):

@@ -4,6 +4,7 @@ import http.client
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -17,6 +18,35 @@ TOY_SCHEMA = os.path.join(TOY_DIR, "schema.json")
 CASES_DIR = os.path.join(FIXTURES, "loader_cases")
 REPO_ROOT = os.path.abspath(os.path.join(PKG_DIR, "..", "..", ".."))
 EXAMPLES_DIR = os.path.join(REPO_ROOT, "examples", "models")
+
+
+_SCIENTIFIC = []
+
+
+def scientific_python():
+    """An interpreter that imports numpy and pandas (this one, Debian's python3, or
+    ``MLP_TEST_SCIENTIFIC_PYTHON``), or None."""
+    if not _SCIENTIFIC:
+        candidates = [os.environ.get("MLP_TEST_SCIENTIFIC_PYTHON"), sys.executable,
+                      "/usr/bin/python3", shutil.which("python3")]
+        found = None
+        for python in candidates:
+            if python and os.path.exists(python) and subprocess.run(
+                    [python, "-c", "import numpy, pandas"], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL).returncode == 0:
+                found = python
+                break
+        _SCIENTIFIC.append(found)
+    return _SCIENTIFIC[0]
+
+
+def has_numpy_and_pandas():
+    try:
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def child_env():

@@ -7,6 +7,7 @@ import os
 from operator import itemgetter
 
 from ..loader import ModelError
+from ..rows import rows_from_columns
 from .common import OutputError, gc_paused
 
 _encode = json.JSONEncoder(allow_nan=False).encode
@@ -50,11 +51,27 @@ def format_results(ids, predictions, columns=False):
         return _format_results(ids, predictions, columns)
 
 
-def _format_results(ids, predictions, columns=False):
+def format_columns(ids, names, values, columns=False):
+    """The lines of named outputs given as columns (``values[k]`` holds output
+    ``names[k]`` of every row), as ``format_results`` writes the same predictions as
+    dicts. Scalar columns are encoded column-wise, without building a dict per row.
+    """
+    with gc_paused():
+        if names and not (columns and "row_id" in names):
+            value_texts = list(map(_encode_scalars, values))
+            if None not in value_texts:
+                return _fill_template(_id_texts(ids), names, value_texts, columns)
+        return _format_results(ids, rows_from_columns(names, values), columns)
+
+
+def _id_texts(ids):
     if set(map(type, ids)) <= {int}:
-        id_texts = list(map(str, ids))
-    else:
-        id_texts = list(map(_encode, ids))
+        return list(map(str, ids))
+    return list(map(_encode, ids))
+
+
+def _format_results(ids, predictions, columns=False):
+    id_texts = _id_texts(ids)
     text = _format_flat_objects(id_texts, predictions, columns)
     if text is not None:
         return text
@@ -120,6 +137,11 @@ def _format_flat_objects(id_texts, predictions, columns):
         if texts is None:
             return None
         value_texts.append(texts)
+    return _fill_template(id_texts, keys, value_texts, columns)
+
+
+def _fill_template(id_texts, keys, value_texts, columns):
+    """One line per row from the encoded values of each key, through one template."""
     fields = ", ".join("%s: %%s" % json.encoder.encode_basestring_ascii(k).replace("%", "%%")
                        for k in keys)
     if columns:

@@ -49,7 +49,7 @@ def _csv_line_of(text, record_index):
     return record_index + 2
 
 
-def _read_text(path, byte_range=None):
+def read_text(path, byte_range=None):
     """A UTF-8 file's text (BOM dropped), or only bytes [offset, offset + length)."""
     try:
         if byte_range is None:
@@ -153,7 +153,7 @@ def _parse_table(text, line_offset=0):
 
 
 def read_csv(path, id_column, schema, byte_range=None):
-    text = _read_text(path, byte_range)
+    text = read_text(path, byte_range)
     if byte_range is None:
         return parse_csv(text, id_column, schema)
     # header lines + body: text line k is file line k + line_offset
@@ -171,10 +171,8 @@ def parse_csv(text, id_column, schema, first_row_id=0, line_offset=0):
         return _parse_csv(text, id_column, schema, first_row_id, line_offset)
 
 
-def _parse_csv(text, id_column, schema, first_row_id, line_offset):
-    header, columns, n = _parse_table(text, line_offset)
-    if header is None:
-        return [], []
+def check_header(header, schema):
+    """Refuse a CSV header with a duplicate column or without a required input."""
     if len(set(header)) != len(header):
         seen = set()
         for name in header:
@@ -185,6 +183,13 @@ def _parse_csv(text, id_column, schema, first_row_id, line_offset):
         for name in schema.required_inputs:
             if name not in header:
                 raise BadInput("missing required column '%s'" % name)
+
+
+def _parse_csv(text, id_column, schema, first_row_id, line_offset):
+    header, columns, n = _parse_table(text, line_offset)
+    if header is None:
+        return [], []
+    check_header(header, schema)
     names = list(header)
     ids = None
     if id_column and id_column in names:

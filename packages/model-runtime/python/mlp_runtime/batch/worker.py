@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from ..loader import LoaderError, ModelError, freeze_heap, load_model
+from ..loader import LoaderError, ModelError, columnar_model, freeze_heap, load_model
 from ..parent import exit_with_parent
 from ..schema import SchemaError, load_schema
 from .common import (EXIT_BAD_INPUT, EXIT_IO_ERROR, EXIT_LOAD_ERROR, EXIT_MODEL_ERROR, EXIT_OK,
@@ -26,8 +26,14 @@ def run_chunk(model, input_path, output_path, fmt="auto", id_column="__row_id", 
               columns=False, byte_range=None):
     """Read, predict once on the whole chunk, write. Returns the number of rows.
 
-    Raises BadInput, ModelError or OutputError.
+    ``model`` is a loaded model, or a ``frames.FrameModel`` for dataframe/ndarray
+    models (read with pandas, no row dicts). Raises BadInput, ModelError or OutputError.
     """
+    if getattr(model, "interface", "records") != "records":
+        from .frames import predict_frame_chunk, read_frame_chunk
+        ids, frame = read_frame_chunk(input_path, fmt, id_column, schema, byte_range)
+        write_atomic(output_path, predict_frame_chunk(model, ids, frame, columns))
+        return len(frame)
     ids, rows = read_chunk(input_path, fmt, id_column, schema, byte_range)
     write_atomic(output_path, predict_chunk(model, ids, rows, columns))
     return len(rows)
@@ -140,7 +146,8 @@ def main(argv=None):
         return _fail(EXIT_USAGE, "invalid schema: %s" % exc)
     base_dir = os.getcwd()
     try:
-        model = load_model(args.model_dir, args.entrypoint)
+        loaded = load_model(args.model_dir, args.entrypoint)
+        model = columnar_model(loaded, schema) or loaded
     except LoaderError as exc:
         return _fail(EXIT_LOAD_ERROR, "model load failed: %s" % exc)
     freeze_heap()

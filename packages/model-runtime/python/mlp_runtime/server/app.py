@@ -9,12 +9,13 @@ from collections import deque
 from urllib.parse import unquote
 
 from .. import __version__
-from ..loader import ModelError, freeze_heap, load_model
+from ..loader import ModelError, columnar_model, freeze_heap, load_model
 from ..metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from ..metrics import Metrics
 from ..jsonbody import DEFAULT_MAX_DEPTH, decode
 from ..records import records_to_rows
-from ..v2 import DEFAULT_MAX_ELEMENTS, infer_input_rows, predictions_to_outputs
+from ..v2 import (DEFAULT_MAX_ELEMENTS, parse_infer_request, predictions_to_outputs,
+                  request_rows)
 from .http import JSON_TYPE, HTTPError, _encode
 
 
@@ -80,6 +81,7 @@ class ModelApp(object):
         self.max_json_depth = max_json_depth
         self.access_log = access_log
         self.model = None
+        self.frames = None  # frames.FrameModel for dataframe/ndarray models
         self.ready = False
         self.draining = False
         self.metrics = Metrics(name, version)
@@ -92,6 +94,7 @@ class ModelApp(object):
 
     def load(self):
         self.model = load_model(self.model_dir, self.entrypoint)
+        self.frames = columnar_model(self.model, self.schema)
         freeze_heap()
         self.ready = True
         self.metrics.set_loaded(True)
@@ -230,25 +233,44 @@ class ModelApp(object):
         with self._slots:
             return self.model.predict(rows)
 
+    def _predict_frame(self, x, n):
+        if not self.ready:
+            raise HTTPError(503, "model is not loaded yet")
+        with self._slots:
+            return self.frames.predict(x, n)
+
     def infer(self, body, model, version):
         self._check_model(model, version)
-        request = self._decode(body)
-        rows, request_id, requested = infer_input_rows(request, self.schema, self.max_elements)
-        predictions = self._predict(rows)
-        outputs = predictions_to_outputs(predictions, self.schema, requested)
+        request = parse_infer_request(self._decode(body), self.schema, self.max_elements)
+        if self.frames is None or not request.tensors[0].rows:
+            rows = request_rows(request, self.schema)
+            predictions = self._predict(rows)
+            outputs = predictions_to_outputs(predictions, self.schema, request.requested)
+            n = len(rows)
+        else:
+            x, n = self.frames.v2_input(request)
+            result, _ = self._predict_frame(x, n)
+            outputs = self.frames.v2_outputs(result, request.requested)
         payload = {
             "model_name": self.name,
             "model_version": self.version,
-            "id": request_id if request_id is not None else uuid.uuid4().hex,
+            "id": request.request_id if request.request_id is not None else uuid.uuid4().hex,
             "outputs": outputs,
         }
-        return 200, self._encode_result(payload), JSON_TYPE, len(rows)
+        return 200, self._encode_result(payload), JSON_TYPE, n
 
     def invocations(self, body):
         request = self._decode(body)
-        rows = records_to_rows(request, self.schema, self.max_elements)
-        predictions = self._predict(rows)
-        return 200, self._encode_result({"predictions": predictions}), JSON_TYPE, len(rows)
+        if self.frames is None:
+            rows = records_to_rows(request, self.schema, self.max_elements)
+            predictions = self._predict(rows)
+            n = len(rows)
+        else:
+            x, n = self.frames.records_input(request, self.max_elements)
+            predictions = []
+            if n:
+                predictions = self.frames.records_output(*self._predict_frame(x, n))
+        return 200, self._encode_result({"predictions": predictions}), JSON_TYPE, n
 
     @staticmethod
     def _encode_result(payload):
