@@ -10,7 +10,9 @@ export interface Config {
     dataDir?: string;
 
     /**
-     * The interpreter that creates each build's virtualenv.
+     * The interpreter that creates each build's virtualenv (a model's
+     * manifest may name another with `spec.python`, if it is listed in
+     * `builds.allowedPythons`).
      * @default "python3"
      */
     python?: string;
@@ -51,6 +53,20 @@ export interface Config {
         /** Added to every `pip install`, e.g. `--no-index`. */
         extraArgs?: string[];
       };
+      /**
+       * Create venvs with `--system-site-packages`: models see the packages
+       * of their base interpreter (e.g. Debian's python3-numpy, -pandas,
+       * -sklearn) and pip installs only what is missing. The way to run
+       * models that need packages when no package index is reachable.
+       * @default false
+       */
+      systemSitePackages?: boolean;
+      /**
+       * Vetted base interpreters a model may choose with `spec.python` in its
+       * mlmodel.yaml (absolute paths or `python3.N`), besides `python`.
+       * @default []
+       */
+      allowedPythons?: string[];
     };
 
     /**

@@ -28,6 +28,10 @@ export interface PlatformConfig {
     /** A running build whose heartbeat is older than this was interrupted. */
     staleAfterMs: number;
     pip: { indexUrl?: string; extraIndexUrl?: string; extraArgs: string[] };
+    /** Venvs see the base interpreter's packages (`--system-site-packages`). */
+    systemSitePackages: boolean;
+    /** Interpreters a manifest's `spec.python` may name, besides `python`. */
+    allowedPythons: string[];
   };
   seedRepositories: SeedRepository[];
   /** `mlPlatform.runtime`: which runtime runs models. */
@@ -92,6 +96,8 @@ export function readPlatformConfig(config: Config): PlatformConfig {
         extraIndexUrl: b?.getOptionalString('pip.extraIndexUrl'),
         extraArgs: b?.getOptionalStringArray('pip.extraArgs') ?? [],
       },
+      systemSitePackages: b?.getOptionalBoolean('systemSitePackages') ?? false,
+      allowedPythons: b?.getOptionalStringArray('allowedPythons') ?? [],
     },
     runtime: c?.getOptionalString('runtime') ?? 'local',
     online: {

@@ -8,7 +8,10 @@ import {
   parseManifest,
 } from '@internal/plugin-ml-platform-common';
 import { ArtifactStore, runGit } from '@internal/plugin-ml-platform-node';
-import { modelRuntimePythonPath } from '@internal/ml-platform-model-runtime';
+import {
+  modelRuntimePythonPath,
+  runtimeSchemaJson,
+} from '@internal/ml-platform-model-runtime';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlPlatformStore, ModelRecord } from '../database/MlPlatformStore';
@@ -358,10 +361,7 @@ export class BuildRunner {
         throw new StepFailure(`${field}: ${rel} does not exist`);
       }
     }
-    await fs.promises.writeFile(
-      s.ws.schemaFile,
-      JSON.stringify(spec.schema ?? {}),
-    );
+    await fs.promises.writeFile(s.ws.schemaFile, runtimeSchemaJson(spec));
     await this.options.store.updateBuild(s.build.id, { manifest: s.manifest });
     s.log.write(
       'validate',
@@ -374,6 +374,7 @@ export class BuildRunner {
       config: this.options.config,
       venvDir: s.ws.venv,
       modelDir: s.modelDir,
+      python: s.manifest!.spec.python,
       requirements: requirementsToInstall(
         s.modelDir,
         s.manifest!.spec.requirements,

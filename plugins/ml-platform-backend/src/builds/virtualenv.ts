@@ -27,14 +27,39 @@ export function lastMeaningfulLine(
 }
 
 /**
+ * The interpreter a model's venv is created from: its manifest's
+ * `spec.python` when the platform allows it (`mlPlatform.python` and
+ * `mlPlatform.builds.allowedPythons`: vetted base interpreters, e.g. one with
+ * numpy and scikit-learn installed), else `mlPlatform.python`.
+ */
+export function baseInterpreter(
+  config: Pick<PlatformConfig, 'python' | 'builds'>,
+  requested?: string,
+): { python: string } | { error: string } {
+  if (!requested || requested === config.python)
+    return { python: config.python };
+  if (!config.builds.allowedPythons.includes(requested)) {
+    const allowed = [config.python, ...config.builds.allowedPythons].join(', ');
+    return {
+      error: `spec.python: ${requested} is not an interpreter this platform allows (mlPlatform.builds.allowedPythons: ${allowed})`,
+    };
+  }
+  return { python: requested };
+}
+
+/**
  * Creates a virtualenv and installs a model's requirements into it; pip makes
  * a venv take seconds, so a model with nothing to install gets one without.
- * Resolves with a one-sentence error, or undefined on success.
+ * With `mlPlatform.builds.systemSitePackages` the venv also sees the base
+ * interpreter's packages. Resolves with a one-sentence error, or undefined on
+ * success.
  */
 export async function createVirtualenv(options: {
   config: Pick<PlatformConfig, 'python' | 'builds'>;
   venvDir: string;
   modelDir: string;
+  /** The manifest's `spec.python`, if any. */
+  python?: string;
   requirements?: string;
   onLine: (line: string) => void;
   signal?: AbortSignal;
@@ -51,10 +76,13 @@ export async function createVirtualenv(options: {
       onLine: line => options.onLine(line),
     });
 
-  const venv = await run(config.python, [
+  const base = baseInterpreter(config, options.python);
+  if ('error' in base) return base;
+  const venv = await run(base.python, [
     '-m',
     'venv',
     ...(requirements ? [] : ['--without-pip']),
+    ...(config.builds.systemSitePackages ? ['--system-site-packages'] : []),
     options.venvDir,
   ]);
   if (venv.timedOut) return { timedOut: true };

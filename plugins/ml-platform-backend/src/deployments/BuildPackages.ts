@@ -5,6 +5,7 @@ import {
   ModelBuild,
   validateManifest,
 } from '@internal/plugin-ml-platform-common';
+import { runtimeSchemaJson } from '@internal/ml-platform-model-runtime';
 import { ArtifactStore, ModelPackage } from '@internal/plugin-ml-platform-node';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -111,14 +112,12 @@ export class BuildPackages {
       );
     }
     await fs.promises.rm(tarball);
-    await fs.promises.writeFile(
-      schemaFile,
-      JSON.stringify(manifest.spec.schema ?? {}),
-    );
+    await fs.promises.writeFile(schemaFile, runtimeSchemaJson(manifest.spec));
     const venv = await createVirtualenv({
       config: this.options.config,
       venvDir,
       modelDir,
+      python: manifest.spec.python,
       requirements: requirementsToInstall(modelDir, manifest.spec.requirements),
       onLine: line =>
         this.options.logger.debug(`[package ${build.id}] ${line}`),
