@@ -12,7 +12,10 @@ describe('MlPlatformClient', () => {
     server = http.createServer((req, res) => {
       seen.push({ url: req.url, auth: req.headers.authorization });
       res.setHeader('Content-Type', 'application/json');
-      if (req.url === '/api/ml-platform/models') {
+      if (req.url === '/api/ml-platform/v2/models/x%20y/infer') {
+        res.statusCode = 400;
+        res.end(JSON.stringify({ error: "missing required input 'a'" }));
+      } else if (req.url === '/api/ml-platform/models') {
         res.end(
           JSON.stringify({ items: [{ ref: 'component:default/churn' }] }),
         );
@@ -54,6 +57,18 @@ describe('MlPlatformClient', () => {
       url: '/api/ml-platform/models',
       auth: 'Bearer t',
     });
+  });
+
+  it('posts V2 bodies to the model by name and returns model errors as results', async () => {
+    const result = await client().infer(
+      { namespace: 'default', name: 'x y' },
+      { inputs: [] },
+    );
+    expect(result).toMatchObject({
+      status: 400,
+      body: { error: "missing required input 'a'" },
+    });
+    expect(seen.at(-1)?.url).toBe('/api/ml-platform/v2/models/x%20y/infer');
   });
 
   it('turns error responses into ResponseError with the server message', async () => {

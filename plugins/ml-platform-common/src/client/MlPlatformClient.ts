@@ -100,6 +100,11 @@ export interface MlPlatformApi {
 
   /** MLflow records body through the gateway; never throws on model errors. */
   predict(ref: ModelRef, body: unknown): Promise<PredictionResult>;
+  /**
+   * Open Inference Protocol (KServe V2) body through the gateway
+   * (`v2/models/{name}/infer`); never throws on model errors.
+   */
+  infer(ref: ModelRef, body: unknown): Promise<PredictionResult>;
 
   uploadInput(
     ref: ModelRef,
@@ -246,8 +251,19 @@ export class MlPlatformClient implements MlPlatformApi {
   }
 
   async predict(ref: ModelRef, body: unknown): Promise<PredictionResult> {
+    return this.invoke(`${model(ref)}/predict`, body);
+  }
+
+  async infer(ref: ModelRef, body: unknown): Promise<PredictionResult> {
+    return this.invoke(
+      `/v2/models/${encodeURIComponent(ref.name)}/infer`,
+      body,
+    );
+  }
+
+  private async invoke(path: string, body: unknown): Promise<PredictionResult> {
     const started = Date.now();
-    const response = await this.request('POST', `${model(ref)}/predict`, body, {
+    const response = await this.request('POST', path, body, {
       allowErrors: true,
     });
     const text = await response.text();

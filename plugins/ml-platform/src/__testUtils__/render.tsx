@@ -41,6 +41,7 @@ export function mockMlPlatformApi(
     'deleteDeployment',
     'getDeploymentLogs',
     'predict',
+    'infer',
     'uploadInput',
     'listExecutions',
     'getExecution',

@@ -6,6 +6,7 @@ import {
   execution,
   lineBreakersIn,
   mockMlPlatformApi,
+  ndarrayManifest,
   renderForEntity,
   responseError,
   summary,
@@ -118,6 +119,28 @@ describe('Overview tab', () => {
     );
     expect(curl.textContent).toContain(
       `-d '{"dataframe_records":[{"tenure_months":0,"monthly_charges":0,"total_charges":0,"contract":"","support_calls":0,"has_internet":false}]}'`,
+    );
+  });
+
+  it('shows the single-tensor V2 form for a model that takes a 2-D array', async () => {
+    const arrayBuild = build(2, { manifest: ndarrayManifest });
+    const api = mockMlPlatformApi({
+      getModel: async () =>
+        summary({ liveDeployment: deployment({ buildId: arrayBuild.id }) }),
+      getBuild: async () => arrayBuild,
+      listExecutions: async () => [],
+    });
+    await renderForEntity(<EntityMlPlatformContent />, { api });
+
+    const card = await cardOf('Endpoints');
+    const curl = await within(card).findByText(
+      /^curl -X POST '[^']*\/v2\/models\/churn\/infer'/,
+    );
+    expect(curl.textContent).toContain(
+      `-d '{"parameters":{"content_type":"np"},"inputs":[{"name":"input-0","shape":[1,3],"datatype":"FP64","data":[[0,0,0]]}]}'`,
+    );
+    expect(within(card).getByText(/send every input as one/)).toHaveTextContent(
+      'This model takes a 2-D array: send every input as one [N, 3] tensor, columns in this order: sepal_length, petal_length, stems.',
     );
   });
 
