@@ -48,9 +48,11 @@ export const median = xs =>
 export async function startPortal({ overlay, env = {} }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-'));
   const started = performance.now();
+  // The repository's own Yarn (a fresh machine has no global `yarn`).
+  const yarn = path.join(root, '.yarn/releases/yarn-4.13.0.cjs');
   const child = spawn(
-    'yarn',
-    ['start', '--config', '../../app-config.yaml', '--config', overlay],
+    process.execPath,
+    [yarn, 'start', '--config', '../../app-config.yaml', '--config', overlay],
     {
       cwd: path.join(root, 'packages/backend'),
       env: {
@@ -115,18 +117,25 @@ export async function startPortal({ overlay, env = {} }) {
   };
 }
 
-/** A bare repository holding an example model, and a working clone. */
+/**
+ * A bare repository holding a model (an example's name, or a directory), and
+ * a working clone.
+ */
 export function createModelRepo(tmp, example = 'churn') {
-  const bare = path.join(tmp, `${example}.git`);
-  const work = path.join(tmp, `${example}-work`);
+  const source = path.isAbsolute(example)
+    ? example
+    : path.join(root, 'examples/models', example);
+  const name = path.basename(source);
+  const bare = path.join(tmp, `${name}.git`);
+  const work = path.join(tmp, `${name}-work`);
   git(['init', '-q', '--bare', '-b', 'main', bare]);
   git(['clone', '-q', bare, work]);
-  fs.cpSync(path.join(root, 'examples/models', example), work, {
+  fs.cpSync(source, work, {
     recursive: true,
     filter: s => !s.includes('__pycache__'),
   });
   git(['add', '-A'], work);
-  git(['commit', '-qm', example], work);
+  git(['commit', '-qm', name], work);
   git(['push', '-q', 'origin', 'HEAD:main'], work);
   return { bare, work, url: pathToFileURL(bare).href };
 }
