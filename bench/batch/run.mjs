@@ -11,7 +11,7 @@
 // 10M-row executions of both models.
 // Writes bench/batch/results.json.
 //
-//   node bench/batch/run.mjs [--rounds 5] [--no-10m]
+//   node bench/batch/run.mjs [--rounds 5] [--no-10m] [--vectorised-chunk 100000]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +27,8 @@ const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
 const inputs = path.join(os.tmpdir(), 'mlp-bench-datasets');
 fs.mkdirSync(inputs, { recursive: true });
 const with10m = !process.argv.includes('--no-10m');
+// Chunks of the vectorised runs: the pandas script reads 100k rows at a time.
+const vectorisedChunk = Number(process.argv[process.argv.indexOf('--vectorised-chunk') + 1]) || 100_000;
 const datasets = {
   '10k': 10_000,
   '100k': 100_000,
@@ -166,7 +168,7 @@ try {
         r.script = pandasScript();
         console.log(`pandas script: ${r.script.seconds.toFixed(2)} s, ${r.script.rowsPerSecond.toFixed(0)} rows/s`);
       } else {
-        const e = await execute({ input: input('1m'), output, chunkSize: 10_000, parallelism: phase }, { pollMs: 250, model: 'churn-numpy' });
+        const e = await execute({ input: input('1m'), output, chunkSize: vectorisedChunk, parallelism: phase }, { pollMs: 250, model: 'churn-numpy' });
         r[`p${phase}`] = { seconds: e.serverSeconds, rowsPerSecond: 1_000_000 / e.serverSeconds };
         console.log(`churn-numpy 1M rows, parallelism ${phase}: ${e.serverSeconds.toFixed(2)} s, ${(1_000_000 / e.serverSeconds).toFixed(0)} rows/s`);
       }
@@ -208,6 +210,7 @@ try {
     memoryRatio1mVs100k: { backend: memory['1m'].backendMiB / memory['100k'].backendMiB, workers: memory['1m'].workersMiB / memory['100k'].workersMiB },
     vectorised: {
       model: 'bench/models/churn-numpy (interface dataframe)',
+      chunkSize: vectorisedChunk,
       triggerToFirstChunk: { medianInvokedMs: median(numpyFirstChunk.map(r => r.invokedMs)), runs: numpyFirstChunk },
       rowsPerSecond: {
         pandasScript: Math.round(median(vectorised.map(r => r.script.rowsPerSecond))),

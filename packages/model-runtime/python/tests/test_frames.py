@@ -362,6 +362,21 @@ else:
                                            '"c": "x"}\n', "input 'a' row 1")
             self.assertBadInput("g.jsonl", '{"a": 1, "b": 2}\n', "missing required column 'c'")
 
+        def test_encodings_and_quoted_headers(self):
+            path = os.path.join(self.tmp, "latin1.csv")
+            with open(path, "wb") as fh:
+                fh.write(b"a,b,c\n1.0,3,caf\xe9\n")
+            with self.assertRaises(batch.BadInput) as ctx:
+                batch.run_chunk(self.model, path, os.path.join(self.tmp, "x.jsonl"),
+                                schema=self.schema)
+            self.assertIn("is not UTF-8", str(ctx.exception))
+            path = os.path.join(self.tmp, "bom.csv")
+            with open(path, "wb") as fh:
+                fh.write(b'\xef\xbb\xbf"a","b","c"\n1.0,3,"monthly"\n')
+            lines = self.run_chunk(path, columns=True)
+            np.testing.assert_allclose([l["p"] for l in lines],
+                                       scores([1.0], [3], ["monthly"], [0]))
+
         def test_model_errors(self):
             path = self.write("in.csv", "a,b,c\n1.0,3,x\n")
             broken = frame_model("model:Broken", DATAFRAME_SCHEMA)

@@ -61,18 +61,18 @@ def format_columns(ids, names, values, columns=False):
         if names and not (columns and "row_id" in names):
             value_texts = list(map(_encode_scalars, values))
             if None not in value_texts:
-                return _fill_template(_id_texts(ids), names, value_texts, columns)
+                return fill_template(encode_ids(ids), names, value_texts, columns)
         return _format_results(ids, rows_from_columns(names, values), columns)
 
 
-def _id_texts(ids):
+def encode_ids(ids):
     if set(map(type, ids)) <= {int}:
         return list(map(str, ids))
     return list(map(_encode, ids))
 
 
 def _format_results(ids, predictions, columns=False):
-    id_texts = _id_texts(ids)
+    id_texts = encode_ids(ids)
     text = _format_flat_objects(id_texts, predictions, columns)
     if text is not None:
         return text
@@ -95,8 +95,8 @@ def _format_results(ids, predictions, columns=False):
                     for pair in zip(id_texts, pred_texts)])
 
 
-_BOOL_TEXTS = {True: "true", False: "false"}
-_SCALAR_ENCODERS = {float: float.__repr__, int: int.__repr__, bool: _BOOL_TEXTS.__getitem__,
+BOOL_TEXTS = {True: "true", False: "false"}
+_SCALAR_ENCODERS = {float: float.__repr__, int: int.__repr__, bool: BOOL_TEXTS.__getitem__,
                     str: json.encoder.encode_basestring_ascii}
 
 
@@ -138,10 +138,10 @@ def _format_flat_objects(id_texts, predictions, columns):
         if texts is None:
             return None
         value_texts.append(texts)
-    return _fill_template(id_texts, keys, value_texts, columns)
+    return fill_template(id_texts, keys, value_texts, columns)
 
 
-def _fill_template(id_texts, keys, value_texts, columns):
+def fill_template(id_texts, keys, value_texts, columns):
     """One line per row from the encoded values of each key, through one template."""
     fields = ", ".join("%s: %%s" % json.encoder.encode_basestring_ascii(k).replace("%", "%%")
                        for k in keys)

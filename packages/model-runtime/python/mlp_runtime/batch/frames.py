@@ -23,7 +23,8 @@ import pandas as pd
 from ..frames import columns_of_rows
 from .common import BadInput, gc_paused
 from .convert import _coerce_ids
-from .encode import format_columns, format_results
+from .encode import (BOOL_TEXTS, encode_ids, fill_template, format_columns,
+                     format_results)
 from .read import check_header, detect_format, read_chunk, read_text
 
 # Schema type -> the dtype read_csv parses the column as.
@@ -59,11 +60,20 @@ def _header_of(text):
 
 
 def _read_csv(path, id_column, schema, byte_range):
-    text = read_text(path, byte_range)
+    # Bytes straight to pandas' C parser (it decodes UTF-8 itself): no decoded copy.
+    data = read_text(path, byte_range, binary=True)
     if byte_range is not None:
-        text = "%s\n%s" % (byte_range.header, text)
+        header = _header_of(byte_range.header)
+        data = b"%s\n%s" % (byte_range.header.encode("utf-8"), data)
         id_column = None
-    header = _header_of(text)
+    else:
+        first_line = data[:data.find(b"\n") + 1 or len(data)]
+        if b'"' in first_line:
+            raise _Differs()  # a quoted header (perhaps over several lines)
+        try:
+            header = _header_of(first_line.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise _Differs()
     if header is None:
         return [], pd.DataFrame()
     check_header(header, schema)
@@ -76,12 +86,12 @@ def _read_csv(path, id_column, schema, byte_range):
         with warnings.catch_warnings():
             # A record with more fields than the header warns (and loses data).
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(io.StringIO(text), dtype=dtypes, keep_default_na=False,
+            frame = pd.read_csv(io.BytesIO(data), dtype=dtypes, keep_default_na=False,
                                 na_values=dict((f.name, [""]) for f in fields
                                                if f.type != "string"),
                                 index_col=False, skip_blank_lines=True)
     except (ValueError, TypeError, pd.errors.ParserError, pd.errors.ParserWarning):
-        raise _Differs()
+        raise _Differs()  # UnicodeDecodeError too: the records reader names the problem
     if len(frame.columns) and frame.iloc[:, -1].isna().any():
         # A record with fewer fields than the header, or an empty last cell.
         raise _Differs()
@@ -144,12 +154,32 @@ def _through_records(path, fmt, id_column, schema, byte_range):
     return ids, pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
 
 
+def _texts_of(array):
+    """JSON texts of a 1-D array of numbers or booleans, as the records path writes
+    them; None when the general encoder must look (strings, NaN, nested)."""
+    kind = array.dtype.kind
+    if array.ndim != 1:
+        return None
+    if kind == "f":
+        return list(map(float.__repr__, array.tolist())) if np.isfinite(array).all() else None
+    if kind == "b":
+        return list(map(BOOL_TEXTS.__getitem__, array.tolist()))
+    if kind in "iu":
+        return list(map(int.__repr__, array.tolist()))
+    return None
+
+
 def format_frame_results(ids, outputs, named, columns=False):
-    """The chunk's output lines from ``FrameModel.predict``'s outputs."""
+    """The chunk's output lines from ``FrameModel.predict``'s outputs: numeric and
+    boolean columns encoded straight from their arrays."""
     with gc_paused():
+        names = [name for name, _ in outputs]
+        if named and not (columns and "row_id" in names):
+            texts = [_texts_of(array) for _, array in outputs]
+            if None not in texts:
+                return fill_template(encode_ids(ids), names, texts, columns)
         if named:
-            return format_columns(ids, [name for name, _ in outputs],
-                                  [array.tolist() for _, array in outputs], columns)
+            return format_columns(ids, names, [array.tolist() for _, array in outputs], columns)
         return format_results(ids, outputs[0][1].tolist(), columns)
 
 

@@ -49,10 +49,15 @@ def _csv_line_of(text, record_index):
     return record_index + 2
 
 
-def read_text(path, byte_range=None):
-    """A UTF-8 file's text (BOM dropped), or only bytes [offset, offset + length)."""
+def read_text(path, byte_range=None, binary=False):
+    """A UTF-8 file's text (BOM dropped), or only bytes [offset, offset + length);
+    with ``binary``, the bytes themselves (not checked to be UTF-8)."""
     try:
         if byte_range is None:
+            if binary:
+                with open(path, "rb") as fh:
+                    data = fh.read()
+                return data[3:] if data.startswith(b"\xef\xbb\xbf") else data
             with open(path, "r", newline="", encoding="utf-8-sig") as fh:
                 return fh.read()
         with open(path, "rb") as fh:
@@ -61,7 +66,7 @@ def read_text(path, byte_range=None):
         if len(data) != byte_range.length:
             raise BadInput("input %s ends before byte %d: it changed after it was planned"
                            % (path, byte_range.offset + byte_range.length))
-        return data.decode("utf-8")
+        return data if binary else data.decode("utf-8")
     except OSError as exc:
         raise BadInput("cannot read input %s: %s" % (path, exc.strerror or exc))
     except UnicodeDecodeError as exc:
