@@ -91,8 +91,33 @@ function memorySample() {
   return { backend, workers };
 }
 
+/**
+ * CPU seconds so far of the backend's node process (its own) and of the
+ * batch workers it started (reaped children, from the same /proc/<pid>/stat).
+ */
+function cpuSample() {
+  const hz = 100; // USER_HZ on Linux
+  const rows = execFileSync('ps', ['-eo', 'pid=,pgid=,args='], { encoding: 'utf8' }).split('\n');
+  let backend = 0;
+  let children = 0;
+  for (const line of rows) {
+    const [pid, pgid, ...args] = line.trim().split(/\s+/);
+    if (Number(pgid) !== portal.backendPid || !/node/.test(args.join(' '))) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime are fields 14-17 (1-based) of the whole line.
+      const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
+      backend += (utime + stime) / hz;
+      children += (cutime + cstime) / hz;
+    } catch {}
+  }
+  return { backend, workers: children };
+}
+
 async function execute(body, { sampleMemory = false, pollMs = 20, model = 'churn' } = {}) {
   const t0 = performance.now();
+  const cpu0 = cpuSample();
   const created = await api('POST', `/models/default/${model}/executions`, body);
   const peak = { backend: 0, workers: 0 };
   let firstInvokedMs;
@@ -114,7 +139,11 @@ async function execute(body, { sampleMemory = false, pollMs = 20, model = 'churn
   if (done.status !== 'succeeded') throw new Error(`execution ${done.status}: ${done.error}`);
   // The backend's own record, from the POST to the stored result.
   const serverSeconds = (Date.parse(done.finishedAt) - Date.parse(done.createdAt)) / 1000;
-  return { seconds: (performance.now() - t0) / 1000, serverSeconds, firstInvokedMs, firstDoneMs, peak, execution: done };
+  // Workers are reaped when the execution ends; give the backend a moment.
+  await sleep(300);
+  const cpu1 = cpuSample();
+  const cpuSeconds = { backend: cpu1.backend - cpu0.backend, workers: cpu1.workers - cpu0.workers };
+  return { seconds: (performance.now() - t0) / 1000, serverSeconds, firstInvokedMs, firstDoneMs, peak, cpuSeconds, execution: done };
 }
 
 try {
@@ -169,8 +198,10 @@ try {
         console.log(`pandas script: ${r.script.seconds.toFixed(2)} s, ${r.script.rowsPerSecond.toFixed(0)} rows/s`);
       } else {
         const e = await execute({ input: input('1m'), output, chunkSize: vectorisedChunk, parallelism: phase }, { pollMs: 250, model: 'churn-numpy' });
-        r[`p${phase}`] = { seconds: e.serverSeconds, rowsPerSecond: 1_000_000 / e.serverSeconds };
-        console.log(`churn-numpy 1M rows, parallelism ${phase}: ${e.serverSeconds.toFixed(2)} s, ${(1_000_000 / e.serverSeconds).toFixed(0)} rows/s`);
+        r[`p${phase}`] = { seconds: e.serverSeconds, rowsPerSecond: 1_000_000 / e.serverSeconds, cpuSeconds: e.cpuSeconds };
+        console.log(
+          `churn-numpy 1M rows, parallelism ${phase}: ${e.serverSeconds.toFixed(2)} s, ${(1_000_000 / e.serverSeconds).toFixed(0)} rows/s (CPU s: backend ${e.cpuSeconds.backend.toFixed(2)}, workers ${e.cpuSeconds.workers.toFixed(2)})`,
+        );
       }
     }
     r.p1VsScript = r.p1.rowsPerSecond / r.script.rowsPerSecond;
