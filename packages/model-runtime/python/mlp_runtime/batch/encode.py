@@ -4,7 +4,6 @@ predictions allow it, written atomically."""
 import json
 import math
 import os
-from itertools import chain
 from operator import itemgetter
 
 from ..loader import ModelError
@@ -66,7 +65,7 @@ def format_columns(ids, names, values, columns=False):
 
 
 def encode_ids(ids):
-    if set(map(type, ids)) <= {int}:
+    if type(ids) is range or set(map(type, ids)) <= {int}:
         return list(map(str, ids))
     return list(map(_encode, ids))
 
@@ -142,28 +141,35 @@ def _format_flat_objects(id_texts, predictions, columns):
 
 
 def fill_template(id_texts, keys, value_texts, columns):
-    """One line per row from the encoded values of each key, through one template."""
-    fields = ", ".join("%s: %%s" % json.encoder.encode_basestring_ascii(k).replace("%", "%%")
-                       for k in keys)
+    """One line per row from the encoded values of each key.
+
+    The lines are the same text around the values, so one list holds, row after
+    row, each fixed piece and each value, filled a column at a time by slice
+    assignment, and is joined once: about half the cost of formatting per line.
+    """
+    names = [json.encoder.encode_basestring_ascii(k) for k in keys]
     if columns:
-        template = '{"row_id": %%s, %s}\n' % fields
+        pieces = ['{"row_id": '] + [", %s: " % name for name in names] + ["}\n"]
     else:
-        template = '{"row_id": %%s, "prediction": {%s}}\n' % fields
-    # One % over many lines at once (the template repeated, the values
-    # interleaved) costs about half of one % per line.
-    values = list(chain.from_iterable(zip(id_texts, *value_texts)))
-    width = len(keys) + 1
-    step = _LINES_PER_FORMAT * width
-    block = template * _LINES_PER_FORMAT
+        pieces = (['{"row_id": ', ', "prediction": {%s: ' % names[0]]
+                  + [", %s: " % name for name in names[1:]] + ["}}\n"])
+    width = 2 * len(names) + 3  # per row: pieces around the id and each value
     parts = []
-    for start in range(0, len(values), step):
-        part = values[start:start + step]
-        lines = len(part) // width
-        parts.append((block if lines == _LINES_PER_FORMAT else template * lines) % tuple(part))
+    for start in range(0, len(id_texts), _LINES_PER_JOIN):
+        stop = start + _LINES_PER_JOIN
+        ids = id_texts[start:stop]
+        n = len(ids)
+        row = [pieces[0]] * (width * n)
+        row[1::width] = ids
+        for k, texts in enumerate(value_texts):
+            row[2 + 2 * k::width] = [pieces[k + 1]] * n
+            row[3 + 2 * k::width] = texts[start:stop]
+        row[width - 1::width] = [pieces[-1]] * n
+        parts.append("".join(row))
     return "".join(parts)
 
 
-_LINES_PER_FORMAT = 4096
+_LINES_PER_JOIN = 65536
 
 
 def _column_line(id_text, pred_text, prediction):

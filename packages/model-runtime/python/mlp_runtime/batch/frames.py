@@ -102,7 +102,7 @@ def _read_csv(path, id_column, schema, byte_range):
         ids = _coerce_ids(frame.pop(id_column).tolist())
     else:
         first = byte_range.first_row_id if byte_range is not None else 0
-        ids = list(range(first, first + len(frame)))
+        ids = range(first, first + len(frame))
     return ids, frame
 
 
