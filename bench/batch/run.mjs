@@ -77,7 +77,11 @@ function pandasScript() {
 const portal = await startPortal({ overlay: path.join(here, 'app-config.bench.yaml'), env: { MLP_BENCH_INPUTS: inputs } });
 const { api } = portal;
 
-/** Resident memory of the backend's node processes and of its python workers, in MiB. */
+/**
+ * Resident memory of the backend's node processes and of its python workers, in
+ * MiB: only processes of the portal's process group (other batch workers on the
+ * machine, e.g. other test runs, are not this backend's).
+ */
 function memorySample() {
   const rows = execFileSync('ps', ['-eo', 'pid=,pgid=,rss=,args='], { encoding: 'utf8' }).split('\n');
   let backend = 0;
@@ -86,7 +90,7 @@ function memorySample() {
     const [, pgid, rss, ...args] = line.trim().split(/\s+/);
     const cmd = args.join(' ');
     if (Number(pgid) === portal.backendPid && /node/.test(cmd)) backend = Math.max(backend, Number(rss) / 1024);
-    if (/mlp_runtime\.batch/.test(cmd)) workers += Number(rss) / 1024;
+    if (Number(pgid) === portal.backendPid && /mlp_runtime\.batch/.test(cmd)) workers += Number(rss) / 1024;
   }
   return { backend, workers };
 }
