@@ -51,6 +51,8 @@ describe('batch executions across a backend restart', () => {
             data: {
               mlPlatform: {
                 dataDir: path.join(tmp, 'data'),
+                // Test repositories are local: under the git root, as the policy wants.
+                git: { root: repo.root },
                 builds: { pollInterval: 0, heartbeatInterval: 200 },
                 batch: {
                   allowedInputRoots: [path.dirname(input)],
