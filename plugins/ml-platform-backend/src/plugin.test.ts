@@ -45,7 +45,12 @@ async function startBackend() {
       mlPlatformPlugin,
       catalogServiceMock.factory({ entities }),
       mockServices.rootConfig.factory({
-        data: { mlPlatform: { dataDir: '/tmp/mlp-plugin-test' } },
+        data: {
+          mlPlatform: {
+            dataDir: '/tmp/mlp-plugin-test',
+            git: { root: '/srv/git' },
+          },
+        },
       }),
     ],
   });

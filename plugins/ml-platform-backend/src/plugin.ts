@@ -30,9 +30,15 @@ import { BuildNotifier } from './builds/BuildNotifier';
 import { BuildQueue } from './builds/BuildQueue';
 import { BuildRunner } from './builds/BuildRunner';
 import { BuildService } from './builds/BuildService';
-import { GitCredentials } from './builds/GitSource';
+import { GitRemotes } from './builds/GitSource';
 import { seedRepositories } from './builds/RepositorySeeder';
-import { PUSH_TOPICS, parsePushEvent } from './builds/triggers/pushEvents';
+import {
+  authenticatedPushTopics,
+  carriesSignature,
+  parsePushEvent,
+} from './builds/triggers/pushEvents';
+import { ExecutionInputs } from './batch/ExecutionInputs';
+import { Sandbox } from './sandbox/Sandbox';
 import { DatabaseMlPlatformStore } from './database/DatabaseMlPlatformStore';
 import { readPlatformConfig } from './platformConfig';
 import { createRouter } from './router';
@@ -95,7 +101,15 @@ export const mlPlatformPlugin = createBackendPlugin({
           database: deps.database,
         });
         const models = new ModelCatalog(deps.catalog, store, deps.auth);
-        const credentials = new GitCredentials(config);
+        const git = new GitRemotes(config);
+        // Model code never runs uncontained: a sandbox that cannot work
+        // stops the start with what to change.
+        const sandbox = await Sandbox.create({
+          config: platformConfig.sandbox,
+          python: platformConfig.python,
+          dataDir: platformConfig.dataDir,
+          logger,
+        });
 
         const notifier = new BuildNotifier({
           auth: deps.auth,
@@ -109,7 +123,8 @@ export const mlPlatformPlugin = createBackendPlugin({
             store,
             artifactStore,
             config: platformConfig,
-            credentials,
+            git,
+            sandbox,
             logger,
           }),
           logger,
@@ -122,7 +137,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         const builds = new BuildService({
           store,
           models,
-          credentials,
+          git,
           logger,
           queue,
         });
@@ -134,14 +149,26 @@ export const mlPlatformPlugin = createBackendPlugin({
           logger,
         });
 
-        await events.subscribe({
-          id: 'ml-platform-builds',
-          topics: PUSH_TOPICS,
-          async onEvent(event) {
-            const push = parsePushEvent(event);
-            if (push) await builds.onPush(push);
-          },
-        });
+        // Only signed pushes build: anyone who can reach the backend can
+        // post to the events ingress.
+        const push = authenticatedPushTopics(config);
+        if (push.advice) logger.info(push.advice);
+        if (push.topics.length > 0) {
+          await events.subscribe({
+            id: 'ml-platform-builds',
+            topics: push.topics,
+            async onEvent(event) {
+              if (!carriesSignature(event)) {
+                logger.warn(
+                  `Push on ${event.topic} ignored: it carries no signature (is the events backend's webhook module installed?)`,
+                );
+                return;
+              }
+              const parsed = parsePushEvent(event);
+              if (parsed) await builds.onPush(parsed);
+            },
+          });
+        }
 
         if (platformConfig.builds.pollIntervalMs > 0) {
           await scheduler.scheduleTask({
@@ -165,12 +192,14 @@ export const mlPlatformPlugin = createBackendPlugin({
             new LocalRuntime({
               logger: logger.child({ runtime: 'local' }),
               logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
+              sandbox,
             }),
         );
         const packages = new BuildPackages({
           store,
           artifactStore,
           config: platformConfig,
+          sandbox,
           logger,
         });
         const reconciler = new Reconciler({
@@ -180,12 +209,27 @@ export const mlPlatformPlugin = createBackendPlugin({
           logger,
           scaleToZeroAfterMs: platformConfig.online.scaleToZeroAfterMs,
         });
+        const connections = new BatchConnections(
+          config.getOptionalConfig('mlPlatform.batch.connections'),
+        );
+        const uploads = new Uploads(
+          path.join(platformConfig.dataDir, 'uploads'),
+          platformConfig.batch.maxUploadBytes,
+          platformConfig.batch.uploadQuotaBytes,
+        );
+        const inputs = new ExecutionInputs({
+          uploads,
+          connections,
+          allowedInputRoots: platformConfig.batch.allowedInputRoots,
+          allowedUrlHosts: platformConfig.batch.allowedUrlHosts,
+        });
         const deployments = new DeploymentService({
           store,
           models,
           packages,
           runtime,
           reconciler,
+          inputs,
         });
         const gateway = new Gateway({
           store,
@@ -208,13 +252,6 @@ export const mlPlatformPlugin = createBackendPlugin({
           timeout: { minutes: 5 },
           fn: () => reconciler.reconcileAll(),
         });
-        const connections = new BatchConnections(
-          config.getOptionalConfig('mlPlatform.batch.connections'),
-        );
-        const uploads = new Uploads(
-          path.join(platformConfig.dataDir, 'uploads'),
-          platformConfig.batch.maxUploadBytes,
-        );
         const batchRunner = new BatchRunner({
           store,
           runtime,
@@ -222,9 +259,11 @@ export const mlPlatformPlugin = createBackendPlugin({
           artifactStore,
           uploads,
           connections,
+          inputs,
+          workersCanRead: file => sandbox.canRead(file),
           urlReader: deps.urlReader,
           logger,
-          workDir: path.join(platformConfig.dataDir, 'executions'),
+          workDir: path.join(sandbox.workDir, 'executions'),
           heartbeatMs: platformConfig.batch.heartbeatMs,
           staleAfterMs: platformConfig.batch.staleAfterMs,
           retryBackoffMs: platformConfig.batch.retryBackoffMs,
@@ -235,9 +274,8 @@ export const mlPlatformPlugin = createBackendPlugin({
           packages,
           runner: batchRunner,
           uploads,
-          connections,
+          inputs,
           artifactStore,
-          allowedInputRoots: platformConfig.batch.allowedInputRoots,
           logger,
         });
         lifecycle.addStartupHook(() => batchRunner.start());
@@ -247,6 +285,17 @@ export const mlPlatformPlugin = createBackendPlugin({
           timeout: { minutes: 5 },
           fn: async () => {
             await executions.runSchedules();
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'ml-platform-upload-retention',
+          frequency: { hours: 1 },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: 30 },
+          fn: async () => {
+            await executions.deleteExpiredUploads(
+              platformConfig.batch.uploadRetentionMs,
+            );
           },
         });
 
@@ -262,6 +311,8 @@ export const mlPlatformPlugin = createBackendPlugin({
           gateway,
           logger,
           maxBodyBytes: platformConfig.gateway.maxBodyBytes,
+          bodyTimeoutMs: platformConfig.gateway.timeoutMs,
+          limits: platformConfig.gateway,
         });
         deps.httpRouter.use(
           await createRouter({
@@ -273,6 +324,10 @@ export const mlPlatformPlugin = createBackendPlugin({
             executions,
             invocations,
             openApi: loadOpenApiDocument(),
+            requestLimits: {
+              bodyTimeoutMs: platformConfig.gateway.timeoutMs,
+              maxJsonDepth: platformConfig.gateway.maxJsonDepth,
+            },
           }),
         );
         // Invocations skip the portal's HTTP stack where the backend allows it.

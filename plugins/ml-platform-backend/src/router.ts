@@ -34,6 +34,13 @@ import {
   registerModelBody,
 } from './schema/requests';
 import { parseRequest } from './validation';
+import { scanJson } from './gateway/invocationLimits';
+import {
+  assertPathParameter,
+  bodyTimeout,
+  rejectDotSegments,
+  requireJsonBodies,
+} from './http/requestGuards';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
@@ -45,6 +52,8 @@ export interface RouterOptions {
   /** Model invocations; the data plane serves them too, ahead of this router. */
   invocations: InvocationRoutes;
   openApi: OpenApiDocument;
+  /** Bounds of request bodies; defaults as in `mlPlatform.gateway`. */
+  requestLimits?: { bodyTimeoutMs: number; maxJsonDepth: number };
 }
 
 const RESULT_TYPES = {
@@ -87,6 +96,19 @@ export async function createRouter(
     openApi,
   } = options;
   const router = Router();
+  const limits = options.requestLimits ?? {
+    bodyTimeoutMs: 30_000,
+    maxJsonDepth: 32,
+  };
+
+  // Bad paths are refused before any route, any catalog call.
+  router.use(rejectDotSegments());
+  for (const param of ['namespace', 'name', 'id']) {
+    router.param(param, (_req, _res, next, value) => {
+      assertPathParameter(param, value);
+      next();
+    });
+  }
 
   const authorize = async (
     credentials: BackstageCredentials,
@@ -116,21 +138,40 @@ export async function createRouter(
     ),
   );
 
-  // Uploads stream to disk, so they come before the JSON parser too.
-  router.post('/models/:namespace/:name/uploads', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const { filename } = parseRequest(uploadQuery, req.query, 'query');
-    await authorize(credentials, mlPlatformExecutionCreatePermission);
-    const upload = await executions.upload(
-      { namespace: req.params.namespace, name: req.params.name },
-      filename,
-      req,
-      credentials,
-    );
-    res.status(201).json(upload);
-  });
+  // Uploads stream to disk, so they come before the JSON parser too; they
+  // may take long, but not stall.
+  router.post(
+    '/models/:namespace/:name/uploads',
+    bodyTimeout(limits.bodyTimeoutMs, 'idle'),
+    async (req, res) => {
+      const credentials = await httpAuth.credentials(req);
+      const { filename } = parseRequest(uploadQuery, req.query, 'query');
+      await authorize(credentials, mlPlatformExecutionCreatePermission);
+      const upload = await executions.upload(
+        { namespace: req.params.namespace, name: req.params.name },
+        filename,
+        req,
+        credentials,
+      );
+      res.status(201).json(upload);
+    },
+  );
 
-  router.use(express.json({ limit: '1mb' }));
+  router.use(
+    requireJsonBodies(),
+    bodyTimeout(limits.bodyTimeoutMs, 'total'),
+    express.json({
+      limit: '1mb',
+      verify: (_req, _res, buf) => {
+        try {
+          scanJson(buf, limits.maxJsonDepth);
+        } catch (error) {
+          // body-parser answers 403 unless the error says otherwise.
+          throw Object.assign(error as Error, { status: 400 });
+        }
+      },
+    }),
+  );
 
   router.get('/openapi.json', async (_req, res) => {
     res.json(openApi.document);
@@ -149,6 +190,7 @@ export async function createRouter(
   router.post('/models/:namespace/:name/register', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     const body = parseRequest(registerModelBody, req.body, 'body');
+    await builds.checkSource(body);
     res.json(await models.register(req.params, body, credentials));
   });
 

@@ -8,22 +8,17 @@ import {
   BatchExecution,
   CreateExecutionBody,
   ExecutionChunk,
-  ExecutionInput,
-  ExecutionOutput,
   ModelBuild,
   ModelDeployment,
 } from '@internal/plugin-ml-platform-common';
 import { ArtifactStore } from '@internal/plugin-ml-platform-node';
 import { CronTime } from 'cron';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { ExecutionRecord, MlPlatformStore } from '../database/MlPlatformStore';
 import { BuildPackages } from '../deployments/BuildPackages';
 import { ModelCatalog } from '../services/ModelCatalog';
-import { BatchConnections } from './BatchConnections';
 import { BatchRunner } from './BatchRunner';
-import { validateTableName } from './io';
+import { ExecutionInputs } from './ExecutionInputs';
 import { Uploads } from './Uploads';
 
 /** An execution as the API shows it: progress, rate and time left. */
@@ -56,9 +51,8 @@ export class ExecutionService {
       packages: BuildPackages;
       runner: BatchRunner;
       uploads: Uploads;
-      connections: BatchConnections;
+      inputs: ExecutionInputs;
       artifactStore: ArtifactStore;
-      allowedInputRoots: string[];
       logger: LoggerService;
     },
   ) {}
@@ -149,6 +143,34 @@ export class ExecutionService {
     );
   }
 
+  /**
+   * Deletes uploads older than the retention, except those an unfinished
+   * execution or a scheduled batch deployment reads.
+   */
+  async deleteExpiredUploads(retentionMs: number, now = Date.now()) {
+    const { store } = this.options;
+    const keep = new Set<string>();
+    const inputs = [
+      ...(await store.listExecutions({ status: ['pending', 'running'] })).map(
+        e => e.input,
+      ),
+      ...(await store.listDeployments({ type: 'batch' })).map(
+        d => d.batch?.input,
+      ),
+    ];
+    for (const input of inputs) {
+      if (input?.type === 'upload') keep.add(input.uploadId);
+    }
+    const deleted = await this.options.uploads.deleteExpired(
+      new Date(now - retentionMs),
+      keep,
+    );
+    if (deleted.length) {
+      this.options.logger.info(`Deleted ${deleted.length} expired uploads`);
+    }
+    return deleted;
+  }
+
   /** Starts the executions of batch deployments whose cron time came. */
   async runSchedules(now = new Date()): Promise<BatchExecution[]> {
     const started: BatchExecution[] = [];
@@ -205,8 +227,8 @@ export class ExecutionService {
     const { build, deployment } = await this.target(modelRef, body);
     const settings = deployment?.batch;
     const manifest = await this.options.packages.manifestOf(build);
-    await this.checkInput(modelRef, body.input);
-    this.checkOutput(body.output);
+    await this.options.inputs.checkInput(modelRef, body.input);
+    this.options.inputs.checkOutput(body.output);
 
     const execution = await store.createExecution({
       modelRef,
@@ -279,59 +301,6 @@ export class ExecutionService {
       );
     }
     return { build, deployment };
-  }
-
-  private async checkInput(modelRef: string, input: ExecutionInput) {
-    switch (input.type) {
-      case 'upload':
-        await this.options.uploads.resolve(modelRef, input.uploadId);
-        return;
-      case 'path': {
-        const resolved = path.resolve(input.path);
-        const allowed = this.options.allowedInputRoots.some(
-          root =>
-            resolved === root || resolved.startsWith(`${root}${path.sep}`),
-        );
-        if (!allowed) {
-          throw new InputError(
-            `body.input.path: ${
-              input.path
-            } is not under a directory in mlPlatform.batch.allowedInputRoots${
-              this.options.allowedInputRoots.length
-                ? ` (${this.options.allowedInputRoots.join(', ')})`
-                : ' (none configured)'
-            }`,
-          );
-        }
-        if (!fs.existsSync(resolved)) {
-          throw new InputError(`body.input.path: ${input.path} does not exist`);
-        }
-        return;
-      }
-      case 'url':
-        if (!/^https?:\/\//.test(input.url)) {
-          throw new InputError('body.input.url: expected an http(s) URL');
-        }
-        return;
-      case 'sql':
-        this.options.connections.get(input.connection, 'body.input.connection');
-        return;
-      default:
-        throw new InputError(
-          'body.input.type: expected upload, path, url or sql',
-        );
-    }
-  }
-
-  private checkOutput(output: ExecutionOutput) {
-    if (output.type === 'table') {
-      this.options.connections.get(output.connection, 'body.output.connection');
-      try {
-        validateTableName(output.table);
-      } catch (error) {
-        throw new InputError(`body.output.table: ${(error as Error).message}`);
-      }
-    }
   }
 
   private async visible(

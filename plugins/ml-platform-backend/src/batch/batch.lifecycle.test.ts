@@ -23,6 +23,8 @@ describe('batch executions across a backend restart', () => {
     const tmp = await fs.promises.mkdtemp(
       path.join(os.tmpdir(), 'mlp-batch-restart-'),
     );
+    // Model processes run as the sandbox user, who must pass through here.
+    await fs.promises.chmod(tmp, 0o755);
     const db = knexFactory({
       client: 'better-sqlite3',
       connection: { filename: path.join(tmp, 'ml-platform.sqlite') },

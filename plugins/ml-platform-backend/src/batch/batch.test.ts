@@ -104,6 +104,8 @@ describe('batch executions', () => {
     );
     await repo.commitAndPush('Flaky model');
     tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-batch-'));
+    // Model processes run as the sandbox user, who must pass through here.
+    await fs.promises.chmod(tmp, 0o755);
 
     const warehouseFile = path.join(tmp, 'warehouse.sqlite');
     warehouse = knexFactory({

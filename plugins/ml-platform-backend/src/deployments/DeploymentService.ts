@@ -11,7 +11,9 @@ import {
   Runtime,
   RuntimeLogLine,
 } from '@internal/plugin-ml-platform-node';
+import { ExecutionInputs } from '../batch/ExecutionInputs';
 import { MlPlatformStore } from '../database/MlPlatformStore';
+import { cronProblem } from '../schema/requests';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { BuildPackages } from './BuildPackages';
 import { Reconciler } from './Reconciler';
@@ -41,6 +43,8 @@ export class DeploymentService {
       packages: BuildPackages;
       runtime: Runtime;
       reconciler: Reconciler;
+      /** Checks a scheduled deployment's input and output up front. */
+      inputs: ExecutionInputs;
     },
   ) {}
 
@@ -94,6 +98,25 @@ export class DeploymentService {
         throw new InputError(
           `body.batch.input: the schedule "${batch.schedule}" needs the input and output its executions use`,
         );
+      }
+      // Checked now, not when the schedule first fires.
+      const problem = batch.schedule && cronProblem(batch.schedule);
+      if (problem) {
+        throw new InputError(
+          `${
+            request.batch?.schedule ? 'body.batch' : 'spec.batch'
+          }.schedule: expected a cron expression like "0 3 * * *": ${problem}`,
+        );
+      }
+      if (batch.input) {
+        await this.options.inputs.checkInput(
+          modelRef,
+          batch.input,
+          'body.batch.input',
+        );
+      }
+      if (batch.output) {
+        this.options.inputs.checkOutput(batch.output, 'body.batch.output');
       }
     }
 

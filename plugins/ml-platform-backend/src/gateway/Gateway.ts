@@ -35,6 +35,12 @@ export interface Invocation {
 
 export type InvocationObserver = (invocation: Invocation) => void;
 
+/**
+ * The request body, read (and checked) only once the model and its
+ * deployment are known: an unknown model is a 404 whatever the body.
+ */
+export type InvocationBody = () => Promise<Buffer>;
+
 export interface GatewayOptions {
   store: MlPlatformStore;
   runtime: Runtime;
@@ -87,14 +93,18 @@ export class Gateway {
   }
 
   /** `POST v2/models/{name}/infer`: the model is found by its name alone. */
-  async inferV2(name: string, body: Buffer, credentials: BackstageCredentials) {
+  async inferV2(
+    name: string,
+    body: InvocationBody,
+    credentials: BackstageCredentials,
+  ) {
     const deployment = await this.deploymentByName(name);
     await this.checkVisible(deployment.modelRef, credentials);
     return this.forward(
       deployment,
       'v2',
       `/v2/models/${encodeURIComponent(name)}/infer`,
-      body,
+      await body(),
       credentials,
     );
   }
@@ -102,7 +112,7 @@ export class Gateway {
   /** `POST models/{ns}/{name}/predict`: MLflow records shapes. */
   async predict(
     ref: { namespace: string; name: string },
-    body: Buffer,
+    body: InvocationBody,
     credentials: BackstageCredentials,
   ) {
     const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
@@ -118,7 +128,7 @@ export class Gateway {
       deployment,
       'records',
       '/invocations',
-      body,
+      await body(),
       credentials,
     );
   }

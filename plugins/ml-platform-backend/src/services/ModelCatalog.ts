@@ -135,17 +135,22 @@ export class ModelCatalog {
     return this.summarize(entity, states);
   }
 
-  /** Enables a model on the platform, recording where its code lives. */
+  /**
+   * Enables a model on the platform, recording where its code lives. Fields
+   * not given keep their value: an empty body changes nothing.
+   */
   async register(
     ref: { namespace: string; name: string },
     source: { gitUrl?: string; gitPath?: string; defaultBranch?: string },
     credentials: BackstageCredentials,
   ): Promise<ModelSummary> {
     const entity = await this.getEntity(ref, credentials);
-    await this.store.upsertModel({
-      entityRef: stringifyEntityRef(entity),
-      ...source,
-    });
+    const entityRef = stringifyEntityRef(entity);
+    const existing = await this.store.getModel(entityRef);
+    const given = Object.fromEntries(
+      Object.entries(source).filter(([, value]) => value !== undefined),
+    );
+    await this.store.upsertModel({ ...existing, ...given, entityRef });
     return this.getModel(ref, credentials);
   }
 

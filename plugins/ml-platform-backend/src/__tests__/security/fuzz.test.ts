@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { loadOpenApiDocument } from '../../schema/openApiDocument';
+import { waitFor } from '../../__testUtils__/modelRepository';
 import {
   SecurityBackend,
   modelEntity,
@@ -96,10 +97,38 @@ describe('fuzz of every POST and PATCH route of the OpenAPI document', () => {
         gateway: { timeout: 3000 },
       },
     });
+    const api = (p: string) => `/api/ml-platform${p}`;
     await request(b.server)
-      .post('/api/ml-platform/models/default/fuzz/register')
+      .post(api('/models/default/fuzz/register'))
       .set(b.guest)
       .send({ gitUrl: b.repo.url, gitPath: 'churn', defaultBranch: 'main' });
+    // A live deployment, so invocation bodies meet the gateway's checks.
+    const queued = await request(b.server)
+      .post(api('/models/default/fuzz/builds'))
+      .set(b.guest)
+      .send({});
+    const build = await waitFor(
+      async () => {
+        const r = await request(b.server)
+          .get(api(`/builds/${queued.body.id}`))
+          .set(b.guest);
+        return r.body.status === 'succeeded' ? r.body : undefined;
+      },
+      { what: 'the fuzz build', timeoutMs: 60_000 },
+    );
+    const deployment = await request(b.server)
+      .post(api('/models/default/fuzz/deployments'))
+      .set(b.guest)
+      .send({ buildId: build.id, type: 'online', replicas: 1 });
+    await waitFor(
+      async () =>
+        (
+          await request(b.server)
+            .get(api(`/deployments/${deployment.body.id}`))
+            .set(b.guest)
+        ).body.status === 'ready',
+      { what: 'the fuzz deployment' },
+    );
   });
   afterAll(() => b?.stop());
 
@@ -116,12 +145,8 @@ describe('fuzz of every POST and PATCH route of the OpenAPI document', () => {
           )}`;
         const valid = {
           namespace: 'default',
-          // Register changes its model; invocations name no deployed model.
-          name: template.endsWith('/register')
-            ? 'fuzzreg'
-            : template.includes('infer') || template.endsWith('/predict')
-            ? 'nomodel'
-            : 'fuzz',
+          // Register changes its model; the rest use the deployed one.
+          name: template.endsWith('/register') ? 'fuzzreg' : 'fuzz',
           id: randomUUID(),
         };
         const path = `${fill(valid)}${
