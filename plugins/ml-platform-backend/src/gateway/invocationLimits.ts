@@ -99,12 +99,12 @@ const FLOAT_MAX: Record<string, number> = {
   FP32: 3.4028234663852886e38,
   FP64: Number.MAX_VALUE,
 };
-const DATATYPES = [
+const DATATYPES = new Set([
   'BOOL',
   ...Object.keys(INTEGER_RANGES),
   ...Object.keys(FLOAT_MAX),
   'BYTES',
-];
+]);
 
 /** Why `value` is not of the V2 datatype, or undefined. */
 function valueProblem(datatype: string, value: unknown): string | undefined {
@@ -199,9 +199,9 @@ export function checkV2Request(body: Buffer, limits: InvocationLimits): void {
         `body.inputs: the tensors stand for more than ${maxElements} elements together (mlPlatform.gateway.maxElements)`,
       );
     }
-    if (typeof t.datatype !== 'string' || !DATATYPES.includes(t.datatype)) {
+    if (typeof t.datatype !== 'string' || !DATATYPES.has(t.datatype)) {
       throw new InputError(
-        `${field}.datatype: expected one of ${DATATYPES.join(', ')}`,
+        `${field}.datatype: expected one of ${[...DATATYPES].join(', ')}`,
       );
     }
     const expected = shape.reduce((n: number, d: number) => n * d, 1);
@@ -209,7 +209,10 @@ export function checkV2Request(body: Buffer, limits: InvocationLimits): void {
     if (!Array.isArray(data)) {
       throw new InputError(`${field}.data: expected an array`);
     }
-    const values = data.flat(shape.length) as unknown[];
+    // Row-major data may come nested by dimension or flat.
+    const values = (
+      data.some(Array.isArray) ? data.flat(shape.length) : data
+    ) as unknown[];
     if (values.length !== expected) {
       throw new InputError(
         `${field}.data: ${values.length} values where shape [${shape.join(
