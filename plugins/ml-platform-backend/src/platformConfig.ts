@@ -2,6 +2,7 @@ import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
 import { readMlPlatformPaths } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
+import { QuotaLimits } from './quotas/Quotas';
 
 /** A Git repository the first start creates from a local directory. */
 export interface SeedRepository {
@@ -52,6 +53,7 @@ export interface PlatformConfig {
     /** How often scheduled batch deployments are checked. */
     scheduleCheckMs: number;
   };
+  quotas: QuotaLimits;
 }
 
 function durationMs(
@@ -114,6 +116,16 @@ export function readPlatformConfig(config: Config): PlatformConfig {
       heartbeatMs: durationMs(c, 'batch.heartbeatInterval', 2000),
       staleAfterMs: durationMs(c, 'batch.staleAfter', 30_000),
       scheduleCheckMs: durationMs(c, 'batch.scheduleCheckInterval', 30_000),
+    },
+    quotas: {
+      onlineReplicasPerModel:
+        c?.getOptionalNumber('quotas.onlineReplicasPerModel') ?? 8,
+      onlineReplicasPerOwner:
+        c?.getOptionalNumber('quotas.onlineReplicasPerOwner') ?? 32,
+      concurrentExecutionsPerModel:
+        c?.getOptionalNumber('quotas.concurrentExecutionsPerModel') ?? 4,
+      queuedBuildsPerModel:
+        c?.getOptionalNumber('quotas.queuedBuildsPerModel') ?? 5,
     },
     seedRepositories: (c?.getOptionalConfigArray('seedRepositories') ?? []).map(
       s => ({

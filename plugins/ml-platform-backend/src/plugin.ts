@@ -14,6 +14,8 @@ import {
   mlPlatformRuntimeExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
+import { ModelAccess } from './access/ModelAccess';
+import { ModelChanges } from './activity/ModelChanges';
 import { BatchConnections } from './batch/BatchConnections';
 import { BatchRunner } from './batch/BatchRunner';
 import { ExecutionService } from './batch/ExecutionService';
@@ -34,7 +36,9 @@ import { GitCredentials } from './builds/GitSource';
 import { seedRepositories } from './builds/RepositorySeeder';
 import { PUSH_TOPICS, parsePushEvent } from './builds/triggers/pushEvents';
 import { DatabaseMlPlatformStore } from './database/DatabaseMlPlatformStore';
+import { DatabaseActivityStore } from './database/activity/DatabaseActivityStore';
 import { readPlatformConfig } from './platformConfig';
+import { Quotas } from './quotas/Quotas';
 import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
@@ -71,6 +75,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         auth: coreServices.auth,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
         urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
@@ -94,7 +99,26 @@ export const mlPlatformPlugin = createBackendPlugin({
         const store = await DatabaseMlPlatformStore.create({
           database: deps.database,
         });
-        const models = new ModelCatalog(deps.catalog, store, deps.auth);
+        const access = new ModelAccess(deps.permissions);
+        const changes = new ModelChanges({
+          access,
+          auditor: deps.auditor,
+          store: new DatabaseActivityStore(await deps.database.getClient()),
+          logger,
+        });
+        const models = new ModelCatalog({
+          catalog: deps.catalog,
+          store,
+          auth: deps.auth,
+          access,
+          changes,
+        });
+        const quotas = new Quotas({
+          limits: platformConfig.quotas,
+          store,
+          catalog: deps.catalog,
+          auth: deps.auth,
+        });
         const credentials = new GitCredentials(config);
 
         const notifier = new BuildNotifier({
@@ -122,6 +146,8 @@ export const mlPlatformPlugin = createBackendPlugin({
         const builds = new BuildService({
           store,
           models,
+          changes,
+          quotas,
           credentials,
           logger,
           queue,
@@ -183,6 +209,8 @@ export const mlPlatformPlugin = createBackendPlugin({
         const deployments = new DeploymentService({
           store,
           models,
+          changes,
+          quotas,
           packages,
           runtime,
           reconciler,
@@ -232,6 +260,9 @@ export const mlPlatformPlugin = createBackendPlugin({
         const executions = new ExecutionService({
           store,
           models,
+          access,
+          changes,
+          quotas,
           packages,
           runner: batchRunner,
           uploads,
@@ -266,7 +297,8 @@ export const mlPlatformPlugin = createBackendPlugin({
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
-            permissions: deps.permissions,
+            access,
+            changes,
             models,
             builds,
             deployments,
