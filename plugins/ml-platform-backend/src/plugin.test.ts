@@ -153,6 +153,18 @@ describe('ml-platform backend plugin', () => {
       .post('/api/ml-platform/models/default/churn/register')
       .send({ gitUrl: 'file:///srv/git/churn.git', gitPath: 'models/churn' });
     expect(ok.status).toBe(200);
+    // The activity says where from, never with credentials in the URL.
+    await request(server)
+      .post('/api/ml-platform/models/default/churn/register')
+      .send({ gitUrl: 'https://bot:s3cret@git.example.com/ml/churn.git' });
+    const activity = await request(server).get(
+      '/api/ml-platform/models/default/churn/activity',
+    );
+    expect(activity.body.items.map((a: any) => a.message)).toEqual([
+      'Re-registered from https://git.example.com/ml/churn.git',
+      'Registered from file:///srv/git/churn.git (models/churn)',
+    ]);
+    expect(JSON.stringify(activity.body)).not.toContain('s3cret');
     expect(ok.body.platform).toEqual({
       registered: true,
       runningExecutions: 0,

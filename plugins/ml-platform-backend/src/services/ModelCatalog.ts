@@ -37,6 +37,19 @@ export function ownerRef(entity: Entity): string | undefined {
   );
 }
 
+/** A URL as the activity may show it to every reader: no user or password. */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.href;
+  } catch {
+    return url; // not a URL (e.g. git@host:path): nothing secret in it
+  }
+}
+
 function spec(entity: Entity, key: string): string | undefined {
   const value = (entity.spec as Record<string, unknown> | undefined)?.[key];
   return typeof value === 'string' ? value : undefined;
@@ -196,7 +209,9 @@ export class ModelCatalog {
           ...source,
         });
         const where = source.gitUrl
-          ? `${source.gitUrl}${source.gitPath ? ` (${source.gitPath})` : ''}`
+          ? `${withoutCredentials(source.gitUrl)}${
+              source.gitPath ? ` (${source.gitPath})` : ''
+            }`
           : "the entity's source location";
         return {
           result: await this.getModel(ref, caller.credentials),
