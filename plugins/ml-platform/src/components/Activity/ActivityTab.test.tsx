@@ -7,7 +7,7 @@ import {
   renderForEntity,
   responseError,
 } from '../../__testUtils__';
-import { EntityMlPlatformContent } from '../EntityMlPlatformContent';
+import { ActivityTab } from './ActivityTab';
 
 /** The model's history as the API pages it: 45 entries, newest first. */
 const history: ModelActivity[] = Array.from({ length: 45 }, (_, i) => {
@@ -27,11 +27,11 @@ const history: ModelActivity[] = Array.from({ length: 45 }, (_, i) => {
 });
 
 function renderActivity(api: ReturnType<typeof mockMlPlatformApi>) {
-  return renderForEntity(<EntityMlPlatformContent />, {
-    api,
-    route: '/?tab=activity',
-  });
+  return renderForEntity(<ActivityTab />, { api });
 }
+
+// A page of 20 table rows takes a while to render on a busy machine.
+jest.setTimeout(20_000);
 
 describe('Activity tab', () => {
   it('shows a page of who did what, when, and how it ended; pages through the rest', async () => {
