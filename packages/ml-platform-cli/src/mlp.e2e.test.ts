@@ -327,6 +327,21 @@ describe('mlp against a running portal', () => {
         .join('\n')
         .concat('\n'),
     );
+    // A batch deployment: its settings apply to the executions it runs.
+    const batchDeployment = await mlpJson([
+      'deploy',
+      'churn',
+      '--batch',
+      '--chunk-size',
+      '500',
+      '--parallelism',
+      '2',
+    ]);
+    expect(batchDeployment).toMatchObject({
+      type: 'batch',
+      status: 'ready',
+      batch: { chunkSize: 500, parallelism: 2 },
+    });
     const run = await mlp([
       'batch',
       'run',
@@ -336,10 +351,6 @@ describe('mlp against a running portal', () => {
       '--output',
       'scores.csv',
       '--follow',
-      '--chunk-size',
-      '500',
-      '--parallelism',
-      '2',
       '-o',
       'json',
     ]);
@@ -348,6 +359,8 @@ describe('mlp against a running portal', () => {
     const total = 2500 + expected.length;
     const totalText = total.toLocaleString('en-US');
     expect(execution).toMatchObject({
+      deploymentId: batchDeployment.id,
+      chunkSize: 500,
       status: 'succeeded',
       rowsDone: total,
       rowsTotal: total,
@@ -449,6 +462,8 @@ describe('mlp against a running portal', () => {
     expect(followed.stderr.trim().split('\n').at(-1)).toMatch(
       /^mlp: execution cancelled/,
     );
+    const undeployed = await mlpJson(['undeploy', 'churn', '--batch']);
+    expect(undeployed.id).toBe(batchDeployment.id);
   });
 
   it('exits 1 when a build waited for fails', async () => {
