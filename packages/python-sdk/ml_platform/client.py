@@ -420,7 +420,7 @@ class Client(object):
         """Rolls a deployment out to another build (new replicas are ready
         before the old ones stop)."""
         deployment = self._deployment(target, type)
-        chosen = self._resolve_build(_model_of(deployment), build)
+        chosen = self._resolve_build(deployment.model, build)
         return self._update(deployment, {"buildId": chosen.id}, wait, timeout)
 
     def rollback(self, target: Union[ModelLike, Deployment], build: Optional[BuildLike] = None,
@@ -429,7 +429,7 @@ class Client(object):
         """Rolls a deployment back to ``build``, by default the newest
         succeeded build older than the one it runs."""
         deployment = self._deployment(target, type)
-        model = _model_of(deployment)
+        model = deployment.model
         if build is None:
             current = self.get_build(deployment.build_id)
             older = [b for b in self.builds(model, limit=_PAGE)
@@ -600,10 +600,6 @@ class Client(object):
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(p.title() for p in rest)
-
-
-def _model_of(deployment: Deployment) -> str:
-    return deployment.model
 
 
 def _load(response: Any) -> Dict[str, Any]:
