@@ -35,13 +35,16 @@ export function mockMlPlatformApi(
     'createBuild',
     'cancelBuild',
     'getBuildLog',
+    'followBuildLog',
     'listDeployments',
     'getDeployment',
     'createDeployment',
     'updateDeployment',
     'deleteDeployment',
     'getDeploymentLogs',
+    'followDeploymentLogs',
     'predict',
+    'infer',
     'uploadInput',
     'listExecutions',
     'getExecution',
@@ -49,6 +52,7 @@ export function mockMlPlatformApi(
     'cancelExecution',
     'listExecutionChunks',
     'downloadExecutionResult',
+    'readExecutionResult',
   ];
   const api: Record<string, jest.Mock> = {};
   for (const method of methods) {
