@@ -232,6 +232,21 @@ export interface Config {
       };
     };
 
+    /**
+     * What one model, or one owner, may use at once. A request over a quota
+     * is refused with 429 and the quota's name.
+     */
+    quotas?: {
+      /** Online replicas of one model, counted as its deployment's maxReplicas. @default 8 */
+      onlineReplicasPerModel?: number;
+      /** Online replicas of all the models one owner (spec.owner) owns. @default 32 */
+      onlineReplicasPerOwner?: number;
+      /** Executions of one model pending or running at once. @default 4 */
+      concurrentExecutionsPerModel?: number;
+      /** Builds of one model waiting in the queue. @default 5 */
+      queuedBuildsPerModel?: number;
+    };
+
     /** Where build artifacts and batch results are kept. */
     artifacts?: {
       /**

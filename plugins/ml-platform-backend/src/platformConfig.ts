@@ -2,6 +2,7 @@ import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
 import { readMlPlatformPaths } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
+import { QuotaLimits } from './quotas/Quotas';
 import { SandboxConfig } from './sandbox/Sandbox';
 
 /** A Git repository the first start creates from a local directory. */
@@ -65,6 +66,7 @@ export interface PlatformConfig {
     /** Bytes of uploads a model may keep. */
     uploadQuotaBytes: number;
   };
+  quotas: QuotaLimits;
 }
 
 function durationMs(
@@ -154,6 +156,16 @@ export function readPlatformConfig(config: Config): PlatformConfig {
       ),
       uploadQuotaBytes:
         c?.getOptionalNumber('batch.uploadQuotaBytes') ?? 10 * 1024 ** 3,
+    },
+    quotas: {
+      onlineReplicasPerModel:
+        c?.getOptionalNumber('quotas.onlineReplicasPerModel') ?? 8,
+      onlineReplicasPerOwner:
+        c?.getOptionalNumber('quotas.onlineReplicasPerOwner') ?? 32,
+      concurrentExecutionsPerModel:
+        c?.getOptionalNumber('quotas.concurrentExecutionsPerModel') ?? 4,
+      queuedBuildsPerModel:
+        c?.getOptionalNumber('quotas.queuedBuildsPerModel') ?? 5,
     },
     seedRepositories: (c?.getOptionalConfigArray('seedRepositories') ?? []).map(
       s => ({

@@ -14,6 +14,8 @@ import {
   mlPlatformRuntimeExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
+import { ModelAccess } from './access/ModelAccess';
+import { ModelChanges } from './activity/ModelChanges';
 import { BatchConnections } from './batch/BatchConnections';
 import { BatchRunner } from './batch/BatchRunner';
 import { ExecutionService } from './batch/ExecutionService';
@@ -40,7 +42,9 @@ import {
 import { ExecutionInputs } from './batch/ExecutionInputs';
 import { Sandbox } from './sandbox/Sandbox';
 import { DatabaseMlPlatformStore } from './database/DatabaseMlPlatformStore';
+import { DatabaseActivityStore } from './database/activity/DatabaseActivityStore';
 import { readPlatformConfig } from './platformConfig';
+import { Quotas } from './quotas/Quotas';
 import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
@@ -77,6 +81,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         auth: coreServices.auth,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
         urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
@@ -100,7 +105,26 @@ export const mlPlatformPlugin = createBackendPlugin({
         const store = await DatabaseMlPlatformStore.create({
           database: deps.database,
         });
-        const models = new ModelCatalog(deps.catalog, store, deps.auth);
+        const access = new ModelAccess(deps.permissions);
+        const changes = new ModelChanges({
+          access,
+          auditor: deps.auditor,
+          store: new DatabaseActivityStore(await deps.database.getClient()),
+          logger,
+        });
+        const models = new ModelCatalog({
+          catalog: deps.catalog,
+          store,
+          auth: deps.auth,
+          access,
+          changes,
+        });
+        const quotas = new Quotas({
+          limits: platformConfig.quotas,
+          store,
+          catalog: deps.catalog,
+          auth: deps.auth,
+        });
         const git = new GitRemotes(config);
         // Model code never runs uncontained: a sandbox that cannot work
         // stops the start with what to change.
@@ -137,6 +161,8 @@ export const mlPlatformPlugin = createBackendPlugin({
         const builds = new BuildService({
           store,
           models,
+          changes,
+          quotas,
           git,
           logger,
           queue,
@@ -226,6 +252,8 @@ export const mlPlatformPlugin = createBackendPlugin({
         const deployments = new DeploymentService({
           store,
           models,
+          changes,
+          quotas,
           packages,
           runtime,
           reconciler,
@@ -271,6 +299,9 @@ export const mlPlatformPlugin = createBackendPlugin({
         const executions = new ExecutionService({
           store,
           models,
+          access,
+          changes,
+          quotas,
           packages,
           runner: batchRunner,
           uploads,
@@ -317,7 +348,8 @@ export const mlPlatformPlugin = createBackendPlugin({
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
-            permissions: deps.permissions,
+            access,
+            changes,
             models,
             builds,
             deployments,

@@ -10,12 +10,17 @@ import {
   ExecutionChunk,
   ModelBuild,
   ModelDeployment,
+  mlPlatformExecutionCancelPermission,
+  mlPlatformExecutionCreatePermission,
 } from '@internal/plugin-ml-platform-common';
 import { ArtifactStore } from '@internal/plugin-ml-platform-node';
 import { CronTime } from 'cron';
 import { Readable } from 'node:stream';
+import { ModelAccess, principalRef } from '../access/ModelAccess';
+import { Caller, ChangeOutcome, ModelChanges } from '../activity/ModelChanges';
 import { ExecutionRecord, MlPlatformStore } from '../database/MlPlatformStore';
 import { BuildPackages } from '../deployments/BuildPackages';
+import { Quotas } from '../quotas/Quotas';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { BatchRunner } from './BatchRunner';
 import { ExecutionInputs } from './ExecutionInputs';
@@ -48,6 +53,9 @@ export class ExecutionService {
     private readonly options: {
       store: MlPlatformStore;
       models: ModelCatalog;
+      access: ModelAccess;
+      changes: ModelChanges;
+      quotas: Quotas;
       packages: BuildPackages;
       runner: BatchRunner;
       uploads: Uploads;
@@ -60,11 +68,18 @@ export class ExecutionService {
   async create(
     ref: { namespace: string; name: string },
     body: CreateExecutionBody,
-    credentials: BackstageCredentials,
-    createdBy?: string,
+    caller: Caller,
   ): Promise<BatchExecution> {
-    const entity = await this.options.models.getEntity(ref, credentials);
-    return this.start(stringifyEntityRef(entity), body, 'api', createdBy);
+    return this.options.models.change(
+      ref,
+      caller,
+      {
+        action: 'execution.create',
+        permission: mlPlatformExecutionCreatePermission,
+      },
+      (_entity, modelRef) =>
+        this.start(modelRef, body, 'api', principalRef(caller.credentials)),
+    );
   }
 
   async list(
@@ -99,16 +114,31 @@ export class ExecutionService {
   }
 
   /** Stops the workers; the execution says how far it got. */
-  async cancel(
-    id: string,
-    credentials: BackstageCredentials,
-  ): Promise<BatchExecution> {
-    const execution = await this.visible(id, credentials);
-    if (execution.status === 'pending' || execution.status === 'running') {
-      await this.options.store.requestExecutionCancel(id);
-      this.options.runner.abortLocal(id);
-    }
-    return withProgress((await this.options.store.getExecution(id))!);
+  async cancel(id: string, caller: Caller): Promise<BatchExecution> {
+    const execution = await this.visible(id, caller.credentials);
+    return this.options.changes.apply(
+      caller,
+      {
+        action: 'execution.cancel',
+        permission: mlPlatformExecutionCancelPermission,
+        modelRef: execution.modelRef,
+        subjectId: id,
+      },
+      async () => {
+        const active =
+          execution.status === 'pending' || execution.status === 'running';
+        if (active) {
+          await this.options.store.requestExecutionCancel(id);
+          this.options.runner.abortLocal(id);
+        }
+        return {
+          result: withProgress((await this.options.store.getExecution(id))!),
+          message: active
+            ? `Cancelled the execution (it was ${execution.status})`
+            : `The execution had already ended (${execution.status})`,
+        };
+      },
+    );
   }
 
   /** The assembled result file of a succeeded execution with a file output. */
@@ -129,6 +159,7 @@ export class ExecutionService {
     };
   }
 
+  /** Stores an execution's input file, if the caller may start executions. */
   async upload(
     ref: { namespace: string; name: string },
     filename: string,
@@ -136,11 +167,13 @@ export class ExecutionService {
     credentials: BackstageCredentials,
   ) {
     const entity = await this.options.models.getEntity(ref, credentials);
-    return this.options.uploads.save(
-      stringifyEntityRef(entity),
-      filename,
-      body,
+    const modelRef = stringifyEntityRef(entity);
+    await this.options.access.authorize(
+      credentials,
+      mlPlatformExecutionCreatePermission,
+      modelRef,
     );
+    return this.options.uploads.save(modelRef, filename, body);
   }
 
   /**
@@ -179,7 +212,8 @@ export class ExecutionService {
     });
     for (const d of deployments) {
       const settings = d.batch;
-      if (!settings?.schedule || !settings.input || !settings.output) continue;
+      const { input, output } = settings ?? {};
+      if (!settings?.schedule || !input || !output) continue;
       const since = new Date(d.lastScheduledAt ?? d.createdAt);
       let due: Date;
       try {
@@ -197,15 +231,16 @@ export class ExecutionService {
       });
       try {
         started.push(
-          await this.start(
-            d.modelRef,
-            {
-              deploymentId: d.id,
-              input: settings.input,
-              output: settings.output,
-            },
-            'schedule',
-            'ml-platform:schedule',
+          await this.options.changes.record(
+            { actor: 'ml-platform:schedule' },
+            { action: 'execution.create', modelRef: d.modelRef },
+            () =>
+              this.start(
+                d.modelRef,
+                { deploymentId: d.id, input, output },
+                'schedule',
+                'ml-platform:schedule',
+              ),
           ),
         );
       } catch (error) {
@@ -222,13 +257,14 @@ export class ExecutionService {
     body: CreateExecutionBody,
     trigger: 'api' | 'schedule',
     createdBy?: string,
-  ): Promise<BatchExecution> {
+  ): Promise<ChangeOutcome<BatchExecution>> {
     const { store } = this.options;
     const { build, deployment } = await this.target(modelRef, body);
     const settings = deployment?.batch;
     const manifest = await this.options.packages.manifestOf(build);
     await this.options.inputs.checkInput(modelRef, body.input);
     this.options.inputs.checkOutput(body.output);
+    await this.options.quotas.checkConcurrentExecutions(modelRef);
 
     const execution = await store.createExecution({
       modelRef,
@@ -259,7 +295,11 @@ export class ExecutionService {
     ) {
       this.options.runner.launch(execution);
     }
-    return withProgress(execution);
+    return {
+      result: withProgress(execution),
+      message: `Started an execution of build v${build.version}: ${body.input.type} input, ${body.output.type} output`,
+      subjectId: execution.id,
+    };
   }
 
   private async target(

@@ -2,9 +2,14 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotFoundError } from '@backstage/errors';
-import { BuildTrigger, ModelBuild } from '@internal/plugin-ml-platform-common';
+import {
+  BuildTrigger,
+  ModelBuild,
+  mlPlatformBuildCancelPermission,
+  mlPlatformBuildCreatePermission,
+} from '@internal/plugin-ml-platform-common';
 import {
   COMMIT_SHA,
   FULL_COMMIT_SHA,
@@ -12,7 +17,10 @@ import {
   checkBranchName,
   redactUrlCredentials,
 } from '@internal/plugin-ml-platform-node';
+import { principalRef } from '../access/ModelAccess';
+import { Caller, ChangeOutcome, ModelChanges } from '../activity/ModelChanges';
 import { MlPlatformStore, ModelRecord } from '../database/MlPlatformStore';
+import { Quotas } from '../quotas/Quotas';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { KeyedQueue } from '../util/KeyedQueue';
 import { initialSteps } from './BuildRunner';
@@ -77,6 +85,8 @@ export class BuildService {
     private readonly options: {
       store: MlPlatformStore;
       models: ModelCatalog;
+      changes: ModelChanges;
+      quotas: Quotas;
       git: GitRemotes;
       logger: LoggerService;
       /** The local end of the queue: claim at once, stop a local build. */
@@ -101,20 +111,31 @@ export class BuildService {
     }
   }
 
+  /**
+   * A build the caller asked for (UI, SDK, scaffolder), if they may build
+   * the model and its queue has room.
+   */
   async requestBuild(request: {
     ref: { namespace: string; name: string };
     branch?: string;
     commit?: string;
     trigger: Extract<BuildTrigger, 'api' | 'scaffolder'>;
-    requestedBy?: string;
-    credentials: BackstageCredentials;
+    caller: Caller;
   }): Promise<{ build: ModelBuild; created: boolean }> {
-    const { store } = this.options;
-    const entity = await this.options.models.getEntity(
+    return this.options.models.change(
       request.ref,
-      request.credentials,
+      request.caller,
+      { action: 'build.create', permission: mlPlatformBuildCreatePermission },
+      (entity, modelRef) => this.queueBuild(entity, modelRef, request),
     );
-    const modelRef = stringifyEntityRef(entity);
+  }
+
+  private async queueBuild(
+    entity: Entity,
+    modelRef: string,
+    request: Parameters<BuildService['requestBuild']>[0],
+  ): Promise<ChangeOutcome<{ build: ModelBuild; created: boolean }>> {
+    const { store } = this.options;
     let model = await store.getModel(modelRef);
     if (!model?.gitUrl) {
       const source = sourceFromEntity(entity);
@@ -164,6 +185,7 @@ export class BuildService {
       }
       throw error;
     }
+    const what = `${branch ? `${branch} at ` : ''}${commitSha.slice(0, 8)}`;
 
     const inProgress = (
       await store.listBuildsOfCommit(modelRef, commitSha)
@@ -172,19 +194,30 @@ export class BuildService {
         b.trigger === request.trigger &&
         (b.status === 'queued' || b.status === 'running'),
     );
-    if (inProgress) return { build: inProgress, created: false };
+    if (inProgress) {
+      return {
+        result: { build: inProgress, created: false },
+        message: `Build v${inProgress.version} of ${what} is already ${inProgress.status}`,
+        subjectId: inProgress.id,
+      };
+    }
 
+    await this.options.quotas.checkQueuedBuilds(modelRef);
     const build = await store.createBuild({
       modelRef,
       trigger: request.trigger,
       triggerSource: request.trigger === 'api' ? 'POST /builds' : 'scaffolder',
-      requestedBy: request.requestedBy,
+      requestedBy: principalRef(request.caller.credentials),
       branch,
       commitSha,
       steps: initialSteps(),
     });
     this.options.queue.wake();
-    return { build, created: true };
+    return {
+      result: { build, created: true },
+      message: `Queued build v${build.version} of ${what}`,
+      subjectId: build.id,
+    };
   }
 
   /**
@@ -304,17 +337,31 @@ export class BuildService {
   }
 
   /** Cancels a queued build, or stops a running one (its step is killed). */
-  async cancel(
-    id: string,
-    credentials: BackstageCredentials,
-  ): Promise<ModelBuild> {
-    await this.getBuild(id, credentials);
-    const outcome = await this.options.store.cancelBuild(id);
-    if (outcome === 'requested') {
-      // Other instances see the request on their next heartbeat.
-      this.options.queue.abortLocal(id, 'Cancelled');
-    }
-    return (await this.options.store.getBuild(id))!;
+  async cancel(id: string, caller: Caller): Promise<ModelBuild> {
+    const build = await this.getBuild(id, caller.credentials);
+    return this.options.changes.apply(
+      caller,
+      {
+        action: 'build.cancel',
+        permission: mlPlatformBuildCancelPermission,
+        modelRef: build.modelRef,
+        subjectId: id,
+      },
+      async () => {
+        const outcome = await this.options.store.cancelBuild(id);
+        if (outcome === 'requested') {
+          // Other instances see the request on their next heartbeat.
+          this.options.queue.abortLocal(id, 'Cancelled');
+        }
+        const after = (await this.options.store.getBuild(id))!;
+        const messages = {
+          cancelled: `Cancelled build v${build.version} before it started`,
+          requested: `Stopped build v${build.version} while it ran`,
+          finished: `Build v${build.version} had already ended (${build.status})`,
+        };
+        return { result: after, message: messages[outcome] };
+      },
+    );
   }
 
   /** For callers that already checked the caller may see it. */
@@ -365,19 +412,30 @@ export class BuildService {
       fields.commitSha,
     );
     if (existing.length > 0) return undefined;
-    const build = await this.options.store.createBuild({
-      modelRef: model.entityRef,
-      trigger,
-      steps: initialSteps(),
-      ...fields,
-    });
-    this.options.logger.info(
-      `Build v${build.version} of ${
-        model.entityRef
-      } queued by ${trigger} (${fields.commitSha.slice(0, 8)})`,
+    return this.options.changes.record(
+      { actor: `ml-platform:${trigger}` },
+      { action: 'build.create', modelRef: model.entityRef },
+      async () => {
+        const build = await this.options.store.createBuild({
+          modelRef: model.entityRef,
+          trigger,
+          steps: initialSteps(),
+          ...fields,
+        });
+        const what = `${fields.branch} at ${fields.commitSha.slice(0, 8)}`;
+        this.options.logger.info(
+          `Build v${build.version} of ${model.entityRef} queued by ${trigger} (${what})`,
+        );
+        this.options.queue.wake();
+        return {
+          result: build,
+          message: `Queued build v${build.version} of ${what} (${trigger}${
+            fields.requestedBy ? ` by ${fields.requestedBy}` : ''
+          })`,
+          subjectId: build.id,
+        };
+      },
     );
-    this.options.queue.wake();
-    return build;
   }
 
   /** The branch automatic builds follow; an entity's annotation is checked too. */

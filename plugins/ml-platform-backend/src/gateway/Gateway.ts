@@ -4,8 +4,12 @@ import {
 } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
-import { ModelDeployment } from '@internal/plugin-ml-platform-common';
+import {
+  ModelDeployment,
+  mlPlatformModelInvokePermission,
+} from '@internal/plugin-ml-platform-common';
 import { Runtime } from '@internal/plugin-ml-platform-node';
+import { principalRef } from '../access/ModelAccess';
 import { MlPlatformStore } from '../database/MlPlatformStore';
 import { Reconciler } from '../deployments/Reconciler';
 import { ModelCatalog } from '../services/ModelCatalog';
@@ -29,7 +33,7 @@ export interface Invocation {
   attempts: number;
   coldStart: boolean;
   error?: string;
-  /** The caller, e.g. `user:default/ada` or a service subject. */
+  /** The caller, e.g. `user:default/ada` or `service:<subject>`. */
   caller?: string;
 }
 
@@ -173,12 +177,17 @@ export class Gateway {
       : new GatewayError(404, `No model named ${name}`);
   }
 
+  /** The caller sees the model and may invoke it (remembered a few seconds). */
   private async checkVisible(
     modelRef: string,
     credentials: BackstageCredentials,
   ) {
     try {
-      await this.options.models.assertVisible(modelRef, credentials);
+      await this.options.models.assertVisible(
+        modelRef,
+        credentials,
+        mlPlatformModelInvokePermission,
+      );
     } catch (error) {
       if (error instanceof NotFoundError)
         throw new GatewayError(404, error.message);
@@ -249,10 +258,7 @@ export class Gateway {
     credentials: BackstageCredentials,
   ): Promise<ReplicaResponse> {
     const started = performance.now();
-    const principal = credentials.principal as {
-      userEntityRef?: string;
-      subject?: string;
-    };
+    const caller = principalRef(credentials);
     const record = (
       status: number,
       attempts: number,
@@ -272,7 +278,7 @@ export class Gateway {
         attempts,
         coldStart,
         error,
-        caller: principal.userEntityRef ?? principal.subject,
+        caller,
       };
       for (const observer of this.observers) {
         try {

@@ -88,6 +88,9 @@ export const listBuildsQuery = z.object({
   offset: integerParam(0, 1_000_000).default(0),
 });
 
+/** Query of `GET models/{ns}/{name}/activity`: pages like the builds. */
+export const listActivityQuery = listBuildsQuery;
+
 /** Query of `GET builds/{id}/logs`. */
 export const buildLogsQuery = z.object({
   follow: z
