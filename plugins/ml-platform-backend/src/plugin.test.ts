@@ -295,7 +295,12 @@ describe('model permissions', () => {
         catalogServiceMock.factory({ entities }),
         readAndInvokeOnly,
         mockServices.rootConfig.factory({
-          data: { mlPlatform: { dataDir: '/tmp/mlp-plugin-test' } },
+          data: {
+            mlPlatform: {
+              dataDir: '/tmp/mlp-plugin-test',
+              git: { root: '/srv/git' },
+            },
+          },
         }),
       ],
     });
