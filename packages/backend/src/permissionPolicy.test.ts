@@ -593,7 +593,8 @@ describe('the portal permission policy, with the real permission backend, catalo
     expect(scaled.status).toBe(200);
     expect(scaled.body.replicas).toBe(2);
     const notHers = await ada.post('/models/default/solo/register', {
-      gitUrl: 'file:///srv/git/solo.git',
+      // Local clone URLs must be under the platform's git root.
+      gitUrl: pathToFileURL(path.join(tmp, 'data/git/solo.git')).href,
     });
     expect(notHers.status).toBe(403);
     expect(notHers.body.error.message).toBe(
@@ -603,7 +604,8 @@ describe('the portal permission policy, with the real permission backend, catalo
     // barbara owns solo herself.
     const barbara = await as('barbara');
     const mine = await barbara.post('/models/default/solo/register', {
-      gitUrl: 'file:///srv/git/solo.git',
+      // Local clone URLs must be under the platform's git root.
+      gitUrl: pathToFileURL(path.join(tmp, 'data/git/solo.git')).href,
     });
     expect(mine.status).toBe(200);
     expect(mine.body.platform.registered).toBe(true);
