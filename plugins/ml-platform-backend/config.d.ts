@@ -54,7 +54,7 @@ export interface Config {
        * batch chunks); the sandbox user must be able to reach it. Unset:
        * `mlPlatform.dataDir` when that user can reach it, else a directory
        * of the backend's own under the system's temporary directory (said
-       * at start).
+       * at start; a later start removes it once its data directory is gone).
        */
       workDir?: string;
       /** Resource limits of every sandboxed process (prlimit). */

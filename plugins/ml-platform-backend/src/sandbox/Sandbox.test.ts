@@ -123,6 +123,11 @@ describe('Sandbox', () => {
         );
         // The same data directory finds the same work directory again.
         expect((await create({ dataDir })).workDir).toBe(sandbox.workDir);
+        // Once the data directory is gone, the next start removes it.
+        await fs.promises.rm(dataDir, { recursive: true });
+        const other = await create({ dataDir: path.join(closed, 'other') });
+        expect(fs.existsSync(sandbox.workDir)).toBe(false);
+        await fs.promises.rm(other.workDir, { recursive: true, force: true });
       } finally {
         await fs.promises.rm(sandbox.workDir, { recursive: true, force: true });
       }

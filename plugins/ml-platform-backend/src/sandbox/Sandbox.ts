@@ -64,6 +64,11 @@ interface Tools {
 
 const TOOLS_PATH = `${SANDBOX_PATH}:/usr/sbin:/sbin`;
 
+/** Fallback work directories are `<tmp>/ml-platform-work-<hash of dataDir>`. */
+const FALLBACK_PREFIX = 'ml-platform-work-';
+/** In a fallback work directory: the data directory it serves. */
+const DATA_DIR_NOTE = '.data-dir';
+
 /**
  * Runs model code contained: builds (pip, the model's tests, the smoke
  * prediction), online replicas and batch workers. Each gets a minimal
@@ -401,12 +406,38 @@ async function reachableWorkDir(
     );
   }
   const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
-  const fallback = path.join(os.tmpdir(), `ml-platform-work-${hash}`);
+  const fallback = path.join(os.tmpdir(), `${FALLBACK_PREFIX}${hash}`);
+  await removeOrphanedWorkDirs();
   await ownPrivateDir(fallback);
+  await fs.promises.writeFile(path.join(fallback, DATA_DIR_NOTE), dataDir);
   logger.info(
     `The sandbox user ${identity.user} cannot reach ${dataDir} (a directory above it is closed); model code works in ${fallback} instead. Set mlPlatform.sandbox.workDir to choose where.`,
   );
   return fallback;
+}
+
+/**
+ * Work directories under the temporary directory whose data directory is
+ * gone (a test's, a removed installation): nothing can use them again.
+ */
+async function removeOrphanedWorkDirs() {
+  const names = await fs.promises.readdir(os.tmpdir()).catch(() => []);
+  for (const name of names.filter(n => n.startsWith(FALLBACK_PREFIX))) {
+    const dir = path.join(os.tmpdir(), name);
+    try {
+      const stat = await fs.promises.lstat(dir);
+      if (!stat.isDirectory() || stat.uid !== process.getuid?.()) continue;
+      const dataDir = await fs.promises.readFile(
+        path.join(dir, DATA_DIR_NOTE),
+        'utf8',
+      );
+      if (!fs.existsSync(dataDir)) {
+        await fs.promises.rm(dir, { recursive: true, force: true });
+      }
+    } catch {
+      // Not one of ours, or in use by a start right now.
+    }
+  }
 }
 
 /**
