@@ -47,6 +47,8 @@ export const median = xs =>
  */
 export async function startPortal({ overlay, env = {} }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-'));
+  // As root, model code runs as the sandbox user, who must reach the data dir.
+  fs.chmodSync(tmp, 0o755);
   const started = performance.now();
   // The repository's own Yarn (a fresh machine has no global `yarn`).
   const yarn = path.join(root, '.yarn/releases/yarn-4.13.0.cjs');
@@ -126,7 +128,9 @@ export function createModelRepo(tmp, example = 'churn') {
     ? example
     : path.join(root, 'examples/models', example);
   const name = path.basename(source);
-  const bare = path.join(tmp, `${name}.git`);
+  // Local clone URLs must be under the platform's git root (<dataDir>/git).
+  const bare = path.join(tmp, 'data', 'git', `${name}.git`);
+  fs.mkdirSync(path.dirname(bare), { recursive: true });
   const work = path.join(tmp, `${name}-work`);
   git(['init', '-q', '--bare', '-b', 'main', bare]);
   git(['clone', '-q', bare, work]);

@@ -29,17 +29,20 @@ export function mockMlPlatformApi(
     'getModel',
     'registerModel',
     'getModelPermissions',
+    'listActivity',
     'listBuilds',
     'getBuild',
     'createBuild',
     'cancelBuild',
     'getBuildLog',
+    'followBuildLog',
     'listDeployments',
     'getDeployment',
     'createDeployment',
     'updateDeployment',
     'deleteDeployment',
     'getDeploymentLogs',
+    'followDeploymentLogs',
     'predict',
     'infer',
     'uploadInput',
@@ -49,6 +52,7 @@ export function mockMlPlatformApi(
     'cancelExecution',
     'listExecutionChunks',
     'downloadExecutionResult',
+    'readExecutionResult',
   ];
   const api: Record<string, jest.Mock> = {};
   for (const method of methods) {

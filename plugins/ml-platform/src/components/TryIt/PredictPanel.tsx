@@ -107,7 +107,7 @@ export function PredictPanel(props: {
       // Model errors come back as a result; only transport failures throw.
       setResult(
         await (isV2Body(body)
-          ? api.infer(modelRef, body)
+          ? api.infer(modelRef.name, body)
           : api.predict(modelRef, body)),
       );
     } catch (e) {

@@ -182,12 +182,7 @@ describe('Try it tab', () => {
         },
       ],
     };
-    await waitFor(() =>
-      expect(api.infer).toHaveBeenCalledWith(
-        { namespace: 'default', name: 'churn' },
-        body,
-      ),
-    );
+    await waitFor(() => expect(api.infer).toHaveBeenCalledWith('churn', body));
     expect(api.predict).not.toHaveBeenCalled();
     expect(await screen.findByLabelText('Response body')).toHaveTextContent(
       '"data": [ 2.5 ]',
