@@ -66,6 +66,8 @@ describe('a scikit-learn model on a vetted base interpreter', () => {
           data: {
             mlPlatform: {
               dataDir: path.join(tmp, 'data'),
+              // Test repositories are local: under the git root, as the policy wants.
+              git: { root: repo.root },
               builds: {
                 pollInterval: 0,
                 allowedPythons: [BASE_PYTHON],
