@@ -41,8 +41,7 @@ import {
 } from './builds/triggers/pushEvents';
 import { ExecutionInputs } from './batch/ExecutionInputs';
 import { Sandbox } from './sandbox/Sandbox';
-import { DatabaseMlPlatformStore } from './database/DatabaseMlPlatformStore';
-import { DatabaseActivityStore } from './database/activity/DatabaseActivityStore';
+import { createDatabaseStores } from './database';
 import { readPlatformConfig } from './platformConfig';
 import { Quotas } from './quotas/Quotas';
 import { createRouter } from './router';
@@ -102,26 +101,24 @@ export const mlPlatformPlugin = createBackendPlugin({
         );
         deps.permissionsRegistry.addPermissions(mlPlatformPermissions);
 
-        const store = await DatabaseMlPlatformStore.create({
-          database: deps.database,
-        });
+        const stores = await createDatabaseStores(deps.database);
         const access = new ModelAccess(deps.permissions);
         const changes = new ModelChanges({
           access,
           auditor: deps.auditor,
-          store: new DatabaseActivityStore(await deps.database.getClient()),
+          store: stores.activity,
           logger,
         });
         const models = new ModelCatalog({
           catalog: deps.catalog,
-          store,
+          stores,
           auth: deps.auth,
           access,
           changes,
         });
         const quotas = new Quotas({
           limits: platformConfig.quotas,
-          store,
+          stores,
           catalog: deps.catalog,
           auth: deps.auth,
         });
@@ -142,9 +139,9 @@ export const mlPlatformPlugin = createBackendPlugin({
           logger,
         });
         const queue = new BuildQueue({
-          store,
+          stores,
           runner: new BuildRunner({
-            store,
+            stores,
             artifactStore,
             config: platformConfig,
             git,
@@ -159,7 +156,7 @@ export const mlPlatformPlugin = createBackendPlugin({
           onFinished: build => notifier.onFinished(build),
         });
         const builds = new BuildService({
-          store,
+          stores,
           models,
           changes,
           quotas,
@@ -171,7 +168,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         await seedRepositories({
           seeds: platformConfig.seedRepositories,
           gitRoot: platformConfig.gitRoot,
-          store,
+          stores,
           logger,
         });
 
@@ -222,14 +219,14 @@ export const mlPlatformPlugin = createBackendPlugin({
             }),
         );
         const packages = new BuildPackages({
-          store,
+          stores,
           artifactStore,
           config: platformConfig,
           sandbox,
           logger,
         });
         const reconciler = new Reconciler({
-          store,
+          stores,
           runtime,
           packages,
           logger,
@@ -250,7 +247,7 @@ export const mlPlatformPlugin = createBackendPlugin({
           allowedUrlHosts: platformConfig.batch.allowedUrlHosts,
         });
         const deployments = new DeploymentService({
-          store,
+          stores,
           models,
           changes,
           quotas,
@@ -260,7 +257,7 @@ export const mlPlatformPlugin = createBackendPlugin({
           inputs,
         });
         const gateway = new Gateway({
-          store,
+          stores,
           runtime,
           reconciler,
           models,
@@ -281,7 +278,7 @@ export const mlPlatformPlugin = createBackendPlugin({
           fn: () => reconciler.reconcileAll(),
         });
         const batchRunner = new BatchRunner({
-          store,
+          stores,
           runtime,
           packages,
           artifactStore,
@@ -297,7 +294,7 @@ export const mlPlatformPlugin = createBackendPlugin({
           retryBackoffMs: platformConfig.batch.retryBackoffMs,
         });
         const executions = new ExecutionService({
-          store,
+          stores,
           models,
           access,
           changes,

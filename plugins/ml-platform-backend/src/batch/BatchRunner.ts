@@ -8,11 +8,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ChunkRecord,
-  ExecutionRecord,
-  MlPlatformStore,
-} from '../database/MlPlatformStore';
+import { ChunkRecord, ExecutionRecord, PlatformStores } from '../database';
 import { BuildPackages } from '../deployments/BuildPackages';
 import { BatchConnections } from './BatchConnections';
 import {
@@ -33,7 +29,7 @@ import { ExecutionInputs } from './ExecutionInputs';
 import { Uploads } from './Uploads';
 
 export interface BatchRunnerOptions {
-  store: MlPlatformStore;
+  stores: Pick<PlatformStores, 'builds' | 'executions'>;
   runtime: Runtime;
   packages: BuildPackages;
   artifactStore: ArtifactStore;
@@ -130,8 +126,8 @@ export class BatchRunner {
     this.timer = setTimeout(async () => {
       try {
         const ids = [...this.running.keys()];
-        await this.options.store.heartbeatExecutions(ids);
-        for (const id of await this.options.store.listCancelRequestedExecutions(
+        await this.options.stores.executions.heartbeatExecutions(ids);
+        for (const id of await this.options.stores.executions.listCancelRequestedExecutions(
           ids,
         )) {
           this.abortLocal(id);
@@ -147,12 +143,12 @@ export class BatchRunner {
 
   private async resumeStale() {
     const before = new Date(Date.now() - this.options.staleAfterMs);
-    for (const execution of await this.options.store.listStaleExecutions(
+    for (const execution of await this.options.stores.executions.listStaleExecutions(
       before,
     )) {
       if (this.running.has(execution.id)) continue;
       if (
-        await this.options.store.claimExecution(
+        await this.options.stores.executions.claimExecution(
           execution.id,
           this.workerId,
           before,
@@ -167,23 +163,25 @@ export class BatchRunner {
   }
 
   private async execute(execution: ExecutionRecord, signal: AbortSignal) {
-    const { store, logger } = this.options;
+    const { stores, logger } = this.options;
     const dir = path.join(this.options.workDir, execution.id);
     let pool: BatchWorkerPool | undefined;
     let source: RowSource | undefined;
     let sink: ResultSink | undefined;
     try {
-      await store.updateExecution(execution.id, {
+      await stores.executions.updateExecution(execution.id, {
         status: 'running',
         startedAt: execution.startedAt ?? new Date().toISOString(),
       });
       // Chunks that were running when a backend died run again.
-      for (const chunk of await store.listChunks(execution.id, {
+      for (const chunk of await stores.executions.listChunks(execution.id, {
         status: ['running'],
       })) {
-        await store.updateChunk(execution.id, chunk.seq, { status: 'pending' });
+        await stores.executions.updateChunk(execution.id, chunk.seq, {
+          status: 'pending',
+        });
       }
-      const build = await store.getBuild(execution.buildId);
+      const build = await stores.builds.getBuild(execution.buildId);
       if (!build)
         throw new Stop('failed', `Build ${execution.buildId} no longer exists`);
       const manifest = await this.options.packages.manifestOf(build);
@@ -212,12 +210,12 @@ export class BatchRunner {
       );
       await this.runChunks(execution, source, output, pool, dir, signal);
       throwIfAborted(signal);
-      const results = (await store.listChunks(execution.id)).map<ChunkResult>(
-        c => ({
-          seq: c.seq,
-          path: resultPath(dir, c.seq),
-        }),
-      );
+      const results = (
+        await stores.executions.listChunks(execution.id)
+      ).map<ChunkResult>(c => ({
+        seq: c.seq,
+        path: resultPath(dir, c.seq),
+      }));
       const summary = await output.finish(results);
       let resultUri: string | undefined;
       if (execution.output.type === 'file') {
@@ -230,7 +228,7 @@ export class BatchRunner {
         );
         resultUri = stored.uri;
       }
-      await store.updateExecution(execution.id, {
+      await stores.executions.updateExecution(execution.id, {
         status: 'succeeded',
         resultUri,
         finishedAt: new Date().toISOString(),
@@ -241,7 +239,7 @@ export class BatchRunner {
     } catch (error) {
       const stop = signal.aborted ? (signal.reason as Stop) : error;
       if (stop instanceof Stop && stop.status === 'interrupted') return;
-      const done = await store.getExecution(execution.id);
+      const done = await stores.executions.getExecution(execution.id);
       const status: 'failed' | 'cancelled' =
         stop instanceof Stop && stop.status === 'cancelled'
           ? 'cancelled'
@@ -256,7 +254,7 @@ export class BatchRunner {
         logger.warn(
           `Execution ${execution.id} failed: ${(stop as Error).stack}`,
         );
-      await store.updateExecution(execution.id, {
+      await stores.executions.updateExecution(execution.id, {
         status,
         error: message,
         finishedAt: new Date().toISOString(),
@@ -276,9 +274,9 @@ export class BatchRunner {
     dir: string,
     signal: AbortSignal,
   ) {
-    const { store } = this.options;
+    const { stores } = this.options;
     const stored = new Map(
-      (await store.listChunks(execution.id)).map(c => [c.seq, c]),
+      (await stores.executions.listChunks(execution.id)).map(c => [c.seq, c]),
     );
     const inFlight = new Set<Promise<void>>();
     let failure: Error | undefined;
@@ -297,7 +295,7 @@ export class BatchRunner {
       if (failure) throw failure;
       const chunk = step.value;
       if (!stored.has(chunk.seq)) {
-        await store.addChunks([
+        await stores.executions.addChunks([
           {
             executionId: execution.id,
             seq: chunk.seq,
@@ -328,7 +326,7 @@ export class BatchRunner {
       step = await planner.next();
     }
     const summary = step.value;
-    await store.updateExecution(execution.id, {
+    await stores.executions.updateExecution(execution.id, {
       chunksTotal: summary.chunks,
       rowsTotal: summary.rows,
     });
@@ -346,14 +344,14 @@ export class BatchRunner {
     dir: string,
     signal: AbortSignal,
   ) {
-    const { store } = this.options;
+    const { stores } = this.options;
     const output = resultPath(dir, chunk.seq);
     await fs.promises.mkdir(path.dirname(output), { recursive: true });
     let attempts = record?.attempts ?? 0;
     for (;;) {
       throwIfAborted(signal);
       attempts++;
-      await store.updateChunk(execution.id, chunk.seq, {
+      await stores.executions.updateChunk(execution.id, chunk.seq, {
         status: 'running',
         attempts,
         startedAt: new Date().toISOString(),
@@ -382,7 +380,7 @@ export class BatchRunner {
       }
       if (outcome.ok) {
         await sink.writeChunk(output, chunk.seq, outcome.rows);
-        await store.updateChunk(execution.id, chunk.seq, {
+        await stores.executions.updateChunk(execution.id, chunk.seq, {
           status: 'succeeded',
           finishedAt: new Date().toISOString(),
         });
@@ -390,7 +388,7 @@ export class BatchRunner {
       }
       const retriable =
         outcome.kind !== 'bad_input' && attempts <= execution.maxRetries;
-      await store.updateChunk(execution.id, chunk.seq, {
+      await stores.executions.updateChunk(execution.id, chunk.seq, {
         status: retriable ? 'pending' : 'failed',
         error: `${outcome.kind}: ${outcome.error}`,
         finishedAt: new Date().toISOString(),

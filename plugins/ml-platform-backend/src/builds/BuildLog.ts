@@ -1,6 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { redactUrlCredentials } from '@internal/plugin-ml-platform-node';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { BuildStore } from '../database';
 
 /**
  * Collects a build's log lines and writes them to the database in batches;
@@ -13,7 +13,7 @@ export class BuildLog {
 
   constructor(
     private readonly buildId: string,
-    private readonly store: MlPlatformStore,
+    private readonly store: BuildStore,
     private readonly logger: LoggerService,
     private readonly secrets: string[] = [],
     private readonly flushMs = 250,

@@ -16,7 +16,7 @@ import {
 } from '@internal/plugin-ml-platform-node';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlPlatformStore, ModelRecord } from '../database/MlPlatformStore';
+import { ModelRecord, PlatformStores } from '../database';
 import { PlatformConfig } from '../platformConfig';
 import { SANDBOX_PATH, Sandbox } from '../sandbox/Sandbox';
 import { runProcess } from '../util/runProcess';
@@ -94,7 +94,7 @@ export class BuildRunner {
 
   constructor(
     private readonly options: {
-      store: MlPlatformStore;
+      stores: Pick<PlatformStores, 'builds' | 'models'>;
       artifactStore: ArtifactStore;
       config: PlatformConfig;
       git: GitRemotes;
@@ -107,10 +107,15 @@ export class BuildRunner {
 
   /** Runs the build to its end; never throws, the outcome is in the store. */
   async run(build: ModelBuild, signal: AbortSignal): Promise<ModelBuild> {
-    const { store, logger } = this.options;
-    const log = new BuildLog(build.id, store, logger, this.git.secrets());
+    const { stores, logger } = this.options;
+    const log = new BuildLog(
+      build.id,
+      stores.builds,
+      logger,
+      this.git.secrets(),
+    );
     const ws = buildWorkspace(this.options.sandbox.workDir, build.id);
-    const model = await store.getModel(build.modelRef);
+    const model = await stores.models.getModel(build.modelRef);
     const steps: BuildStep[] = build.steps.length
       ? build.steps
       : initialSteps();
@@ -146,7 +151,7 @@ export class BuildRunner {
       const started = Date.now();
       step.status = 'running';
       step.startedAt = new Date(started).toISOString();
-      await store.updateBuild(build.id, { steps });
+      await stores.builds.updateBuild(build.id, { steps });
       log.write(step.name, `==> ${step.name}`);
       try {
         await this.runStep(step.name as BuildStepName, state);
@@ -176,7 +181,7 @@ export class BuildRunner {
         step.durationMs = Date.now() - started;
       }
       if (step.status === 'failed' || step.status === 'cancelled') break;
-      await store.updateBuild(build.id, { steps });
+      await stores.builds.updateBuild(build.id, { steps });
     }
 
     if (signal.aborted) {
@@ -224,7 +229,7 @@ export class BuildRunner {
         .rm(cleanupDir, { recursive: true, force: true })
         .catch(() => {});
     }
-    return this.options.store.updateBuild(build.id, {
+    return this.options.stores.builds.updateBuild(build.id, {
       status,
       steps,
       failureReason: status === 'succeeded' ? undefined : reason,
@@ -360,7 +365,7 @@ export class BuildRunner {
       await sandbox.own(dir);
     }
     s.log.write('checkout', `HEAD is ${sha}: ${subject} (${author})`);
-    s.build = await this.options.store.updateBuild(build.id, {
+    s.build = await this.options.stores.builds.updateBuild(build.id, {
       commitSha: sha,
       commitAuthor: author,
       commitMessage: subject,
@@ -421,7 +426,9 @@ export class BuildRunner {
       s.ws.schemaFile,
       JSON.stringify(spec.schema ?? {}),
     );
-    await this.options.store.updateBuild(s.build.id, { manifest: s.manifest });
+    await this.options.stores.builds.updateBuild(s.build.id, {
+      manifest: s.manifest,
+    });
     s.log.write(
       'validate',
       `${manifestPath} is valid: entrypoint ${spec.entrypoint}`,
@@ -597,7 +604,7 @@ export class BuildRunner {
       tarball,
     );
     await fs.promises.rm(tarball, { force: true });
-    await this.options.store.updateBuild(s.build.id, {
+    await this.options.stores.builds.updateBuild(s.build.id, {
       artifactUri: stored.uri,
       artifactDigest: stored.digest,
     });

@@ -8,7 +8,7 @@ import {
 import { ArtifactStore, ModelPackage } from '@internal/plugin-ml-platform-node';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { PlatformConfig } from '../platformConfig';
 import { buildWorkspace } from '../builds/BuildRunner';
 import { createVirtualenv, requirementsToInstall } from '../builds/virtualenv';
@@ -25,7 +25,7 @@ export class BuildPackages {
 
   constructor(
     private readonly options: {
-      store: MlPlatformStore;
+      stores: Pick<PlatformStores, 'builds'>;
       artifactStore: ArtifactStore;
       config: PlatformConfig;
       sandbox: Sandbox;
@@ -34,7 +34,9 @@ export class BuildPackages {
   ) {}
 
   async manifestOf(build: ModelBuild): Promise<MlModelManifest> {
-    const manifest = await this.options.store.getBuildManifest(build.id);
+    const manifest = await this.options.stores.builds.getBuildManifest(
+      build.id,
+    );
     if (!manifest) {
       throw new InputError(`Build ${build.id} has no validated manifest`);
     }

@@ -4,6 +4,7 @@ import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   BatchSettings,
   CreateDeploymentBody,
+  DeploymentType,
   ModelDeployment,
   mlPlatformDeploymentCreatePermission,
   mlPlatformDeploymentDeletePermission,
@@ -17,7 +18,7 @@ import {
 import { principalRef } from '../access/ModelAccess';
 import { Caller, ModelChanges } from '../activity/ModelChanges';
 import { ExecutionInputs } from '../batch/ExecutionInputs';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { Quotas } from '../quotas/Quotas';
 import { cronProblem } from '../schema/requests';
 import { ModelCatalog } from '../services/ModelCatalog';
@@ -44,7 +45,7 @@ export interface UpdateDeploymentRequest {
 export class DeploymentService {
   constructor(
     private readonly options: {
-      store: MlPlatformStore;
+      stores: Pick<PlatformStores, 'builds' | 'deployments'>;
       models: ModelCatalog;
       changes: ModelChanges;
       quotas: Quotas;
@@ -78,19 +79,13 @@ export class DeploymentService {
     request: CreateDeploymentBody,
     createdBy?: string,
   ) {
-    const { store } = this.options;
+    const { stores } = this.options;
     const build = await this.deployableBuild(modelRef, request.buildId);
     const manifest = await this.options.packages.manifestOf(build);
 
-    const existing = await store.listDeployments({
-      modelRef,
-      type: request.type,
-    });
-    if (existing.length > 0) {
-      throw new ConflictError(
-        `${modelRef} already has ${request.type} deployment ${existing[0].id}; PATCH deployments/${existing[0].id} to roll out build v${build.version}, or DELETE it first`,
-      );
-    }
+    // The unique index decides (see createDeployment below); asking first
+    // answers a conflict before the sizes and quotas are looked at.
+    await this.assertNoDeployment(modelRef, request.type, build.version);
 
     let sizes = { replicas: 0, minReplicas: 0, maxReplicas: 0 };
     let batch: BatchSettings | undefined;
@@ -146,28 +141,38 @@ export class DeploymentService {
       }
     }
 
-    const deployment = await store.createDeployment({
-      modelRef,
-      buildId: build.id,
-      type: request.type,
-      ...sizes,
-      batch,
-      createdBy,
-    });
+    const deployment = await stores.deployments
+      .createDeployment({
+        modelRef,
+        buildId: build.id,
+        type: request.type,
+        ...sizes,
+        batch,
+        createdBy,
+      })
+      .catch(async error => {
+        // Another request deployed the model since the check above.
+        if (error?.name === 'ConflictError') {
+          await this.assertNoDeployment(modelRef, request.type, build.version);
+        }
+        throw error;
+      });
     if (deployment.type === 'online') {
-      await this.options.store.updateDeployment(deployment.id, {
+      await this.options.stores.deployments.updateDeployment(deployment.id, {
         status: 'deploying',
         reason: `Starting ${sizes.replicas} replica(s) of build v${build.version}`,
       });
       void this.options.reconciler.reconcile(deployment.id);
     } else {
-      await store.updateDeployment(deployment.id, {
+      await stores.deployments.updateDeployment(deployment.id, {
         status: 'ready',
         reason: 'Runs nothing until an execution is triggered',
       });
     }
     return {
-      result: this.view((await store.getDeployment(deployment.id))!),
+      result: this.view(
+        (await stores.deployments.getDeployment(deployment.id))!,
+      ),
       message:
         deployment.type === 'online'
           ? `Deployed build v${build.version} online with ${sizes.replicas} replica(s) (min ${sizes.minReplicas}, max ${sizes.maxReplicas})`
@@ -178,12 +183,29 @@ export class DeploymentService {
     };
   }
 
+  /** A ConflictError saying how to proceed when the model has one already. */
+  private async assertNoDeployment(
+    modelRef: string,
+    type: DeploymentType,
+    version: number,
+  ) {
+    const [existing] = await this.options.stores.deployments.listDeployments({
+      modelRef,
+      type,
+    });
+    if (existing) {
+      throw new ConflictError(
+        `${modelRef} already has ${type} deployment ${existing.id}; PATCH deployments/${existing.id} to roll out build v${version}, or DELETE it first`,
+      );
+    }
+  }
+
   async list(
     ref: { namespace: string; name: string },
     credentials: BackstageCredentials,
   ): Promise<DeploymentView[]> {
     const entity = await this.options.models.getEntity(ref, credentials);
-    const deployments = await this.options.store.listDeployments({
+    const deployments = await this.options.stores.deployments.listDeployments({
       modelRef: stringifyEntityRef(entity),
     });
     return deployments.map(d => this.view(d));
@@ -262,7 +284,7 @@ export class DeploymentService {
         ? `scale to ${sizes.replicas}`
         : undefined,
     ].filter(Boolean);
-    await this.options.store.updateDeployment(id, {
+    await this.options.stores.deployments.updateDeployment(id, {
       buildId: build?.id,
       ...sizes,
       // A change of desired state also wakes a scaled-to-zero deployment.
@@ -275,7 +297,7 @@ export class DeploymentService {
       this.options.reconciler.noteRequest(id);
       void this.options.reconciler.reconcile(id);
     }
-    const updated = (await this.options.store.getDeployment(id))!;
+    const updated = (await this.options.stores.deployments.getDeployment(id))!;
     const sized =
       updated.type === 'online'
         ? `${updated.replicas} replica(s) (min ${updated.minReplicas}, max ${updated.maxReplicas})`
@@ -302,7 +324,7 @@ export class DeploymentService {
         subjectId: id,
       },
       async () => {
-        await this.options.store.deleteDeployment(deployment.id);
+        await this.options.stores.deployments.deleteDeployment(deployment.id);
         if (deployment.type === 'online') {
           await this.options.reconciler.reconcile(id);
         }
@@ -332,7 +354,7 @@ export class DeploymentService {
     id: string,
     credentials: BackstageCredentials,
   ): Promise<ModelDeployment> {
-    const deployment = await this.options.store.getDeployment(id);
+    const deployment = await this.options.stores.deployments.getDeployment(id);
     if (!deployment) throw new NotFoundError(`No deployment with id ${id}`);
     await this.options.models.assertVisible(deployment.modelRef, credentials);
     return deployment;
@@ -347,7 +369,7 @@ export class DeploymentService {
   }
 
   private async deployableBuild(modelRef: string, buildId: string) {
-    const build = await this.options.store.getBuild(buildId);
+    const build = await this.options.stores.builds.getBuild(buildId);
     if (!build || build.modelRef !== modelRef) {
       throw new InputError(`body.buildId: ${modelRef} has no build ${buildId}`);
     }

@@ -5,7 +5,7 @@ import {
   ModelDeployment,
 } from '@internal/plugin-ml-platform-common';
 import { OnlineStatus, Runtime } from '@internal/plugin-ml-platform-node';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { BuildPackages } from './BuildPackages';
 
 const STATE_TO_STATUS: Record<OnlineStatus['state'], DeploymentStatus> = {
@@ -30,7 +30,7 @@ export class Reconciler {
 
   constructor(
     private readonly options: {
-      store: MlPlatformStore;
+      stores: Pick<PlatformStores, 'builds' | 'deployments'>;
       runtime: Runtime;
       packages: BuildPackages;
       logger: LoggerService;
@@ -56,7 +56,7 @@ export class Reconciler {
 
   /** Brings every online deployment to its desired state; stops orphans. */
   async reconcileAll(): Promise<void> {
-    const deployments = await this.options.store.listDeployments({
+    const deployments = await this.options.stores.deployments.listDeployments({
       type: 'online',
     });
     const wanted = new Set(deployments.map(d => d.id));
@@ -93,7 +93,7 @@ export class Reconciler {
     this.noteRequest(deployment.id);
     if (!deployment.scaledToZeroAt) return;
     this.options.logger.info(`Waking deployment ${deployment.id} from zero`);
-    await this.options.store.updateDeployment(deployment.id, {
+    await this.options.stores.deployments.updateDeployment(deployment.id, {
       scaledToZeroAt: null,
       status: 'deploying',
       reason: 'Starting a replica for a request (cold start)',
@@ -102,14 +102,14 @@ export class Reconciler {
   }
 
   private async apply(deploymentId: string) {
-    const { store, runtime, packages, logger } = this.options;
-    const deployment = await store.getDeployment(deploymentId);
+    const { stores, runtime, packages, logger } = this.options;
+    const deployment = await stores.deployments.getDeployment(deploymentId);
     if (!deployment || deployment.type !== 'online') {
       if (runtime.listOnline().includes(deploymentId))
         await runtime.stopOnline(deploymentId);
       return;
     }
-    const build = await store.getBuild(deployment.buildId);
+    const build = await stores.builds.getBuild(deployment.buildId);
     try {
       if (!build)
         throw new Error(`its build ${deployment.buildId} no longer exists`);
@@ -122,7 +122,7 @@ export class Reconciler {
       });
     } catch (error) {
       logger.warn(`Cannot run deployment ${deploymentId}: ${error}`);
-      await store.updateDeployment(deploymentId, {
+      await stores.deployments.updateDeployment(deploymentId, {
         status: 'failed',
         reason: `Cannot run build v${build?.version ?? '?'}: ${
           (error as Error).message
@@ -143,14 +143,16 @@ export class Reconciler {
       Math.max(this.startedAt, Date.parse(d.createdAt));
     if (Date.now() - last < this.options.scaleToZeroAfterMs) return;
     this.options.logger.info(`Deployment ${d.id} is idle; scaling it to zero`);
-    await this.options.store.updateDeployment(d.id, {
+    await this.options.stores.deployments.updateDeployment(d.id, {
       scaledToZeroAt: new Date().toISOString(),
     });
   }
 
   private async persistStatus(status: OnlineStatus) {
-    const { store } = this.options;
-    const deployment = await store.getDeployment(status.deploymentId);
+    const { stores } = this.options;
+    const deployment = await stores.deployments.getDeployment(
+      status.deploymentId,
+    );
     if (!deployment) return;
     let reason = status.reason;
     if (deployment.scaledToZeroAt && status.state === 'stopped') {
@@ -167,7 +169,7 @@ export class Reconciler {
       update.readyReplicas !== deployment.readyReplicas ||
       (update.reason ?? null) !== (deployment.reason ?? null)
     ) {
-      await store.updateDeployment(status.deploymentId, {
+      await stores.deployments.updateDeployment(status.deploymentId, {
         ...update,
         reason: update.reason ?? '',
       });

@@ -10,7 +10,7 @@ import {
 } from '@internal/plugin-ml-platform-common';
 import { Runtime } from '@internal/plugin-ml-platform-node';
 import { principalRef } from '../access/ModelAccess';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { Reconciler } from '../deployments/Reconciler';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { GatewayError } from './GatewayError';
@@ -46,7 +46,7 @@ export type InvocationObserver = (invocation: Invocation) => void;
 export type InvocationBody = () => Promise<Buffer>;
 
 export interface GatewayOptions {
-  store: MlPlatformStore;
+  stores: Pick<PlatformStores, 'deployments' | 'models'>;
   runtime: Runtime;
   reconciler: Reconciler;
   models: ModelCatalog;
@@ -144,7 +144,7 @@ export class Gateway {
   private onlineDeployments(fresh = false): Promise<OnlineDeployments> {
     const now = Date.now();
     if (fresh || !this.online || now - this.online.at > 500) {
-      const deployments = this.options.store
+      const deployments = this.options.stores.deployments
         .listDeployments({ type: 'online' })
         .then(indexOnline);
       this.online = { at: now, deployments };
@@ -166,7 +166,7 @@ export class Gateway {
       );
     }
     if (online.length === 1) return online[0];
-    const known = (await this.options.store.listModels()).some(
+    const known = (await this.options.stores.models.listModels()).some(
       m => parseEntityRef(m.entityRef).name === name,
     );
     throw known

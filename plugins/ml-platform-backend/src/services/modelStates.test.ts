@@ -1,0 +1,81 @@
+import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { createDatabaseStores } from '../database';
+import { readModelStates } from './modelStates';
+
+jest.setTimeout(60_000);
+
+// PostgreSQL runs whenever BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING
+// is set (.ci/run sets it); SQLite always.
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+async function createStore(databaseId: TestDatabaseId) {
+  const knex = await databases.init(databaseId);
+  const stores = await createDatabaseStores({ getClient: async () => knex });
+  return { knex, stores };
+}
+
+const steps = [{ name: 'checkout', status: 'pending' as const }];
+
+describe.each(databases.eachSupportedId())(
+  'readModelStates (%s)',
+  databaseId => {
+    it('joins latest build, live deployment and running executions per model', async () => {
+      const { stores } = await createStore(databaseId);
+      const a = 'component:default/a';
+      await stores.builds.createBuild({ modelRef: a, trigger: 'api', steps });
+      const latest = await stores.builds.createBuild({
+        modelRef: a,
+        trigger: 'api',
+        steps,
+      });
+      const stopped = await stores.deployments.createDeployment({
+        modelRef: a,
+        buildId: latest.id,
+        type: 'online',
+        replicas: 1,
+        minReplicas: 1,
+        maxReplicas: 1,
+      });
+      await stores.deployments.updateDeployment(stopped.id, {
+        status: 'stopped',
+      });
+      const live = await stores.deployments.createDeployment({
+        modelRef: a,
+        buildId: latest.id,
+        type: 'online',
+        replicas: 1,
+        minReplicas: 1,
+        maxReplicas: 1,
+      });
+      await stores.executions.createExecution({
+        modelRef: a,
+        buildId: latest.id,
+        input: { type: 'path', path: 'x.csv' },
+        output: { type: 'file', format: 'jsonl' },
+        chunkSize: 1,
+        parallelism: 1,
+        maxRetries: 0,
+      });
+      await stores.models.upsertModel({
+        entityRef: 'component:default/registered-only',
+      });
+
+      const states = await readModelStates(stores, [
+        a,
+        'component:default/registered-only',
+        'component:default/unknown',
+      ]);
+      expect(states.get(a)).toMatchObject({
+        registered: true,
+        latestBuild: { id: latest.id, version: 2 },
+        liveDeployment: { id: live.id },
+        runningExecutions: 1,
+      });
+      expect(states.get('component:default/registered-only')).toEqual({
+        registered: true,
+        runningExecutions: 0,
+      });
+      expect(states.has('component:default/unknown')).toBe(false);
+    });
+  },
+);
