@@ -45,7 +45,6 @@ import { createDatabaseStores } from './database';
 import { readPlatformConfig } from './platformConfig';
 import { Quotas } from './quotas/Quotas';
 import { createRouter } from './router';
-import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
 
 /**
@@ -352,7 +351,6 @@ export const mlPlatformPlugin = createBackendPlugin({
             deployments,
             executions,
             invocations,
-            openApi: loadOpenApiDocument(),
             requestLimits: {
               bodyTimeoutMs: platformConfig.gateway.timeoutMs,
               maxJsonDepth: platformConfig.gateway.maxJsonDepth,

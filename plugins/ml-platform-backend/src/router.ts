@@ -27,21 +27,12 @@ import Router from 'express-promise-router';
 import { BuildService } from './builds/BuildService';
 import { streamBuildLog } from './builds/streamBuildLog';
 import { ModelCatalog } from './services/ModelCatalog';
-import { OpenApiDocument } from './schema/openApiDocument';
 import {
-  buildLogsQuery,
-  createBuildBody,
-  createDeploymentBody,
-  createExecutionBody,
-  deploymentLogsQuery,
-  listActivityQuery,
-  listChunksQuery,
-  uploadQuery,
-  updateDeploymentBody,
-  listBuildsQuery,
-  registerModelBody,
-} from './schema/requests';
-import { parseRequest } from './validation';
+  UpdateDeployment,
+  createOpenApiRouter,
+  spec,
+} from './schema/openapi/generated';
+import { validateRequests } from './schema/requestValidation';
 import { scanJson } from './gateway/invocationLimits';
 import {
   assertPathParameter,
@@ -60,7 +51,6 @@ export interface RouterOptions {
   executions: ExecutionService;
   /** Model invocations; the data plane serves them too, ahead of this router. */
   invocations: InvocationRoutes;
-  openApi: OpenApiDocument;
   /** Bounds of request bodies; defaults as in `mlPlatform.gateway`. */
   requestLimits?: { bodyTimeoutMs: number; maxJsonDepth: number };
 }
@@ -90,6 +80,11 @@ const MODEL_PERMISSIONS = {
   read: mlPlatformModelReadPermission,
 };
 
+/** A page of a list: the query's bounds, defaults from the document. */
+function page(query: { limit?: number; offset?: number }) {
+  return { limit: query.limit ?? 20, offset: query.offset ?? 0 };
+}
+
 /** A request id from a proxy in front (`X-Request-Id`), or a new one. */
 function requestIdOf(req: express.Request): string {
   const given = req.get('x-request-id');
@@ -97,8 +92,9 @@ function requestIdOf(req: express.Request): string {
 }
 
 /**
- * The HTTP layer: parse, authorize, call a service, answer. Every route is in
- * src/schema/openapi.yaml (a test keeps them in step).
+ * The HTTP layer: parse, authorize, call a service, answer. The routes are
+ * those of src/schema/openapi.yaml, typed by the router generated from it
+ * (src/schema/openapi/generated) and validated against it.
  */
 export async function createRouter(
   options: RouterOptions,
@@ -112,7 +108,6 @@ export async function createRouter(
     deployments,
     executions,
     invocations,
-    openApi,
   } = options;
   const router = Router();
   const limits = options.requestLimits ?? {
@@ -164,15 +159,16 @@ export async function createRouter(
 
   // Uploads stream to disk, so they come before the JSON parser too; they
   // may take long, but not stall.
+  const validation = validateRequests();
   router.post(
     '/models/:namespace/:name/uploads',
     bodyTimeout(limits.bodyTimeoutMs, 'idle'),
+    validation,
     async (req, res) => {
       const credentials = await httpAuth.credentials(req);
-      const { filename } = parseRequest(uploadQuery, req.query, 'query');
       const upload = await executions.upload(
         { namespace: req.params.namespace, name: req.params.name },
-        filename,
+        String(req.query.filename),
         req,
         credentials,
       );
@@ -196,28 +192,35 @@ export async function createRouter(
     }),
   );
 
-  router.get('/openapi.json', async (_req, res) => {
-    res.json(openApi.document);
+  // The document, with the plugin's own base URL as its server.
+  router.get('/openapi.json', async (req, res) => {
+    res.json({ ...spec, servers: [{ url: req.baseUrl || '/' }] });
   });
 
-  router.get('/models', async (req, res) => {
+  const api = await createOpenApiRouter({
+    middleware: [validation],
+    // Validated ahead by `validation`, whose answers name the field.
+    validatorOptions: { validateRequests: false, validateSecurity: false },
+  });
+
+  api.get('/models', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json({ items: await models.listModels(credentials) });
   });
 
-  router.get('/models/:namespace/:name', async (req, res) => {
+  api.get('/models/:namespace/:name', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json(await models.getModel(req.params, credentials));
   });
 
-  router.post('/models/:namespace/:name/register', async (req, res) => {
+  api.post('/models/:namespace/:name/register', async (req, res) => {
     const caller = await callerOf(req, res);
-    const body = parseRequest(registerModelBody, req.body, 'body');
+    const body = req.body ?? {};
     await builds.checkSource(body);
     res.json(await models.register(req.params, body, caller));
   });
 
-  router.get('/models/:namespace/:name/permissions', async (req, res) => {
+  api.get('/models/:namespace/:name/permissions', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     const modelRef = stringifyEntityRef(
       await models.getEntity(req.params, credentials),
@@ -228,109 +231,118 @@ export async function createRouter(
       keys.map(key => MODEL_PERMISSIONS[key]),
       modelRef,
     );
-    res.json(Object.fromEntries(keys.map((key, i) => [key, decisions[i]])));
+    const answer = {} as ModelPermissions;
+    keys.forEach((key, i) => {
+      answer[key] = decisions[i];
+    });
+    res.json(answer);
   });
 
-  router.get('/models/:namespace/:name/activity', async (req, res) => {
+  api.get('/models/:namespace/:name/activity', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const page = parseRequest(listActivityQuery, req.query, 'query');
     const modelRef = stringifyEntityRef(
       await models.getEntity(req.params, credentials),
     );
-    res.json(await changes.list(modelRef, page));
+    res.json(await changes.list(modelRef, page(req.query)));
   });
 
-  router.post('/models/:namespace/:name/builds', async (req, res) => {
+  api.post('/models/:namespace/:name/builds', async (req, res) => {
     const caller = await callerOf(req, res);
-    const body = parseRequest(createBuildBody, req.body, 'body');
     const { build, created } = await builds.requestBuild({
       ref: req.params,
-      ...body,
+      ...req.body,
       trigger: 'api',
       caller,
     });
     res.status(created ? 202 : 200).json(build);
   });
 
-  router.get('/models/:namespace/:name/builds', async (req, res) => {
+  api.get('/models/:namespace/:name/builds', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const page = parseRequest(listBuildsQuery, req.query, 'query');
-    res.json(await builds.listBuilds(req.params, page, credentials));
+    res.json(await builds.listBuilds(req.params, page(req.query), credentials));
   });
 
-  router.get('/builds/:id', async (req, res) => {
+  api.get('/builds/:id', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json(await builds.getBuild(req.params.id, credentials));
   });
 
-  router.get('/builds/:id/logs', async (req, res) => {
+  api.get('/builds/:id/logs', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const query = parseRequest(buildLogsQuery, req.query, 'query');
     await builds.getBuild(req.params.id, credentials);
     await streamBuildLog({
       builds,
       buildId: req.params.id,
-      follow: query.follow === 'true',
-      after: query.after,
-      format: query.format,
+      follow: req.query.follow === 'true',
+      after: req.query.after,
+      format: req.query.format ?? 'text',
       req,
       res,
     });
   });
 
-  router.post('/builds/:id/cancel', async (req, res) => {
+  api.post('/builds/:id/cancel', async (req, res) => {
     const caller = await callerOf(req, res);
     res.status(202).json(await builds.cancel(req.params.id, caller));
   });
 
-  router.post('/models/:namespace/:name/deployments', async (req, res) => {
+  api.post('/models/:namespace/:name/deployments', async (req, res) => {
     const caller = await callerOf(req, res);
-    const body = parseRequest(createDeploymentBody, req.body, 'body');
-    res.status(201).json(await deployments.create(req.params, body, caller));
+    res
+      .status(201)
+      .json(await deployments.create(req.params, req.body, caller));
   });
 
-  router.get('/models/:namespace/:name/deployments', async (req, res) => {
+  api.get('/models/:namespace/:name/deployments', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json({ items: await deployments.list(req.params, credentials) });
   });
 
-  router.get('/deployments/:id', async (req, res) => {
+  api.get('/deployments/:id', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json(await deployments.get(req.params.id, credentials));
   });
 
-  router.patch('/deployments/:id', async (req, res) => {
-    const caller = await callerOf(req, res);
-    const body = parseRequest(updateDeploymentBody, req.body, 'body');
-    res.json(await deployments.update(req.params.id, body, caller));
-  });
+  // PATCH is not among the typed router's methods: typed by the EndpointMap.
+  api.patch(
+    '/deployments/:id',
+    async (
+      req: express.Request<
+        UpdateDeployment['path'],
+        UpdateDeployment['response'],
+        UpdateDeployment['body']
+      >,
+      res: express.Response<UpdateDeployment['response']>,
+    ) => {
+      const caller = await callerOf(req, res);
+      res.json(await deployments.update(req.params.id, req.body, caller));
+    },
+  );
 
-  router.delete('/deployments/:id', async (req, res) => {
+  api.delete('/deployments/:id', async (req, res) => {
     const caller = await callerOf(req, res);
     await deployments.remove(req.params.id, caller);
     res.status(204).end();
   });
 
-  router.get('/deployments/:id/logs', async (req, res) => {
+  api.get('/deployments/:id/logs', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const query = parseRequest(deploymentLogsQuery, req.query, 'query');
+    const { after, tail = 200, follow, format = 'text' } = req.query;
     const lines = await deployments.readLogs(
       req.params.id,
-      query.after !== undefined
-        ? { afterSeq: query.after }
-        : { tail: query.tail },
+      after !== undefined ? { afterSeq: after } : { tail },
       credentials,
     );
-    if (query.format === 'json') {
+    if (format === 'json') {
       res.json({
         items: lines,
-        lastSeq: lines.at(-1)?.seq ?? query.after ?? 0,
+        lastSeq: lines.at(-1)?.seq ?? after ?? 0,
       });
       return;
     }
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
     if (lines.length) res.write(`${lines.map(formatLogLine).join('\n')}\n`);
-    if (query.follow !== 'true') {
+    if (follow !== 'true') {
       res.end();
       return;
     }
@@ -344,36 +356,38 @@ export async function createRouter(
     req.on('close', unsubscribe);
   });
 
-  router.post('/models/:namespace/:name/executions', async (req, res) => {
+  api.post('/models/:namespace/:name/executions', async (req, res) => {
     const caller = await callerOf(req, res);
-    const body = parseRequest(createExecutionBody, req.body, 'body');
-    res.status(202).json(await executions.create(req.params, body, caller));
+    res.status(202).json(await executions.create(req.params, req.body, caller));
   });
 
-  router.get('/models/:namespace/:name/executions', async (req, res) => {
+  api.get('/models/:namespace/:name/executions', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json({ items: await executions.list(req.params, credentials) });
   });
 
-  router.get('/executions/:id', async (req, res) => {
+  api.get('/executions/:id', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json(await executions.get(req.params.id, credentials));
   });
 
-  router.get('/executions/:id/chunks', async (req, res) => {
+  api.get('/executions/:id/chunks', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const { status } = parseRequest(listChunksQuery, req.query, 'query');
     res.json({
-      items: await executions.chunks(req.params.id, status, credentials),
+      items: await executions.chunks(
+        req.params.id,
+        req.query.status,
+        credentials,
+      ),
     });
   });
 
-  router.post('/executions/:id/cancel', async (req, res) => {
+  api.post('/executions/:id/cancel', async (req, res) => {
     const caller = await callerOf(req, res);
     res.status(202).json(await executions.cancel(req.params.id, caller));
   });
 
-  router.get('/executions/:id/result', async (req, res) => {
+  api.get('/executions/:id/result', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     const result = await executions.result(req.params.id, credentials);
     res.setHeader('Content-Type', RESULT_TYPES[result.format]);
@@ -384,5 +398,6 @@ export async function createRouter(
     await pipeline(result.stream, res);
   });
 
+  router.use(api);
   return router;
 }

@@ -20,7 +20,7 @@ import { Caller, ModelChanges } from '../activity/ModelChanges';
 import { ExecutionInputs } from '../batch/ExecutionInputs';
 import { PlatformStores } from '../database';
 import { Quotas } from '../quotas/Quotas';
-import { cronProblem } from '../schema/requests';
+import { cronProblem } from '../batch/cron';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { BuildPackages } from './BuildPackages';
 import { Reconciler } from './Reconciler';
@@ -117,7 +117,9 @@ export class DeploymentService {
       };
       if (batch.schedule && !(batch.input && batch.output)) {
         throw new InputError(
-          `body.batch.input: the schedule "${batch.schedule}" needs the input and output its executions use`,
+          request.batch?.schedule
+            ? 'body.batch.schedule: a schedule needs the input and output its executions use'
+            : `body.batch.input: the schedule "${batch.schedule}" needs the input and output its executions use`,
         );
       }
       // Checked now, not when the schedule first fires.
