@@ -5,7 +5,6 @@ import {
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
-import { mlPlatformPermissions } from '@internal/plugin-ml-platform-common';
 import {
   ArtifactStore,
   Runtime,
@@ -13,42 +12,18 @@ import {
   mlPlatformDataPlaneServiceRef,
   mlPlatformRuntimeExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
-import path from 'node:path';
-import { ModelAccess } from './access/ModelAccess';
-import { ModelChanges } from './activity/ModelChanges';
-import { BatchConnections } from './batch/BatchConnections';
-import { BatchRunner } from './batch/BatchRunner';
-import { ExecutionService } from './batch/ExecutionService';
-import { Uploads } from './batch/Uploads';
-import { BuildPackages } from './deployments/BuildPackages';
-import { DeploymentService } from './deployments/DeploymentService';
-import { Reconciler } from './deployments/Reconciler';
-import { Gateway } from './gateway/Gateway';
-import { InvocationRoutes } from './gateway/InvocationRoutes';
-import { LocalRuntime } from './runtimes/local';
-import { selectRuntime } from './runtimes/selectRuntime';
-import { selectArtifactStore } from './artifacts/selectArtifactStore';
-import { BuildNotifier } from './builds/BuildNotifier';
-import { BuildQueue } from './builds/BuildQueue';
-import { BuildRunner } from './builds/BuildRunner';
-import { BuildService } from './builds/BuildService';
-import { GitRemotes } from './builds/GitSource';
-import { seedRepositories } from './builds/RepositorySeeder';
-import {
-  authenticatedPushTopics,
-  carriesSignature,
-  parsePushEvent,
-} from './builds/triggers/pushEvents';
-import { ExecutionInputs } from './batch/ExecutionInputs';
-import { Sandbox } from './sandbox/Sandbox';
-import { createDatabaseStores } from './database';
-import { readPlatformConfig } from './platformConfig';
-import { Quotas } from './quotas/Quotas';
+import { createBatchSubsystem } from './batch/createBatchSubsystem';
+import { createBuildsSubsystem } from './builds/createBuildsSubsystem';
+import { createOnlineSubsystem } from './deployments/createOnlineSubsystem';
 import { createRouter } from './router';
-import { ModelCatalog } from './services/ModelCatalog';
+import { createPlatformCore } from './subsystems/core';
+import { Subsystem } from './subsystems/types';
 
 /**
- * The ML platform backend plugin.
+ * The ML platform backend plugin: a composition root. The core (config,
+ * stores, access, models, runtime) and each subsystem (builds, online,
+ * batch) are made by their factories; here their routes, scheduled tasks
+ * and lifecycle hooks are wired to the backend.
  *
  * @public
  */
@@ -89,276 +64,51 @@ export const mlPlatformPlugin = createBackendPlugin({
         dataPlane: mlPlatformDataPlaneServiceRef,
       },
       async init(deps) {
-        const { config, logger, scheduler, lifecycle, events } = deps;
-        const platformConfig = readPlatformConfig(config);
-        const artifactStore = selectArtifactStore(
-          platformConfig,
-          addedArtifactStores,
-        );
-        logger.info(
-          `ML platform data in ${platformConfig.dataDir}, artifact store "${artifactStore.type}"`,
-        );
-        deps.permissionsRegistry.addPermissions(mlPlatformPermissions);
-
-        const stores = await createDatabaseStores(deps.database);
-        const access = new ModelAccess(deps.permissions);
-        const changes = new ModelChanges({
-          access,
-          auditor: deps.auditor,
-          store: stores.activity,
-          logger,
-        });
-        const models = new ModelCatalog({
-          catalog: deps.catalog,
-          stores,
-          auth: deps.auth,
-          access,
-          changes,
-        });
-        const quotas = new Quotas({
-          limits: platformConfig.quotas,
-          stores,
-          catalog: deps.catalog,
-          auth: deps.auth,
-        });
-        const git = new GitRemotes(config);
-        // Model code never runs uncontained: a sandbox that cannot work
-        // stops the start with what to change.
-        const sandbox = await Sandbox.create({
-          config: platformConfig.sandbox,
-          python: platformConfig.python,
-          dataDir: platformConfig.dataDir,
-          logger,
-        });
-
-        const notifier = new BuildNotifier({
-          auth: deps.auth,
-          catalog: deps.catalog,
-          notifications: deps.notifications,
-          logger,
-        });
-        const queue = new BuildQueue({
-          stores,
-          runner: new BuildRunner({
-            stores,
-            artifactStore,
-            config: platformConfig,
-            git,
-            sandbox,
-            logger,
-          }),
-          logger,
-          concurrency: platformConfig.builds.concurrency,
-          heartbeatMs: platformConfig.builds.heartbeatMs,
-          staleAfterMs: platformConfig.builds.staleAfterMs,
-          timeoutMs: platformConfig.builds.timeoutMs,
-          onFinished: build => notifier.onFinished(build),
-        });
-        const builds = new BuildService({
-          stores,
-          models,
-          changes,
-          quotas,
-          git,
-          logger,
-          queue,
-        });
-
-        await seedRepositories({
-          seeds: platformConfig.seedRepositories,
-          gitRoot: platformConfig.gitRoot,
-          stores,
-          logger,
-        });
-
-        // Only signed pushes build: anyone who can reach the backend can
-        // post to the events ingress.
-        const push = authenticatedPushTopics(config);
-        if (push.advice) logger.info(push.advice);
-        if (push.topics.length > 0) {
-          await events.subscribe({
-            id: 'ml-platform-builds',
-            topics: push.topics,
-            async onEvent(event) {
-              if (!carriesSignature(event)) {
-                logger.warn(
-                  `Push on ${event.topic} ignored: it carries no signature (is the events backend's webhook module installed?)`,
-                );
-                return;
-              }
-              const parsed = parsePushEvent(event);
-              if (parsed) await builds.onPush(parsed);
-            },
-          });
-        }
-
-        if (platformConfig.builds.pollIntervalMs > 0) {
-          await scheduler.scheduleTask({
-            id: 'ml-platform-git-poll',
-            frequency: { milliseconds: platformConfig.builds.pollIntervalMs },
-            timeout: { minutes: 10 },
-            initialDelay: { seconds: 5 },
-            fn: async () => {
-              await builds.poll();
-            },
-          });
-        }
-
-        lifecycle.addStartupHook(() => queue.start());
-        lifecycle.addShutdownHook(() => queue.stop());
-
-        const runtime = selectRuntime(
-          platformConfig.runtime,
+        const { scheduler, lifecycle } = deps;
+        const core = await createPlatformCore({
+          ...deps,
           addedRuntimes,
-          () =>
-            new LocalRuntime({
-              logger: logger.child({ runtime: 'local' }),
-              logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
-              sandbox,
-            }),
-        );
-        const packages = new BuildPackages({
-          stores,
-          artifactStore,
-          config: platformConfig,
-          sandbox,
-          logger,
+          addedArtifactStores,
         });
-        const reconciler = new Reconciler({
-          stores,
-          runtime,
-          packages,
-          logger,
-          scaleToZeroAfterMs: platformConfig.online.scaleToZeroAfterMs,
-        });
-        const connections = new BatchConnections(
-          config.getOptionalConfig('mlPlatform.batch.connections'),
-        );
-        const uploads = new Uploads(
-          path.join(platformConfig.dataDir, 'uploads'),
-          platformConfig.batch.maxUploadBytes,
-          platformConfig.batch.uploadQuotaBytes,
-        );
-        const inputs = new ExecutionInputs({
-          uploads,
-          connections,
-          allowedInputRoots: platformConfig.batch.allowedInputRoots,
-          allowedUrlHosts: platformConfig.batch.allowedUrlHosts,
-        });
-        const deployments = new DeploymentService({
-          stores,
-          models,
-          changes,
-          quotas,
-          packages,
-          runtime,
-          reconciler,
-          inputs,
-        });
-        const gateway = new Gateway({
-          stores,
-          runtime,
-          reconciler,
-          models,
-          logger,
-          timeoutMs: platformConfig.gateway.timeoutMs,
-          coldStartTimeoutMs: platformConfig.gateway.coldStartTimeoutMs,
-        });
-        reconciler.start();
-        // The reconciler runs on every backend instance: each drives its own
-        // runtime (for the local runtime, its own child processes).
-        await scheduler.scheduleTask({
-          id: 'ml-platform-reconcile',
-          scope: 'local',
-          frequency: {
-            milliseconds: platformConfig.online.reconcileIntervalMs,
-          },
-          timeout: { minutes: 5 },
-          fn: () => reconciler.reconcileAll(),
-        });
-        const batchRunner = new BatchRunner({
-          stores,
-          runtime,
-          packages,
-          artifactStore,
-          uploads,
-          connections,
-          inputs,
-          workersCanRead: file => sandbox.canRead(file),
-          urlReader: deps.urlReader,
-          logger,
-          workDir: path.join(sandbox.workDir, 'executions'),
-          heartbeatMs: platformConfig.batch.heartbeatMs,
-          staleAfterMs: platformConfig.batch.staleAfterMs,
-          retryBackoffMs: platformConfig.batch.retryBackoffMs,
-        });
-        const executions = new ExecutionService({
-          stores,
-          models,
-          access,
-          changes,
-          quotas,
-          packages,
-          runner: batchRunner,
-          uploads,
-          inputs,
-          artifactStore,
-          logger,
-        });
-        lifecycle.addStartupHook(() => batchRunner.start());
-        await scheduler.scheduleTask({
-          id: 'ml-platform-batch-schedules',
-          frequency: { milliseconds: platformConfig.batch.scheduleCheckMs },
-          timeout: { minutes: 5 },
-          fn: async () => {
-            await executions.runSchedules();
-          },
-        });
-        await scheduler.scheduleTask({
-          id: 'ml-platform-upload-retention',
-          frequency: { hours: 1 },
-          timeout: { minutes: 10 },
-          initialDelay: { seconds: 30 },
-          fn: async () => {
-            await executions.deleteExpiredUploads(
-              platformConfig.batch.uploadRetentionMs,
-            );
-          },
-        });
-
-        lifecycle.addShutdownHook(async () => {
-          await batchRunner.stop();
-          await gateway.close();
-          await reconciler.stop();
-          await connections.close();
-        });
-
-        const invocations = new InvocationRoutes({
+        const builds = await createBuildsSubsystem(core, deps);
+        const batch = createBatchSubsystem(core, deps);
+        const online = createOnlineSubsystem(core, {
           httpAuth: deps.httpAuth,
-          gateway,
-          logger,
-          maxBodyBytes: platformConfig.gateway.maxBodyBytes,
-          bodyTimeoutMs: platformConfig.gateway.timeoutMs,
-          limits: platformConfig.gateway,
+          inputs: batch.inputs,
         });
+        const subsystems: Subsystem[] = [builds, online, batch];
+
+        for (const subsystem of subsystems) {
+          for (const task of subsystem.tasks) {
+            await scheduler.scheduleTask(task);
+          }
+          for (const hook of subsystem.onStartup) {
+            lifecycle.addStartupHook(hook);
+          }
+        }
+        // Stopped last-made first, each subsystem's hooks in order.
+        lifecycle.addShutdownHook(async () => {
+          for (const subsystem of [...subsystems].reverse()) {
+            for (const hook of subsystem.onShutdown) await hook();
+          }
+        });
+
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
-            access,
-            changes,
-            models,
-            builds,
-            deployments,
-            executions,
-            invocations,
+            access: core.access,
+            changes: core.changes,
+            models: core.models,
+            invocations: online.invocations,
+            subsystems,
             requestLimits: {
-              bodyTimeoutMs: platformConfig.gateway.timeoutMs,
-              maxJsonDepth: platformConfig.gateway.maxJsonDepth,
+              bodyTimeoutMs: core.platformConfig.gateway.timeoutMs,
+              maxJsonDepth: core.platformConfig.gateway.maxJsonDepth,
             },
           }),
         );
         // Invocations skip the portal's HTTP stack where the backend allows it.
-        const leaveDataPlane = deps.dataPlane.register(invocations);
+        const leaveDataPlane = deps.dataPlane.register(online.invocations);
         lifecycle.addShutdownHook(leaveDataPlane);
       },
     });

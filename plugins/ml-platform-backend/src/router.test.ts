@@ -8,6 +8,9 @@ import { BuildService } from './builds/BuildService';
 import { DeploymentService } from './deployments/DeploymentService';
 import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { ExecutionService } from './batch/ExecutionService';
+import { executionRoutes, uploadRoutes } from './batch/routes';
+import { buildRoutes } from './builds/routes';
+import { deploymentRoutes } from './deployments/routes';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -21,10 +24,29 @@ describe('router', () => {
       access: new ModelAccess(mockServices.permissions()),
       changes: {} as ModelChanges,
       models: {} as ModelCatalog,
-      builds: {} as BuildService,
-      deployments: {} as DeploymentService,
-      executions: {} as ExecutionService,
       invocations: {} as InvocationRoutes,
+      // Each subsystem's routes, as the plugin adds them.
+      subsystems: [
+        {
+          routes: (api, ctx) =>
+            buildRoutes(api, ctx, {
+              builds: {} as BuildService,
+              models: {} as ModelCatalog,
+            }),
+        },
+        {
+          routes: (api, ctx) =>
+            deploymentRoutes(api, ctx, {
+              deployments: {} as DeploymentService,
+            }),
+        },
+        {
+          streamRoutes: (r, ctx) =>
+            uploadRoutes(r, ctx, { executions: {} as ExecutionService }),
+          routes: (api, ctx) =>
+            executionRoutes(api, ctx, { executions: {} as ExecutionService }),
+        },
+      ],
     });
     // Routes of the router and of the routers it mounts (the typed one).
     const routesOf = (r: any): string[] =>

@@ -14,25 +14,13 @@ import {
   mlPlatformModelReadPermission,
   mlPlatformModelRegisterPermission,
 } from '@internal/plugin-ml-platform-common';
-import { RuntimeLogLine } from '@internal/plugin-ml-platform-node';
-import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { ModelAccess } from './access/ModelAccess';
-import { Caller, ModelChanges } from './activity/ModelChanges';
-import { ExecutionService } from './batch/ExecutionService';
-import { DeploymentService } from './deployments/DeploymentService';
-import { InvocationRoutes } from './gateway/InvocationRoutes';
 import express from 'express';
 import Router from 'express-promise-router';
-import { BuildService } from './builds/BuildService';
-import { streamBuildLog } from './builds/streamBuildLog';
-import { ModelCatalog } from './services/ModelCatalog';
-import {
-  UpdateDeployment,
-  createOpenApiRouter,
-  spec,
-} from './schema/openapi/generated';
-import { validateRequests } from './schema/requestValidation';
+import { randomUUID } from 'node:crypto';
+import { ModelAccess } from './access/ModelAccess';
+import { ModelChanges } from './activity/ModelChanges';
+import { page } from './builds/routes';
+import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { scanJson } from './gateway/invocationLimits';
 import {
   assertPathParameter,
@@ -40,29 +28,22 @@ import {
   rejectDotSegments,
   requireJsonBodies,
 } from './http/requestGuards';
+import { createOpenApiRouter, spec } from './schema/openapi/generated';
+import { validateRequests } from './schema/requestValidation';
+import { ModelCatalog } from './services/ModelCatalog';
+import { RouteContext, Subsystem } from './subsystems/types';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
   access: ModelAccess;
   changes: ModelChanges;
   models: ModelCatalog;
-  builds: BuildService;
-  deployments: DeploymentService;
-  executions: ExecutionService;
   /** Model invocations; the data plane serves them too, ahead of this router. */
   invocations: InvocationRoutes;
+  /** The parts of the platform, each adding its routes. */
+  subsystems: Pick<Subsystem, 'streamRoutes' | 'routes'>[];
   /** Bounds of request bodies; defaults as in `mlPlatform.gateway`. */
   requestLimits?: { bodyTimeoutMs: number; maxJsonDepth: number };
-}
-
-const RESULT_TYPES = {
-  csv: 'text/csv; charset=utf-8',
-  jsonl: 'application/x-ndjson',
-  parquet: 'application/vnd.apache.parquet',
-};
-
-function formatLogLine(l: RuntimeLogLine) {
-  return `${l.time} [${l.replica ?? l.stream}] ${l.line}`;
 }
 
 /** What `GET models/{ns}/{name}/permissions` answers, key by key. */
@@ -80,11 +61,6 @@ const MODEL_PERMISSIONS = {
   read: mlPlatformModelReadPermission,
 };
 
-/** A page of a list: the query's bounds, defaults from the document. */
-function page(query: { limit?: number; offset?: number }) {
-  return { limit: query.limit ?? 20, offset: query.offset ?? 0 };
-}
-
 /** A request id from a proxy in front (`X-Request-Id`), or a new one. */
 function requestIdOf(req: express.Request): string {
   const given = req.get('x-request-id');
@@ -92,23 +68,16 @@ function requestIdOf(req: express.Request): string {
 }
 
 /**
- * The HTTP layer: parse, authorize, call a service, answer. The routes are
- * those of src/schema/openapi.yaml, typed by the router generated from it
- * (src/schema/openapi/generated) and validated against it.
+ * The HTTP layer: the request guards, the invocation routes, then the
+ * routes of the OpenAPI document (src/schema/openapi.yaml) on the router
+ * generated from it, validated against it: the models' own here, the rest
+ * from each subsystem. Handlers parse, authorize, call a service, answer.
  */
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const {
-    httpAuth,
-    access,
-    changes,
-    models,
-    builds,
-    deployments,
-    executions,
-    invocations,
-  } = options;
+  const { httpAuth, access, changes, models, invocations, subsystems } =
+    options;
   const router = Router();
   const limits = options.requestLimits ?? {
     bodyTimeoutMs: 30_000,
@@ -124,15 +93,16 @@ export async function createRouter(
     });
   }
 
-  /** The caller of a change, with the request the audit event describes. */
-  const callerOf = async (
-    req: express.Request,
-    res: express.Response,
-  ): Promise<Caller> => ({
-    credentials: await httpAuth.credentials(req),
-    request: req,
-    requestId: res.locals.requestId,
-  });
+  const ctx: RouteContext = {
+    httpAuth,
+    limits,
+    validation: validateRequests(),
+    callerOf: async (req, res) => ({
+      credentials: await httpAuth.credentials(req),
+      request: req,
+      requestId: res.locals.requestId,
+    }),
+  };
 
   // Invocations read their own body, so they come before the JSON parser.
   router.post('/v2/models/:name/infer', (req, res) =>
@@ -157,24 +127,8 @@ export async function createRouter(
     next();
   });
 
-  // Uploads stream to disk, so they come before the JSON parser too; they
-  // may take long, but not stall.
-  const validation = validateRequests();
-  router.post(
-    '/models/:namespace/:name/uploads',
-    bodyTimeout(limits.bodyTimeoutMs, 'idle'),
-    validation,
-    async (req, res) => {
-      const credentials = await httpAuth.credentials(req);
-      const upload = await executions.upload(
-        { namespace: req.params.namespace, name: req.params.name },
-        String(req.query.filename),
-        req,
-        credentials,
-      );
-      res.status(201).json(upload);
-    },
-  );
+  // Streamed bodies come before the JSON parser too.
+  for (const subsystem of subsystems) subsystem.streamRoutes?.(router, ctx);
 
   router.use(
     requireJsonBodies(),
@@ -198,9 +152,13 @@ export async function createRouter(
   });
 
   const api = await createOpenApiRouter({
-    middleware: [validation],
-    // Validated ahead by `validation`, whose answers name the field.
-    validatorOptions: { validateRequests: false, validateSecurity: false },
+    middleware: [ctx.validation],
+    // Validated ahead by `ctx.validation`, whose answers name the field.
+    validatorOptions: {
+      validateRequests: false,
+      validateSecurity: false,
+      validateApiSpec: false,
+    },
   });
 
   api.get('/models', async (req, res) => {
@@ -211,13 +169,6 @@ export async function createRouter(
   api.get('/models/:namespace/:name', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json(await models.getModel(req.params, credentials));
-  });
-
-  api.post('/models/:namespace/:name/register', async (req, res) => {
-    const caller = await callerOf(req, res);
-    const body = req.body ?? {};
-    await builds.checkSource(body);
-    res.json(await models.register(req.params, body, caller));
   });
 
   api.get('/models/:namespace/:name/permissions', async (req, res) => {
@@ -246,157 +197,7 @@ export async function createRouter(
     res.json(await changes.list(modelRef, page(req.query)));
   });
 
-  api.post('/models/:namespace/:name/builds', async (req, res) => {
-    const caller = await callerOf(req, res);
-    const { build, created } = await builds.requestBuild({
-      ref: req.params,
-      ...req.body,
-      trigger: 'api',
-      caller,
-    });
-    res.status(created ? 202 : 200).json(build);
-  });
-
-  api.get('/models/:namespace/:name/builds', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json(await builds.listBuilds(req.params, page(req.query), credentials));
-  });
-
-  api.get('/builds/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json(await builds.getBuild(req.params.id, credentials));
-  });
-
-  api.get('/builds/:id/logs', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await builds.getBuild(req.params.id, credentials);
-    await streamBuildLog({
-      builds,
-      buildId: req.params.id,
-      follow: req.query.follow === 'true',
-      after: req.query.after,
-      format: req.query.format ?? 'text',
-      req,
-      res,
-    });
-  });
-
-  api.post('/builds/:id/cancel', async (req, res) => {
-    const caller = await callerOf(req, res);
-    res.status(202).json(await builds.cancel(req.params.id, caller));
-  });
-
-  api.post('/models/:namespace/:name/deployments', async (req, res) => {
-    const caller = await callerOf(req, res);
-    res
-      .status(201)
-      .json(await deployments.create(req.params, req.body, caller));
-  });
-
-  api.get('/models/:namespace/:name/deployments', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json({ items: await deployments.list(req.params, credentials) });
-  });
-
-  api.get('/deployments/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json(await deployments.get(req.params.id, credentials));
-  });
-
-  // PATCH is not among the typed router's methods: typed by the EndpointMap.
-  api.patch(
-    '/deployments/:id',
-    async (
-      req: express.Request<
-        UpdateDeployment['path'],
-        UpdateDeployment['response'],
-        UpdateDeployment['body']
-      >,
-      res: express.Response<UpdateDeployment['response']>,
-    ) => {
-      const caller = await callerOf(req, res);
-      res.json(await deployments.update(req.params.id, req.body, caller));
-    },
-  );
-
-  api.delete('/deployments/:id', async (req, res) => {
-    const caller = await callerOf(req, res);
-    await deployments.remove(req.params.id, caller);
-    res.status(204).end();
-  });
-
-  api.get('/deployments/:id/logs', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const { after, tail = 200, follow, format = 'text' } = req.query;
-    const lines = await deployments.readLogs(
-      req.params.id,
-      after !== undefined ? { afterSeq: after } : { tail },
-      credentials,
-    );
-    if (format === 'json') {
-      res.json({
-        items: lines,
-        lastSeq: lines.at(-1)?.seq ?? after ?? 0,
-      });
-      return;
-    }
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    if (lines.length) res.write(`${lines.map(formatLogLine).join('\n')}\n`);
-    if (follow !== 'true') {
-      res.end();
-      return;
-    }
-    res.flushHeaders();
-    let lastSeq = lines.at(-1)?.seq ?? 0;
-    const unsubscribe = deployments.onLog(req.params.id, line => {
-      if (line.seq <= lastSeq) return;
-      lastSeq = line.seq;
-      res.write(`${formatLogLine(line)}\n`);
-    });
-    req.on('close', unsubscribe);
-  });
-
-  api.post('/models/:namespace/:name/executions', async (req, res) => {
-    const caller = await callerOf(req, res);
-    res.status(202).json(await executions.create(req.params, req.body, caller));
-  });
-
-  api.get('/models/:namespace/:name/executions', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json({ items: await executions.list(req.params, credentials) });
-  });
-
-  api.get('/executions/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json(await executions.get(req.params.id, credentials));
-  });
-
-  api.get('/executions/:id/chunks', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json({
-      items: await executions.chunks(
-        req.params.id,
-        req.query.status,
-        credentials,
-      ),
-    });
-  });
-
-  api.post('/executions/:id/cancel', async (req, res) => {
-    const caller = await callerOf(req, res);
-    res.status(202).json(await executions.cancel(req.params.id, caller));
-  });
-
-  api.get('/executions/:id/result', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const result = await executions.result(req.params.id, credentials);
-    res.setHeader('Content-Type', RESULT_TYPES[result.format]);
-    res.setHeader(
-      'Content-Disposition',
-      `attachment; filename="${result.filename}"`,
-    );
-    await pipeline(result.stream, res);
-  });
+  for (const subsystem of subsystems) subsystem.routes?.(api, ctx);
 
   router.use(api);
   return router;

@@ -14,19 +14,19 @@ import { BatchConnections } from './BatchConnections';
 import {
   ChunkDescriptor,
   ChunkResult,
-  FileResultSink,
-  JsonlConcatSink,
+  InputRefusedError,
   ResultSink,
   RowSource,
-  SqlTableSink,
+  SinkRegistry,
+  SourceRegistry,
   checkColumns,
-  fileSource,
+  defaultSinks,
+  defaultSources,
   planChunks,
-  sqlSource,
-  streamSource,
 } from './io';
 import { ExecutionInputs } from './ExecutionInputs';
 import { Uploads } from './Uploads';
+import { errorMeta } from '../util/logging';
 
 export interface BatchRunnerOptions {
   stores: Pick<PlatformStores, 'builds' | 'executions'>;
@@ -50,6 +50,10 @@ export interface BatchRunnerOptions {
   staleAfterMs: number;
   /** First retry delay of a failed chunk; doubles per attempt. */
   retryBackoffMs: number;
+  /** Row sources by input type; the platform's own by default. */
+  sources?: SourceRegistry;
+  /** Result sinks by output type; the platform's own by default. */
+  sinks?: SinkRegistry;
 }
 
 /** Why a running execution stops before its chunks are done. */
@@ -77,7 +81,13 @@ export class BatchRunner {
   private timer?: NodeJS.Timeout;
   private stopped = true;
 
-  constructor(private readonly options: BatchRunnerOptions) {}
+  private readonly sources: SourceRegistry;
+  private readonly sinks: SinkRegistry;
+
+  constructor(private readonly options: BatchRunnerOptions) {
+    this.sources = options.sources ?? defaultSources();
+    this.sinks = options.sinks ?? defaultSinks();
+  }
 
   async start() {
     this.stopped = false;
@@ -92,9 +102,11 @@ export class BatchRunner {
     this.running.set(execution.id, controller);
     const done: Promise<void> = this.execute(execution, controller.signal)
       .catch(error =>
-        this.options.logger.error(
-          `Execution ${execution.id} crashed: ${error}`,
-        ),
+        this.options.logger.error('execution crashed', {
+          executionId: execution.id,
+          model: execution.modelRef,
+          ...errorMeta(error),
+        }),
       )
       .finally(() => {
         this.running.delete(execution.id);
@@ -134,7 +146,7 @@ export class BatchRunner {
         }
         await this.resumeStale();
       } catch (error) {
-        this.options.logger.warn(`Batch runner tick failed: ${error}`);
+        this.options.logger.warn('batch runner tick failed', errorMeta(error));
       } finally {
         this.tick();
       }
@@ -155,7 +167,8 @@ export class BatchRunner {
         )
       ) {
         this.options.logger.info(
-          `Resuming execution ${execution.id} from its succeeded chunks`,
+          'resuming execution from its succeeded chunks',
+          { executionId: execution.id, model: execution.modelRef },
         );
         this.launch(execution);
       }
@@ -197,7 +210,10 @@ export class BatchRunner {
           `Input ${source.description}: ${(error as Error).message}`,
         );
       }
-      const output = this.openSink(execution, dir);
+      const output = this.sinks.open(execution.output, {
+        connections: this.options.connections,
+        dir,
+      });
       sink = output;
       const pkg = await this.options.packages.get(build);
       pool = await this.options.runtime.startBatchWorkers(
@@ -233,7 +249,11 @@ export class BatchRunner {
         resultUri,
         finishedAt: new Date().toISOString(),
       });
-      logger.info(`Execution ${execution.id} wrote ${summary.rows} rows`);
+      logger.info('execution succeeded', {
+        executionId: execution.id,
+        model: execution.modelRef,
+        rows: summary.rows,
+      });
       // Chunk files are only needed to resume; the result is stored.
       await fs.promises.rm(dir, { recursive: true, force: true });
     } catch (error) {
@@ -251,9 +271,11 @@ export class BatchRunner {
         } chunks (${done.rowsDone} rows)`;
       }
       if (!(stop instanceof Stop))
-        logger.warn(
-          `Execution ${execution.id} failed: ${(stop as Error).stack}`,
-        );
+        logger.warn('execution failed', {
+          executionId: execution.id,
+          model: execution.modelRef,
+          ...errorMeta(stop),
+        });
       await stores.executions.updateExecution(execution.id, {
         status,
         error: message,
@@ -362,7 +384,7 @@ export class BatchRunner {
         inputPath: chunk.path,
         outputPath: output,
         format: chunk.format,
-        columns: sink instanceof JsonlConcatSink,
+        columns: sink.workersWriteFinalLines === true,
         inputRange: chunk.range && {
           ...chunk.range,
           firstRowId: chunk.rowStart,
@@ -412,75 +434,24 @@ export class BatchRunner {
   }
 
   private async openSource(execution: ExecutionRecord): Promise<RowSource> {
-    const input = execution.input;
-    switch (input.type) {
-      case 'upload': {
-        const upload = await this.options.uploads.resolve(
-          execution.modelRef,
-          input.uploadId,
-          'input.uploadId',
-        );
-        return fileSource(upload.path, {
-          format: input.format ?? upload.format,
-          workersCannotRead: !(await this.workersCanRead(upload.path)),
-        });
-      }
-      case 'path': {
-        const file = await this.options.inputs
-          .resolvePath(input.path, 'input.path')
-          .catch(error => {
-            throw new Stop('failed', (error as Error).message);
-          });
-        return fileSource(file, {
-          format: input.format,
-          workersCannotRead: !(await this.workersCanRead(file)),
-        });
-      }
-      case 'url':
-        await this.options.inputs
-          .checkUrl(input.url, 'input.url')
-          .catch(error => {
-            throw new Stop('failed', (error as Error).message);
-          });
-        return streamSource({
-          name: input.url,
-          format: input.format,
-          tmpDir: this.options.workDir,
-          open: async () =>
-            (await this.options.urlReader.readUrl(input.url)).stream!(),
-        });
-      case 'sql':
-        return sqlSource({
-          knex: this.options.connections.get(
-            input.connection,
-            'input.connection',
-          ),
-          query: input.query,
-        });
-      default:
-        throw new Stop('failed', 'Unknown input type');
-    }
-  }
-
-  private async workersCanRead(file: string): Promise<boolean> {
-    return (await this.options.workersCanRead?.(file)) ?? true;
-  }
-
-  private openSink(execution: ExecutionRecord, dir: string): ResultSink {
-    const output = execution.output;
-    if (output.type === 'table') {
-      return new SqlTableSink({
-        knex: this.options.connections.get(
-          output.connection,
-          'output.connection',
-        ),
-        table: output.table,
+    const { uploads, inputs, connections, urlReader, workDir } = this.options;
+    try {
+      return await this.sources.open(execution.input, {
+        modelRef: execution.modelRef,
+        uploads,
+        inputs,
+        connections,
+        urlReader,
+        tmpDir: workDir,
+        workersCanRead: async file =>
+          (await this.options.workersCanRead?.(file)) ?? true,
       });
+    } catch (error) {
+      if (error instanceof InputRefusedError) {
+        throw new Stop('failed', error.message);
+      }
+      throw error;
     }
-    const dest = path.join(dir, `result.${output.format}`);
-    // JSON lines are written final by the workers and concatenated as chunks end.
-    if (output.format === 'jsonl') return new JsonlConcatSink(dest);
-    return new FileResultSink({ dest, format: output.format });
   }
 }
 

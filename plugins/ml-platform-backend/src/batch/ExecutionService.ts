@@ -25,6 +25,7 @@ import { ModelCatalog } from '../services/ModelCatalog';
 import { BatchRunner } from './BatchRunner';
 import { ExecutionInputs } from './ExecutionInputs';
 import { Uploads } from './Uploads';
+import { errorMeta } from '../util/logging';
 
 /** An execution as the API shows it: progress, rate and time left. */
 export function withProgress(
@@ -203,7 +204,9 @@ export class ExecutionService {
       keep,
     );
     if (deleted.length) {
-      this.options.logger.info(`Deleted ${deleted.length} expired uploads`);
+      this.options.logger.info('deleted expired uploads', {
+        count: deleted.length,
+      });
     }
     return deleted;
   }
@@ -223,9 +226,12 @@ export class ExecutionService {
       try {
         due = new CronTime(settings.schedule).getNextDateFrom(since).toJSDate();
       } catch (error) {
-        this.options.logger.warn(
-          `Deployment ${d.id} has a bad schedule "${settings.schedule}": ${error}`,
-        );
+        this.options.logger.warn('deployment has a bad schedule', {
+          deploymentId: d.id,
+          model: d.modelRef,
+          schedule: settings.schedule,
+          ...errorMeta(error),
+        });
         continue;
       }
       if (due > now) continue;
@@ -248,9 +254,11 @@ export class ExecutionService {
           ),
         );
       } catch (error) {
-        this.options.logger.warn(
-          `Scheduled execution of deployment ${d.id} could not start: ${error}`,
-        );
+        this.options.logger.warn('scheduled execution could not start', {
+          deploymentId: d.id,
+          model: d.modelRef,
+          ...errorMeta(error),
+        });
       }
     }
     return started;

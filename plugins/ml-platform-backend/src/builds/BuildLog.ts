@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { redactUrlCredentials } from '@internal/plugin-ml-platform-node';
 import { BuildStore } from '../database';
+import { errorMeta } from '../util/logging';
 
 /**
  * Collects a build's log lines and writes them to the database in batches;
@@ -47,9 +48,11 @@ export class BuildLog {
       try {
         await this.store.appendBuildLog(this.buildId, lines);
       } catch (error) {
-        this.logger.warn(
-          `Could not store ${lines.length} log lines of build ${this.buildId}: ${error}`,
-        );
+        this.logger.warn('could not store build log lines', {
+          buildId: this.buildId,
+          lines: lines.length,
+          ...errorMeta(error),
+        });
       }
     });
     return this.flushing;

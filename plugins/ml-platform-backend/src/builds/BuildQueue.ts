@@ -3,6 +3,7 @@ import { ModelBuild } from '@internal/plugin-ml-platform-common';
 import { randomUUID } from 'node:crypto';
 import { PlatformStores } from '../database';
 import { BuildRunner } from './BuildRunner';
+import { errorMeta } from '../util/logging';
 
 /** Abort reason of a backend shutdown. */
 class InterruptedError extends Error {
@@ -81,7 +82,7 @@ export class BuildQueue {
         await this.failStaleBuilds();
         await this.claim();
       } catch (error) {
-        this.options.logger.warn(`Build queue tick failed: ${error}`);
+        this.options.logger.warn('build queue tick failed', errorMeta(error));
       } finally {
         this.tick();
       }
@@ -105,9 +106,10 @@ export class BuildQueue {
       before,
     )) {
       if (this.running.has(build.id)) continue;
-      this.options.logger.warn(
-        `Build ${build.id} was interrupted; marking it failed`,
-      );
+      this.options.logger.warn('build interrupted; marking it failed', {
+        buildId: build.id,
+        model: build.modelRef,
+      });
       const steps = build.steps.map(s =>
         s.status === 'running' || s.status === 'pending'
           ? {
@@ -163,7 +165,11 @@ export class BuildQueue {
         await this.options.onFinished?.(result);
       }
     } catch (error) {
-      this.options.logger.error(`Build ${build.id} crashed: ${error}`);
+      this.options.logger.error('build crashed', {
+        buildId: build.id,
+        model: build.modelRef,
+        ...errorMeta(error),
+      });
     }
   }
 

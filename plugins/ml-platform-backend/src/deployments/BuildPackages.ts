@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PlatformStores } from '../database';
 import { PlatformConfig } from '../platformConfig';
-import { buildWorkspace } from '../builds/BuildRunner';
+import { builtOnThisHost, madeInSandbox } from '../builds/workspace';
 import { createVirtualenv, requirementsToInstall } from '../builds/virtualenv';
 import { Sandbox } from '../sandbox/Sandbox';
 import { runProcess } from '../util/runProcess';
@@ -65,7 +65,6 @@ export class BuildPackages {
       );
     }
     const manifest = await this.manifestOf(build);
-    const ws = buildWorkspace(this.options.sandbox.workDir, build.id);
     const base = {
       buildId: build.id,
       modelRef: build.modelRef,
@@ -74,30 +73,10 @@ export class BuildPackages {
       artifactUri: build.artifactUri,
       artifactDigest: build.artifactDigest,
     };
-    if (
-      fs.existsSync(ws.model) &&
-      fs.existsSync(ws.python) &&
-      (await this.madeInSandbox(ws.repo))
-    ) {
-      return {
-        ...base,
-        modelDir: ws.model,
-        python: ws.python,
-        schemaFile: ws.schemaFile,
-      };
-    }
+    // The build's own workspace when it was built here.
+    const built = await builtOnThisHost(this.options.sandbox, build.id);
+    if (built) return { ...base, ...built };
     return { ...base, ...(await this.materialize(build, manifest)) };
-  }
-
-  /**
-   * Whether a build's workspace was made for the current sandbox user (a
-   * build from before, e.g. made as root, is unpacked again instead).
-   */
-  private async madeInSandbox(dir: string): Promise<boolean> {
-    const { uid } = this.options.sandbox;
-    if (uid === undefined) return true;
-    const stat = await fs.promises.stat(dir).catch(() => undefined);
-    return stat?.uid === uid;
   }
 
   /**
@@ -114,13 +93,15 @@ export class BuildPackages {
     const python = path.join(venvDir, 'bin', 'python');
     const schemaFile = path.join(root, 'schema.json');
     const ready = path.join(root, '.ready');
-    if (fs.existsSync(ready) && (await this.madeInSandbox(modelDir))) {
+    if (fs.existsSync(ready) && (await madeInSandbox(sandbox, modelDir))) {
       return { modelDir, python, schemaFile };
     }
 
-    this.options.logger.info(
-      `Unpacking build ${build.id} from ${build.artifactUri}`,
-    );
+    this.options.logger.info('unpacking build', {
+      buildId: build.id,
+      model: build.modelRef,
+      artifactUri: build.artifactUri ?? '',
+    });
     await fs.promises.rm(root, { recursive: true, force: true });
     for (const dir of [modelDir, venvDir, home]) {
       await fs.promises.mkdir(dir, { recursive: true, mode: 0o755 });

@@ -7,6 +7,7 @@ import {
 import { OnlineStatus, Runtime } from '@internal/plugin-ml-platform-node';
 import { PlatformStores } from '../database';
 import { BuildPackages } from './BuildPackages';
+import { errorMeta } from '../util/logging';
 
 const STATE_TO_STATUS: Record<OnlineStatus['state'], DeploymentStatus> = {
   deploying: 'deploying',
@@ -62,9 +63,9 @@ export class Reconciler {
     const wanted = new Set(deployments.map(d => d.id));
     for (const id of this.options.runtime.listOnline()) {
       if (!wanted.has(id)) {
-        this.options.logger.info(
-          `Stopping replicas of deleted deployment ${id}`,
-        );
+        this.options.logger.info('stopping replicas of deleted deployment', {
+          deploymentId: id,
+        });
         await this.options.runtime.stopOnline(id);
       }
     }
@@ -92,7 +93,10 @@ export class Reconciler {
   async wake(deployment: ModelDeployment): Promise<void> {
     this.noteRequest(deployment.id);
     if (!deployment.scaledToZeroAt) return;
-    this.options.logger.info(`Waking deployment ${deployment.id} from zero`);
+    this.options.logger.info('waking deployment from zero', {
+      deploymentId: deployment.id,
+      model: deployment.modelRef,
+    });
     await this.options.stores.deployments.updateDeployment(deployment.id, {
       scaledToZeroAt: null,
       status: 'deploying',
@@ -121,7 +125,11 @@ export class Reconciler {
         replicas: deployment.scaledToZeroAt ? 0 : deployment.replicas,
       });
     } catch (error) {
-      logger.warn(`Cannot run deployment ${deploymentId}: ${error}`);
+      logger.warn('cannot run deployment', {
+        deploymentId,
+        model: deployment.modelRef,
+        ...errorMeta(error),
+      });
       await stores.deployments.updateDeployment(deploymentId, {
         status: 'failed',
         reason: `Cannot run build v${build?.version ?? '?'}: ${
@@ -142,7 +150,10 @@ export class Reconciler {
       this.lastRequest.get(d.id) ??
       Math.max(this.startedAt, Date.parse(d.createdAt));
     if (Date.now() - last < this.options.scaleToZeroAfterMs) return;
-    this.options.logger.info(`Deployment ${d.id} is idle; scaling it to zero`);
+    this.options.logger.info('deployment idle; scaling it to zero', {
+      deploymentId: d.id,
+      model: d.modelRef,
+    });
     await this.options.stores.deployments.updateDeployment(d.id, {
       scaledToZeroAt: new Date().toISOString(),
     });

@@ -3,7 +3,11 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   ModelDeployment,
   mlPlatformModelInvokePermission,
@@ -13,10 +17,9 @@ import { principalRef } from '../access/ModelAccess';
 import { PlatformStores } from '../database';
 import { Reconciler } from '../deployments/Reconciler';
 import { ModelCatalog } from '../services/ModelCatalog';
-import { GatewayError } from './GatewayError';
+import { statusOf } from './errors';
 import { ReplicaClient, ReplicaResponse, isRetryable } from './ReplicaClient';
-
-export { GatewayError };
+import { errorMeta } from '../util/logging';
 
 /** What the gateway records of each call; monitoring subscribes to it. */
 export interface Invocation {
@@ -123,8 +126,7 @@ export class Gateway {
     await this.checkVisible(modelRef, credentials);
     const deployment = (await this.onlineDeployments()).byRef.get(modelRef);
     if (!deployment) {
-      throw new GatewayError(
-        503,
+      throw new ServiceUnavailableError(
         `${modelRef} has no online deployment; deploy a build first`,
       );
     }
@@ -158,8 +160,7 @@ export class Gateway {
   private async deploymentByName(name: string): Promise<ModelDeployment> {
     const online = (await this.onlineDeployments()).byName.get(name) ?? [];
     if (online.length > 1) {
-      throw new GatewayError(
-        409,
+      throw new ConflictError(
         `Several models are named ${name} (${online
           .map(d => d.modelRef)
           .join(', ')}); use POST models/{namespace}/${name}/predict`,
@@ -170,11 +171,10 @@ export class Gateway {
       m => parseEntityRef(m.entityRef).name === name,
     );
     throw known
-      ? new GatewayError(
-          503,
+      ? new ServiceUnavailableError(
           `Model ${name} has no online deployment; deploy a build first`,
         )
-      : new GatewayError(404, `No model named ${name}`);
+      : new NotFoundError(`No model named ${name}`);
   }
 
   /** The caller sees the model and may invoke it (remembered a few seconds). */
@@ -182,17 +182,11 @@ export class Gateway {
     modelRef: string,
     credentials: BackstageCredentials,
   ) {
-    try {
-      await this.options.models.assertVisible(
-        modelRef,
-        credentials,
-        mlPlatformModelInvokePermission,
-      );
-    } catch (error) {
-      if (error instanceof NotFoundError)
-        throw new GatewayError(404, error.message);
-      throw error;
-    }
+    await this.options.models.assertVisible(
+      modelRef,
+      credentials,
+      mlPlatformModelInvokePermission,
+    );
   }
 
   private async endpoints(
@@ -284,7 +278,7 @@ export class Gateway {
         try {
           observer(invocation);
         } catch (e) {
-          this.options.logger.warn(`Invocation observer failed: ${e}`);
+          this.options.logger.warn('invocation observer failed', errorMeta(e));
         }
       }
     };
@@ -324,10 +318,14 @@ export class Gateway {
         }`,
       );
     } catch (error) {
-      let status = 502;
-      if (error instanceof GatewayError) status = error.status;
-      else if (error instanceof ServiceUnavailableError) status = 503;
-      record(status, attempts, coldStart, 0, (error as Error).message);
+      const status = statusOf(error);
+      record(
+        status === 500 ? 502 : status,
+        attempts,
+        coldStart,
+        0,
+        (error as Error).message,
+      );
       throw error;
     }
   }

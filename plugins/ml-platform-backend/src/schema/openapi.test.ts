@@ -6,6 +6,17 @@ import { spec } from './openapi/generated';
 const generator = require('../../scripts/openapi-generate');
 
 describe('the OpenAPI document is the contract', () => {
+  it('is a valid OpenAPI 3.0 document (the validator does not check it at start)', () => {
+    const {
+      OpenAPISchemaValidator,
+    } = require('express-openapi-validator/dist/framework/openapi.schema.validator');
+    const result = new OpenAPISchemaValidator({
+      version: spec.openapi,
+      validateApiSpec: true,
+    }).validate(JSON.parse(JSON.stringify(spec)));
+    expect(result.errors ?? []).toEqual([]);
+  });
+
   it('has its generated router and client in sync (node scripts/openapi-generate.js)', () => {
     expect(generator.differences()).toEqual([]);
   });

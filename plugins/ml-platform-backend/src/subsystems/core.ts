@@ -1,0 +1,127 @@
+import {
+  AuditorService,
+  AuthService,
+  DatabaseService,
+  LoggerService,
+  PermissionsRegistryService,
+  PermissionsService,
+  RootConfigService,
+} from '@backstage/backend-plugin-api';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { mlPlatformPermissions } from '@internal/plugin-ml-platform-common';
+import { ArtifactStore, Runtime } from '@internal/plugin-ml-platform-node';
+import path from 'node:path';
+import { ModelAccess } from '../access/ModelAccess';
+import { ModelChanges } from '../activity/ModelChanges';
+import { selectArtifactStore } from '../artifacts/selectArtifactStore';
+import { PlatformStores, createDatabaseStores } from '../database';
+import { BuildPackages } from '../deployments/BuildPackages';
+import { PlatformConfig, readPlatformConfig } from '../platformConfig';
+import { Quotas } from '../quotas/Quotas';
+import { LocalRuntime } from '../runtimes/local';
+import { selectRuntime } from '../runtimes/selectRuntime';
+import { Sandbox } from '../sandbox/Sandbox';
+import { ModelCatalog } from '../services/ModelCatalog';
+
+/** What every subsystem builds on: config, stores, access, models, runtime. */
+export interface PlatformCore {
+  config: RootConfigService;
+  platformConfig: PlatformConfig;
+  logger: LoggerService;
+  auth: AuthService;
+  catalog: CatalogService;
+  stores: PlatformStores;
+  access: ModelAccess;
+  changes: ModelChanges;
+  models: ModelCatalog;
+  quotas: Quotas;
+  sandbox: Sandbox;
+  artifactStore: ArtifactStore;
+  /** Where deployments and batch workers run. */
+  runtime: Runtime;
+  /** Succeeded builds as runnable packages on this host. */
+  packages: BuildPackages;
+}
+
+/** The shared parts of the platform, from the plugin's dependencies. */
+export async function createPlatformCore(options: {
+  config: RootConfigService;
+  logger: LoggerService;
+  database: DatabaseService;
+  auth: AuthService;
+  permissions: PermissionsService;
+  permissionsRegistry: PermissionsRegistryService;
+  auditor: AuditorService;
+  catalog: CatalogService;
+  addedRuntimes: Runtime[];
+  addedArtifactStores: ArtifactStore[];
+}): Promise<PlatformCore> {
+  const { config, logger, auth, catalog } = options;
+  const platformConfig = readPlatformConfig(config);
+  const artifactStore = selectArtifactStore(
+    platformConfig,
+    options.addedArtifactStores,
+  );
+  logger.info('ML platform data and artifact store', {
+    dataDir: platformConfig.dataDir,
+    artifactStore: artifactStore.type,
+  });
+  options.permissionsRegistry.addPermissions(mlPlatformPermissions);
+
+  const stores = await createDatabaseStores(options.database);
+  const access = new ModelAccess(options.permissions);
+  const changes = new ModelChanges({
+    access,
+    auditor: options.auditor,
+    store: stores.activity,
+    logger,
+  });
+  const models = new ModelCatalog({ catalog, stores, auth, access, changes });
+  const quotas = new Quotas({
+    limits: platformConfig.quotas,
+    stores,
+    catalog,
+    auth,
+  });
+  // Model code never runs uncontained: a sandbox that cannot work
+  // stops the start with what to change.
+  const sandbox = await Sandbox.create({
+    config: platformConfig.sandbox,
+    python: platformConfig.python,
+    dataDir: platformConfig.dataDir,
+    logger,
+  });
+  const runtime = selectRuntime(
+    platformConfig.runtime,
+    options.addedRuntimes,
+    () =>
+      new LocalRuntime({
+        logger: logger.child({ runtime: 'local' }),
+        logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
+        sandbox,
+      }),
+  );
+  const packages = new BuildPackages({
+    stores,
+    artifactStore,
+    config: platformConfig,
+    sandbox,
+    logger,
+  });
+  return {
+    config,
+    platformConfig,
+    logger,
+    auth,
+    catalog,
+    stores,
+    access,
+    changes,
+    models,
+    quotas,
+    sandbox,
+    artifactStore,
+    runtime,
+    packages,
+  };
+}
