@@ -1,20 +1,13 @@
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
-import { createDatabaseStores } from '../database';
+import {
+  createTestStores,
+  pendingSteps as steps,
+  storeTestDatabases as databases,
+} from '../__testUtils__/stores';
 import { readModelStates } from './modelStates';
 
 jest.setTimeout(60_000);
 
-// PostgreSQL runs whenever BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING
-// is set (.ci/run sets it); SQLite always.
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
-
-async function createStore(databaseId: TestDatabaseId) {
-  const knex = await databases.init(databaseId);
-  const stores = await createDatabaseStores({ getClient: async () => knex });
-  return { knex, stores };
-}
-
-const steps = [{ name: 'checkout', status: 'pending' as const }];
+const createStore = createTestStores;
 
 describe.each(databases.eachSupportedId())(
   'readModelStates (%s)',
