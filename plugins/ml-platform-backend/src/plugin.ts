@@ -7,8 +7,9 @@ import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { mlPlatformPermissions } from '@internal/plugin-ml-platform-common';
 import {
-  ArtifactStore,
   Runtime,
+  RuntimeFactoryContext,
+  TypedFactories,
   mlPlatformArtifactStoreExtensionPoint,
   mlPlatformDataPlaneServiceRef,
   mlPlatformRuntimeExtensionPoint,
@@ -24,8 +25,9 @@ import { Reconciler } from './deployments/Reconciler';
 import { Gateway } from './gateway/Gateway';
 import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { LocalRuntime } from './runtimes/local';
-import { selectRuntime } from './runtimes/selectRuntime';
-import { selectArtifactStore } from './artifacts/selectArtifactStore';
+import { artifactStoreFactories } from './artifacts/selectArtifactStore';
+import { ArtifactRoutes } from './artifacts/ArtifactRoutes';
+import { ArtifactTokens } from './artifacts/ArtifactTokens';
 import { BuildNotifier } from './builds/BuildNotifier';
 import { BuildQueue } from './builds/BuildQueue';
 import { BuildRunner } from './builds/BuildRunner';
@@ -47,17 +49,38 @@ import { ModelCatalog } from './services/ModelCatalog';
 export const mlPlatformPlugin = createBackendPlugin({
   pluginId: 'ml-platform',
   register(env) {
-    const addedArtifactStores: ArtifactStore[] = [];
+    // Factories are called for the chosen type only, once config is read.
+    type StoreFactories = ReturnType<typeof artifactStoreFactories>;
+    const addedArtifactStores: Parameters<StoreFactories['add']>[] = [];
+    const seenStoreTypes = new TypedFactories<unknown, unknown>(
+      'artifact store',
+      { local: () => undefined },
+    );
     env.registerExtensionPoint(mlPlatformArtifactStoreExtensionPoint, {
-      addArtifactStore(store) {
-        addedArtifactStores.push(store);
+      addArtifactStore(storeOrType: any, factory?: any) {
+        seenStoreTypes.add(storeOrType, factory ?? (() => undefined));
+        addedArtifactStores.push([storeOrType, factory]);
       },
     });
 
-    const addedRuntimes: Runtime[] = [];
+    const runtimes = new TypedFactories<Runtime, RuntimeFactoryContext>(
+      'runtime',
+      {
+        local: context =>
+          new LocalRuntime({
+            logger: context.logger.child({ runtime: 'local' }),
+            logDir: path.join(
+              readPlatformConfig(context.config).dataDir,
+              'logs',
+              'deployments',
+            ),
+            packages: context.packages,
+          }),
+      },
+    );
     env.registerExtensionPoint(mlPlatformRuntimeExtensionPoint, {
-      addRuntime(runtime) {
-        addedRuntimes.push(runtime);
+      addRuntime(runtimeOrType: any, factory?: any) {
+        runtimes.add(runtimeOrType, factory);
       },
     });
 
@@ -74,6 +97,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
+        discovery: coreServices.discovery,
         catalog: catalogServiceRef,
         events: eventsServiceRef,
         notifications: notificationService,
@@ -82,9 +106,13 @@ export const mlPlatformPlugin = createBackendPlugin({
       async init(deps) {
         const { config, logger, scheduler, lifecycle, events } = deps;
         const platformConfig = readPlatformConfig(config);
-        const artifactStore = selectArtifactStore(
-          platformConfig,
-          addedArtifactStores,
+        const storeFactories = artifactStoreFactories(platformConfig);
+        for (const [storeOrType, factory] of addedArtifactStores)
+          storeFactories.add(storeOrType, factory);
+        const artifactStore = await storeFactories.create(
+          platformConfig.artifacts.type,
+          { config, logger },
+          'mlPlatform.artifacts.type',
         );
         logger.info(
           `ML platform data in ${platformConfig.dataDir}, artifact store "${artifactStore.type}"`,
@@ -158,27 +186,45 @@ export const mlPlatformPlugin = createBackendPlugin({
         lifecycle.addStartupHook(() => queue.start());
         lifecycle.addShutdownHook(() => queue.stop());
 
-        const runtime = selectRuntime(
-          platformConfig.runtime,
-          addedRuntimes,
-          () =>
-            new LocalRuntime({
-              logger: logger.child({ runtime: 'local' }),
-              logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
-            }),
-        );
         const packages = new BuildPackages({
           store,
           artifactStore,
           config: platformConfig,
           logger,
         });
+        const artifacts = new ArtifactRoutes({
+          store: artifactStore,
+          tokens: new ArtifactTokens(() => store.getSigningKey('artifacts')),
+          baseUrl: async () =>
+            platformConfig.artifacts.baseUrl ??
+            (await deps.discovery.getExternalBaseUrl('ml-platform')),
+          defaultTtlMs: platformConfig.artifacts.tokenTtlMs,
+          tmpDir: path.join(platformConfig.dataDir, 'tmp'),
+          maxUploadBytes: platformConfig.batch.maxUploadBytes,
+        });
+        // Runtimes elsewhere hold scoped artifact tokens, not credentials.
+        deps.httpRouter.addAuthPolicy({
+          path: '/artifacts',
+          allow: 'unauthenticated',
+        });
+        const runtime = await runtimes.create(
+          platformConfig.runtime,
+          {
+            config,
+            logger: logger.child({ runtime: platformConfig.runtime }),
+            artifactStore,
+            artifactLinks: artifacts,
+            packages,
+          },
+          'mlPlatform.runtime',
+        );
         const reconciler = new Reconciler({
           store,
           runtime,
           packages,
           logger,
           scaleToZeroAfterMs: platformConfig.online.scaleToZeroAfterMs,
+          claimStaleAfterMs: platformConfig.online.claimStaleAfterMs,
         });
         const deployments = new DeploymentService({
           store,
@@ -197,8 +243,8 @@ export const mlPlatformPlugin = createBackendPlugin({
           coldStartTimeoutMs: platformConfig.gateway.coldStartTimeoutMs,
         });
         reconciler.start();
-        // The reconciler runs on every backend instance: each drives its own
-        // runtime (for the local runtime, its own child processes).
+        // The reconciler runs on every backend instance; each drives the
+        // deployments it claimed (for the local runtime, its own processes).
         await scheduler.scheduleTask({
           id: 'ml-platform-reconcile',
           scope: 'local',
@@ -272,6 +318,7 @@ export const mlPlatformPlugin = createBackendPlugin({
             deployments,
             executions,
             invocations,
+            artifacts,
             openApi: loadOpenApiDocument(),
           }),
         );

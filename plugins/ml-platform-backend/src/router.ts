@@ -3,7 +3,7 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { NotAllowedError } from '@backstage/errors';
+import { NotAllowedError, NotFoundError } from '@backstage/errors';
 import { BasicPermission } from '@backstage/plugin-permission-common';
 import {
   mlPlatformBuildCreatePermission,
@@ -12,6 +12,7 @@ import {
 } from '@internal/plugin-ml-platform-common';
 import { RuntimeLogLine } from '@internal/plugin-ml-platform-node';
 import { pipeline } from 'node:stream/promises';
+import { ArtifactRoutes } from './artifacts/ArtifactRoutes';
 import { ExecutionService } from './batch/ExecutionService';
 import { DeploymentService } from './deployments/DeploymentService';
 import { InvocationRoutes } from './gateway/InvocationRoutes';
@@ -44,6 +45,8 @@ export interface RouterOptions {
   executions: ExecutionService;
   /** Model invocations; the data plane serves them too, ahead of this router. */
   invocations: InvocationRoutes;
+  /** Artifacts for runtimes on other hosts, behind scoped tokens. */
+  artifacts?: ArtifactRoutes;
   openApi: OpenApiDocument;
 }
 
@@ -84,9 +87,14 @@ export async function createRouter(
     deployments,
     executions,
     invocations,
+    artifacts,
     openApi,
   } = options;
   const router = Router();
+  const artifactRoutes = () => {
+    if (!artifacts) throw new NotFoundError('Artifacts are not served here');
+    return artifacts;
+  };
 
   const authorize = async (
     credentials: BackstageCredentials,
@@ -129,6 +137,15 @@ export async function createRouter(
     );
     res.status(201).json(upload);
   });
+
+  // Runtimes on other hosts, with a token scoped to one artifact (the
+  // plugin lets these paths past Backstage's credentials barrier).
+  router.get('/artifacts/:digest', (req, res) =>
+    artifactRoutes().serveDownload(req, res),
+  );
+  router.post('/artifacts', (req, res) =>
+    artifactRoutes().serveUpload(req, res),
+  );
 
   router.use(express.json({ limit: '1mb' }));
 

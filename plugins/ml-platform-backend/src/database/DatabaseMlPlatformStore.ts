@@ -8,12 +8,13 @@ import {
   ModelDeployment,
   ModelPlatformState,
 } from '@internal/plugin-ml-platform-common';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Knex } from 'knex';
 import {
   BuildLogLine,
   BuildUpdate,
   ChunkRecord,
+  DeploymentRecord,
   DeploymentUpdate,
   ExecutionRecord,
   MlPlatformStore,
@@ -98,9 +99,20 @@ function toDeployment(row: any): ModelDeployment {
     batch: json(row.batch),
     scaledToZeroAt: iso(row.scaled_to_zero_at),
     lastScheduledAt: iso(row.last_scheduled_at),
+    replicaStatus: json(row.replica_status),
     createdBy: opt(row.created_by),
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
+  };
+}
+
+function toDeploymentRecord(row: any): DeploymentRecord {
+  return {
+    ...toDeployment(row),
+    owner: opt(row.owner),
+    ownerHeartbeatAt: iso(row.owner_heartbeat_at),
+    lastRequestAt: iso(row.last_request_at),
+    labels: json(row.labels),
   };
 }
 
@@ -499,6 +511,9 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
           max_replicas: update.maxReplicas,
           ready_replicas: update.readyReplicas,
           batch: update.batch && JSON.stringify(update.batch),
+          replica_status:
+            update.replicaStatus && JSON.stringify(update.replicaStatus),
+          labels: update.labels && JSON.stringify(update.labels),
           scaled_to_zero_at:
             update.scaledToZeroAt === undefined
               ? undefined
@@ -517,6 +532,93 @@ export class DatabaseMlPlatformStore implements MlPlatformStore {
       .whereNull('deleted_at')
       .update({ deleted_at: new Date(), status: 'stopped', ready_replicas: 0 });
     if (!count) throw new NotFoundError(`No deployment with id ${id}`);
+  }
+
+  async listDeploymentRecords(options: {
+    type?: string;
+  }): Promise<DeploymentRecord[]> {
+    const q = this.db('deployments').whereNull('deleted_at');
+    if (options.type) q.where({ type: options.type });
+    const rows = await q.orderBy('created_at', 'desc');
+    return rows.map(toDeploymentRecord);
+  }
+
+  async getDeploymentRecord(id: string): Promise<DeploymentRecord | undefined> {
+    const row = await this.db('deployments')
+      .where({ id })
+      .whereNull('deleted_at')
+      .first();
+    return row ? toDeploymentRecord(row) : undefined;
+  }
+
+  async claimDeployment(
+    id: string,
+    owner: string,
+    staleBefore: Date,
+  ): Promise<boolean> {
+    // One conditional UPDATE: of instances claiming at once, one matches.
+    const count = await this.db('deployments')
+      .where({ id })
+      .whereNull('deleted_at')
+      .where(q =>
+        q
+          .whereNull('owner')
+          .orWhere({ owner })
+          .orWhere('owner_heartbeat_at', '<', staleBefore)
+          .orWhereNull('owner_heartbeat_at'),
+      )
+      .update({ owner, owner_heartbeat_at: new Date() });
+    return count === 1;
+  }
+
+  async heartbeatDeployments(owner: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db('deployments')
+      .whereIn('id', ids)
+      .where({ owner })
+      .update({ owner_heartbeat_at: new Date() });
+  }
+
+  async releaseDeployments(owner: string, id?: string): Promise<void> {
+    const q = this.db('deployments').where({ owner });
+    if (id) q.where({ id });
+    await q.update({ owner: null, owner_heartbeat_at: null });
+  }
+
+  async noteDeploymentRequests(requests: Map<string, Date>): Promise<void> {
+    for (const [id, at] of requests) {
+      await this.db('deployments')
+        .where({ id })
+        .where(q =>
+          q.whereNull('last_request_at').orWhere('last_request_at', '<', at),
+        )
+        .update({ last_request_at: at });
+    }
+  }
+
+  async claimScheduledRun(
+    id: string,
+    previous: string | undefined,
+    at: string,
+  ): Promise<boolean> {
+    const q = this.db('deployments').where({ id }).whereNull('deleted_at');
+    if (previous) q.where('last_scheduled_at', new Date(previous));
+    else q.whereNull('last_scheduled_at');
+    const count = await q.update({ last_scheduled_at: new Date(at) });
+    return count === 1;
+  }
+
+  async getSigningKey(id: string): Promise<string> {
+    await this.db('signing_keys')
+      .insert({
+        id,
+        secret: randomBytes(32).toString('base64url'),
+        created_at: new Date(),
+      })
+      .onConflict('id')
+      .ignore();
+    const row = await this.db('signing_keys').where({ id }).first('secret');
+    return row.secret;
   }
 
   async getDeployment(id: string): Promise<ModelDeployment | undefined> {

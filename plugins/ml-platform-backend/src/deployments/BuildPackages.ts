@@ -5,7 +5,12 @@ import {
   ModelBuild,
   validateManifest,
 } from '@internal/plugin-ml-platform-common';
-import { ArtifactStore, ModelPackage } from '@internal/plugin-ml-platform-node';
+import {
+  ArtifactStore,
+  ModelBuildArtifact,
+  ModelPackage,
+  ModelPackages,
+} from '@internal/plugin-ml-platform-node';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlPlatformStore } from '../database/MlPlatformStore';
@@ -15,11 +20,13 @@ import { createVirtualenv, requirementsToInstall } from '../builds/virtualenv';
 import { runProcess } from '../util/runProcess';
 
 /**
- * Turns a succeeded build into a {@link ModelPackage} on this host: the
- * build's own workspace when it is still here, otherwise the artifact is
- * downloaded (digest checked), unpacked and given a fresh virtualenv.
+ * Describes a succeeded build for runtimes ({@link ModelBuildArtifact}: its
+ * artifact and how to run it) and turns it into a {@link ModelPackage} on this
+ * host: the build's own workspace when it is still here, otherwise the
+ * artifact is downloaded (digest checked), unpacked and given a fresh
+ * virtualenv.
  */
-export class BuildPackages {
+export class BuildPackages implements ModelPackages {
   private readonly inFlight = new Map<string, Promise<ModelPackage>>();
 
   constructor(
@@ -39,18 +46,8 @@ export class BuildPackages {
     return validateManifest(manifest);
   }
 
-  get(build: ModelBuild): Promise<ModelPackage> {
-    let pending = this.inFlight.get(build.id);
-    if (!pending) {
-      pending = this.resolve(build).finally(() =>
-        this.inFlight.delete(build.id),
-      );
-      this.inFlight.set(build.id, pending);
-    }
-    return pending;
-  }
-
-  private async resolve(build: ModelBuild): Promise<ModelPackage> {
+  /** What a runtime needs to run a succeeded build, wherever it runs it. */
+  async artifactOf(build: ModelBuild): Promise<ModelBuildArtifact> {
     if (
       build.status !== 'succeeded' ||
       !build.artifactUri ||
@@ -61,28 +58,48 @@ export class BuildPackages {
       );
     }
     const manifest = await this.manifestOf(build);
-    const ws = buildWorkspace(this.options.config.dataDir, build.id);
-    const base = {
+    return {
       buildId: build.id,
       modelRef: build.modelRef,
       buildVersion: build.version,
       entrypoint: manifest.spec.entrypoint,
+      schema: manifest.spec.schema,
+      requirements: manifest.spec.requirements ?? 'requirements.txt',
       artifactUri: build.artifactUri,
       artifactDigest: build.artifactDigest,
     };
+  }
+
+  get(build: ModelBuildArtifact): Promise<ModelPackage> {
+    let pending = this.inFlight.get(build.buildId);
+    if (!pending) {
+      pending = this.resolve(build).finally(() =>
+        this.inFlight.delete(build.buildId),
+      );
+      this.inFlight.set(build.buildId, pending);
+    }
+    return pending;
+  }
+
+  private async resolve(build: ModelBuildArtifact): Promise<ModelPackage> {
+    const ws = buildWorkspace(this.options.config.dataDir, build.buildId);
     if (fs.existsSync(ws.model) && fs.existsSync(ws.python)) {
       return {
-        ...base,
+        ...build,
         modelDir: ws.model,
         python: ws.python,
         schemaFile: ws.schemaFile,
       };
     }
-    return { ...base, ...(await this.materialize(build, manifest)) };
+    return { ...build, ...(await this.materialize(build)) };
   }
 
-  private async materialize(build: ModelBuild, manifest: MlModelManifest) {
-    const root = path.join(this.options.config.dataDir, 'packages', build.id);
+  private async materialize(build: ModelBuildArtifact) {
+    const root = path.join(
+      this.options.config.dataDir,
+      'packages',
+      build.buildId,
+    );
     const modelDir = path.join(root, 'model');
     const venvDir = path.join(root, 'venv');
     const python = path.join(venvDir, 'bin', 'python');
@@ -91,13 +108,13 @@ export class BuildPackages {
     if (fs.existsSync(ready)) return { modelDir, python, schemaFile };
 
     this.options.logger.info(
-      `Unpacking build ${build.id} from ${build.artifactUri}`,
+      `Unpacking build ${build.buildId} from ${build.artifactUri}`,
     );
     await fs.promises.rm(root, { recursive: true, force: true });
     await fs.promises.mkdir(modelDir, { recursive: true });
     const tarball = path.join(root, 'model.tar.gz');
     await this.options.artifactStore.download(
-      build.artifactUri!,
+      build.artifactUri,
       tarball,
       build.artifactDigest,
     );
@@ -111,22 +128,21 @@ export class BuildPackages {
       );
     }
     await fs.promises.rm(tarball);
-    await fs.promises.writeFile(
-      schemaFile,
-      JSON.stringify(manifest.spec.schema ?? {}),
-    );
+    await fs.promises.writeFile(schemaFile, JSON.stringify(build.schema ?? {}));
     const venv = await createVirtualenv({
       config: this.options.config,
       venvDir,
       modelDir,
-      requirements: requirementsToInstall(modelDir, manifest.spec.requirements),
+      requirements: requirementsToInstall(modelDir, build.requirements),
       onLine: line =>
-        this.options.logger.debug(`[package ${build.id}] ${line}`),
+        this.options.logger.debug(`[package ${build.buildId}] ${line}`),
       timeoutMs: this.options.config.builds.stepTimeoutMs,
     });
     if (venv.error || venv.timedOut) {
       throw new Error(
-        `Could not install build ${build.id}: ${venv.error ?? 'timed out'}`,
+        `Could not install build ${build.buildId}: ${
+          venv.error ?? 'timed out'
+        }`,
       );
     }
     // Written last: a crash half-way leaves no marker and the next call redoes it.

@@ -1,5 +1,5 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   BatchSettings,
@@ -15,6 +15,7 @@ import { MlPlatformStore } from '../database/MlPlatformStore';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { BuildPackages } from './BuildPackages';
 import { Reconciler } from './Reconciler';
+import { workloadLabels } from './workloadLabels';
 
 /** A deployment with what its runtime says about each replica. */
 export type DeploymentView = ModelDeployment & {
@@ -109,6 +110,7 @@ export class DeploymentService {
       await this.options.store.updateDeployment(deployment.id, {
         status: 'deploying',
         reason: `Starting ${sizes.replicas} replica(s) of build v${build.version}`,
+        labels: workloadLabels(entity),
       });
       void this.options.reconciler.reconcile(deployment.id);
     } else {
@@ -176,8 +178,19 @@ export class DeploymentService {
         ? `scale to ${sizes.replicas}`
         : undefined,
     ].filter(Boolean);
+    // The entity's label selector may have changed since it was deployed.
+    const labels =
+      deployment.type === 'online'
+        ? workloadLabels(
+            await this.options.models.getEntity(
+              parseEntityRef(deployment.modelRef),
+              credentials,
+            ),
+          )
+        : undefined;
     await this.options.store.updateDeployment(id, {
       buildId: build?.id,
+      labels,
       ...sizes,
       // A change of desired state also wakes a scaled-to-zero deployment.
       scaledToZeroAt: deployment.type === 'online' ? null : undefined,
@@ -225,6 +238,8 @@ export class DeploymentService {
   }
 
   private view(d: ModelDeployment): DeploymentView {
+    // This instance's runtime when it runs the deployment; else the
+    // replicas as the instance that drives it reported them.
     const status =
       d.type === 'online'
         ? this.options.runtime.getOnlineStatus(d.id)
