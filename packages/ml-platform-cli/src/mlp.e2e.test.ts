@@ -531,20 +531,13 @@ describe('mlp against a running portal', () => {
     }
   });
 
-  it('exits 3 when a service tries a change, once the policy says services only invoke', async () => {
+  it('exits 3 when a service tries a change: services only read and invoke', async () => {
     const asService = { MLP_TOKEN: backend.serviceToken };
-    const permissions = await fetch(
-      `${backend.url}/api/ml-platform/models/default/churn/permissions`,
-      { headers: { Authorization: `Bearer ${backend.serviceToken}` } },
-    ).then(r => r.json());
-    if (permissions.build.allowed) {
-      // The portal's policy is allow-all until ownership permissions land
-      // (issue 13): there is no 403 to provoke yet.
-      return;
-    }
     const run = await mlp(['build', 'churn'], { env: asService });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^mlp: 403 /);
+    expect(run.stderr).toMatch(
+      /^mlp: 403 service:ml-platform-consumer is a service: services may read and invoke component:default\/churn, never change it/,
+    );
   });
 
   it('draws the progress bar in a terminal (tmux)', async () => {

@@ -164,15 +164,14 @@ class BuildDeployPredictTest(unittest.TestCase):
         self.assertEqual(caught.exception.status, 401)
 
     def test_forbidden_for_a_service_that_tries_a_change(self):
+        # Services read and invoke; the platform refuses them every change.
         service = Client(backend().url, backend().service_token)
         permissions = service._http.json("GET", "/models/default/churn/permissions")
-        if permissions["build"]["allowed"]:
-            self.skipTest("the portal's policy lets services change models (allow-all until "
-                          "ownership permissions, issue 13): no 403 to provoke")
+        self.assertFalse(permissions["build"]["allowed"])
         with self.assertRaises(Forbidden) as caught:
             service.build("churn")
         self.assertEqual(caught.exception.status, 403)
-        self.assertTrue(caught.exception.message)
+        self.assertIn("services may read and invoke", caught.exception.message)
 
 
 class BuildLogsTest(unittest.TestCase):

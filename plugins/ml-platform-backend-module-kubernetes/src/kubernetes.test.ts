@@ -91,8 +91,6 @@ describe('the kubernetes runtime, on a fake cluster', () => {
     });
     cluster.start();
     s3 = await FakeS3Server.start({ buckets: ['mlp'] });
-    // Builds run the flaky model's smoke test on this host.
-    process.env.FLAKY_MARKER_DIR = tmp;
 
     repo = await ModelRepository.create({
       churn: 'churn',
@@ -146,6 +144,7 @@ describe('the kubernetes runtime, on a fake cluster', () => {
             mlPlatform: {
               dataDir: path.join(tmp, 'data'),
               runtime: 'kubernetes',
+              git: { root: repo.root },
               artifacts: {
                 type: 's3',
                 s3: {

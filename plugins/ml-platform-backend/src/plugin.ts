@@ -8,6 +8,7 @@ import { notificationService } from '@backstage/plugin-notifications-node';
 import { mlPlatformPermissions } from '@internal/plugin-ml-platform-common';
 import {
   Runtime,
+  RuntimeFactory,
   RuntimeFactoryContext,
   TypedFactories,
   mlPlatformArtifactStoreExtensionPoint,
@@ -15,6 +16,8 @@ import {
   mlPlatformRuntimeExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
+import { ModelAccess } from './access/ModelAccess';
+import { ModelChanges } from './activity/ModelChanges';
 import { BatchConnections } from './batch/BatchConnections';
 import { BatchRunner } from './batch/BatchRunner';
 import { ExecutionService } from './batch/ExecutionService';
@@ -32,11 +35,19 @@ import { BuildNotifier } from './builds/BuildNotifier';
 import { BuildQueue } from './builds/BuildQueue';
 import { BuildRunner } from './builds/BuildRunner';
 import { BuildService } from './builds/BuildService';
-import { GitCredentials } from './builds/GitSource';
+import { GitRemotes } from './builds/GitSource';
 import { seedRepositories } from './builds/RepositorySeeder';
-import { PUSH_TOPICS, parsePushEvent } from './builds/triggers/pushEvents';
+import {
+  authenticatedPushTopics,
+  carriesSignature,
+  parsePushEvent,
+} from './builds/triggers/pushEvents';
+import { ExecutionInputs } from './batch/ExecutionInputs';
+import { Sandbox } from './sandbox/Sandbox';
 import { DatabaseMlPlatformStore } from './database/DatabaseMlPlatformStore';
+import { DatabaseActivityStore } from './database/activity/DatabaseActivityStore';
 import { readPlatformConfig } from './platformConfig';
+import { Quotas } from './quotas/Quotas';
 import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
@@ -63,20 +74,11 @@ export const mlPlatformPlugin = createBackendPlugin({
       },
     });
 
+    // The built-in local runtime needs what init makes (the sandbox).
+    const builtIn: { local?: RuntimeFactory } = {};
     const runtimes = new TypedFactories<Runtime, RuntimeFactoryContext>(
       'runtime',
-      {
-        local: context =>
-          new LocalRuntime({
-            logger: context.logger.child({ runtime: 'local' }),
-            logDir: path.join(
-              readPlatformConfig(context.config).dataDir,
-              'logs',
-              'deployments',
-            ),
-            packages: context.packages,
-          }),
-      },
+      { local: context => builtIn.local!(context) },
     );
     env.registerExtensionPoint(mlPlatformRuntimeExtensionPoint, {
       addRuntime(runtimeOrType: any, factory?: any) {
@@ -94,6 +96,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         auth: coreServices.auth,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
         urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
@@ -122,8 +125,35 @@ export const mlPlatformPlugin = createBackendPlugin({
         const store = await DatabaseMlPlatformStore.create({
           database: deps.database,
         });
-        const models = new ModelCatalog(deps.catalog, store, deps.auth);
-        const credentials = new GitCredentials(config);
+        const access = new ModelAccess(deps.permissions);
+        const changes = new ModelChanges({
+          access,
+          auditor: deps.auditor,
+          store: new DatabaseActivityStore(await deps.database.getClient()),
+          logger,
+        });
+        const models = new ModelCatalog({
+          catalog: deps.catalog,
+          store,
+          auth: deps.auth,
+          access,
+          changes,
+        });
+        const quotas = new Quotas({
+          limits: platformConfig.quotas,
+          store,
+          catalog: deps.catalog,
+          auth: deps.auth,
+        });
+        const git = new GitRemotes(config);
+        // Model code never runs uncontained: a sandbox that cannot work
+        // stops the start with what to change.
+        const sandbox = await Sandbox.create({
+          config: platformConfig.sandbox,
+          python: platformConfig.python,
+          dataDir: platformConfig.dataDir,
+          logger,
+        });
 
         const notifier = new BuildNotifier({
           auth: deps.auth,
@@ -137,7 +167,8 @@ export const mlPlatformPlugin = createBackendPlugin({
             store,
             artifactStore,
             config: platformConfig,
-            credentials,
+            git,
+            sandbox,
             logger,
           }),
           logger,
@@ -150,7 +181,9 @@ export const mlPlatformPlugin = createBackendPlugin({
         const builds = new BuildService({
           store,
           models,
-          credentials,
+          changes,
+          quotas,
+          git,
           logger,
           queue,
         });
@@ -162,14 +195,26 @@ export const mlPlatformPlugin = createBackendPlugin({
           logger,
         });
 
-        await events.subscribe({
-          id: 'ml-platform-builds',
-          topics: PUSH_TOPICS,
-          async onEvent(event) {
-            const push = parsePushEvent(event);
-            if (push) await builds.onPush(push);
-          },
-        });
+        // Only signed pushes build: anyone who can reach the backend can
+        // post to the events ingress.
+        const push = authenticatedPushTopics(config);
+        if (push.advice) logger.info(push.advice);
+        if (push.topics.length > 0) {
+          await events.subscribe({
+            id: 'ml-platform-builds',
+            topics: push.topics,
+            async onEvent(event) {
+              if (!carriesSignature(event)) {
+                logger.warn(
+                  `Push on ${event.topic} ignored: it carries no signature (is the events backend's webhook module installed?)`,
+                );
+                return;
+              }
+              const parsed = parsePushEvent(event);
+              if (parsed) await builds.onPush(parsed);
+            },
+          });
+        }
 
         if (platformConfig.builds.pollIntervalMs > 0) {
           await scheduler.scheduleTask({
@@ -186,10 +231,18 @@ export const mlPlatformPlugin = createBackendPlugin({
         lifecycle.addStartupHook(() => queue.start());
         lifecycle.addShutdownHook(() => queue.stop());
 
+        builtIn.local = context =>
+          new LocalRuntime({
+            logger: context.logger.child({ runtime: 'local' }),
+            logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
+            packages: context.packages,
+            sandbox,
+          });
         const packages = new BuildPackages({
           store,
           artifactStore,
           config: platformConfig,
+          sandbox,
           logger,
         });
         const artifacts = new ArtifactRoutes({
@@ -226,12 +279,29 @@ export const mlPlatformPlugin = createBackendPlugin({
           scaleToZeroAfterMs: platformConfig.online.scaleToZeroAfterMs,
           claimStaleAfterMs: platformConfig.online.claimStaleAfterMs,
         });
+        const connections = new BatchConnections(
+          config.getOptionalConfig('mlPlatform.batch.connections'),
+        );
+        const uploads = new Uploads(
+          path.join(platformConfig.dataDir, 'uploads'),
+          platformConfig.batch.maxUploadBytes,
+          platformConfig.batch.uploadQuotaBytes,
+        );
+        const inputs = new ExecutionInputs({
+          uploads,
+          connections,
+          allowedInputRoots: platformConfig.batch.allowedInputRoots,
+          allowedUrlHosts: platformConfig.batch.allowedUrlHosts,
+        });
         const deployments = new DeploymentService({
           store,
           models,
+          changes,
+          quotas,
           packages,
           runtime,
           reconciler,
+          inputs,
         });
         const gateway = new Gateway({
           store,
@@ -254,13 +324,6 @@ export const mlPlatformPlugin = createBackendPlugin({
           timeout: { minutes: 5 },
           fn: () => reconciler.reconcileAll(),
         });
-        const connections = new BatchConnections(
-          config.getOptionalConfig('mlPlatform.batch.connections'),
-        );
-        const uploads = new Uploads(
-          path.join(platformConfig.dataDir, 'uploads'),
-          platformConfig.batch.maxUploadBytes,
-        );
         const batchRunner = new BatchRunner({
           store,
           runtime,
@@ -268,9 +331,11 @@ export const mlPlatformPlugin = createBackendPlugin({
           artifactStore,
           uploads,
           connections,
+          inputs,
+          workersCanRead: file => sandbox.canRead(file),
           urlReader: deps.urlReader,
           logger,
-          workDir: path.join(platformConfig.dataDir, 'executions'),
+          workDir: path.join(sandbox.workDir, 'executions'),
           heartbeatMs: platformConfig.batch.heartbeatMs,
           staleAfterMs: platformConfig.batch.staleAfterMs,
           retryBackoffMs: platformConfig.batch.retryBackoffMs,
@@ -278,12 +343,14 @@ export const mlPlatformPlugin = createBackendPlugin({
         const executions = new ExecutionService({
           store,
           models,
+          access,
+          changes,
+          quotas,
           packages,
           runner: batchRunner,
           uploads,
-          connections,
+          inputs,
           artifactStore,
-          allowedInputRoots: platformConfig.batch.allowedInputRoots,
           logger,
         });
         lifecycle.addStartupHook(() => batchRunner.start());
@@ -293,6 +360,17 @@ export const mlPlatformPlugin = createBackendPlugin({
           timeout: { minutes: 5 },
           fn: async () => {
             await executions.runSchedules();
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'ml-platform-upload-retention',
+          frequency: { hours: 1 },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: 30 },
+          fn: async () => {
+            await executions.deleteExpiredUploads(
+              platformConfig.batch.uploadRetentionMs,
+            );
           },
         });
 
@@ -308,11 +386,14 @@ export const mlPlatformPlugin = createBackendPlugin({
           gateway,
           logger,
           maxBodyBytes: platformConfig.gateway.maxBodyBytes,
+          bodyTimeoutMs: platformConfig.gateway.timeoutMs,
+          limits: platformConfig.gateway,
         });
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
-            permissions: deps.permissions,
+            access,
+            changes,
             models,
             builds,
             deployments,
@@ -320,6 +401,10 @@ export const mlPlatformPlugin = createBackendPlugin({
             invocations,
             artifacts,
             openApi: loadOpenApiDocument(),
+            requestLimits: {
+              bodyTimeoutMs: platformConfig.gateway.timeoutMs,
+              maxJsonDepth: platformConfig.gateway.maxJsonDepth,
+            },
           }),
         );
         // Invocations skip the portal's HTTP stack where the backend allows it.

@@ -6,7 +6,7 @@ import readline from 'node:readline';
 /** A running portal backend on the embedded defaults. */
 export interface TestBackend {
   url: string;
-  /** The backend's static service token (invokes only, once issue 13 lands). */
+  /** The backend's static service token: it reads and invokes, never changes. */
   serviceToken: string;
   /** Its platform files; `git/examples.git` is the seeded example repository. */
   dataDir: string;

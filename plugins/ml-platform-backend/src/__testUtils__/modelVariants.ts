@@ -6,7 +6,8 @@ import { api } from './platformApi';
 
 /**
  * The churn model, except that the chunk starting at tenure 5 fails once:
- * the first attempt leaves a marker in `$FLAKY_MARKER_DIR`.
+ * the first attempt leaves a marker in its working directory, or in
+ * `$FLAKY_MARKER_DIR` where each attempt has a directory of its own (a pod).
  */
 export const FLAKY_CHURN_MODEL = [
   'import os',
@@ -14,7 +15,7 @@ export const FLAKY_CHURN_MODEL = [
   '',
   'class Model(Churn):',
   '    def predict(self, rows):',
-  '        marker = os.environ.get("FLAKY_MARKER_DIR", "/tmp") + "/flaky-" + str(rows[0].get("tenure_months"))',
+  '        marker = os.path.join(os.environ.get("FLAKY_MARKER_DIR", "."), "flaky-marker-" + str(rows[0].get("tenure_months")))',
   '        if rows[0].get("tenure_months") == 5 and not os.path.exists(marker):',
   '            open(marker, "w").close()',
   '            raise RuntimeError("transient failure, please retry")',

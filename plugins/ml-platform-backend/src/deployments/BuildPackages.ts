@@ -17,6 +17,7 @@ import { MlPlatformStore } from '../database/MlPlatformStore';
 import { PlatformConfig } from '../platformConfig';
 import { buildWorkspace } from '../builds/BuildRunner';
 import { createVirtualenv, requirementsToInstall } from '../builds/virtualenv';
+import { Sandbox } from '../sandbox/Sandbox';
 import { runProcess } from '../util/runProcess';
 
 /**
@@ -34,6 +35,7 @@ export class BuildPackages implements ModelPackages {
       store: MlPlatformStore;
       artifactStore: ArtifactStore;
       config: PlatformConfig;
+      sandbox: Sandbox;
       logger: LoggerService;
     },
   ) {}
@@ -82,8 +84,12 @@ export class BuildPackages implements ModelPackages {
   }
 
   private async resolve(build: ModelBuildArtifact): Promise<ModelPackage> {
-    const ws = buildWorkspace(this.options.config.dataDir, build.buildId);
-    if (fs.existsSync(ws.model) && fs.existsSync(ws.python)) {
+    const ws = buildWorkspace(this.options.sandbox.workDir, build.buildId);
+    if (
+      fs.existsSync(ws.model) &&
+      fs.existsSync(ws.python) &&
+      (await this.madeInSandbox(ws.repo))
+    ) {
       return {
         ...build,
         modelDir: ws.model,
@@ -94,33 +100,60 @@ export class BuildPackages implements ModelPackages {
     return { ...build, ...(await this.materialize(build)) };
   }
 
+  /**
+   * Whether a build's workspace was made for the current sandbox user (a
+   * build from before, e.g. made as root, is unpacked again instead).
+   */
+  private async madeInSandbox(dir: string): Promise<boolean> {
+    const { uid } = this.options.sandbox;
+    if (uid === undefined) return true;
+    const stat = await fs.promises.stat(dir).catch(() => undefined);
+    return stat?.uid === uid;
+  }
+
+  /**
+   * Unpacks a build on this host. The root and the schema file belong to
+   * the backend; the model, its venv and HOME to the sandbox user, who
+   * unpacks and installs them.
+   */
   private async materialize(build: ModelBuildArtifact) {
-    const root = path.join(
-      this.options.config.dataDir,
-      'packages',
-      build.buildId,
-    );
+    const { sandbox } = this.options;
+    const root = path.join(sandbox.workDir, 'packages', build.buildId);
     const modelDir = path.join(root, 'model');
     const venvDir = path.join(root, 'venv');
+    const home = path.join(root, 'home');
     const python = path.join(venvDir, 'bin', 'python');
     const schemaFile = path.join(root, 'schema.json');
     const ready = path.join(root, '.ready');
-    if (fs.existsSync(ready)) return { modelDir, python, schemaFile };
+    if (fs.existsSync(ready) && (await this.madeInSandbox(modelDir))) {
+      return { modelDir, python, schemaFile };
+    }
 
     this.options.logger.info(
       `Unpacking build ${build.buildId} from ${build.artifactUri}`,
     );
     await fs.promises.rm(root, { recursive: true, force: true });
-    await fs.promises.mkdir(modelDir, { recursive: true });
+    for (const dir of [modelDir, venvDir, home]) {
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o755 });
+      await sandbox.own(dir);
+    }
     const tarball = path.join(root, 'model.tar.gz');
     await this.options.artifactStore.download(
       build.artifactUri,
       tarball,
       build.artifactDigest,
     );
+    await fs.promises.chmod(tarball, 0o644);
     const tar = await runProcess({
-      command: 'tar',
-      args: ['-xzf', tarball, '-C', modelDir],
+      ...sandbox.wrap('build', 'tar', [
+        '--no-same-owner',
+        '-xzf',
+        tarball,
+        '-C',
+        modelDir,
+      ]),
+      cwd: home,
+      env: sandbox.env(home),
     });
     if (tar.exitCode !== 0) {
       throw new Error(
@@ -131,9 +164,15 @@ export class BuildPackages implements ModelPackages {
     await fs.promises.writeFile(schemaFile, JSON.stringify(build.schema ?? {}));
     const venv = await createVirtualenv({
       config: this.options.config,
+      sandbox,
       venvDir,
       modelDir,
-      requirements: requirementsToInstall(modelDir, build.requirements),
+      home,
+      requirements: await requirementsToInstall(
+        sandbox,
+        modelDir,
+        build.requirements,
+      ),
       onLine: line =>
         this.options.logger.debug(`[package ${build.buildId}] ${line}`),
       timeoutMs: this.options.config.builds.stepTimeoutMs,

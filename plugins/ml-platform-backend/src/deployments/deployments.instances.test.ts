@@ -63,6 +63,7 @@ function replicaProcesses(): number[] {
                 // Each instance its own files; artifacts on a shared volume.
                 dataDir: path.join(root, name),
                 artifacts: { local: { dir: path.join(root, 'artifacts') } },
+                git: { root: repo.root },
                 builds: { pollInterval: 0, heartbeatInterval: 200 },
                 online: { reconcileInterval: 300 },
               },

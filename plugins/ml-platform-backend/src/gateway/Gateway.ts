@@ -4,8 +4,12 @@ import {
 } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
-import { ModelDeployment } from '@internal/plugin-ml-platform-common';
+import {
+  ModelDeployment,
+  mlPlatformModelInvokePermission,
+} from '@internal/plugin-ml-platform-common';
 import { Runtime } from '@internal/plugin-ml-platform-node';
+import { principalRef } from '../access/ModelAccess';
 import { MlPlatformStore } from '../database/MlPlatformStore';
 import { Reconciler } from '../deployments/Reconciler';
 import { ModelCatalog } from '../services/ModelCatalog';
@@ -29,11 +33,17 @@ export interface Invocation {
   attempts: number;
   coldStart: boolean;
   error?: string;
-  /** The caller, e.g. `user:default/ada` or a service subject. */
+  /** The caller, e.g. `user:default/ada` or `service:<subject>`. */
   caller?: string;
 }
 
 export type InvocationObserver = (invocation: Invocation) => void;
+
+/**
+ * The request body, read (and checked) only once the model and its
+ * deployment are known: an unknown model is a 404 whatever the body.
+ */
+export type InvocationBody = () => Promise<Buffer>;
 
 export interface GatewayOptions {
   store: MlPlatformStore;
@@ -87,14 +97,18 @@ export class Gateway {
   }
 
   /** `POST v2/models/{name}/infer`: the model is found by its name alone. */
-  async inferV2(name: string, body: Buffer, credentials: BackstageCredentials) {
+  async inferV2(
+    name: string,
+    body: InvocationBody,
+    credentials: BackstageCredentials,
+  ) {
     const deployment = await this.deploymentByName(name);
     await this.checkVisible(deployment.modelRef, credentials);
     return this.forward(
       deployment,
       'v2',
       `/v2/models/${encodeURIComponent(name)}/infer`,
-      body,
+      await body(),
       credentials,
     );
   }
@@ -102,7 +116,7 @@ export class Gateway {
   /** `POST models/{ns}/{name}/predict`: MLflow records shapes. */
   async predict(
     ref: { namespace: string; name: string },
-    body: Buffer,
+    body: InvocationBody,
     credentials: BackstageCredentials,
   ) {
     const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
@@ -118,7 +132,7 @@ export class Gateway {
       deployment,
       'records',
       '/invocations',
-      body,
+      await body(),
       credentials,
     );
   }
@@ -163,12 +177,17 @@ export class Gateway {
       : new GatewayError(404, `No model named ${name}`);
   }
 
+  /** The caller sees the model and may invoke it (remembered a few seconds). */
   private async checkVisible(
     modelRef: string,
     credentials: BackstageCredentials,
   ) {
     try {
-      await this.options.models.assertVisible(modelRef, credentials);
+      await this.options.models.assertVisible(
+        modelRef,
+        credentials,
+        mlPlatformModelInvokePermission,
+      );
     } catch (error) {
       if (error instanceof NotFoundError)
         throw new GatewayError(404, error.message);
@@ -257,10 +276,7 @@ export class Gateway {
     credentials: BackstageCredentials,
   ): Promise<ReplicaResponse> {
     const started = performance.now();
-    const principal = credentials.principal as {
-      userEntityRef?: string;
-      subject?: string;
-    };
+    const caller = principalRef(credentials);
     const record = (
       status: number,
       attempts: number,
@@ -280,7 +296,7 @@ export class Gateway {
         attempts,
         coldStart,
         error,
-        caller: principal.userEntityRef ?? principal.subject,
+        caller,
       };
       for (const observer of this.observers) {
         try {

@@ -44,6 +44,8 @@ describe('invocations: the data plane and the plugin routes answer alike', () =>
           data: {
             mlPlatform: {
               dataDir,
+              // Test repositories are local: under the git root, as the policy wants.
+              git: { root: repo.root },
               builds: { pollInterval: 0 },
               gateway: { maxBodyBytes: 8 * 1024 },
             },

@@ -10,6 +10,7 @@ import {
   ExecutionOutput,
   ListResponse,
   ModelBuild,
+  ModelActivity,
   ModelDeployment,
   ModelPermissions,
   ModelSummary,
@@ -84,6 +85,11 @@ export interface MlPlatformApi {
     },
   ): Promise<ModelSummary>;
   getModelPermissions(ref: ModelRef): Promise<ModelPermissions>;
+  /** The model's history of changes and refused attempts, newest first. */
+  listActivity(
+    ref: ModelRef,
+    page?: { limit?: number; offset?: number },
+  ): Promise<{ items: ModelActivity[]; totalCount: number }>;
 
   listBuilds(
     ref: ModelRef,
@@ -179,6 +185,15 @@ const model = (ref: ModelRef) =>
     ref.name,
   )}`;
 
+/** `?limit=&offset=` of a paged list, or nothing. */
+function pageQuery(page: { limit?: number; offset?: number }) {
+  const query = new URLSearchParams();
+  if (page.limit !== undefined) query.set('limit', String(page.limit));
+  if (page.offset !== undefined) query.set('offset', String(page.offset));
+  const qs = query.toString();
+  return qs ? `?${qs}` : '';
+}
+
 /**
  * Works in the browser and in Node: the caller supplies how to find the
  * backend and how to fetch (with its own credentials).
@@ -216,14 +231,17 @@ export class MlPlatformClient implements MlPlatformApi {
     return this.json<ModelPermissions>('GET', `${model(ref)}/permissions`);
   }
 
+  listActivity(ref: ModelRef, page: { limit?: number; offset?: number } = {}) {
+    return this.json<{ items: ModelActivity[]; totalCount: number }>(
+      'GET',
+      `${model(ref)}/activity${pageQuery(page)}`,
+    );
+  }
+
   listBuilds(ref: ModelRef, page: { limit?: number; offset?: number } = {}) {
-    const query = new URLSearchParams();
-    if (page.limit !== undefined) query.set('limit', String(page.limit));
-    if (page.offset !== undefined) query.set('offset', String(page.offset));
-    const qs = query.toString();
     return this.json<{ items: ModelBuild[]; totalCount: number }>(
       'GET',
-      `${model(ref)}/builds${qs ? `?${qs}` : ''}`,
+      `${model(ref)}/builds${pageQuery(page)}`,
     );
   }
 

@@ -169,10 +169,29 @@ export const allowAll: ModelPermissions = {
   build: { allowed: true },
   deploy: { allowed: true },
   execute: { allowed: true },
+  register: { allowed: true },
+  cancelBuild: { allowed: true },
+  updateDeployment: { allowed: true },
+  deleteDeployment: { allowed: true },
+  cancelExecution: { allowed: true },
+  updateAlerts: { allowed: true },
+  invoke: { allowed: true },
+  read: { allowed: true },
 };
 
-export const denyAll: ModelPermissions = {
-  build: { allowed: false, reason: 'Only data-science may build churn' },
-  deploy: { allowed: false, reason: 'Only data-science may deploy churn' },
-  execute: { allowed: false, reason: 'Only data-science may run churn' },
-};
+/** The policy's reason for a user outside the model's owners. */
+export const NOT_AN_OWNER =
+  'user:default/bob is not an owner of component:default/churn';
+
+/**
+ * What `GET .../permissions` answers a signed-in user who does not own the
+ * model: read and invoke, change nothing.
+ */
+export const nonOwner: ModelPermissions = Object.fromEntries(
+  Object.keys(allowAll).map(key => [
+    key,
+    ['read', 'invoke'].includes(key)
+      ? { allowed: true }
+      : { allowed: false, reason: NOT_AN_OWNER },
+  ]),
+) as unknown as ModelPermissions;

@@ -29,6 +29,7 @@ export function mockMlPlatformApi(
     'getModel',
     'registerModel',
     'getModelPermissions',
+    'listActivity',
     'listBuilds',
     'getBuild',
     'createBuild',

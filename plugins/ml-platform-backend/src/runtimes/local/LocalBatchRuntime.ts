@@ -9,6 +9,7 @@ import {
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalBatchWorkers } from './LocalBatchWorkers';
+import type { LocalSandbox } from './LocalRuntime';
 
 /** Chunks on this host are `file:` URIs; the workers take paths. */
 function localPath(uri: string, what: string): string {
@@ -32,6 +33,8 @@ export class LocalBatchRuntime implements BatchRuntime {
     private readonly options: {
       packages: ModelPackages;
       readyTimeoutMs: number;
+      /** Worker processes run contained in it, when given. */
+      sandbox?: LocalSandbox;
     },
   ) {}
 
@@ -48,7 +51,11 @@ export class LocalBatchRuntime implements BatchRuntime {
         package: pkg,
         workers: spec.parallelism,
       },
-      { onLog: options.onLog, readyTimeoutMs: this.options.readyTimeoutMs },
+      {
+        onLog: options.onLog,
+        readyTimeoutMs: this.options.readyTimeoutMs,
+        sandbox: this.options.sandbox,
+      },
     );
     this.pools.add(pool);
     // A chunk that failed for good stops the others, as a cancel does.
