@@ -360,6 +360,10 @@ export class KubernetesRuntime implements Runtime {
     const namespace = this.options.config.namespace;
     const followed = new Map<string, AbortController | undefined>();
     let closed = false;
+    // Lines from several pods interleave: numbered in the order they come,
+    // never below their time, so a reader's "after" keeps every new line.
+    let lastSeq = 0;
+    const since = new Date().toISOString();
     const follow = async (pod: V1Pod) => {
       const name = pod.metadata!.name!;
       if (followed.has(name) || pod.status?.phase !== 'Running') return;
@@ -367,7 +371,10 @@ export class KubernetesRuntime implements Runtime {
       const stream = new PassThrough();
       readline.createInterface({ input: stream }).on('line', line => {
         const [parsed] = parseLogLines(line, name);
-        if (parsed) listener(parsed);
+        if (!parsed) return;
+        parsed.seq = Math.max(lastSeq + 1, parsed.seq);
+        lastSeq = parsed.seq;
+        listener(parsed);
       });
       try {
         const controller = await new Log(this.options.kubeConfig).log(
@@ -375,7 +382,8 @@ export class KubernetesRuntime implements Runtime {
           name,
           'model',
           stream,
-          { follow: true, timestamps: true, sinceSeconds: 1 },
+          // Only what is written from now on.
+          { follow: true, timestamps: true, sinceTime: since },
         );
         if (closed) controller.abort();
         else followed.set(name, controller);

@@ -425,6 +425,36 @@ describe('the kubernetes runtime, on a fake cluster', () => {
     );
     const pods = byLabel('pods', `ml-platform/deployment=${deploymentId}`);
     expect(pods.some(p => logs.includes(`[${p.metadata.name}]`))).toBe(true);
+    // Followed: a request made now shows up in the open stream.
+    const port = (server.address() as { port: number }).port;
+    const controller = new AbortController();
+    const res = await fetch(
+      `http://127.0.0.1:${port}${api(
+        `/deployments/${deploymentId}/logs?follow=true&tail=1`,
+      )}`,
+      { signal: controller.signal },
+    );
+    const reader = res.body!.getReader();
+    let followed = '';
+    const seen = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return false;
+        followed += Buffer.from(value).toString();
+        if (followed.includes('POST /v2/models/churn/infer 200')) return true;
+      }
+    })();
+    await new Promise(r => setTimeout(r, 1500));
+    await request(server)
+      .post(api('/v2/models/churn/infer'))
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify(churnV2Body(rows.slice(0, 1))));
+    const timeout = new Promise(r => setTimeout(() => r(false), 15_000));
+    try {
+      expect(await Promise.race([seen, timeout])).toBe(true);
+    } finally {
+      controller.abort();
+    }
   });
 
   it('undeploys: Deployment, Service, Secret and pods go', async () => {

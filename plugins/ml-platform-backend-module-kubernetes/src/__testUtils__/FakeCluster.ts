@@ -96,13 +96,23 @@ export function parseIndexes(value: string | undefined): number[] {
  * runs each pod's containers as local processes: init containers in order,
  * then the containers, with their env (values, Secret keys, the downward
  * API), emptyDir volumes as directories, a loopback address per pod
- * (127.0.0.N, its `status.podIP`), readiness from the HTTP probe (polled
+ * (127.a.b.N, its `status.podIP`), readiness from the HTTP probe (polled
  * every 100 ms), restarts per `restartPolicy`, logs, termination messages,
  * and SIGTERM on deletion. Liveness and startup probes are not run.
  */
 export class FakeCluster {
   private readonly runs = new Map<string, PodRun>();
   private nextIp = 2;
+  /** Pods get 127.<a>.<b>.N: a subnet of the loopback range per cluster. */
+  private readonly subnet = `127.${
+    1 + Math.floor(Math.random() * 250)
+  }.${Math.floor(Math.random() * 250)}`;
+  /** Kills what the kubelet started if the test process exits first. */
+  private readonly killAll = () => {
+    for (const run of this.runs.values()) {
+      for (const c of run.containers) c.child.kill('SIGKILL');
+    }
+  };
   private timer?: NodeJS.Timeout;
   private busy = false;
   private again = false;
@@ -119,12 +129,14 @@ export class FakeCluster {
   }
 
   start(): void {
+    process.once('exit', this.killAll);
     this.api.onChange(() => this.kick());
     this.timer = setInterval(() => this.kick(), 100);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    process.off('exit', this.killAll);
     clearInterval(this.timer);
     await Promise.all(
       [...this.runs.values()].map(run => this.killRun(run, 'SIGKILL')),
@@ -550,7 +562,7 @@ export class FakeCluster {
       uid: pod.metadata.uid!,
       namespace: ns,
       name: pod.metadata.name,
-      ip: `127.0.0.${this.nextIp++}`,
+      ip: `${this.subnet}.${this.nextIp++}`,
       dir: path.join(this.root, pod.metadata.uid!),
       containers: [],
       stopping: false,
