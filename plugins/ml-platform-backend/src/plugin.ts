@@ -6,12 +6,15 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import {
-  ArtifactStore,
   Runtime,
+  RuntimeFactory,
+  RuntimeFactoryContext,
+  TypedFactories,
   mlPlatformArtifactStoreExtensionPoint,
   mlPlatformDataPlaneServiceRef,
   mlPlatformRuntimeExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
+import { AddedArtifactStore } from './artifacts/selectArtifactStore';
 import { createBatchSubsystem } from './batch/createBatchSubsystem';
 import { createBuildsSubsystem } from './builds/createBuildsSubsystem';
 import { createOnlineSubsystem } from './deployments/createOnlineSubsystem';
@@ -30,17 +33,28 @@ import { Subsystem } from './subsystems/types';
 export const mlPlatformPlugin = createBackendPlugin({
   pluginId: 'ml-platform',
   register(env) {
-    const addedArtifactStores: ArtifactStore[] = [];
+    // Factories are called for the chosen type only, once config is read.
+    const addedArtifactStores: AddedArtifactStore[] = [];
+    const seenStoreTypes = new TypedFactories<unknown, unknown>(
+      'artifact store',
+      { local: () => undefined },
+    );
     env.registerExtensionPoint(mlPlatformArtifactStoreExtensionPoint, {
-      addArtifactStore(store) {
-        addedArtifactStores.push(store);
+      addArtifactStore(storeOrType: any, factory?: any) {
+        seenStoreTypes.add(storeOrType, factory ?? (() => undefined));
+        addedArtifactStores.push([storeOrType, factory]);
       },
     });
 
-    const addedRuntimes: Runtime[] = [];
+    // The built-in local runtime needs what init makes (the sandbox).
+    const builtIn: { local?: RuntimeFactory } = {};
+    const runtimes = new TypedFactories<Runtime, RuntimeFactoryContext>(
+      'runtime',
+      { local: context => builtIn.local!(context) },
+    );
     env.registerExtensionPoint(mlPlatformRuntimeExtensionPoint, {
-      addRuntime(runtime) {
-        addedRuntimes.push(runtime);
+      addRuntime(runtimeOrType: any, factory?: any) {
+        runtimes.add(runtimeOrType, factory);
       },
     });
 
@@ -58,6 +72,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         scheduler: coreServices.scheduler,
         urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
+        discovery: coreServices.discovery,
         catalog: catalogServiceRef,
         events: eventsServiceRef,
         notifications: notificationService,
@@ -67,8 +82,14 @@ export const mlPlatformPlugin = createBackendPlugin({
         const { scheduler, lifecycle } = deps;
         const core = await createPlatformCore({
           ...deps,
-          addedRuntimes,
+          runtimes,
+          builtInRuntimes: builtIn,
           addedArtifactStores,
+        });
+        // Runtimes elsewhere hold scoped artifact tokens, not credentials.
+        deps.httpRouter.addAuthPolicy({
+          path: '/artifacts',
+          allow: 'unauthenticated',
         });
         const builds = await createBuildsSubsystem(core, deps);
         const batch = createBatchSubsystem(core, deps);
@@ -100,6 +121,7 @@ export const mlPlatformPlugin = createBackendPlugin({
             changes: core.changes,
             models: core.models,
             invocations: online.invocations,
+            artifacts: core.artifacts,
             subsystems,
             requestLimits: {
               bodyTimeoutMs: core.platformConfig.gateway.timeoutMs,

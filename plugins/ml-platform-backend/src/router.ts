@@ -1,5 +1,6 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
+import { NotFoundError } from '@backstage/errors';
 import {
   ModelPermissions,
   mlPlatformAlertUpdatePermission,
@@ -19,6 +20,7 @@ import Router from 'express-promise-router';
 import { randomUUID } from 'node:crypto';
 import { ModelAccess } from './access/ModelAccess';
 import { ModelChanges } from './activity/ModelChanges';
+import { ArtifactRoutes } from './artifacts/ArtifactRoutes';
 import { page } from './builds/routes';
 import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { scanJson } from './gateway/invocationLimits';
@@ -40,6 +42,8 @@ export interface RouterOptions {
   models: ModelCatalog;
   /** Model invocations; the data plane serves them too, ahead of this router. */
   invocations: InvocationRoutes;
+  /** Artifacts for runtimes on other hosts, behind scoped tokens. */
+  artifacts?: ArtifactRoutes;
   /** The parts of the platform, each adding its routes. */
   subsystems: Pick<Subsystem, 'streamRoutes' | 'routes'>[];
   /** Bounds of request bodies; defaults as in `mlPlatform.gateway`. */
@@ -76,9 +80,20 @@ function requestIdOf(req: express.Request): string {
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, access, changes, models, invocations, subsystems } =
-    options;
+  const {
+    httpAuth,
+    access,
+    changes,
+    models,
+    invocations,
+    artifacts,
+    subsystems,
+  } = options;
   const router = Router();
+  const artifactRoutes = () => {
+    if (!artifacts) throw new NotFoundError('Artifacts are not served here');
+    return artifacts;
+  };
   const limits = options.requestLimits ?? {
     bodyTimeoutMs: 30_000,
     maxJsonDepth: 32,
@@ -126,6 +141,18 @@ export async function createRouter(
     res.setHeader('X-Request-Id', res.locals.requestId);
     next();
   });
+
+  // Runtimes on other hosts, with a token scoped to one artifact (the
+  // plugin lets these paths past Backstage's credentials barrier). Uploads
+  // stream, so they come before the JSON parser.
+  router.get('/artifacts/:digest', (req, res) =>
+    artifactRoutes().serveDownload(req, res),
+  );
+  router.post(
+    '/artifacts',
+    bodyTimeout(limits.bodyTimeoutMs, 'idle'),
+    (req, res) => artifactRoutes().serveUpload(req, res),
+  );
 
   // Streamed bodies come before the JSON parser too.
   for (const subsystem of subsystems) subsystem.streamRoutes?.(router, ctx);

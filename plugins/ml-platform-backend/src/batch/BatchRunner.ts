@@ -1,18 +1,20 @@
 import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import {
   ArtifactStore,
-  BatchWorkerPool,
+  BatchChunkEvent,
+  BatchChunkSpec,
+  ModelBuildArtifact,
   Runtime,
 } from '@internal/plugin-ml-platform-node';
+import { parseEntityRef } from '@backstage/catalog-model';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ChunkRecord, ExecutionRecord, PlatformStores } from '../database';
+import { pathToFileURL } from 'node:url';
+import { ExecutionRecord, PlatformStores } from '../database';
 import { BuildPackages } from '../deployments/BuildPackages';
 import { BatchConnections } from './BatchConnections';
 import {
-  ChunkDescriptor,
   ChunkResult,
   InputRefusedError,
   ResultSink,
@@ -68,9 +70,10 @@ class Stop extends Error {
 
 /**
  * Runs batch executions: streams the input into chunk files (the planner),
- * runs them on `parallelism` workers of the runtime while planning goes on,
- * retries failed chunks with backoff, writes each chunk's predictions to the
- * sink as it succeeds, and records every chunk's state in the database. An
+ * hands the planned chunks to the runtime's {@link BatchRuntime} (which runs
+ * them `parallelism` at a time while planning goes on, and retries failed
+ * ones), writes each chunk's predictions to the sink as it succeeds, and
+ * records every attempt of every chunk in the database. An
  * execution whose backend died resumes on another start from its succeeded
  * chunks; keyed writes make every input row appear exactly once.
  */
@@ -178,7 +181,6 @@ export class BatchRunner {
   private async execute(execution: ExecutionRecord, signal: AbortSignal) {
     const { stores, logger } = this.options;
     const dir = path.join(this.options.workDir, execution.id);
-    let pool: BatchWorkerPool | undefined;
     let source: RowSource | undefined;
     let sink: ResultSink | undefined;
     try {
@@ -215,16 +217,8 @@ export class BatchRunner {
         dir,
       });
       sink = output;
-      const pkg = await this.options.packages.get(build);
-      pool = await this.options.runtime.startBatchWorkers(
-        {
-          executionId: execution.id,
-          package: pkg,
-          workers: execution.parallelism,
-        },
-        { onLog: line => logger.debug(`[execution ${execution.id}] ${line}`) },
-      );
-      await this.runChunks(execution, source, output, pool, dir, signal);
+      const artifact = await this.options.packages.artifactOf(build);
+      await this.runChunks(execution, source, output, artifact, dir, signal);
       throwIfAborted(signal);
       const results = (
         await stores.executions.listChunks(execution.id)
@@ -259,6 +253,14 @@ export class BatchRunner {
     } catch (error) {
       const stop = signal.aborted ? (signal.reason as Stop) : error;
       if (stop instanceof Stop && stop.status === 'interrupted') return;
+      if (stop instanceof Stop && stop.status === 'cancelled') {
+        await this.options.runtime.batch.cancel(execution.id).catch(e =>
+          logger.warn('could not stop execution', {
+            executionId: execution.id,
+            ...errorMeta(e),
+          }),
+        );
+      }
       const done = await stores.executions.getExecution(execution.id);
       const status: 'failed' | 'cancelled' =
         stop instanceof Stop && stop.status === 'cancelled'
@@ -282,7 +284,6 @@ export class BatchRunner {
         finishedAt: new Date().toISOString(),
       });
     } finally {
-      await pool?.close();
       await sink?.close?.();
       await source?.close().catch(() => {});
     }
@@ -292,7 +293,7 @@ export class BatchRunner {
     execution: ExecutionRecord,
     source: RowSource,
     sink: ResultSink,
-    pool: BatchWorkerPool,
+    build: ModelBuildArtifact,
     dir: string,
     signal: AbortSignal,
   ) {
@@ -300,137 +301,135 @@ export class BatchRunner {
     const stored = new Map(
       (await stores.executions.listChunks(execution.id)).map(c => [c.seq, c]),
     );
-    const inFlight = new Set<Promise<void>>();
-    let failure: Error | undefined;
-    const fail = (error: Error) => {
-      failure ??= error;
-    };
-
     const planner = planChunks({
       source,
       chunkSize: execution.chunkSize,
       dir: path.join(dir, 'chunks'),
     });
-    let step = await planner.next();
-    while (!step.done) {
-      throwIfAborted(signal);
-      if (failure) throw failure;
-      const chunk = step.value;
-      if (!stored.has(chunk.seq)) {
-        await stores.executions.addChunks([
-          {
-            executionId: execution.id,
+    const rowsOf = new Map<number, { start: number; end: number }>();
+    // Chunks as the planner writes them; those a previous run finished are
+    // already in the sink.
+    async function* plan(): AsyncGenerator<BatchChunkSpec> {
+      let step = await planner.next();
+      while (!step.done) {
+        throwIfAborted(signal);
+        const chunk = step.value;
+        rowsOf.set(chunk.seq, { start: chunk.rowStart, end: chunk.rowEnd });
+        const record = stored.get(chunk.seq);
+        if (!record) {
+          await stores.executions.addChunks([
+            {
+              executionId: execution.id,
+              seq: chunk.seq,
+              rowStart: chunk.rowStart,
+              rowEnd: chunk.rowEnd,
+            },
+          ]);
+        }
+        const output = resultPath(dir, chunk.seq);
+        if (record?.status === 'succeeded') {
+          sink.alreadyWritten?.(output, chunk.seq);
+        } else {
+          await fs.promises.mkdir(path.dirname(output), { recursive: true });
+          yield {
             seq: chunk.seq,
-            rowStart: chunk.rowStart,
-            rowEnd: chunk.rowEnd,
-          },
-        ]);
+            rows: chunk.rowEnd - chunk.rowStart,
+            input: {
+              uri: pathToFileURL(chunk.path).href,
+              format: chunk.format,
+              range: chunk.range && {
+                ...chunk.range,
+                firstRowId: chunk.rowStart,
+              },
+            },
+            output: {
+              uri: pathToFileURL(output).href,
+              columns: sink.workersWriteFinalLines === true,
+            },
+            attempts: record?.attempts ?? 0,
+          };
+        }
+        step = await planner.next();
       }
-      if (stored.get(chunk.seq)?.status === 'succeeded') {
-        sink.alreadyWritten?.(resultPath(dir, chunk.seq), chunk.seq);
-      } else {
-        // Keep the planner a little ahead of the workers, not the whole file.
-        while (inFlight.size >= execution.parallelism * 2)
-          await Promise.race(inFlight);
-        const task: Promise<void> = this.runChunk(
-          execution,
-          chunk,
-          stored.get(chunk.seq),
-          sink,
-          pool,
-          dir,
-          signal,
-        )
-          .catch(fail)
-          .finally(() => inFlight.delete(task));
-        inFlight.add(task);
-      }
-      step = await planner.next();
+      await stores.executions.updateExecution(execution.id, {
+        chunksTotal: step.value.chunks,
+        rowsTotal: step.value.rows,
+      });
     }
-    const summary = step.value;
-    await stores.executions.updateExecution(execution.id, {
-      chunksTotal: summary.chunks,
-      rowsTotal: summary.rows,
-    });
-    await Promise.all(inFlight);
-    throwIfAborted(signal);
-    if (failure) throw failure;
-  }
 
-  private async runChunk(
-    execution: ExecutionRecord,
-    chunk: ChunkDescriptor,
-    record: ChunkRecord | undefined,
-    sink: ResultSink,
-    pool: BatchWorkerPool,
-    dir: string,
-    signal: AbortSignal,
-  ) {
-    const { stores } = this.options;
-    const output = resultPath(dir, chunk.seq);
-    await fs.promises.mkdir(path.dirname(output), { recursive: true });
-    let attempts = record?.attempts ?? 0;
-    for (;;) {
+    let failure: Stop | undefined;
+    const onEvent = async (event: BatchChunkEvent) => {
       throwIfAborted(signal);
-      attempts++;
-      await stores.executions.updateChunk(execution.id, chunk.seq, {
-        status: 'running',
-        attempts,
-        startedAt: new Date().toISOString(),
-      });
-      const rows = chunk.rowEnd - chunk.rowStart;
-      let outcome = await pool.run({
-        seq: chunk.seq,
-        inputPath: chunk.path,
-        outputPath: output,
-        format: chunk.format,
-        columns: sink.workersWriteFinalLines === true,
-        inputRange: chunk.range && {
-          ...chunk.range,
-          firstRowId: chunk.rowStart,
-        },
-      });
-      throwIfAborted(signal);
+      if (event.type === 'started') {
+        await stores.executions.updateChunk(execution.id, event.seq, {
+          status: 'running',
+          attempts: event.attempt,
+          startedAt: new Date().toISOString(),
+        });
+        return;
+      }
+      const chunk = rowsOf.get(event.seq)!;
+      const planned = chunk.end - chunk.start;
+      let outcome = event;
       // Exactly once: a worker that read other records than planned (the
       // input changed, or parses a record differently) must not pass.
-      if (outcome.ok && outcome.rows !== rows) {
+      if (outcome.type === 'succeeded' && outcome.rows !== planned) {
         outcome = {
-          ok: false,
+          type: 'failed',
+          seq: event.seq,
+          attempt: event.attempt,
           kind: 'bad_input',
-          error: `the worker read ${outcome.rows} rows where ${rows} were planned`,
+          error: `the worker read ${outcome.rows} rows where ${planned} were planned`,
+          willRetry: false,
         };
       }
-      if (outcome.ok) {
-        await sink.writeChunk(output, chunk.seq, outcome.rows);
-        await stores.executions.updateChunk(execution.id, chunk.seq, {
+      if (outcome.type === 'succeeded') {
+        await sink.writeChunk(resultPath(dir, event.seq), event.seq, planned);
+        await stores.executions.updateChunk(execution.id, event.seq, {
           status: 'succeeded',
           finishedAt: new Date().toISOString(),
         });
         return;
       }
-      const retriable =
-        outcome.kind !== 'bad_input' && attempts <= execution.maxRetries;
-      await stores.executions.updateChunk(execution.id, chunk.seq, {
-        status: retriable ? 'pending' : 'failed',
+      await stores.executions.updateChunk(execution.id, event.seq, {
+        status: outcome.willRetry ? 'pending' : 'failed',
         error: `${outcome.kind}: ${outcome.error}`,
         finishedAt: new Date().toISOString(),
       });
-      if (!retriable) {
-        throw new Stop(
+      if (!outcome.willRetry) {
+        failure ??= new Stop(
           'failed',
-          `Chunk ${chunk.seq} (rows ${chunk.rowStart}-${
-            chunk.rowEnd - 1
-          }) failed after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${
-            outcome.error
-          }`,
+          `Chunk ${event.seq} (rows ${chunk.start}-${
+            chunk.end - 1
+          }) failed after ${outcome.attempt} attempt${
+            outcome.attempt > 1 ? 's' : ''
+          }: ${outcome.error}`,
         );
+        // A worker's miscount is found here: the runtime must stop too.
+        if (event.type === 'succeeded') throw failure;
       }
-      await sleep(
-        this.options.retryBackoffMs * 2 ** (attempts - 1),
-        undefined,
-        { signal },
-      ).catch(() => {});
-    }
+    };
+
+    const { ok } = await this.options.runtime.batch.run(
+      {
+        executionId: execution.id,
+        modelName: parseEntityRef(execution.modelRef).name,
+        build,
+        parallelism: execution.parallelism,
+        maxRetries: execution.maxRetries,
+        retryBackoffMs: this.options.retryBackoffMs,
+      },
+      plan(),
+      {
+        onEvent,
+        signal,
+        onLog: line =>
+          this.options.logger.debug(`[execution ${execution.id}] ${line}`),
+      },
+    );
+    throwIfAborted(signal);
+    if (failure) throw failure;
+    if (!ok) throw new Stop('failed', 'A chunk failed');
   }
 
   private async openSource(execution: ExecutionRecord): Promise<RowSource> {

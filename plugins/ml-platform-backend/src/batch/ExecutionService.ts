@@ -235,10 +235,17 @@ export class ExecutionService {
         continue;
       }
       if (due > now) continue;
-      // Recorded first, so a crash right after does not start it twice.
-      await this.options.stores.deployments.updateDeployment(d.id, {
-        lastScheduledAt: now.toISOString(),
-      });
+      // Recorded first, so a crash right after does not start it twice; of
+      // two instances checking at once, only the one that records it starts it.
+      if (
+        !(await this.options.stores.deployments.claimScheduledRun(
+          d.id,
+          d.lastScheduledAt,
+          now.toISOString(),
+        ))
+      ) {
+        continue;
+      }
       try {
         started.push(
           await this.options.changes.record(

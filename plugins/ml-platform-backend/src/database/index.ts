@@ -10,6 +10,8 @@ import { ExecutionStore } from './executions/ExecutionStore';
 import { applyDatabaseMigrations } from './migrations';
 import { DatabaseModelStore } from './models/DatabaseModelStore';
 import { ModelStore } from './models/ModelStore';
+import { DatabaseSigningKeyStore } from './signingKeys/DatabaseSigningKeyStore';
+import { SigningKeyStore } from './signingKeys/SigningKeyStore';
 
 /** One store per aggregate; each service takes the ones it needs. */
 export interface PlatformStores {
@@ -18,6 +20,7 @@ export interface PlatformStores {
   deployments: DeploymentStore;
   executions: ExecutionStore;
   activity: ActivityStore;
+  signingKeys: SigningKeyStore;
 }
 
 /** The knex stores over the plugin's database, migrated first. */
@@ -31,6 +34,7 @@ export async function createDatabaseStores(
     deployments: new DatabaseDeploymentStore(db),
     executions: new DatabaseExecutionStore(db),
     activity: new DatabaseActivityStore(db),
+    signingKeys: new DatabaseSigningKeyStore(db),
   };
 }
 
@@ -42,6 +46,7 @@ export type {
   NewBuild,
 } from './builds/BuildStore';
 export type {
+  DeploymentRecord,
   DeploymentStore,
   DeploymentUpdate,
   NewDeployment,
@@ -56,3 +61,4 @@ export type {
   NewExecution,
 } from './executions/ExecutionStore';
 export type { ModelRecord, ModelStore } from './models/ModelStore';
+export type { SigningKeyStore } from './signingKeys/SigningKeyStore';

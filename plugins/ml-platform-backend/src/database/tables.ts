@@ -69,6 +69,15 @@ export interface DbDeploymentRow {
   created_by: string | null;
   scaled_to_zero_at: Timestamp | null;
   last_scheduled_at: Timestamp | null;
+  /** The backend instance that drives the runtime for it. */
+  owner: string | null;
+  owner_heartbeat_at: Timestamp | null;
+  /** The last invocation on any instance. */
+  last_request_at: Timestamp | null;
+  /** JSON replicas as the runtime reported them. */
+  replica_status: string | null;
+  /** JSON labels from the entity's kubernetes-label-selector. */
+  labels: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Timestamp | null;
@@ -130,5 +139,11 @@ export interface DbActivityRow {
   message: string;
   subject_id: string | null;
   request_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface DbSigningKeyRow {
+  id: string;
+  secret: string;
   created_at: Timestamp;
 }

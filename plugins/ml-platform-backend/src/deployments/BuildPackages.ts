@@ -5,7 +5,12 @@ import {
   ModelBuild,
   validateManifest,
 } from '@internal/plugin-ml-platform-common';
-import { ArtifactStore, ModelPackage } from '@internal/plugin-ml-platform-node';
+import {
+  ArtifactStore,
+  ModelBuildArtifact,
+  ModelPackage,
+  ModelPackages,
+} from '@internal/plugin-ml-platform-node';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PlatformStores } from '../database';
@@ -16,11 +21,13 @@ import { Sandbox } from '../sandbox/Sandbox';
 import { runProcess } from '../util/runProcess';
 
 /**
- * Turns a succeeded build into a {@link ModelPackage} on this host: the
- * build's own workspace when it is still here, otherwise the artifact is
- * downloaded (digest checked), unpacked and given a fresh virtualenv.
+ * Describes a succeeded build for runtimes ({@link ModelBuildArtifact}: its
+ * artifact and how to run it) and turns it into a {@link ModelPackage} on this
+ * host: the build's own workspace when it is still here, otherwise the
+ * artifact is downloaded (digest checked), unpacked and given a fresh
+ * virtualenv.
  */
-export class BuildPackages {
+export class BuildPackages implements ModelPackages {
   private readonly inFlight = new Map<string, Promise<ModelPackage>>();
 
   constructor(
@@ -43,18 +50,8 @@ export class BuildPackages {
     return validateManifest(manifest);
   }
 
-  get(build: ModelBuild): Promise<ModelPackage> {
-    let pending = this.inFlight.get(build.id);
-    if (!pending) {
-      pending = this.resolve(build).finally(() =>
-        this.inFlight.delete(build.id),
-      );
-      this.inFlight.set(build.id, pending);
-    }
-    return pending;
-  }
-
-  private async resolve(build: ModelBuild): Promise<ModelPackage> {
+  /** What a runtime needs to run a succeeded build, wherever it runs it. */
+  async artifactOf(build: ModelBuild): Promise<ModelBuildArtifact> {
     if (
       build.status !== 'succeeded' ||
       !build.artifactUri ||
@@ -65,18 +62,34 @@ export class BuildPackages {
       );
     }
     const manifest = await this.manifestOf(build);
-    const base = {
+    return {
       buildId: build.id,
       modelRef: build.modelRef,
       buildVersion: build.version,
       entrypoint: manifest.spec.entrypoint,
+      schema: manifest.spec.schema,
+      requirements: manifest.spec.requirements ?? 'requirements.txt',
       artifactUri: build.artifactUri,
       artifactDigest: build.artifactDigest,
     };
+  }
+
+  get(build: ModelBuildArtifact): Promise<ModelPackage> {
+    let pending = this.inFlight.get(build.buildId);
+    if (!pending) {
+      pending = this.resolve(build).finally(() =>
+        this.inFlight.delete(build.buildId),
+      );
+      this.inFlight.set(build.buildId, pending);
+    }
+    return pending;
+  }
+
+  private async resolve(build: ModelBuildArtifact): Promise<ModelPackage> {
     // The build's own workspace when it was built here.
-    const built = await builtOnThisHost(this.options.sandbox, build.id);
-    if (built) return { ...base, ...built };
-    return { ...base, ...(await this.materialize(build, manifest)) };
+    const built = await builtOnThisHost(this.options.sandbox, build.buildId);
+    if (built) return { ...build, ...built };
+    return { ...build, ...(await this.materialize(build)) };
   }
 
   /**
@@ -84,9 +97,9 @@ export class BuildPackages {
    * the backend; the model, its venv and HOME to the sandbox user, who
    * unpacks and installs them.
    */
-  private async materialize(build: ModelBuild, manifest: MlModelManifest) {
+  private async materialize(build: ModelBuildArtifact) {
     const { sandbox } = this.options;
-    const root = path.join(sandbox.workDir, 'packages', build.id);
+    const root = path.join(sandbox.workDir, 'packages', build.buildId);
     const modelDir = path.join(root, 'model');
     const venvDir = path.join(root, 'venv');
     const home = path.join(root, 'home');
@@ -98,9 +111,9 @@ export class BuildPackages {
     }
 
     this.options.logger.info('unpacking build', {
-      buildId: build.id,
+      buildId: build.buildId,
       model: build.modelRef,
-      artifactUri: build.artifactUri ?? '',
+      artifactUri: build.artifactUri,
     });
     await fs.promises.rm(root, { recursive: true, force: true });
     for (const dir of [modelDir, venvDir, home]) {
@@ -109,7 +122,7 @@ export class BuildPackages {
     }
     const tarball = path.join(root, 'model.tar.gz');
     await this.options.artifactStore.download(
-      build.artifactUri!,
+      build.artifactUri,
       tarball,
       build.artifactDigest,
     );
@@ -131,10 +144,7 @@ export class BuildPackages {
       );
     }
     await fs.promises.rm(tarball);
-    await fs.promises.writeFile(
-      schemaFile,
-      JSON.stringify(manifest.spec.schema ?? {}),
-    );
+    await fs.promises.writeFile(schemaFile, JSON.stringify(build.schema ?? {}));
     const venv = await createVirtualenv({
       config: this.options.config,
       sandbox,
@@ -144,15 +154,17 @@ export class BuildPackages {
       requirements: await requirementsToInstall(
         sandbox,
         modelDir,
-        manifest.spec.requirements,
+        build.requirements,
       ),
       onLine: line =>
-        this.options.logger.debug(`[package ${build.id}] ${line}`),
+        this.options.logger.debug(`[package ${build.buildId}] ${line}`),
       timeoutMs: this.options.config.builds.stepTimeoutMs,
     });
     if (venv.error || venv.timedOut) {
       throw new Error(
-        `Could not install build ${build.id}: ${venv.error ?? 'timed out'}`,
+        `Could not install build ${build.buildId}: ${
+          venv.error ?? 'timed out'
+        }`,
       );
     }
     // Written last: a crash half-way leaves no marker and the next call redoes it.

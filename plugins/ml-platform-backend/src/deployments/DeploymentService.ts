@@ -1,5 +1,5 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   BatchSettings,
@@ -24,6 +24,7 @@ import { cronProblem } from '../batch/cron';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { BuildPackages } from './BuildPackages';
 import { Reconciler } from './Reconciler';
+import { workloadLabels } from './workloadLabels';
 
 /** A deployment with what its runtime says about each replica. */
 export type DeploymentView = ModelDeployment & {
@@ -69,14 +70,20 @@ export class DeploymentService {
         action: 'deployment.create',
         permission: mlPlatformDeploymentCreatePermission,
       },
-      (_entity, modelRef) =>
-        this.createChecked(modelRef, request, principalRef(caller.credentials)),
+      (entity, modelRef) =>
+        this.createChecked(
+          modelRef,
+          request,
+          workloadLabels(entity),
+          principalRef(caller.credentials),
+        ),
     );
   }
 
   private async createChecked(
     modelRef: string,
     request: CreateDeploymentBody,
+    labels: Record<string, string>,
     createdBy?: string,
   ) {
     const { stores } = this.options;
@@ -163,6 +170,7 @@ export class DeploymentService {
       await this.options.stores.deployments.updateDeployment(deployment.id, {
         status: 'deploying',
         reason: `Starting ${sizes.replicas} replica(s) of build v${build.version}`,
+        labels,
       });
       void this.options.reconciler.reconcile(deployment.id);
     } else {
@@ -235,13 +243,14 @@ export class DeploymentService {
         modelRef: deployment.modelRef,
         subjectId: id,
       },
-      () => this.updateChecked(deployment, request),
+      () => this.updateChecked(deployment, request, caller.credentials),
     );
   }
 
   private async updateChecked(
     deployment: ModelDeployment,
     request: UpdateDeploymentRequest,
+    credentials: BackstageCredentials,
   ) {
     const { id } = deployment;
     const build = request.buildId
@@ -286,8 +295,19 @@ export class DeploymentService {
         ? `scale to ${sizes.replicas}`
         : undefined,
     ].filter(Boolean);
+    // The entity's label selector may have changed since it was deployed.
+    const labels =
+      deployment.type === 'online'
+        ? workloadLabels(
+            await this.options.models.getEntity(
+              parseEntityRef(deployment.modelRef),
+              credentials,
+            ),
+          )
+        : undefined;
     await this.options.stores.deployments.updateDeployment(id, {
       buildId: build?.id,
+      labels,
       ...sizes,
       // A change of desired state also wakes a scaled-to-zero deployment.
       scaledToZeroAt: deployment.type === 'online' ? null : undefined,
@@ -363,6 +383,8 @@ export class DeploymentService {
   }
 
   private view(d: ModelDeployment): DeploymentView {
+    // This instance's runtime when it runs the deployment; else the
+    // replicas as the instance that drives it reported them.
     const status =
       d.type === 'online'
         ? this.options.runtime.getOnlineStatus(d.id)

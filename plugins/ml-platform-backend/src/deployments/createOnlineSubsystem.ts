@@ -34,6 +34,7 @@ export function createOnlineSubsystem(
     packages,
     logger,
     scaleToZeroAfterMs: platformConfig.online.scaleToZeroAfterMs,
+    claimStaleAfterMs: platformConfig.online.claimStaleAfterMs,
   });
   const deployments = new DeploymentService({
     stores,
@@ -71,8 +72,8 @@ export function createOnlineSubsystem(
     routes: (api, ctx) => deploymentRoutes(api, ctx, { deployments }),
     tasks: [
       {
-        // The reconciler runs on every backend instance: each drives its
-        // own runtime (for the local runtime, its own child processes).
+        // The reconciler runs on every backend instance; each drives the
+        // deployments it claimed (for the local runtime, its own processes).
         id: 'ml-platform-reconcile',
         scope: 'local',
         frequency: { milliseconds: platformConfig.online.reconcileIntervalMs },

@@ -189,12 +189,30 @@ export class Gateway {
     );
   }
 
+  /**
+   * Ready replicas: from this instance's runtime when it runs the
+   * deployment, else as the instance that drives it reported them.
+   */
+  private async readyUrls(id: string, fresh = false): Promise<string[]> {
+    const { runtime } = this.options;
+    const local = runtime.readyEndpoints(id);
+    if (local.length > 0 || runtime.listOnline().includes(id)) return local;
+    const reported = (await this.onlineDeployments(fresh)).all.find(
+      d => d.id === id,
+    )?.replicaStatus;
+    return (reported ?? [])
+      .filter(r => r.state === 'ready' && r.url)
+      .map(r => r.url!);
+  }
+
   private async endpoints(
     cached: ModelDeployment,
   ): Promise<{ urls: string[]; coldStart: boolean }> {
     const { runtime, reconciler } = this.options;
     reconciler.noteRequest(cached.id);
     let urls = runtime.readyEndpoints(cached.id);
+    if (urls.length > 0) return { urls, coldStart: false };
+    urls = await this.readyUrls(cached.id);
     if (urls.length > 0) return { urls, coldStart: false };
     // No replica: decide on the current state, not the cached one.
     const deployment =
@@ -213,7 +231,7 @@ export class Gateway {
     await reconciler.wake(deployment);
     const deadline = Date.now() + this.options.coldStartTimeoutMs;
     while (Date.now() < deadline) {
-      urls = runtime.readyEndpoints(deployment.id);
+      urls = await this.readyUrls(deployment.id);
       if (urls.length > 0) return { urls, coldStart: true };
       await new Promise(r => setTimeout(r, 25));
     }
@@ -293,9 +311,7 @@ export class Gateway {
       for (;;) {
         // Replicas can change between attempts (a restart, a rollout).
         const urls =
-          attempts === 0
-            ? ready.urls
-            : this.options.runtime.readyEndpoints(deployment.id);
+          attempts === 0 ? ready.urls : await this.readyUrls(deployment.id);
         const url =
           this.pick(urls, tried) ??
           (attempts < 3 ? this.pick(urls, new Set()) : undefined);

@@ -2,6 +2,7 @@ import {
   AuditorService,
   AuthService,
   DatabaseService,
+  DiscoveryService,
   LoggerService,
   PermissionsRegistryService,
   PermissionsService,
@@ -9,17 +10,27 @@ import {
 } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { mlPlatformPermissions } from '@internal/plugin-ml-platform-common';
-import { ArtifactStore, Runtime } from '@internal/plugin-ml-platform-node';
+import {
+  ArtifactStore,
+  Runtime,
+  RuntimeFactory,
+  RuntimeFactoryContext,
+  TypedFactories,
+} from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
 import { ModelAccess } from '../access/ModelAccess';
 import { ModelChanges } from '../activity/ModelChanges';
-import { selectArtifactStore } from '../artifacts/selectArtifactStore';
+import { ArtifactRoutes } from '../artifacts/ArtifactRoutes';
+import { ArtifactTokens } from '../artifacts/ArtifactTokens';
+import {
+  AddedArtifactStore,
+  artifactStoreFactories,
+} from '../artifacts/selectArtifactStore';
 import { PlatformStores, createDatabaseStores } from '../database';
 import { BuildPackages } from '../deployments/BuildPackages';
 import { PlatformConfig, readPlatformConfig } from '../platformConfig';
 import { Quotas } from '../quotas/Quotas';
 import { LocalRuntime } from '../runtimes/local';
-import { selectRuntime } from '../runtimes/selectRuntime';
 import { Sandbox } from '../sandbox/Sandbox';
 import { ModelCatalog } from '../services/ModelCatalog';
 
@@ -41,6 +52,8 @@ export interface PlatformCore {
   runtime: Runtime;
   /** Succeeded builds as runnable packages on this host. */
   packages: BuildPackages;
+  /** Artifacts for runtimes on other hosts, behind scoped tokens. */
+  artifacts: ArtifactRoutes;
 }
 
 /** The shared parts of the platform, from the plugin's dependencies. */
@@ -53,14 +66,23 @@ export async function createPlatformCore(options: {
   permissionsRegistry: PermissionsRegistryService;
   auditor: AuditorService;
   catalog: CatalogService;
-  addedRuntimes: Runtime[];
-  addedArtifactStores: ArtifactStore[];
+  discovery: DiscoveryService;
+  /** Runtimes by type (`mlPlatform.runtime`), from the extension point. */
+  runtimes: TypedFactories<Runtime, RuntimeFactoryContext>;
+  /** Filled in here: the built-in runtimes need the sandbox. */
+  builtInRuntimes: { local?: RuntimeFactory };
+  addedArtifactStores: AddedArtifactStore[];
 }): Promise<PlatformCore> {
   const { config, logger, auth, catalog } = options;
   const platformConfig = readPlatformConfig(config);
-  const artifactStore = selectArtifactStore(
-    platformConfig,
-    options.addedArtifactStores,
+  const storeFactories = artifactStoreFactories(platformConfig);
+  for (const [storeOrType, factory] of options.addedArtifactStores) {
+    storeFactories.add(storeOrType, factory);
+  }
+  const artifactStore = await storeFactories.create(
+    platformConfig.artifacts.type,
+    { config, logger },
+    'mlPlatform.artifacts.type',
   );
   logger.info('ML platform data and artifact store', {
     dataDir: platformConfig.dataDir,
@@ -91,16 +113,13 @@ export async function createPlatformCore(options: {
     dataDir: platformConfig.dataDir,
     logger,
   });
-  const runtime = selectRuntime(
-    platformConfig.runtime,
-    options.addedRuntimes,
-    () =>
-      new LocalRuntime({
-        logger: logger.child({ runtime: 'local' }),
-        logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
-        sandbox,
-      }),
-  );
+  options.builtInRuntimes.local = context =>
+    new LocalRuntime({
+      logger: context.logger.child({ runtime: 'local' }),
+      logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
+      packages: context.packages,
+      sandbox,
+    });
   const packages = new BuildPackages({
     stores,
     artifactStore,
@@ -108,6 +127,29 @@ export async function createPlatformCore(options: {
     sandbox,
     logger,
   });
+  const artifacts = new ArtifactRoutes({
+    store: artifactStore,
+    tokens: new ArtifactTokens(() =>
+      stores.signingKeys.getSigningKey('artifacts'),
+    ),
+    baseUrl: async () =>
+      platformConfig.artifacts.baseUrl ??
+      (await options.discovery.getExternalBaseUrl('ml-platform')),
+    defaultTtlMs: platformConfig.artifacts.tokenTtlMs,
+    tmpDir: path.join(platformConfig.dataDir, 'tmp'),
+    maxUploadBytes: platformConfig.batch.maxUploadBytes,
+  });
+  const runtime = await options.runtimes.create(
+    platformConfig.runtime,
+    {
+      config,
+      logger: logger.child({ runtime: platformConfig.runtime }),
+      artifactStore,
+      artifactLinks: artifacts,
+      packages,
+    },
+    'mlPlatform.runtime',
+  );
   return {
     config,
     platformConfig,
@@ -123,5 +165,6 @@ export async function createPlatformCore(options: {
     artifactStore,
     runtime,
     packages,
+    artifacts,
   };
 }

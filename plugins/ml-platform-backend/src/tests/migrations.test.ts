@@ -148,7 +148,7 @@ describe('migrations', () => {
       for (let i = 0; i < migrationsFiles.length; i++) {
         await migrateDownOnce(knex);
       }
-      for (const table of [...INITIAL_TABLES, 'activity']) {
+      for (const table of [...INITIAL_TABLES, 'activity', 'signing_keys']) {
         expect(await knex.schema.hasTable(table)).toBe(false);
       }
       // ...and up again on the empty database.

@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import {
   BatchSettings,
+  DeploymentReplica,
   DeploymentStatus,
   DeploymentType,
   ModelDeployment,
@@ -19,6 +20,7 @@ import {
 } from '../conversions';
 import { DbDeploymentRow } from '../tables';
 import {
+  DeploymentRecord,
   DeploymentStore,
   DeploymentUpdate,
   NewDeployment,
@@ -46,9 +48,20 @@ function toDeployment(row: DbDeploymentRow): ModelDeployment {
     batch: fromJson<BatchSettings>(row.batch),
     scaledToZeroAt: iso(row.scaled_to_zero_at),
     lastScheduledAt: iso(row.last_scheduled_at),
+    replicaStatus: fromJson<DeploymentReplica[]>(row.replica_status),
     createdBy: opt(row.created_by),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
+  };
+}
+
+function toDeploymentRecord(row: DbDeploymentRow): DeploymentRecord {
+  return {
+    ...toDeployment(row),
+    owner: opt(row.owner),
+    ownerHeartbeatAt: iso(row.owner_heartbeat_at),
+    lastRequestAt: iso(row.last_request_at),
+    labels: fromJson<Record<string, string>>(row.labels),
   };
 }
 
@@ -108,6 +121,9 @@ export class DatabaseDeploymentStore implements DeploymentStore {
           max_replicas: update.maxReplicas,
           ready_replicas: update.readyReplicas,
           batch: update.batch && JSON.stringify(update.batch),
+          replica_status:
+            update.replicaStatus && JSON.stringify(update.replicaStatus),
+          labels: update.labels && JSON.stringify(update.labels),
           scaled_to_zero_at:
             scaledToZeroAt === undefined
               ? undefined
@@ -125,6 +141,76 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .where({ id })
       .update({ deleted_at: new Date(), status: 'stopped', ready_replicas: 0 });
     if (!count) throw new NotFoundError(`No deployment with id ${id}`);
+  }
+
+  async listDeploymentRecords(options: {
+    type?: DeploymentType;
+  }): Promise<DeploymentRecord[]> {
+    const q = this.live();
+    if (options.type) q.where({ type: options.type });
+    const rows = await q.orderBy('created_at', 'desc');
+    return rows.map(toDeploymentRecord);
+  }
+
+  async getDeploymentRecord(id: string): Promise<DeploymentRecord | undefined> {
+    const row = await this.live().where({ id }).first();
+    return row ? toDeploymentRecord(row) : undefined;
+  }
+
+  async claimDeployment(
+    id: string,
+    owner: string,
+    staleBefore: Date,
+  ): Promise<boolean> {
+    // One conditional UPDATE: of instances claiming at once, one matches.
+    const count = await this.live()
+      .where({ id })
+      .where(q =>
+        q
+          .whereNull('owner')
+          .orWhere({ owner })
+          .orWhere('owner_heartbeat_at', '<', staleBefore)
+          .orWhereNull('owner_heartbeat_at'),
+      )
+      .update({ owner, owner_heartbeat_at: new Date() });
+    return count === 1;
+  }
+
+  async heartbeatDeployments(owner: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db<DbDeploymentRow>('deployments')
+      .whereIn('id', ids)
+      .where({ owner })
+      .update({ owner_heartbeat_at: new Date() });
+  }
+
+  async releaseDeployments(owner: string, id?: string): Promise<void> {
+    const q = this.db<DbDeploymentRow>('deployments').where({ owner });
+    if (id) q.where({ id });
+    await q.update({ owner: null, owner_heartbeat_at: null });
+  }
+
+  async noteDeploymentRequests(requests: Map<string, Date>): Promise<void> {
+    for (const [id, at] of requests) {
+      await this.db<DbDeploymentRow>('deployments')
+        .where({ id })
+        .where(q =>
+          q.whereNull('last_request_at').orWhere('last_request_at', '<', at),
+        )
+        .update({ last_request_at: at });
+    }
+  }
+
+  async claimScheduledRun(
+    id: string,
+    previous: string | undefined,
+    at: string,
+  ): Promise<boolean> {
+    const q = this.live().where({ id });
+    if (previous) q.where('last_scheduled_at', new Date(previous));
+    else q.whereNull('last_scheduled_at');
+    const count = await q.update({ last_scheduled_at: new Date(at) });
+    return count === 1;
   }
 
   async getDeployment(id: string): Promise<ModelDeployment | undefined> {

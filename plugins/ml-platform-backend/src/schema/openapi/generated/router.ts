@@ -1483,12 +1483,121 @@ export const spec = {
         },
       },
     },
+    '/artifacts/{digest}': {
+      get: {
+        operationId: 'downloadArtifact',
+        summary:
+          'The bytes of a stored artifact, for a runtime on another host (an init container fetching a build, a batch pod reading its chunk).',
+        description:
+          'Takes an artifact token scoped to this digest (issued by the platform\nto the runtime, short-lived), not Backstage credentials. The caller\nchecks the digest of what it read.\n',
+        security: [
+          {
+            artifactToken: [],
+          },
+        ],
+        parameters: [
+          {
+            name: 'digest',
+            in: 'path',
+            required: true,
+            schema: {
+              type: 'string',
+              pattern: '^sha256:[0-9a-f]{64}$',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The artifact; its digest in X-Artifact-Digest.',
+            content: {
+              'application/octet-stream': {
+                schema: {
+                  type: 'string',
+                  format: 'binary',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/artifacts': {
+      post: {
+        operationId: 'uploadArtifact',
+        summary:
+          "Stores the body under the key an artifact token names (a batch pod writing a chunk's predictions).",
+        security: [
+          {
+            artifactToken: [],
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/octet-stream': {
+              schema: {
+                type: 'string',
+                format: 'binary',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'Where it was stored.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['uri', 'digest', 'size'],
+                  properties: {
+                    uri: {
+                      type: 'string',
+                    },
+                    digest: {
+                      type: 'string',
+                    },
+                    size: {
+                      type: 'integer',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+        },
+      },
+    },
   },
   components: {
     securitySchemes: {
       bearerAuth: {
         type: 'http',
         scheme: 'bearer',
+      },
+      artifactToken: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'A short-lived token the platform issued for one artifact.',
       },
     },
     parameters: {

@@ -24,6 +24,7 @@ import { ModelSummary } from '../models/ModelSummary.model';
 import { Predict200Response } from '../models/Predict200Response.model';
 import { RegisterModelRequest } from '../models/RegisterModelRequest.model';
 import { UpdateDeploymentRequest } from '../models/UpdateDeploymentRequest.model';
+import { UploadArtifact201Response } from '../models/UploadArtifact201Response.model';
 import { UploadedInput } from '../models/UploadedInput.model';
 
 /**
@@ -91,6 +92,16 @@ export type DeleteDeployment = {
     id: string;
   };
   response: void;
+};
+/**
+ * The bytes of a stored artifact, for a runtime on another host (an init container fetching a build, a batch pod reading its chunk).
+ * @public
+ */
+export type DownloadArtifact = {
+  path: {
+    digest: string;
+  };
+  response: Blob;
 };
 /**
  * The result file of a succeeded execution with a file output (row_id plus one column per prediction field).
@@ -311,6 +322,13 @@ export type UpdateDeployment = {
   response: ModelDeployment;
 };
 /**
+ * Stores the body under the key an artifact token names (a batch pod writing a chunk's predictions).
+ * @public
+ */
+export type UploadArtifact = {
+  response: UploadArtifact201Response;
+};
+/**
  * Uploads a CSV, JSONL or Parquet file for executions of this model (streamed to disk).
  * @public
  */
@@ -335,6 +353,7 @@ export type EndpointMap = {
   '#post|/models/{namespace}/{name}/deployments': CreateDeployment;
   '#post|/models/{namespace}/{name}/executions': CreateExecution;
   '#_delete|/deployments/{id}': DeleteDeployment;
+  '#get|/artifacts/{digest}': DownloadArtifact;
   '#get|/executions/{id}/result': DownloadExecutionResult;
   '#get|/builds/{id}': GetBuild;
   '#get|/builds/{id}/logs': GetBuildLogs;
@@ -354,5 +373,6 @@ export type EndpointMap = {
   '#post|/models/{namespace}/{name}/predict': Predict;
   '#post|/models/{namespace}/{name}/register': RegisterModel;
   '#patch|/deployments/{id}': UpdateDeployment;
+  '#post|/artifacts': UploadArtifact;
   '#post|/models/{namespace}/{name}/uploads': UploadInput;
 };

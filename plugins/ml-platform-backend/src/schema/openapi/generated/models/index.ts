@@ -45,4 +45,5 @@ export * from '../models/ModelSummary.model';
 export * from '../models/Predict200Response.model';
 export * from '../models/RegisterModelRequest.model';
 export * from '../models/UpdateDeploymentRequest.model';
+export * from '../models/UploadArtifact201Response.model';
 export * from '../models/UploadedInput.model';

@@ -27,6 +27,7 @@ import { ModelSummary } from '../models/ModelSummary.model';
 import { Predict200Response } from '../models/Predict200Response.model';
 import { RegisterModelRequest } from '../models/RegisterModelRequest.model';
 import { UpdateDeploymentRequest } from '../models/UpdateDeploymentRequest.model';
+import { UploadArtifact201Response } from '../models/UploadArtifact201Response.model';
 import { UploadedInput } from '../models/UploadedInput.model';
 
 /**
@@ -107,6 +108,15 @@ export type CreateExecution = {
 export type DeleteDeployment = {
   path: {
     id: string;
+  };
+};
+/**
+ * The bytes of a stored artifact, for a runtime on another host (an init container fetching a build, a batch pod reading its chunk).
+ * @public
+ */
+export type DownloadArtifact = {
+  path: {
+    digest: string;
   };
 };
 /**
@@ -307,6 +317,13 @@ export type UpdateDeployment = {
   body: UpdateDeploymentRequest;
 };
 /**
+ * Stores the body under the key an artifact token names (a batch pod writing a chunk's predictions).
+ * @public
+ */
+export type UploadArtifact = {
+  body: Blob | ReadableStream<Uint8Array>;
+};
+/**
  * Uploads a CSV, JSONL or Parquet file for executions of this model (streamed to disk).
  * @public
  */
@@ -505,6 +522,32 @@ export class DefaultApiClient {
     };
     return await this.fetchApi.fetch(
       `${baseUrl}/deployments/${encodeURIComponent(request.path.id)}`,
+      init,
+    );
+  }
+
+  /**
+   * The bytes of a stored artifact, for a runtime on another host (an init container fetching a build, a batch pod reading its chunk).
+   *
+   * Takes an artifact token scoped to this digest (issued by the platform
+   * to the runtime, short-lived), not Backstage credentials. The caller
+   * checks the digest of what it read.
+   */
+  public async downloadArtifact(
+    request: DownloadArtifact,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<Blob>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/artifacts/${encodeURIComponent(request.path.digest)}`,
       init,
     );
   }
@@ -972,6 +1015,29 @@ export class DefaultApiClient {
       `${baseUrl}/deployments/${encodeURIComponent(request.path.id)}`,
       init,
     );
+  }
+
+  /**
+   * Stores the body under the key an artifact token names (a batch pod writing a chunk's predictions).
+   */
+  public async uploadArtifact(
+    request: UploadArtifact,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<UploadArtifact201Response>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+      signal: options?.signal,
+      body: request.body,
+      // A stream is sent as it is read; fetch needs `duplex` for it.
+      ...(isStream(request.body) && { duplex: 'half' }),
+    };
+    return await this.fetchApi.fetch(`${baseUrl}/artifacts`, init);
   }
 
   /**
