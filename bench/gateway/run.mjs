@@ -226,9 +226,7 @@ try {
     throughput: {
       directRps: pickD('throughput', 'rps'),
       gatewayRps: pick('throughput', 'rps'),
-      ratio: median(
-        results.throughput.map(r => r.gateway.rps / r.direct.rps),
-      ),
+      ratio: median(results.throughput.map(r => r.gateway.rps / r.direct.rps)),
       roundRatios: results.throughput.map(r =>
         Number((r.gateway.rps / r.direct.rps).toFixed(3)),
       ),

@@ -50,11 +50,17 @@ export async function startPortal({ overlay, env = {} }) {
   // As root, model code runs as the sandbox user, who must reach the data dir.
   fs.chmodSync(tmp, 0o755);
   const started = performance.now();
-  // The repository's own Yarn (a fresh machine has no global `yarn`).
-  const yarn = path.join(root, '.yarn/releases/yarn-4.13.0.cjs');
+  // The repository's own yarn: a fresh machine has no global one.
   const child = spawn(
     process.execPath,
-    [yarn, 'start', '--config', '../../app-config.yaml', '--config', overlay],
+    [
+      path.join(root, '.yarn/releases/yarn-4.13.0.cjs'),
+      'start',
+      '--config',
+      '../../app-config.yaml',
+      '--config',
+      overlay,
+    ],
     {
       cwd: path.join(root, 'packages/backend'),
       env: {

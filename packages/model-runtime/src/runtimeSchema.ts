@@ -4,11 +4,12 @@
  * receives: records, a DataFrame or an ndarray).
  */
 export function runtimeSchemaJson(spec: {
-  schema?: object;
+  /** `{ inputs, outputs }`, as the manifest schema validated it. */
+  schema?: unknown;
   interface?: string;
 }): string {
   return JSON.stringify({
-    ...spec.schema,
+    ...(spec.schema as object | undefined),
     interface: spec.interface ?? 'records',
   });
 }

@@ -47,29 +47,6 @@ export function pipEnv(
 }
 
 /**
- * The interpreter a model's venv is created from: its manifest's
- * `spec.python` when the platform allows it (`mlPlatform.python` and
- * `mlPlatform.builds.allowedPythons`: vetted base interpreters, e.g. one with
- * numpy and scikit-learn installed), resolved for the sandbox as
- * `mlPlatform.python` is; else the sandbox's `mlPlatform.python`.
- */
-export function baseInterpreter(
-  config: Pick<PlatformConfig, 'python' | 'builds'>,
-  sandbox: Pick<Sandbox, 'python' | 'resolveInterpreter'>,
-  requested?: string,
-): { python: string } | { error: string } {
-  if (!requested || requested === config.python)
-    return { python: sandbox.python };
-  if (!config.builds.allowedPythons.includes(requested)) {
-    const allowed = [config.python, ...config.builds.allowedPythons].join(', ');
-    return {
-      error: `spec.python: ${requested} is not an interpreter this platform allows (mlPlatform.builds.allowedPythons: ${allowed})`,
-    };
-  }
-  return { python: sandbox.resolveInterpreter(requested) };
-}
-
-/**
  * Creates a virtualenv and installs a model's requirements into it, both in
  * the sandbox (pip runs the packages' build code); pip makes a venv take
  * seconds, so a model with nothing to install gets one without. With
@@ -79,13 +56,13 @@ export function baseInterpreter(
  * success.
  */
 export async function createVirtualenv(options: {
-  config: Pick<PlatformConfig, 'python' | 'builds'>;
+  config: Pick<PlatformConfig, 'builds'>;
   sandbox: Sandbox;
   venvDir: string;
   modelDir: string;
   /** HOME of the sandboxed commands (pip's cache goes there). */
   home: string;
-  /** The manifest's `spec.python`, if any. */
+  /** The manifest's `spec.python`, if any (see {@link Sandbox.baseInterpreter}). */
   python?: string;
   requirements?: string;
   onLine: (line: string) => void;
@@ -108,7 +85,7 @@ export async function createVirtualenv(options: {
       onLine: line => options.onLine(line),
     });
 
-  const base = baseInterpreter(config, sandbox, options.python);
+  const base = sandbox.baseInterpreter(options.python);
   if ('error' in base) return base;
   const venv = await run(base.python, [
     '-m',

@@ -11,12 +11,14 @@ import {
   assertPathParameter,
   readBodyWithin,
 } from '../http/requestGuards';
-import { Gateway, GatewayError } from './Gateway';
+import { Gateway } from './Gateway';
+import { statusOf } from './errors';
 import {
   InvocationLimits,
   checkRecordsRequest,
   checkV2Request,
 } from './invocationLimits';
+import { errorMeta } from '../util/logging';
 
 /** Which invocation a request is, from its path. */
 export type InvocationRoute =
@@ -28,18 +30,6 @@ const INVOCATION_PATH =
   /^\/api\/ml-platform\/(?:v2\/models\/([^/?]+)\/infer|models\/([^/?]+)\/([^/?]+)\/predict)(?:\?|$)/;
 
 /** Statuses of the errors the gateway and the auth service throw. */
-const STATUS_BY_ERROR_NAME: Record<string, number> = {
-  InputError: 400,
-  AuthenticationError: 401,
-  NotAllowedError: 403,
-  NotFoundError: 404,
-  ConflictError: 409,
-  PayloadTooLargeError: 413,
-  UnsupportedMediaTypeError: 415,
-  RequestTimeoutError: 408,
-  ServiceUnavailableError: 503,
-};
-
 const VERIFIED_TOKEN_TTL_MS = 10_000;
 const VERIFIED_TOKENS_MAX = 10_000;
 
@@ -184,16 +174,15 @@ export class InvocationRoutes implements DataPlaneHandler {
   private fail(req: IncomingMessage, res: ServerResponse, error: unknown) {
     const { name, message } =
       error instanceof Error ? error : new Error(String(error));
-    const statusCode =
-      error instanceof GatewayError
-        ? error.status
-        : STATUS_BY_ERROR_NAME[name] ?? 500;
+    const statusCode = statusOf(error);
     // A body not read to its end is not drained: the connection ends.
     const unread = !req.complete;
     if (statusCode === 500) {
-      this.options.logger.error(
-        `Invocation ${req.method} ${req.url} failed: ${message}`,
-      );
+      this.options.logger.error('invocation failed', {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        ...errorMeta(error),
+      });
     }
     if (res.headersSent) {
       res.destroy();

@@ -1,5 +1,5 @@
 import { Pool, errors as undiciErrors } from 'undici';
-import { GatewayError } from './GatewayError';
+import { GatewayTimeoutError } from './errors';
 
 /** A replica's answer, read whole. */
 export interface ReplicaResponse {
@@ -76,8 +76,7 @@ export class ReplicaClient {
       error instanceof undiciErrors.HeadersTimeoutError ||
       error instanceof undiciErrors.BodyTimeoutError
     ) {
-      return new GatewayError(
-        504,
+      return new GatewayTimeoutError(
         `The model did not answer within ${this.timeoutMs / 1000} s`,
       );
     }
