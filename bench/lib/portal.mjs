@@ -104,10 +104,28 @@ export async function startPortal({ overlay, env = {} }) {
     Authorization: `Bearer ${token}`,
     'Content-Type': 'application/json',
   };
+  // Changes (register, build, deploy, run) need a user allowed to change the
+  // models: services may only read and invoke. Guest sign-in resolves to
+  // user:default/guest, a member of the group owning the example models
+  // (catalog-info.yaml); its ownership is read when the token is issued, so
+  // the token is taken once the catalog holds that user.
+  const userHeaders = await waitUntil(
+    async () => {
+      const user = await guestHeaders();
+      const res = await fetch(
+        `${base}/api/catalog/entities/by-name/user/default/guest`,
+        { headers: user },
+      );
+      return res.ok ? guestHeaders() : undefined;
+    },
+    120_000,
+    'the guest user in the catalog',
+    250,
+  );
   const api = async (method, p, body) => {
     const res = await fetch(`${base}/api/ml-platform${p}`, {
       method,
-      headers,
+      headers: userHeaders,
       body: body && JSON.stringify(body),
     });
     if (!res.ok)
@@ -118,10 +136,22 @@ export async function startPortal({ overlay, env = {} }) {
     tmp,
     api,
     headers,
+    userHeaders,
     stop,
     readyMs,
     backendPid: child.pid,
     cleanup: () => fs.rmSync(tmp, { recursive: true, force: true }),
+  };
+}
+
+/** Headers of a guest sign-in (app-config.yaml's guest provider). */
+async function guestHeaders() {
+  const res = await fetch(`${base}/api/auth/guest/refresh`);
+  if (!res.ok) throw new Error(`guest sign-in: ${res.status}`);
+  const { backstageIdentity } = await res.json();
+  return {
+    Authorization: `Bearer ${backstageIdentity.token}`,
+    'Content-Type': 'application/json',
   };
 }
 
