@@ -122,12 +122,24 @@ export async function startPortal({ overlay, env = {} }) {
     'the guest user in the catalog',
     250,
   );
-  const api = async (method, p, body) => {
-    const res = await fetch(`${base}/api/ml-platform${p}`, {
+  const send = (method, p, body) =>
+    fetch(`${base}/api/ml-platform${p}`, {
       method,
       headers: userHeaders,
       body: body && JSON.stringify(body),
     });
+  const api = async (method, p, body) => {
+    let res;
+    try {
+      res = await send(method, p, body);
+    } catch (error) {
+      // A kept-alive connection the backend closed while the benchmark was
+      // busy elsewhere for over 5 s (Node's keepAliveTimeout, e.g. during the
+      // pandas script): the request never reached the backend, so it goes
+      // again on a new connection.
+      if (error?.cause?.code !== 'UND_ERR_SOCKET') throw error;
+      res = await send(method, p, body);
+    }
     if (!res.ok)
       throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return res.status === 204 ? undefined : res.json();
