@@ -111,6 +111,7 @@ function pandasScript() {
     rowsPerSecond: inside.rows / seconds,
     insideSeconds: inside.seconds,
     importSeconds: inside.importSeconds,
+    cpuSeconds: inside.cpuSeconds,
   };
 }
 
