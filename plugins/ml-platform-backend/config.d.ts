@@ -133,7 +133,9 @@ export interface Config {
       systemSitePackages?: boolean;
       /**
        * Vetted base interpreters a model may choose with `spec.python` in its
-       * mlmodel.yaml (absolute paths or `python3.N`), besides `python`.
+       * mlmodel.yaml (absolute paths or `python3.N`), besides `python`. A
+       * manifest must spell one exactly as listed; each is resolved once at
+       * start, on the sandbox's PATH as `python` is, and nothing else is run.
        * @default []
        */
       allowedPythons?: string[];
