@@ -54,7 +54,8 @@ export interface PlatformConfig {
   };
 }
 
-function durationMs(
+/** A duration config key (`{ minutes: 5 }`, `5m`, or milliseconds), or the fallback. */
+export function durationMs(
   config: Config | undefined,
   key: string,
   fallbackMs: number,

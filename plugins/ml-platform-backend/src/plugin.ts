@@ -38,6 +38,7 @@ import { readPlatformConfig } from './platformConfig';
 import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
+import { createMonitoring } from './monitoring/createMonitoring';
 
 /**
  * The ML platform backend plugin.
@@ -196,6 +197,25 @@ export const mlPlatformPlugin = createBackendPlugin({
           timeoutMs: platformConfig.gateway.timeoutMs,
           coldStartTimeoutMs: platformConfig.gateway.coldStartTimeoutMs,
         });
+        const monitoring = await createMonitoring({
+          config,
+          logger,
+          database: deps.database,
+          scheduler,
+          lifecycle,
+          store,
+          runtime,
+          models,
+          gateway,
+        });
+        if (monitoring.routes.allowUnauthenticatedScrape) {
+          for (const scrapePath of ['/metrics', '/runtime/scrape-targets']) {
+            deps.httpRouter.addAuthPolicy({
+              path: scrapePath,
+              allow: 'unauthenticated',
+            });
+          }
+        }
         reconciler.start();
         // The reconciler runs on every backend instance: each drives its own
         // runtime (for the local runtime, its own child processes).
@@ -228,6 +248,7 @@ export const mlPlatformPlugin = createBackendPlugin({
           heartbeatMs: platformConfig.batch.heartbeatMs,
           staleAfterMs: platformConfig.batch.staleAfterMs,
           retryBackoffMs: platformConfig.batch.retryBackoffMs,
+          onChunkAttempt: monitoring.onChunkAttempt,
         });
         const executions = new ExecutionService({
           store,
@@ -272,6 +293,7 @@ export const mlPlatformPlugin = createBackendPlugin({
             deployments,
             executions,
             invocations,
+            monitoring: monitoring.routes,
             openApi: loadOpenApiDocument(),
           }),
         );

@@ -6,6 +6,7 @@ import { BuildService } from './builds/BuildService';
 import { DeploymentService } from './deployments/DeploymentService';
 import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { ExecutionService } from './batch/ExecutionService';
+import { MonitoringRoutes } from './monitoring/createMonitoring';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -23,6 +24,7 @@ describe('router', () => {
       deployments: {} as DeploymentService,
       executions: {} as ExecutionService,
       invocations: {} as InvocationRoutes,
+      monitoring: {} as MonitoringRoutes,
       openApi,
     });
     const routes = (router as any).stack

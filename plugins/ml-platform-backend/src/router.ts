@@ -20,6 +20,8 @@ import Router from 'express-promise-router';
 import { BuildService } from './builds/BuildService';
 import { streamBuildLog } from './builds/streamBuildLog';
 import { ModelCatalog } from './services/ModelCatalog';
+import { MonitoringRoutes } from './monitoring/createMonitoring';
+import { metricsQuery, trafficQuery } from './monitoring/metricsQuery';
 import { OpenApiDocument } from './schema/openApiDocument';
 import {
   buildLogsQuery,
@@ -44,6 +46,7 @@ export interface RouterOptions {
   executions: ExecutionService;
   /** Model invocations; the data plane serves them too, ahead of this router. */
   invocations: InvocationRoutes;
+  monitoring: MonitoringRoutes;
   openApi: OpenApiDocument;
 }
 
@@ -84,6 +87,7 @@ export async function createRouter(
     deployments,
     executions,
     invocations,
+    monitoring,
     openApi,
   } = options;
   const router = Router();
@@ -136,6 +140,32 @@ export async function createRouter(
     res.json(openApi.document);
   });
 
+  // Scrapes send a Backstage token (e.g. a static externalAccess one), or
+  // none when mlPlatform.monitoring.scrape.allowUnauthenticated is set.
+  const scrapeAuth = async (req: express.Request) => {
+    if (!monitoring.allowUnauthenticatedScrape) {
+      await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    }
+  };
+
+  router.get('/metrics', async (req, res) => {
+    await scrapeAuth(req);
+    const { exposition } = monitoring;
+    res.setHeader('Content-Type', exposition.contentType);
+    res.send(await exposition.metrics());
+  });
+
+  router.get('/runtime/scrape-targets', async (req, res) => {
+    await scrapeAuth(req);
+    res.json(await monitoring.scrapeTargets());
+  });
+
+  router.get('/models/traffic', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const query = parseRequest(trafficQuery, req.query, 'query');
+    res.json({ items: await monitoring.metrics.traffic(query, credentials) });
+  });
+
   router.get('/models', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json({ items: await models.listModels(credentials) });
@@ -150,6 +180,14 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req);
     const body = parseRequest(registerModelBody, req.body, 'body');
     res.json(await models.register(req.params, body, credentials));
+  });
+
+  router.get('/models/:namespace/:name/metrics', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const query = parseRequest(metricsQuery, req.query, 'query');
+    res.json(
+      await monitoring.metrics.modelMetrics(req.params, query, credentials),
+    );
   });
 
   router.get('/models/:namespace/:name/permissions', async (req, res) => {

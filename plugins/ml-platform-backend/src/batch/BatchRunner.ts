@@ -1,6 +1,7 @@
 import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import {
   ArtifactStore,
+  BatchChunkOutcome,
   BatchWorkerPool,
   Runtime,
 } from '@internal/plugin-ml-platform-node';
@@ -46,6 +47,18 @@ export interface BatchRunnerOptions {
   staleAfterMs: number;
   /** First retry delay of a failed chunk; doubles per attempt. */
   retryBackoffMs: number;
+  /** Told about every chunk attempt (monitoring). */
+  onChunkAttempt?: (attempt: ChunkAttempt) => void;
+}
+
+/** How one attempt of a chunk ended. */
+export interface ChunkAttempt {
+  modelRef: string;
+  deploymentId?: string;
+  buildId: string;
+  outcome: 'success' | Extract<BatchChunkOutcome, { ok: false }>['kind'];
+  rows: number;
+  seconds: number;
 }
 
 /** Why a running execution stops before its chunks are done. */
@@ -351,6 +364,7 @@ export class BatchRunner {
         startedAt: new Date().toISOString(),
       });
       const rows = chunk.rowEnd - chunk.rowStart;
+      const started = performance.now();
       let outcome = await pool.run({
         seq: chunk.seq,
         inputPath: chunk.path,
@@ -372,6 +386,16 @@ export class BatchRunner {
           error: `the worker read ${outcome.rows} rows where ${rows} were planned`,
         };
       }
+      this.options.onChunkAttempt?.({
+        modelRef: execution.modelRef,
+        deploymentId: execution.deploymentId,
+        buildId: execution.buildId,
+        outcome: outcome.ok ? 'success' : outcome.kind,
+        rows: outcome.ok ? outcome.rows : rows,
+        seconds: outcome.ok
+          ? outcome.seconds
+          : (performance.now() - started) / 1000,
+      });
       if (outcome.ok) {
         await sink.writeChunk(output, chunk.seq, outcome.rows);
         await store.updateChunk(execution.id, chunk.seq, {

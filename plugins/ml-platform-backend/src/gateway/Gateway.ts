@@ -14,6 +14,12 @@ import { ReplicaClient, ReplicaResponse, isRetryable } from './ReplicaClient';
 
 export { GatewayError };
 
+/**
+ * How a call reached the gateway: one of its HTTP routes, or an event a
+ * subscription turned into a records call.
+ */
+export type InvocationRoute = 'v2' | 'records' | 'event';
+
 /** What the gateway records of each call; monitoring subscribes to it. */
 export interface Invocation {
   modelRef: string;
@@ -21,6 +27,9 @@ export interface Invocation {
   buildId: string;
   /** `v2` (Open Inference Protocol) or `records` (MLflow shapes). */
   protocol: 'v2' | 'records';
+  route: InvocationRoute;
+  /** `user` or `service` from the credentials; `event` for subscriptions. */
+  callerKind: 'user' | 'service' | 'event';
   status: number;
   latencyMs: number;
   requestBytes: number;
@@ -31,6 +40,10 @@ export interface Invocation {
   error?: string;
   /** The caller, e.g. `user:default/ada` or a service subject. */
   caller?: string;
+  /** Calls under way to the deployment when this one started, itself included. */
+  inFlight: number;
+  /** The model's answer as it came (not copied): read it, never change it. */
+  response?: Buffer;
 }
 
 export type InvocationObserver = (invocation: Invocation) => void;
@@ -71,6 +84,11 @@ function indexOnline(all: ModelDeployment[]): OnlineDeployments {
  */
 export class Gateway {
   private readonly outstanding = new Map<string, number>();
+  /** Calls under way per deployment, with the deployment they go to. */
+  private readonly inFlight = new Map<
+    string,
+    { deployment: ModelDeployment; calls: number }
+  >();
   private readonly observers: InvocationObserver[] = [];
   /** Online deployments, re-read at most every half second: not a query per request. */
   private online?: { at: number; deployments: Promise<OnlineDeployments> };
@@ -99,11 +117,17 @@ export class Gateway {
     );
   }
 
-  /** `POST models/{ns}/{name}/predict`: MLflow records shapes. */
+  /**
+   * `POST models/{ns}/{name}/predict`: MLflow records shapes. Other callers
+   * in the backend (event subscriptions) pass their `route` and caller kind.
+   */
   async predict(
     ref: { namespace: string; name: string },
     body: Buffer,
     credentials: BackstageCredentials,
+    via: { route: 'records' | 'event'; callerKind?: 'event' } = {
+      route: 'records',
+    },
   ) {
     const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
     await this.checkVisible(modelRef, credentials);
@@ -120,7 +144,25 @@ export class Gateway {
       '/invocations',
       body,
       credentials,
+      via,
     );
+  }
+
+  /** Calls under way now, per live deployment (for the in-flight gauge). */
+  *callsInFlight(): Iterable<{
+    modelRef: string;
+    deploymentId: string;
+    buildId: string;
+    inFlight: number;
+  }> {
+    for (const { deployment, calls } of this.inFlight.values()) {
+      yield {
+        modelRef: deployment.modelRef,
+        deploymentId: deployment.id,
+        buildId: deployment.buildId,
+        inFlight: calls,
+      };
+    }
   }
 
   async close() {
@@ -237,32 +279,47 @@ export class Gateway {
     path: string,
     body: Buffer,
     credentials: BackstageCredentials,
+    via: { route: InvocationRoute; callerKind?: 'event' } = { route: protocol },
   ): Promise<ReplicaResponse> {
     const started = performance.now();
-    const principal = credentials.principal as {
-      userEntityRef?: string;
-      subject?: string;
-    };
+    let calls = this.inFlight.get(deployment.id);
+    if (!calls || calls.deployment !== deployment) {
+      calls = { deployment, calls: calls?.calls ?? 0 };
+      this.inFlight.set(deployment.id, calls);
+    }
+    const inFlight = ++calls.calls;
     const record = (
       status: number,
       attempts: number,
       coldStart: boolean,
-      responseBytes: number,
+      response: Buffer | undefined,
       error?: string,
     ) => {
+      calls!.calls--;
+      if (this.observers.length === 0) return;
+      const principal = credentials.principal as {
+        type: string;
+        userEntityRef?: string;
+        subject?: string;
+      };
       const invocation: Invocation = {
         modelRef: deployment.modelRef,
         deploymentId: deployment.id,
         buildId: deployment.buildId,
         protocol,
+        route: via.route,
+        callerKind:
+          via.callerKind ?? (principal.type === 'user' ? 'user' : 'service'),
         status,
         latencyMs: performance.now() - started,
         requestBytes: body.length,
-        responseBytes,
+        responseBytes: response?.length ?? 0,
         attempts,
         coldStart,
         error,
         caller: principal.userEntityRef ?? principal.subject,
+        inFlight,
+        response,
       };
       for (const observer of this.observers) {
         try {
@@ -294,7 +351,7 @@ export class Gateway {
         attempts++;
         try {
           const response = await this.send(url, path, body);
-          record(response.status, attempts, coldStart, response.body.length);
+          record(response.status, attempts, coldStart, response.body);
           return response;
         } catch (error) {
           lastError = error as Error;
@@ -311,7 +368,7 @@ export class Gateway {
       let status = 502;
       if (error instanceof GatewayError) status = error.status;
       else if (error instanceof ServiceUnavailableError) status = 503;
-      record(status, attempts, coldStart, 0, (error as Error).message);
+      record(status, attempts, coldStart, undefined, (error as Error).message);
       throw error;
     }
   }

@@ -4,6 +4,7 @@ import {
   BatchWorkersSpec,
   OnlineDeploymentSpec,
   OnlineStatus,
+  ReplicaUsage,
   Runtime,
   RuntimeLogLine,
 } from '@internal/plugin-ml-platform-node';
@@ -11,6 +12,7 @@ import { DeploymentLogs, deploymentLogFile } from './DeploymentLogs';
 import { LocalBatchWorkers } from './LocalBatchWorkers';
 import { LocalDeployment } from './LocalDeployment';
 import { SupervisorSettings } from './ReplicaSupervisor';
+import { readProcessUsage } from './processUsage';
 
 /** @public */
 export interface LocalRuntimeOptions {
@@ -108,6 +110,18 @@ export class LocalRuntime implements Runtime {
   readyEndpoints(deploymentId: string): string[] {
     const endpoints = this.deployments.get(deploymentId)?.readyEndpoints;
     return endpoints ? endpoints.slice() : [];
+  }
+
+  /** CPU and memory of each replica process, from /proc (Linux). */
+  async getReplicaUsage(deploymentId: string): Promise<ReplicaUsage[]> {
+    const replicas = this.getOnlineStatus(deploymentId)?.replicas ?? [];
+    const usage = await Promise.all(
+      replicas.map(async r => {
+        const measured = r.pid !== undefined && (await readProcessUsage(r.pid));
+        return measured ? { replicaId: r.id, ...measured } : undefined;
+      }),
+    );
+    return usage.filter((u): u is ReplicaUsage => u !== undefined);
   }
 
   onStatusChange(listener: (status: OnlineStatus) => void): () => void {
