@@ -151,8 +151,9 @@ export async function createRouter(
   router.get('/metrics', async (req, res) => {
     await scrapeAuth(req);
     const { exposition } = monitoring;
+    const text = await exposition.metrics();
     res.setHeader('Content-Type', exposition.contentType);
-    res.send(await exposition.metrics());
+    res.end(text);
   });
 
   router.get('/runtime/scrape-targets', async (req, res) => {

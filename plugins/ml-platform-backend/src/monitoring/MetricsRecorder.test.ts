@@ -1,5 +1,4 @@
-import { mockServices } from '@backstage/backend-test-utils';
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { DatabaseMetricsStore } from '../database/metrics/DatabaseMetricsStore';
 import { MetricsBatch } from '../database/metrics/types';
 import { BuildVersions } from './BuildVersions';
@@ -49,9 +48,12 @@ describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
   let store: DatabaseMetricsStore;
   let writes: MetricsBatch[];
   let recorder: MetricsRecorder;
-  const versions = new BuildVersions(async buildId => ({
-    version: buildId === 'b2' ? 2 : 1,
-  }) as any);
+  const versions = new BuildVersions(
+    async buildId =>
+      ({
+        version: buildId === 'b2' ? 2 : 1,
+      } as any),
+  );
 
   beforeEach(async () => {
     now = T0;
@@ -127,9 +129,7 @@ describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
       ['0.1 to 0.2', 900],
       ['0.6 to 0.7', 900],
     ]);
-    expect(
-      metrics.predictions.find(p => p.output === 'churn')!.bins,
-    ).toEqual([
+    expect(metrics.predictions.find(p => p.output === 'churn')!.bins).toEqual([
       { bin: 'false', current: 900, previous: 0 },
       { bin: 'true', current: 900, previous: 0 },
     ]);
@@ -174,8 +174,9 @@ describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
         steps: 12,
       })
     ).toModelMetrics('embedded');
-    const bins = metrics.predictions.find(p => p.output === 'churn_probability')!
-      .bins;
+    const bins = metrics.predictions.find(
+      p => p.output === 'churn_probability',
+    )!.bins;
     expect(bins.find(b => b.bin === '0.1 to 0.2')).toMatchObject({
       current: 50,
       previous: 100,
@@ -212,7 +213,10 @@ describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
     const before = await read(HOUR_MS);
 
     now = T0 + 2 * DAY + 2 * HOUR_MS; // the first two hours are past raw retention
-    expect(await retention.run()).toEqual({ downsampled: 2 * 60 + 0, deleted: 0 });
+    expect(await retention.run()).toEqual({
+      downsampled: 2 * 60 + 0,
+      deleted: 0,
+    });
     const after = await read(HOUR_MS);
     expect(after.requestsPerSecond).toEqual(before.requestsPerSecond);
     expect(after.summary.requests).toBe(180);

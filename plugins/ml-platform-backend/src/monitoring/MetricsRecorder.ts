@@ -67,10 +67,7 @@ class Series<A extends { add(other: A): void }, I extends SeriesIdentity> {
   minute = -1;
   current?: A;
 
-  constructor(
-    readonly identity: I,
-    private readonly create: () => A,
-  ) {
+  constructor(readonly identity: I, private readonly create: () => A) {
     this.stored = create();
   }
 
@@ -163,8 +160,11 @@ export class MetricsRecorder {
   private readonly clock: () => number;
   private readonly maxReadBytes: number;
   /** Answers to read, after the response went out. */
-  private toRead: { aggregate: CallAggregate; route: CallRoute; body: Buffer }[] =
-    [];
+  private toRead: {
+    aggregate: CallAggregate;
+    route: CallRoute;
+    body: Buffer;
+  }[] = [];
   private readScheduled = false;
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
@@ -358,7 +358,9 @@ export class MetricsRecorder {
       distribution.numeric?.forEach((count, i) => {
         if (count === 0) return;
         const bin =
-          i < PREDICTION_BUCKETS.length ? String(PREDICTION_BUCKETS[i]) : '+Inf';
+          i < PREDICTION_BUCKETS.length
+            ? String(PREDICTION_BUCKETS[i])
+            : '+Inf';
         batch.predictions!.push({
           ...key,
           output,
@@ -389,4 +391,3 @@ export class MetricsRecorder {
     return { ...key, ...aggregate.counts };
   }
 }
-

@@ -30,6 +30,8 @@ interface HistogramValues {
   sum: number;
 }
 
+type HistogramData = Awaited<ReturnType<Histogram<string>['get']>>;
+
 /**
  * A prom-client histogram whose values come from the recorder's
  * aggregates at scrape time instead of `observe` on the hot path.
@@ -39,14 +41,14 @@ class CollectedHistogram extends Histogram<string> {
 
   constructor(
     private readonly metricName: string,
-    help: string,
+    private readonly helpText: string,
     labelNames: readonly string[],
     private readonly bounds: readonly number[],
     registry: Registry,
   ) {
     super({
       name: metricName,
-      help,
+      help: helpText,
       labelNames,
       buckets: [...bounds],
       registers: [registry],
@@ -57,8 +59,12 @@ class CollectedHistogram extends Histogram<string> {
     this.series = series;
   }
 
-  async get() {
-    const base = await super.get();
+  /** What the registry prints (it reads histograms through this). */
+  async getForPromString() {
+    return this.get();
+  }
+
+  async get(): Promise<HistogramData> {
     const values = this.series.flatMap(({ labels, buckets, sum }) => {
       let cumulative = 0;
       const lines = [...this.bounds, Infinity].map((le, i) => {
@@ -75,7 +81,14 @@ class CollectedHistogram extends Histogram<string> {
         { metricName: `${this.metricName}_count`, labels, value: cumulative },
       ];
     });
-    return { ...base, values };
+    // prom-client types `type` as an enum; its own metrics carry this string.
+    return {
+      name: this.metricName,
+      help: this.helpText,
+      type: 'histogram',
+      aggregator: 'sum',
+      values,
+    } as unknown as HistogramData;
   }
 }
 
@@ -365,7 +378,10 @@ export class PrometheusExposition {
         worker_crashed: c.workerCrashes,
       };
       const failed = Object.values(failures).reduce((n, v) => n + v, 0);
-      this.batchChunks.inc({ ...labels, outcome: 'success' }, c.chunks - failed);
+      this.batchChunks.inc(
+        { ...labels, outcome: 'success' },
+        c.chunks - failed,
+      );
       this.batchRows.inc({ ...labels, outcome: 'success' }, c.rows);
       for (const [outcome, count] of Object.entries(failures)) {
         if (count === 0) continue;
@@ -439,7 +455,10 @@ function mergeHistograms(series: HistogramValues[]): HistogramValues[] {
 function mergeSums(
   series: { labels: Labels; sum: number; count: number }[],
 ): { labels: Labels; sum: number; count: number }[] {
-  const merged = new Map<string, { labels: Labels; sum: number; count: number }>();
+  const merged = new Map<
+    string,
+    { labels: Labels; sum: number; count: number }
+  >();
   for (const s of series) {
     const key = labelKey(s.labels);
     const into = merged.get(key);

@@ -1,7 +1,4 @@
-import {
-  BatchCounts,
-  CallCounts,
-} from '../database/metrics/types';
+import { BatchCounts, CallCounts } from '../database/metrics/types';
 import {
   CHUNK_DURATION_BUCKETS,
   ChunkOutcome,
@@ -119,7 +116,9 @@ export class CallAggregate implements PredictionSink {
     if (!distribution) return;
     if (!distribution.numeric) {
       distribution.numeric = new Array(PREDICTION_BUCKETS.length + 1).fill(0);
-      distribution.numericSum = new Array(PREDICTION_BUCKETS.length + 1).fill(0);
+      distribution.numericSum = new Array(PREDICTION_BUCKETS.length + 1).fill(
+        0,
+      );
     }
     const bucket = bucketIndex(PREDICTION_BUCKETS, value);
     distribution.numeric[bucket]++;
@@ -132,9 +131,7 @@ export class CallAggregate implements PredictionSink {
     const { classes } = distribution;
     const name = value.slice(0, MAX_NAME_LENGTH);
     const key =
-      classes.has(name) || classes.size < MAX_CLASS_VALUES
-        ? name
-        : OTHER_VALUE;
+      classes.has(name) || classes.size < MAX_CLASS_VALUES ? name : OTHER_VALUE;
     classes.set(key, (classes.get(key) ?? 0) + 1);
   }
 

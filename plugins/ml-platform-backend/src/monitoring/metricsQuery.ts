@@ -84,8 +84,8 @@ export const trafficQuery = z.strictObject({
 
 /** A readable step: whole minutes or hours where it can. */
 const NICE_STEPS_MS = [
-  60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
-  7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+  60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000,
+  10_800_000, 21_600_000, 43_200_000, 86_400_000,
 ];
 
 /** The step when none is asked for: about 60 points over the range. */

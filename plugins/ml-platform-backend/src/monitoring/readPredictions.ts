@@ -61,8 +61,7 @@ function readV2(body: Json, sink: PredictionSink): number | undefined {
     const shape = Array.isArray(output.shape) ? output.shape : [];
     if (rows === undefined && typeof shape[0] === 'number') rows = shape[0];
     // A value per row: shape [n] or [n, 1]; wider tensors have no single value.
-    const perRow =
-      shape.length === 1 || (shape.length === 2 && shape[1] === 1);
+    const perRow = shape.length === 1 || (shape.length === 2 && shape[1] === 1);
     if (!perRow || !Array.isArray(output.data)) continue;
     for (const value of output.data) addValue(sink, output.name, value);
   }

@@ -20,7 +20,8 @@ function targetsOf(runtime: Runtime, deploymentId: string): ScrapeTarget[] {
         replicaId: replica.id,
         buildId: replica.buildId,
         address: url.host,
-        scheme: url.protocol === 'https:' ? ('https' as const) : ('http' as const),
+        scheme:
+          url.protocol === 'https:' ? ('https' as const) : ('http' as const),
       },
     ];
   });

@@ -15,6 +15,7 @@ import {
   ModelSummary,
   UploadedInput,
 } from '../types';
+import { ModelMetrics, ModelTraffic } from '../metrics';
 
 /** A model, addressed by its catalog entity. @public */
 export interface ModelRef {
@@ -37,6 +38,18 @@ export interface CreateDeploymentBody {
   minReplicas?: number;
   maxReplicas?: number;
   batch?: Partial<BatchSettings>;
+}
+
+/** Which metrics `getModelMetrics` reads. @public */
+export interface ModelMetricsQuery {
+  /** Start of the range; default an hour before `to`. */
+  from?: Date;
+  /** End of the range; default now. */
+  to?: Date;
+  /** Seconds per point; default about 60 points over the range. */
+  stepSeconds?: number;
+  deploymentId?: string;
+  version?: number;
 }
 
 /** @public */
@@ -119,6 +132,14 @@ export interface MlPlatformApi {
   ): Promise<ExecutionChunk[]>;
   /** The assembled result file of a finished execution with a file output. */
   downloadExecutionResult(id: string): Promise<Blob>;
+
+  /** Time series of the model's health (embedded store or Prometheus). */
+  getModelMetrics(
+    ref: ModelRef,
+    query?: ModelMetricsQuery,
+  ): Promise<ModelMetrics>;
+  /** Every model's calls over the last `window` (e.g. `1h`, the default). */
+  listModelTraffic(window?: string): Promise<ModelTraffic[]>;
 }
 
 const model = (ref: ModelRef) =>
@@ -316,6 +337,32 @@ export class MlPlatformClient implements MlPlatformApi {
       `/executions/${encodeURIComponent(id)}/result`,
     );
     return response.blob();
+  }
+
+  getModelMetrics(ref: ModelRef, query: ModelMetricsQuery = {}) {
+    const params = new URLSearchParams();
+    const seconds = (d: Date) => String(d.getTime() / 1000);
+    if (query.from) params.set('from', seconds(query.from));
+    if (query.to) params.set('to', seconds(query.to));
+    if (query.stepSeconds !== undefined) {
+      params.set('step', String(query.stepSeconds));
+    }
+    if (query.deploymentId) params.set('deployment', query.deploymentId);
+    if (query.version !== undefined) {
+      params.set('version', String(query.version));
+    }
+    const qs = params.toString();
+    return this.json<ModelMetrics>(
+      'GET',
+      `${model(ref)}/metrics${qs ? `?${qs}` : ''}`,
+    );
+  }
+
+  async listModelTraffic(window?: string) {
+    const qs = window ? `?window=${encodeURIComponent(window)}` : '';
+    return (
+      await this.json<ListResponse<ModelTraffic>>('GET', `/models/traffic${qs}`)
+    ).items;
   }
 
   private async json<T>(

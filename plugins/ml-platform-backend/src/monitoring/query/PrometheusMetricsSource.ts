@@ -43,7 +43,9 @@ function selector(labels: Record<string, string | undefined>): string {
 function bucketOf(bounds: readonly number[], le: string): number | undefined {
   if (le === '+Inf') return bounds.length;
   const value = Number(le);
-  const index = bounds.findIndex(b => Math.abs(b - value) <= 1e-12 * Math.abs(b));
+  const index = bounds.findIndex(
+    b => Math.abs(b - value) <= 1e-12 * Math.abs(b),
+  );
   return index >= 0 ? index : undefined;
 }
 
@@ -98,7 +100,8 @@ export class PrometheusMetricsSource implements MetricsSource {
     const filters = {
       ...model,
       deployment: request.deploymentId,
-      version: request.version === undefined ? undefined : String(request.version),
+      version:
+        request.version === undefined ? undefined : String(request.version),
     };
     const s = selector(filters);
     const stepSeconds = request.stepMs / 1000;
@@ -117,8 +120,12 @@ export class PrometheusMetricsSource implements MetricsSource {
       add: (s: RangeSeries, step: number, increase: number) => void,
     ) => {
       for (const one of series) {
-        counterIncreases(one, request.from, request.stepMs, request.steps, (i, v) =>
-          add(one, i, v),
+        counterIncreases(
+          one,
+          request.from,
+          request.stepMs,
+          request.steps,
+          (i, v) => add(one, i, v),
         );
       }
     };
@@ -143,10 +150,14 @@ export class PrometheusMetricsSource implements MetricsSource {
       range(`${METRICS.requests}${s}`),
       range(`${METRICS.requestDuration}_bucket${s}`),
       range(`${METRICS.rows}${s}`),
-      overSteps(`max_over_time(${METRICS.inFlight}${s}${rangeSelectorOverStep})`),
+      overSteps(
+        `max_over_time(${METRICS.inFlight}${s}${rangeSelectorOverStep})`,
+      ),
       range(`${METRICS.kpi}_sum${s}`),
       range(`${METRICS.kpi}_count${s}`),
-      range(`${METRICS.batchRows}${selector({ ...filters, outcome: 'success' })}`),
+      range(
+        `${METRICS.batchRows}${selector({ ...filters, outcome: 'success' })}`,
+      ),
       range(`${METRICS.batchChunks}${s}`),
       range(`${METRICS.batchChunkDuration}_bucket${s}`),
       range(`${METRICS.replicaRestarts}${s}`),
@@ -166,7 +177,8 @@ export class PrometheusMetricsSource implements MetricsSource {
     ]);
 
     const note = (series: RangeSeries) => {
-      if (series.metric.deployment) data.deployments.add(series.metric.deployment);
+      if (series.metric.deployment)
+        data.deployments.add(series.metric.deployment);
       const version = Number(series.metric.version);
       if (Number.isInteger(version)) data.versions.add(version);
     };
@@ -187,7 +199,9 @@ export class PrometheusMetricsSource implements MetricsSource {
       data.rows[i] += v;
     });
     for (const one of inFlight) {
-      this.gaugeSteps(one, request, (i, v) => StepData.max(data.inFlight, i, v));
+      this.gaugeSteps(one, request, (i, v) =>
+        StepData.max(data.inFlight, i, v),
+      );
     }
     increases(kpiSums, (one, i, v) => {
       data.kpi(one.metric.kpi ?? '').sum[i] += v;
@@ -205,9 +219,14 @@ export class PrometheusMetricsSource implements MetricsSource {
       if (CHUNK_OUTCOMES.includes(outcome)) data.batchChunks[outcome][i] += v;
     });
     const nd = CHUNK_DURATION_BUCKETS.length + 1;
-    this.addHistogram(chunkDurations, CHUNK_DURATION_BUCKETS, request, (i, b, v) => {
-      data.chunkDurations[i * nd + b] += v;
-    });
+    this.addHistogram(
+      chunkDurations,
+      CHUNK_DURATION_BUCKETS,
+      request,
+      (i, b, v) => {
+        data.chunkDurations[i * nd + b] += v;
+      },
+    );
     increases(restarts, (_one, i, v) => {
       data.restarts[i] += v;
     });
@@ -229,48 +248,56 @@ export class PrometheusMetricsSource implements MetricsSource {
   }
 
   async traffic(from: number, to: number): Promise<ModelTraffic[]> {
-    const seconds = Math.max(1, Math.round((to - from) / 1000));
-    const window = `[${seconds}s]`;
-    const [requests, errors, buckets] = await Promise.all([
-      this.instantQuery(
-        `sum by (namespace, model) (increase(${METRICS.requests}${window}))`,
-        to,
-      ),
-      this.instantQuery(
-        `sum by (namespace, model) (increase(${METRICS.requests}{outcome!="success"}${window}))`,
-        to,
-      ),
-      this.instantQuery(
-        `sum by (namespace, model, le) (increase(${METRICS.requestDuration}_bucket${window}))`,
-        to,
-      ),
+    // Raw counters at both ends of the window, differenced like `read`:
+    // `increase()` misses calls a counter had when first scraped.
+    const length = to - from;
+    const window = { from, stepMs: length, steps: 1 } as MetricsRequest;
+    const [requests, buckets] = await Promise.all([
+      this.rangeQuery(METRICS.requests, from, to, length),
+      this.rangeQuery(`${METRICS.requestDuration}_bucket`, from, to, length),
     ]);
-    const key = (m: Record<string, string>) =>
-      `component:${m.namespace}/${m.model}`;
-    const errorsOf = new Map(errors.map(e => [key(e.metric), Number(e.value[1])]));
-    const histograms = new Map<string, number[]>();
-    for (const b of buckets) {
-      const index = bucketOf(LATENCY_BUCKETS, b.metric.le ?? '');
-      if (index === undefined) continue;
-      const cumulative = histograms.get(key(b.metric)) ?? [];
-      cumulative[index] = Number(b.value[1]);
-      histograms.set(key(b.metric), cumulative);
+    const models = new Map<
+      string,
+      { requests: number; errors: number; latency: Float64Array }
+    >();
+    const model = (m: Record<string, string>) => {
+      const ref = `component:${m.namespace}/${m.model}`;
+      let counts = models.get(ref);
+      if (!counts) {
+        counts = {
+          requests: 0,
+          errors: 0,
+          latency: new Float64Array(LATENCY_BUCKETS.length + 1),
+        };
+        models.set(ref, counts);
+      }
+      return counts;
+    };
+    for (const one of requests) {
+      counterIncreases(one, from, length, 1, (_step, v) => {
+        const counts = model(one.metric);
+        counts.requests += v;
+        if (one.metric.outcome !== 'success') counts.errors += v;
+      });
     }
-    return requests.map(r => {
-      const ref = key(r.metric);
-      const count = Number(r.value[1]);
-      const cumulative = histograms.get(ref) ?? [];
-      const perBucket = [...LATENCY_BUCKETS, Infinity].map(
-        (_, i) => (cumulative[i] ?? 0) - (i > 0 ? cumulative[i - 1] ?? 0 : 0),
-      );
-      return {
-        ref,
-        requests: Math.round(count),
-        requestsPerSecond: count / seconds,
-        errorRatio: count > 0 ? (errorsOf.get(ref) ?? 0) / count : null,
-        latencyP95: quantile(0.95, LATENCY_BUCKETS, perBucket) ?? null,
-      };
-    });
+    const byModel = new Map<string, RangeSeries[]>();
+    for (const one of buckets) {
+      const ref = `${one.metric.namespace}/${one.metric.model}`;
+      byModel.set(ref, [...(byModel.get(ref) ?? []), one]);
+    }
+    for (const series of byModel.values()) {
+      const counts = model(series[0].metric);
+      this.addHistogram(series, LATENCY_BUCKETS, window, (_i, b, v) => {
+        counts.latency[b] += v;
+      });
+    }
+    return [...models.entries()].map(([ref, counts]) => ({
+      ref,
+      requests: Math.round(counts.requests),
+      requestsPerSecond: counts.requests / (length / 1000),
+      errorRatio: counts.requests > 0 ? counts.errors / counts.requests : null,
+      latencyP95: quantile(0.95, LATENCY_BUCKETS, counts.latency) ?? null,
+    }));
   }
 
   /** The prediction distribution in the range and in the one before it. */
@@ -364,9 +391,15 @@ export class PrometheusMetricsSource implements MetricsSource {
         () => new Float64Array(request.steps),
       );
       for (const [bucket, one] of group) {
-        counterIncreases(one, request.from, request.stepMs, request.steps, (i, v) => {
-          cumulative[bucket][i] += v;
-        });
+        counterIncreases(
+          one,
+          request.from,
+          request.stepMs,
+          request.steps,
+          (i, v) => {
+            cumulative[bucket][i] += v;
+          },
+        );
       }
       for (let i = 0; i < request.steps; i++) {
         let below = 0;
@@ -386,7 +419,8 @@ export class PrometheusMetricsSource implements MetricsSource {
     set: (step: number, value: number) => void,
   ) {
     for (const [time, text] of series.values) {
-      const step = Math.round((time * 1000 - request.from) / request.stepMs) - 1;
+      const step =
+        Math.round((time * 1000 - request.from) / request.stepMs) - 1;
       const value = Number(text);
       if (step >= 0 && step < request.steps && Number.isFinite(value)) {
         set(step, value);
@@ -407,16 +441,6 @@ export class PrometheusMetricsSource implements MetricsSource {
       step: `${stepMs / 1000}s`,
     });
     return result as RangeSeries[];
-  }
-
-  private async instantQuery(
-    query: string,
-    time: number,
-  ): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-    return (await this.api('query', { query, time: String(time / 1000) })) as {
-      metric: Record<string, string>;
-      value: [number, string];
-    }[];
   }
 
   private async api(
