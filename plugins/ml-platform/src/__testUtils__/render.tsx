@@ -48,6 +48,8 @@ export function mockMlPlatformApi(
     'cancelExecution',
     'listExecutionChunks',
     'downloadExecutionResult',
+    'getModelMetrics',
+    'listModelTraffic',
   ];
   const api: Record<string, jest.Mock> = {};
   for (const method of methods) {
