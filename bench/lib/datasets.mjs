@@ -16,10 +16,16 @@ export function churnRow(i) {
 export async function writeChurnCsv(file, n) {
   if (fs.existsSync(file)) return;
   const out = fs.createWriteStream(`${file}.partial`);
-  out.write('tenure_months,monthly_charges,total_charges,contract,support_calls,has_internet\n');
+  out.write(
+    'tenure_months,monthly_charges,total_charges,contract,support_calls,has_internet\n',
+  );
   for (let i = 0; i < n; i++) {
     const r = churnRow(i);
-    if (!out.write(`${r.tenure_months},${r.monthly_charges},${r.total_charges},${r.contract},${r.support_calls},${r.has_internet}\n`)) {
+    if (
+      !out.write(
+        `${r.tenure_months},${r.monthly_charges},${r.total_charges},${r.contract},${r.support_calls},${r.has_internet}\n`,
+      )
+    ) {
       await new Promise(resolve => out.once('drain', resolve));
     }
   }

@@ -48,9 +48,17 @@ export const median = xs =>
 export async function startPortal({ overlay, env = {} }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-'));
   const started = performance.now();
+  // The repository's own yarn: a fresh machine has no global one.
   const child = spawn(
-    'yarn',
-    ['start', '--config', '../../app-config.yaml', '--config', overlay],
+    process.execPath,
+    [
+      path.join(root, '.yarn/releases/yarn-4.13.0.cjs'),
+      'start',
+      '--config',
+      '../../app-config.yaml',
+      '--config',
+      overlay,
+    ],
     {
       cwd: path.join(root, 'packages/backend'),
       env: {

@@ -149,9 +149,10 @@ export interface MetricsRecorderOptions {
  * same aggregates.
  */
 export class MetricsRecorder {
+  /** Call series per deployment: a few each (builds, routes, callers). */
   private readonly calls = new Map<
     string,
-    Series<CallAggregate, CallIdentity>
+    Series<CallAggregate, CallIdentity>[]
   >();
   private readonly batches = new Map<
     string,
@@ -176,8 +177,25 @@ export class MetricsRecorder {
 
   /** Counts one call; runs on the gateway's path, so it only adds numbers. */
   recordCall(call: RecordedCall): void {
-    const key = `${call.deploymentId}\n${call.buildId}\n${call.route}\n${call.callerKind}`;
-    let series = this.calls.get(key);
+    // No key string to build and hash per call: the deployment's id is the
+    // same string each time, and it has only a few series.
+    let list = this.calls.get(call.deploymentId);
+    if (!list) {
+      list = [];
+      this.calls.set(call.deploymentId, list);
+    }
+    let series: Series<CallAggregate, CallIdentity> | undefined;
+    for (const candidate of list) {
+      const id = candidate.identity;
+      if (
+        id.buildId === call.buildId &&
+        id.route === call.route &&
+        id.callerKind === call.callerKind
+      ) {
+        series = candidate;
+        break;
+      }
+    }
     if (!series) {
       series = new Series(
         {
@@ -189,7 +207,7 @@ export class MetricsRecorder {
         },
         () => new CallAggregate(),
       );
-      this.calls.set(key, series);
+      list.push(series);
       void this.options.versions.get(call.buildId); // labels ready for the flush
     }
     const now = this.clock();
@@ -231,7 +249,7 @@ export class MetricsRecorder {
   /** Totals since the backend started, per call series (for the exposition). */
   callTotals(): CallSeriesTotal[] {
     this.readResponses();
-    return [...this.calls.values()].map(series => ({
+    return this.callSeries().map(series => ({
       ...series.identity,
       total: series.total(),
     }));
@@ -275,9 +293,7 @@ export class MetricsRecorder {
   private async flushOnce() {
     this.readResponses();
     const now = this.clock();
-    const calls = [...this.calls.values()].map(
-      s => [s, s.takePending()] as const,
-    );
+    const calls = this.callSeries().map(s => [s, s.takePending()] as const);
     const batches = [...this.batches.values()].map(
       s => [s, s.takePending()] as const,
     );
@@ -314,6 +330,10 @@ export class MetricsRecorder {
     for (const [series, taken] of batches) {
       series.written(taken.map(t => t[1]));
     }
+  }
+
+  private callSeries() {
+    return [...this.calls.values()].flat();
   }
 
   private readResponses() {
