@@ -127,6 +127,50 @@ export interface Config {
       };
     };
 
+    /** Model monitoring: the recorder, its store, Prometheus. */
+    monitoring?: {
+      /**
+       * Record calls and batch chunks. Off, the gateway and batch runner
+       * record nothing; `GET metrics` still exposes replicas.
+       * @default true
+       */
+      enabled?: boolean;
+      /** How often recorded minutes are written to the database. @default 10 seconds */
+      flushInterval?: number | { [unit: string]: number } | string;
+      retention?: {
+        /** Per-minute rows are merged into hours after this. @default 2 days */
+        raw?: number | { [unit: string]: number } | string;
+        /** Hourly rows are deleted after this. @default 90 days */
+        hourly?: number | { [unit: string]: number } | string;
+        /** How often the retention task runs. @default 10 minutes */
+        checkInterval?: number | { [unit: string]: number } | string;
+      };
+      /**
+       * A Prometheus that scrapes the platform: when set,
+       * `GET models/{ns}/{name}/metrics` answers from PromQL instead of the
+       * embedded store.
+       */
+      prometheus?: {
+        /** e.g. `http://prometheus:9090` */
+        baseUrl: string;
+        /**
+         * Bearer token for that Prometheus, if it needs one.
+         * @visibility secret
+         */
+        token?: string;
+      };
+      /** `GET metrics` and `GET runtime/scrape-targets`. */
+      scrape?: {
+        /**
+         * Answer without credentials (Prometheus on a trusted network).
+         * Otherwise scrapers send a Backstage token, e.g. a static
+         * `backend.auth.externalAccess` token.
+         * @default false
+         */
+        allowUnauthenticated?: boolean;
+      };
+    };
+
     /** Where build artifacts and batch results are kept. */
     artifacts?: {
       /**

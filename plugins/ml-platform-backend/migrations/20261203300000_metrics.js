@@ -7,7 +7,9 @@
  * several backend instances write the same rows without reading them first.
  * Histogram buckets are columns (`lat_b<i>`: the i-th bound of
  * LATENCY_BUCKETS in src/monitoring/metricNames.ts, the last one +Inf) so a
- * range query sums them in the database instead of parsing each row.
+ * range query sums them in the database instead of parsing each row. Every
+ * minute is also added to its hour row, so long ranges read hours only
+ * (the model index leads with the resolution for that).
  *
  * @param {import('knex').Knex} knex
  */
@@ -59,7 +61,10 @@ exports.up = async function up(knex) {
       ],
       { indexName: 'metrics_calls_series_idx' },
     );
-    table.index(['model_ref', 'bucket_start'], 'metrics_calls_model_idx');
+    table.index(
+      ['model_ref', 'resolution', 'bucket_start'],
+      'metrics_calls_model_idx',
+    );
     table.index(['bucket_start'], 'metrics_calls_time_idx');
   });
 
@@ -90,7 +95,10 @@ exports.up = async function up(knex) {
       ],
       { indexName: 'metrics_predictions_series_idx' },
     );
-    table.index(['model_ref', 'bucket_start'], 'metrics_predictions_model_idx');
+    table.index(
+      ['model_ref', 'resolution', 'bucket_start'],
+      'metrics_predictions_model_idx',
+    );
     table.index(['bucket_start'], 'metrics_predictions_time_idx');
   });
 
@@ -111,7 +119,10 @@ exports.up = async function up(knex) {
       ],
       { indexName: 'metrics_kpis_series_idx' },
     );
-    table.index(['model_ref', 'bucket_start'], 'metrics_kpis_model_idx');
+    table.index(
+      ['model_ref', 'resolution', 'bucket_start'],
+      'metrics_kpis_model_idx',
+    );
     table.index(['bucket_start'], 'metrics_kpis_time_idx');
   });
 
@@ -132,7 +143,10 @@ exports.up = async function up(knex) {
       ['resolution', 'bucket_start', 'model_ref', 'deployment_id', 'build_id'],
       { indexName: 'metrics_batch_series_idx' },
     );
-    table.index(['model_ref', 'bucket_start'], 'metrics_batch_model_idx');
+    table.index(
+      ['model_ref', 'resolution', 'bucket_start'],
+      'metrics_batch_model_idx',
+    );
     table.index(['bucket_start'], 'metrics_batch_time_idx');
   });
 
@@ -159,7 +173,10 @@ exports.up = async function up(knex) {
       ],
       { indexName: 'metrics_replicas_series_idx' },
     );
-    table.index(['model_ref', 'bucket_start'], 'metrics_replicas_model_idx');
+    table.index(
+      ['model_ref', 'resolution', 'bucket_start'],
+      'metrics_replicas_model_idx',
+    );
     table.index(['bucket_start'], 'metrics_replicas_time_idx');
   });
 };

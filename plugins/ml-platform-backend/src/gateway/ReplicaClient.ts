@@ -240,7 +240,7 @@ class Connection {
     private readonly onClosed: (connection: Connection) => void,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', data => this.onData(data));
+    socket.on('data', (data: Buffer) => this.onData(data));
     socket.on('end', () => this.onEnd());
     socket.on('error', error => this.fail(error));
     socket.on('close', () => {

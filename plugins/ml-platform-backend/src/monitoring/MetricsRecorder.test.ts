@@ -75,7 +75,11 @@ describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
     });
   });
 
-  const source = () => new EmbeddedMetricsSource(store);
+  const source = () =>
+    new EmbeddedMetricsSource(store, {
+      rawRetentionMs: 2 * DAY,
+      clock: () => now,
+    });
 
   it('aggregates calls in memory and writes each minute once per flush', async () => {
     for (let i = 0; i < 1000; i++) {
@@ -152,6 +156,7 @@ describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
       from: T0,
       to: T0 + MIN,
       stepMs: MIN,
+      resolution: 60,
     });
     expect(row.requests).toBe(2);
   });

@@ -124,7 +124,9 @@ export async function createMonitoring(
 
   const source: MetricsSource = settings.prometheus
     ? new PrometheusMetricsSource(settings.prometheus)
-    : new EmbeddedMetricsSource(metricsStore);
+    : new EmbeddedMetricsSource(metricsStore, {
+        rawRetentionMs: settings.retention.rawMs,
+      });
   return {
     recorder,
     onChunkAttempt: recorder && (attempt => recorder!.recordChunk(attempt)),

@@ -178,7 +178,9 @@ describe('monitoring with a real Prometheus', () => {
     const query = `from=${Math.floor(started / 1000) - 120}&step=60`;
     const embedded = await waitFor(
       async () => {
-        const read = await new EmbeddedMetricsSource(store).read({
+        const read = await new EmbeddedMetricsSource(store, {
+          rawRetentionMs: 2 * 86_400_000,
+        }).read({
           modelRef: 'component:default/churn',
           from: (Math.floor(started / 60_000) - 2) * 60_000,
           stepMs: 60_000,

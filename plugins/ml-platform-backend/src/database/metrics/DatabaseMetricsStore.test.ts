@@ -62,21 +62,23 @@ function replica(bucketStart: number, overrides: Partial<ReplicaRow> = {}) {
 }
 
 describe.each(databases.eachSupportedId())('DatabaseMetricsStore (%s)', id => {
-  it('adds flushes of the same minute together, in SQL', async () => {
+  it('adds flushes of the same minute together, in SQL, and to its hour', async () => {
     const { store, knex } = await createStore(id);
     await store.add({ calls: [call(T0)] });
     await store.add({ calls: [call(T0, { inFlightMax: 5, requests: 1 })] });
     await store.add({
       calls: [call(T0, { inFlightMax: 1, callerKind: 'user' })],
     });
+    // Two series, each with its minute and its hour.
     expect(await knex('metrics_calls').count({ n: '*' })).toEqual([
-      { n: id === 'POSTGRES_15' ? '2' : 2 },
+      { n: id === 'POSTGRES_15' ? '4' : 4 },
     ]);
     const [sums] = await store.sumCalls({
       modelRef: 'component:default/churn',
       from: T0,
       to: T0 + MIN,
       stepMs: MIN,
+      resolution: MINUTE,
     });
     expect(sums).toMatchObject({
       step: 0,
@@ -89,6 +91,18 @@ describe.each(databases.eachSupportedId())('DatabaseMetricsStore (%s)', id => {
     });
     expect(sums.latencySum).toBeCloseTo(0.036);
     expect(sums.latencyBuckets[3]).toBe(12);
+    const [hour] = await store.sumCalls({
+      modelRef: 'component:default/churn',
+      from: T0,
+      to: T0 + 60 * MIN,
+      stepMs: 60 * MIN,
+      resolution: HOUR,
+    });
+    expect(hour).toMatchObject({
+      resolution: HOUR,
+      requests: 9,
+      inFlightMax: 5,
+    });
   });
 
   it('sums per step, filters by deployment and version, lists series', async () => {
@@ -105,11 +119,10 @@ describe.each(databases.eachSupportedId())('DatabaseMetricsStore (%s)', id => {
       from: T0,
       to: T0 + 10 * MIN,
       stepMs: 5 * MIN,
+      resolution: MINUTE,
     };
     const steps = await store.sumCalls(window);
-    expect(
-      steps.map(s => [s.step, s.version, s.requests]).sort(),
-    ).toEqual([
+    expect(steps.map(s => [s.step, s.version, s.requests]).sort()).toEqual([
       [0, 1, 8],
       [1, 2, 4],
     ]);
@@ -122,7 +135,11 @@ describe.each(databases.eachSupportedId())('DatabaseMetricsStore (%s)', id => {
       { deploymentId: 'd2', version: 2 },
     ]);
     expect(
-      await store.sumCallsByModel({ from: T0, to: T0 + 10 * MIN }),
+      await store.sumCallsByModel({
+        from: T0,
+        to: T0 + 10 * MIN,
+        resolution: HOUR,
+      }),
     ).toMatchObject([{ modelRef: 'component:default/churn', requests: 12 }]);
   });
 
@@ -138,8 +155,22 @@ describe.each(databases.eachSupportedId())('DatabaseMetricsStore (%s)', id => {
     };
     const batch = {
       predictions: [
-        { ...key, output: 'p', kind: 'numeric' as const, bin: '0.5', count: 3, valueSum: 1.2 },
-        { ...key, output: 'churn', kind: 'class' as const, bin: 'true', count: 2, valueSum: 0 },
+        {
+          ...key,
+          output: 'p',
+          kind: 'numeric' as const,
+          bin: '0.5',
+          count: 3,
+          valueSum: 1.2,
+        },
+        {
+          ...key,
+          output: 'churn',
+          kind: 'class' as const,
+          bin: 'true',
+          count: 2,
+          valueSum: 0,
+        },
       ],
       kpis: [{ ...key, kpi: 'revenue_at_risk', sum: 12.5, count: 1 }],
       batch: [
@@ -161,13 +192,16 @@ describe.each(databases.eachSupportedId())('DatabaseMetricsStore (%s)', id => {
     await store.add(batch);
     await store.add({
       ...batch,
-      replicas: [replica(T0, { readyMin: 1, memoryBytesMax: 500, restarts: 1 })],
+      replicas: [
+        replica(T0, { readyMin: 1, memoryBytesMax: 500, restarts: 1 }),
+      ],
     });
     const window = {
       modelRef: key.modelRef,
       from: T0,
       to: T0 + MIN,
       stepMs: MIN,
+      resolution: MINUTE,
     };
     expect(
       (await store.sumPredictions(window)).sort((a, b) =>
@@ -202,7 +236,7 @@ describe.each(databases.eachSupportedId())('DatabaseMetricsStore (%s)', id => {
     ]);
   });
 
-  it('downsamples old minutes into hours and deletes old hours', async () => {
+  it('downsamples by dropping old minutes (their hours stay) and deletes old hours', async () => {
     const { store, knex } = await createStore(id);
     await store.add({
       calls: [
@@ -216,21 +250,37 @@ describe.each(databases.eachSupportedId())('DatabaseMetricsStore (%s)', id => {
         replica(T0 + MIN, { readyMin: 1, memoryBytesMax: 3000 }),
       ],
     });
-    // Only whole hours before the cutoff are merged.
+    const rows = async () =>
+      (await knex('metrics_calls').orderBy(['resolution', 'bucket_start'])).map(
+        r => [
+          Number(r.resolution),
+          Number(r.bucket_start),
+          Number(r.requests),
+          Number(r.in_flight_max),
+        ],
+      );
+    expect(await rows()).toEqual([
+      [MINUTE, T0, 4, 2],
+      [MINUTE, T0 + 59 * MIN, 4, 2],
+      [MINUTE, T0 + 60 * MIN, 4, 2],
+      [MINUTE, T0 + 61 * MIN, 4, 7],
+      [HOUR, T0, 8, 2],
+      [HOUR, T0 + 60 * MIN, 8, 7],
+    ]);
+    // Only the minutes of whole hours before the cutoff go.
     expect(await store.downsample(T0 + 90 * MIN)).toBe(2 + 2);
-    const rows = await knex('metrics_calls').orderBy('bucket_start');
-    expect(
-      rows.map(r => [Number(r.resolution), Number(r.bucket_start), Number(r.requests)]),
-    ).toEqual([
-      [HOUR, T0, 8],
-      [MINUTE, T0 + 60 * MIN, 4],
-      [MINUTE, T0 + 61 * MIN, 4],
+    expect(await rows()).toEqual([
+      [MINUTE, T0 + 60 * MIN, 4, 2],
+      [MINUTE, T0 + 61 * MIN, 4, 7],
+      [HOUR, T0, 8, 2],
+      [HOUR, T0 + 60 * MIN, 8, 7],
     ]);
     const [hour] = await store.sumReplicas({
       modelRef: 'component:default/churn',
       from: T0,
       to: T0 + 60 * MIN,
       stepMs: 60 * MIN,
+      resolution: HOUR,
     });
     expect(hour).toMatchObject({
       resolution: HOUR,
@@ -239,22 +289,11 @@ describe.each(databases.eachSupportedId())('DatabaseMetricsStore (%s)', id => {
       readyMin: 1,
       memoryBytesMax: 3000,
     });
-    // Downsampling again merges the next hour into its own row.
-    await store.add({ calls: [call(T0 + 30 * MIN)] });
-    await store.downsample(T0 + 120 * MIN);
-    expect(
-      (await knex('metrics_calls').orderBy('bucket_start')).map(r => [
-        Number(r.resolution),
-        Number(r.requests),
-        Number(r.in_flight_max),
-      ]),
-    ).toEqual([
-      [HOUR, 12, 2],
-      [HOUR, 8, 7],
-    ]);
-    expect(await store.deleteBefore(HOUR, T0 + 60 * MIN)).toBe(2);
-    expect(await knex('metrics_calls').count({ n: '*' })).toEqual([
-      { n: id === 'POSTGRES_15' ? '1' : 1 },
+    expect(await store.deleteBefore(HOUR, T0 + 60 * MIN)).toBe(1 + 1);
+    expect(await rows()).toEqual([
+      [MINUTE, T0 + 60 * MIN, 4, 2],
+      [MINUTE, T0 + 61 * MIN, 4, 7],
+      [HOUR, T0 + 60 * MIN, 8, 7],
     ]);
   });
 });

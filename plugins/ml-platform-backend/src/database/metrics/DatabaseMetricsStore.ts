@@ -115,6 +115,39 @@ const REPLICAS: TableSpec = {
 };
 const TABLES = [CALLS, PREDICTIONS, KPIS, BATCH, REPLICAS];
 
+/**
+ * Rows at resolution 60 merged into the hours they fall in (resolution
+ * 3600), combining values as the table says.
+ */
+function hourRows(
+  table: TableSpec,
+  rows: Record<string, unknown>[],
+): Record<string, unknown>[] {
+  const hourMs = HOUR * 1000;
+  const hours = new Map<string, Record<string, unknown>>();
+  for (const row of rows) {
+    if (row.resolution !== MINUTE) continue;
+    const hour: Record<string, unknown> = {
+      ...row,
+      resolution: HOUR,
+      bucket_start: Math.floor((row.bucket_start as number) / hourMs) * hourMs,
+    };
+    const key = JSON.stringify(table.key.map(k => hour[k]));
+    const into = hours.get(key);
+    if (!into) {
+      hours.set(key, hour);
+      continue;
+    }
+    for (const [column, combine] of Object.entries(table.values)) {
+      const a = into[column] as number;
+      const b = hour[column] as number;
+      if (combine === 'sum') into[column] = a + b;
+      else into[column] = combine === 'max' ? Math.max(a, b) : Math.min(a, b);
+    }
+  }
+  return [...hours.values()];
+}
+
 /** PostgreSQL's numeric sums arrive as strings; SQLite's as numbers. */
 const num = (value: unknown): number => Number(value ?? 0);
 
@@ -162,7 +195,12 @@ function predictionColumns(row: PredictionRow) {
 }
 
 function kpiColumns(row: KpiRow) {
-  return { ...seriesColumns(row), kpi: row.kpi, sum: row.sum, count: row.count };
+  return {
+    ...seriesColumns(row),
+    kpi: row.kpi,
+    sum: row.sum,
+    count: row.count,
+  };
 }
 
 function batchColumns(row: BatchRow) {
@@ -265,6 +303,8 @@ export class DatabaseMetricsStore implements MetricsStore {
     await this.db.transaction(async trx => {
       for (const [table, rows] of writes) {
         await this.upsert(trx, table, rows);
+        // The hour holding each minute too: long ranges read hours only.
+        await this.upsert(trx, table, hourRows(table, rows));
       }
     });
   }
@@ -363,49 +403,9 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   async downsample(before: number): Promise<number> {
+    // Hours were written alongside their minutes: only minutes go.
     const hourMs = HOUR * 1000;
-    const cutoff = Math.floor(before / hourMs) * hourMs;
-    let merged = 0;
-    await this.db.transaction(async trx => {
-      for (const table of TABLES) {
-        const hourStart = this.isPostgres
-          ? trx.raw('(bucket_start / ?) * ?', [hourMs, hourMs])
-          : trx.raw('CAST(bucket_start / ? AS INTEGER) * ?', [hourMs, hourMs]);
-        const groupKey = table.key.filter(
-          k => k !== 'resolution' && k !== 'bucket_start',
-        );
-        const hours = await trx(table.name)
-          .where('resolution', MINUTE)
-          .where('bucket_start', '<', cutoff)
-          .select(
-            trx.raw(`${hourStart.toQuery()} AS hour_start`),
-            ...groupKey,
-            trx.raw('MAX(version) AS version'),
-            ...this.aggregates(table, trx),
-          )
-          .groupByRaw(hourStart.toQuery())
-          .groupBy(groupKey);
-        if (hours.length === 0) continue;
-        await this.upsert(
-          trx,
-          table,
-          hours.map(row => {
-            const { hour_start: start, ...rest } = row;
-            return {
-              ...rest,
-              resolution: HOUR,
-              bucket_start: num(start),
-              version: num(row.version),
-            };
-          }),
-        );
-        merged += await trx(table.name)
-          .where('resolution', MINUTE)
-          .where('bucket_start', '<', cutoff)
-          .delete();
-      }
-    });
-    return merged;
+    return this.deleteBefore(MINUTE, Math.floor(before / hourMs) * hourMs);
   }
 
   async deleteBefore(resolution: number, before: number): Promise<number> {
@@ -426,9 +426,7 @@ export class DatabaseMetricsStore implements MetricsStore {
     rows: Record<string, unknown>[],
   ) {
     if (rows.length === 0) return;
-    const [max, min] = this.isPostgres
-      ? ['GREATEST', 'LEAST']
-      : ['MAX', 'MIN'];
+    const [max, min] = this.isPostgres ? ['GREATEST', 'LEAST'] : ['MAX', 'MIN'];
     const merge = Object.fromEntries(
       Object.entries(table.values).map(([column, combine]) => {
         const existing = `${table.name}.${column}`;
@@ -462,13 +460,16 @@ export class DatabaseMetricsStore implements MetricsStore {
     if (window.modelRef) query.where('model_ref', window.modelRef);
     if (window.deploymentId) query.where('deployment_id', window.deploymentId);
     if (window.version !== undefined) query.where('version', window.version);
+    if (window.resolution !== undefined) {
+      query.where('resolution', window.resolution);
+    }
     return query;
   }
 
-  /** A table's values summed per step (from `from`) and resolution. */
+  /** A table's values summed per step (from the origin) and resolution. */
   private stepQuery(table: TableSpec, window: StepWindow) {
     const step = this.db.raw('CAST((bucket_start - ?) / ? AS INTEGER)', [
-      window.from,
+      window.origin ?? window.from,
       window.stepMs,
     ]);
     return this.windowQuery(table, window)

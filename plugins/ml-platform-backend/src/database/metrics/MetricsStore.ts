@@ -13,11 +13,15 @@ import {
 
 /**
  * The embedded metrics store: counts per model and minute, written in
- * batches by the recorder, summed by the database when read, downsampled to
- * hours and dropped by the retention task.
+ * batches by the recorder (each minute also added to its hour), summed by
+ * the database when read. The retention task drops minutes after
+ * `retention.raw` (their hours stay) and hours after `retention.hourly`.
  */
 export interface MetricsStore {
-  /** Adds the counts to their rows (created when missing), in one transaction. */
+  /**
+   * Adds the counts to their minute rows and to the hour rows holding them
+   * (created when missing), in one transaction.
+   */
   add(batch: MetricsBatch): Promise<void>;
 
   /** Calls summed per step, resolution and version. */
@@ -34,8 +38,8 @@ export interface MetricsStore {
   listSeries(window: MetricsWindow): Promise<SeriesInWindow[]>;
 
   /**
-   * Merges raw (minute) rows that start before `before` (a whole hour) into
-   * hour rows, and deletes them. Returns how many raw rows it merged.
+   * Downsamples: deletes the minute rows of the hours that end before
+   * `before`; the hour rows keep their counts. Returns how many it deleted.
    */
   downsample(before: number): Promise<number>;
   /** Deletes rows of `resolution` that start before `before`. */

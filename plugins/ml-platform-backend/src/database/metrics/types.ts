@@ -1,19 +1,20 @@
 /**
  * Rows of the embedded metrics store. Every row covers one bucket (a minute,
- * or an hour once downsampled) of one series: a model's deployment and
- * build, plus what distinguishes the family (route and caller kind, an
- * output's bin, a KPI, a backend instance). Values are counts and sums that
- * add up across flushes, instances and buckets.
+ * or an hour) of one series: a model's deployment and build, plus what
+ * distinguishes the family (route and caller kind, an output's bin, a KPI,
+ * a backend instance). Values are counts and sums that add up across
+ * flushes, instances and buckets; every count is in a minute row (until
+ * downsampling drops it) and in its hour row.
  */
 
 /** Seconds a raw row covers. */
 export const MINUTE = 60;
-/** Seconds a downsampled row covers. */
+/** Seconds an hour row covers. */
 export const HOUR = 3600;
 
 /** Which series a row belongs to: the model, deployment and build it measured. */
 export interface SeriesKey {
-  /** Seconds the row covers: 60 (raw) or 3600 (downsampled). */
+  /** Seconds the row covers: 60 (a minute) or 3600 (an hour). */
   resolution: number;
   /** Epoch milliseconds, a multiple of the resolution. */
   bucketStart: number;
@@ -116,11 +117,14 @@ export interface MetricsWindow {
   to: number;
   deploymentId?: string;
   version?: number;
+  /** Only rows of this resolution (60 or 3600). */
+  resolution?: number;
 }
 
-/** A read summed per step of `stepMs` from `from`. */
+/** A read summed per step of `stepMs`, counted from `origin` (default `from`). */
 export interface StepWindow extends MetricsWindow {
   stepMs: number;
+  origin?: number;
 }
 
 /**
@@ -134,7 +138,11 @@ export interface StepSlot {
 }
 
 export type CallStepSums = StepSlot & CallCounts & { version: number };
-export type KpiStepSums = StepSlot & { kpi: string; sum: number; count: number };
+export type KpiStepSums = StepSlot & {
+  kpi: string;
+  sum: number;
+  count: number;
+};
 export type BatchStepSums = StepSlot & BatchCounts;
 export type ReplicaStepSums = StepSlot & ReplicaCounts & { instanceId: string };
 

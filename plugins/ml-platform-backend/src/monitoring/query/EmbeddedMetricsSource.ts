@@ -1,15 +1,41 @@
 import { ModelTraffic } from '@internal/plugin-ml-platform-common';
 import { MetricsStore } from '../../database/metrics/MetricsStore';
+import {
+  CallCounts,
+  HOUR,
+  MINUTE,
+  MetricsWindow,
+  PredictionSums,
+} from '../../database/metrics/types';
+import { addCallCounts } from '../aggregates';
 import { CHUNK_DURATION_BUCKETS, LATENCY_BUCKETS } from '../metricNames';
 import { MetricsRequest, MetricsSource } from './MetricsSource';
 import { quantile } from './quantile';
 import { StepData } from './StepData';
 
-/** Model health from the platform's own database: the embedded default. */
+const HOUR_MS = HOUR * 1000;
+
+export interface EmbeddedMetricsSourceOptions {
+  /** `retention.raw`: minute rows exist for this long. */
+  rawRetentionMs: number;
+  clock?: () => number;
+}
+
+/**
+ * Model health from the platform's own database: the embedded default.
+ * Ranges in whole hours read hour rows only; finer steps read minutes where
+ * they are kept and hours before that.
+ */
 export class EmbeddedMetricsSource implements MetricsSource {
   readonly type = 'embedded';
+  private readonly clock: () => number;
 
-  constructor(private readonly store: MetricsStore) {}
+  constructor(
+    private readonly store: MetricsStore,
+    private readonly options: EmbeddedMetricsSourceOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
 
   async read(request: MetricsRequest): Promise<StepData> {
     const data = new StepData(request.from, request.stepMs, request.steps);
@@ -18,30 +44,37 @@ export class EmbeddedMetricsSource implements MetricsSource {
       deploymentId: request.deploymentId,
       version: request.version,
     };
-    // A downsampled hour that starts before `from` still covers part of the
-    // range: read whole steps before it too, and drop what spreads before 0.
-    const lead = Math.ceil(3600_000 / request.stepMs);
-    const window = {
-      ...filters,
-      from: request.from - lead * request.stepMs,
-      to: data.to,
-      stepMs: request.stepMs,
-    };
+    // An hour that starts before `from` still covers part of the range:
+    // count steps from whole steps before it, and drop what spreads before 0.
+    const lead = Math.ceil(HOUR_MS / request.stepMs);
+    const origin = request.from - lead * request.stepMs;
+    const windows = this.parts(request.from, data.to, request.stepMs).map(
+      part => ({
+        ...filters,
+        ...part,
+        // Hours reach back to the one holding `from`.
+        from: part.resolution === HOUR ? origin : part.from,
+        origin,
+        stepMs: request.stepMs,
+      }),
+    );
+    const each = <T>(read: (w: (typeof windows)[number]) => Promise<T[]>) =>
+      Promise.all(windows.map(read)).then(results => results.flat());
     const inRange = { ...filters, from: request.from, to: data.to };
     const length = data.to - request.from;
     const [calls, kpis, batch, replicas, current, previous, series] =
       await Promise.all([
-        this.store.sumCalls(window),
-        this.store.sumKpis(window),
-        this.store.sumBatch(window),
-        this.store.sumReplicas(window),
-        this.store.sumPredictions(inRange),
-        this.store.sumPredictions({
+        each(w => this.store.sumCalls(w)),
+        each(w => this.store.sumKpis(w)),
+        each(w => this.store.sumBatch(w)),
+        each(w => this.store.sumReplicas(w)),
+        this.predictions(inRange),
+        this.predictions({
           ...inRange,
           from: request.from - length,
           to: request.from,
         }),
-        this.store.listSeries(inRange),
+        this.store.listSeries({ ...inRange, resolution: HOUR }),
       ]);
 
     const nb = LATENCY_BUCKETS.length + 1;
@@ -119,15 +152,68 @@ export class EmbeddedMetricsSource implements MetricsSource {
 
   async traffic(from: number, to: number): Promise<ModelTraffic[]> {
     const seconds = (to - from) / 1000;
-    return (await this.store.sumCallsByModel({ from, to })).map(m => {
-      const errors = m.callerErrors + m.modelErrors + m.unavailable + m.timeouts;
+    const models = new Map<string, CallCounts>();
+    for (const part of this.parts(from, to, MINUTE * 1000)) {
+      for (const m of await this.store.sumCallsByModel(part)) {
+        const into = models.get(m.modelRef);
+        if (into) addCallCounts(into, m);
+        else models.set(m.modelRef, m);
+      }
+    }
+    return [...models.entries()].map(([ref, m]) => {
+      const errors =
+        m.callerErrors + m.modelErrors + m.unavailable + m.timeouts;
       return {
-        ref: m.modelRef,
+        ref,
         requests: m.requests,
         requestsPerSecond: m.requests / seconds,
         errorRatio: m.requests > 0 ? errors / m.requests : null,
         latencyP95: quantile(0.95, LATENCY_BUCKETS, m.latencyBuckets) ?? null,
       };
     });
+  }
+
+  /**
+   * Which rows cover [from, to): hours alone for whole-hour steps, else
+   * hours up to where minutes are kept and minutes after.
+   */
+  private parts(
+    from: number,
+    to: number,
+    stepMs: number,
+  ): { from: number; to: number; resolution: number }[] {
+    if (stepMs % HOUR_MS === 0 && from % HOUR_MS === 0) {
+      return [{ from, to, resolution: HOUR }];
+    }
+    // Retention deletes minutes of whole hours before now - raw: from this
+    // hour on, every minute is still there.
+    const minutesFrom =
+      Math.ceil((this.clock() - this.options.rawRetentionMs) / HOUR_MS) *
+      HOUR_MS;
+    const parts = [];
+    if (from < minutesFrom) {
+      parts.push({ from, to: Math.min(to, minutesFrom), resolution: HOUR });
+    }
+    if (to > minutesFrom) {
+      parts.push({
+        from: Math.max(from, minutesFrom),
+        to,
+        resolution: MINUTE,
+      });
+    }
+    return parts;
+  }
+
+  /** Prediction counts over a window, minutes and hours as `parts` says. */
+  private async predictions(window: MetricsWindow): Promise<PredictionSums[]> {
+    const hourAligned =
+      window.from % HOUR_MS === 0 && window.to % HOUR_MS === 0;
+    const parts = hourAligned
+      ? [{ from: window.from, to: window.to, resolution: HOUR }]
+      : this.parts(window.from, window.to, MINUTE * 1000);
+    const results = await Promise.all(
+      parts.map(part => this.store.sumPredictions({ ...window, ...part })),
+    );
+    return results.flat();
   }
 }
