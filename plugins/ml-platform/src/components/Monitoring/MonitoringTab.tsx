@@ -32,7 +32,7 @@ import {
   formatRatio,
 } from '../../lib/format';
 import { StatusChip } from '../StatusChip';
-import { DistributionChart, TimeSeriesChart } from './charts';
+import { DistributionChart, TimeSeriesChart, formatCompact } from './charts';
 
 /** The ranges the tab offers, with the step that gives a readable chart. */
 export const RANGES = [
@@ -47,6 +47,12 @@ export const RANGES = [
 export const METRICS_POLL_MS = 15_000;
 
 const ALL = 'all';
+
+const formatMean = (mean: number) =>
+  mean.toLocaleString('en-US', { maximumSignificantDigits: 3 });
+
+const plural = (n: number, noun: string) =>
+  `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 function Stat(props: { label: string; value: string }) {
   return (
@@ -155,10 +161,10 @@ function TrafficCharts(props: { metrics: ModelMetrics }) {
                     {p.output}: {formatCount(p.currentTotal)} predictions
                     {p.currentMean !== undefined &&
                       p.currentMean !== null &&
-                      `, mean ${p.currentMean}`}
+                      `, mean ${formatMean(p.currentMean)}`}
                     {p.previousMean !== undefined &&
                       p.previousMean !== null &&
-                      ` (before: ${p.previousMean})`}
+                      ` (before: ${formatMean(p.previousMean)})`}
                   </Typography>
                   <DistributionChart distribution={p} />
                 </Grid>
@@ -177,7 +183,7 @@ function TrafficCharts(props: { metrics: ModelMetrics }) {
               title="Custom KPIs"
               timestamps={timestamps}
               series={m.kpis.map(k => ({ name: k.name, values: k.sum }))}
-              format={v => v.toLocaleString('en-US')}
+              format={formatCompact}
             />
             {m.kpis.map(k => (
               <Typography variant="body2" key={k.name}>
@@ -336,13 +342,10 @@ export function MonitoringTab() {
           <Grid item xs={12} md={6}>
             <InfoCard
               title="Batch"
-              subheader={`${formatCount(
-                m.batch.totals.rows,
-              )} rows in ${formatCount(
+              subheader={`${formatCount(m.batch.totals.rows)} rows in ${plural(
                 m.batch.totals.chunks,
-              )} chunk attempts, ${formatCount(
-                m.batch.totals.failedChunks,
-              )} failed`}
+                'chunk attempt',
+              )}, ${formatCount(m.batch.totals.failedChunks)} failed`}
             >
               <TimeSeriesChart
                 title="Batch rows per second"
@@ -365,7 +368,7 @@ export function MonitoringTab() {
               title="Replica restarts"
               timestamps={m.timestamps}
               series={m.replicas.restarts}
-              format={v => formatCount(v)}
+              format={formatCompact}
               bars
             />
           </InfoCard>

@@ -61,6 +61,13 @@ const compact = new Intl.NumberFormat('en', {
   maximumFractionDigits: 2,
 });
 
+/** Compact counts for axes: 1.2K, 3M, 0.25. */
+export const formatCompact = (value: number) => compact.format(value);
+
+/** Whether a line has too few measured points to be seen as a line. */
+const sparse = (series: MetricSeries) =>
+  series.values.filter(v => v !== null).length < 12;
+
 /** Axis labels: times of day within a day, dates beyond. */
 function timeFormatter(spanMs: number) {
   return (time: number) => {
@@ -81,7 +88,7 @@ export function TimeSeriesChart(props: {
   title: string;
   timestamps: number[];
   series: MetricSeries[];
-  /** Formats values in the tooltip. */
+  /** Formats values in the tooltip and on the value axis. */
   format: (value: number) => string;
   /** Series names as the legend shows them. */
   label?: (name: string) => string;
@@ -115,8 +122,8 @@ export function TimeSeriesChart(props: {
           />
           <YAxis
             stroke={colors.axis}
-            width={56}
-            tickFormatter={(v: number) => compact.format(v)}
+            width={64}
+            tickFormatter={(v: number) => format(v)}
           />
           <Tooltip
             labelFormatter={(time: number) => new Date(time).toLocaleString()}
@@ -143,7 +150,8 @@ export function TimeSeriesChart(props: {
                 dataKey={s.name}
                 name={s.name}
                 type="monotone"
-                dot={false}
+                // A few points make no line: show them as dots.
+                dot={sparse(s) ? { r: 2.5 } : false}
                 isAnimationActive={false}
                 strokeWidth={2}
                 stroke={colorOf(s.name, i)}
@@ -185,7 +193,11 @@ export function DistributionChart(props: {
         <BarChart data={data} margin={{ top: 8, right: 16, left: 0 }}>
           <CartesianGrid stroke={colors.grid} strokeDasharray="3 3" />
           <XAxis dataKey="bin" stroke={colors.axis} />
-          <YAxis stroke={colors.axis} width={48} tickFormatter={percent} />
+          <YAxis
+            stroke={colors.axis}
+            width={56}
+            tickFormatter={(v: number) => `${Math.round(v * 100)}%`}
+          />
           <Tooltip
             formatter={(value: number) => percent(value)}
             contentStyle={{
@@ -226,11 +238,18 @@ export function Sparkline(props: {
   return (
     <Box role="img" aria-label={props.title} height={32}>
       <ResponsiveContainer width="100%" height={32}>
-        <LineChart data={data}>
+        <LineChart
+          data={data}
+          margin={{ top: 4, right: 4, bottom: 4, left: 4 }}
+        >
           <Line
             dataKey="value"
             type="monotone"
-            dot={false}
+            dot={
+              sparse({ name: props.title, values: props.values })
+                ? { r: 2 }
+                : false
+            }
             isAnimationActive={false}
             strokeWidth={1.5}
             stroke={props.color ?? colors.lines[0]}
