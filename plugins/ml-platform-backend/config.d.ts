@@ -137,6 +137,14 @@ export interface Config {
       enabled?: boolean;
       /** How often recorded minutes are written to the database. @default 10 seconds */
       flushInterval?: number | { [unit: string]: number } | string;
+      /**
+       * Successful answers read per second and series (deployment, build,
+       * route, caller kind) for the prediction distribution; beyond it the
+       * distribution is a sample, while rows are counted from every answer
+       * and answers reporting `kpis` are always read.
+       * @default 100
+       */
+      answersReadPerSecond?: number;
       retention?: {
         /** Per-minute rows are merged into hours after this. @default 2 days */
         raw?: number | { [unit: string]: number } | string;

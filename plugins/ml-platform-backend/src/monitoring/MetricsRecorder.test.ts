@@ -265,4 +265,33 @@ describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
     expect(metrics.batch.rowsPerSecond[0].values[0]).toBeCloseTo(1000 / 60);
     expect(metrics.batch.chunkSeconds[0].values[0]).toBeGreaterThan(0.05);
   });
+
+  it('reads a sample of answers under load, counting every row and every KPI', async () => {
+    const sampled = new MetricsRecorder({
+      store,
+      versions,
+      logger: mockServices.logger.mock(),
+      clock: () => now,
+      answersReadPerSecond: 5,
+    });
+    const plain = Buffer.from(
+      JSON.stringify({ predictions: [{ p: 0.3 }, { p: 0.6 }] }),
+    );
+    const withKpi = Buffer.from(
+      JSON.stringify({ predictions: [{ p: 0.3, kpis: { revenue: 2 } }] }),
+    );
+    for (let i = 0; i < 100; i++) {
+      now = T0 + i * 10; // one second
+      sampled.recordCall(call({ response: i % 10 === 9 ? withKpi : plain }));
+    }
+    await sampled.flush();
+    const metrics = (
+      await source().read({ modelRef: churn, from: T0, stepMs: MIN, steps: 1 })
+    ).toModelMetrics('embedded');
+    expect(metrics.summary.rows).toBe(90 * 2 + 10);
+    expect(metrics.kpis[0].total).toEqual({ sum: 20, count: 10 });
+    // Five plain answers read (10 values) and the ten with KPIs.
+    const p = metrics.predictions.find(d => d.output === 'p')!;
+    expect(p.currentTotal).toBe(5 * 2 + 10);
+  });
 });

@@ -17,7 +17,7 @@ import {
   PREDICTION_BUCKETS,
   outcomeOf,
 } from './metricNames';
-import { readPredictions } from './readPredictions';
+import { countRows, hasKpis, readPredictions } from './readPredictions';
 import { ReplicaSampler } from './ReplicaSampler';
 
 const MINUTE_MS = MINUTE * 1000;
@@ -66,6 +66,9 @@ class Series<A extends { add(other: A): void }, I extends SeriesIdentity> {
   /** The minute calls go to, kept to skip the map on the hot path. */
   minute = -1;
   current?: A;
+  /** Answers read in the current second, for the reading budget. */
+  private readSecond = -1;
+  private reads = 0;
 
   constructor(readonly identity: I, private readonly create: () => A) {
     this.stored = create();
@@ -80,6 +83,15 @@ class Series<A extends { add(other: A): void }, I extends SeriesIdentity> {
     this.minute = minute;
     this.current = aggregate;
     return aggregate;
+  }
+
+  /** Whether another answer may be read in `second` (at most `limit`). */
+  mayRead(second: number, limit: number): boolean {
+    if (second !== this.readSecond) {
+      this.readSecond = second;
+      this.reads = 0;
+    }
+    return this.reads++ < limit;
   }
 
   /** Moves pending minutes to `writing`; the next call starts a new aggregate. */
@@ -139,6 +151,12 @@ export interface MetricsRecorderOptions {
   clock?: () => number;
   /** Responses larger than this are counted but not read. */
   maxReadBytes?: number;
+  /**
+   * Successful answers read per second and series for the prediction
+   * distribution; beyond it, answers are counted (rows) but not read.
+   * Answers that report KPIs are always read.
+   */
+  answersReadPerSecond?: number;
 }
 
 /**
@@ -160,6 +178,7 @@ export class MetricsRecorder {
   >();
   private readonly clock: () => number;
   private readonly maxReadBytes: number;
+  private readonly answersReadPerSecond: number;
   /** Answers to read, after the response went out. */
   private toRead: {
     aggregate: CallAggregate;
@@ -173,6 +192,7 @@ export class MetricsRecorder {
   constructor(private readonly options: MetricsRecorderOptions) {
     this.clock = options.clock ?? Date.now;
     this.maxReadBytes = options.maxReadBytes ?? 1024 * 1024;
+    this.answersReadPerSecond = options.answersReadPerSecond ?? 100;
   }
 
   /** Counts one call; runs on the gateway's path, so it only adds numbers. */
@@ -216,16 +236,23 @@ export class MetricsRecorder {
       series.minute === minute ? series.current! : series.at(minute);
     const outcome = outcomeOf(call.status);
     aggregate.call(outcome, call.latencyMs / 1000, call.inFlight);
+    const body = call.response;
+    if (outcome !== 'success' || !body) return;
+    // Reading an answer (JSON.parse) costs more than the rest of the
+    // recording: under load the distribution is read from a sample, while
+    // rows and KPIs stay exact.
     if (
-      outcome === 'success' &&
-      call.response &&
-      call.response.length <= this.maxReadBytes
+      body.length <= this.maxReadBytes &&
+      (series.mayRead(Math.floor(now / 1000), this.answersReadPerSecond) ||
+        hasKpis(body))
     ) {
-      this.toRead.push({ aggregate, route: call.route, body: call.response });
+      this.toRead.push({ aggregate, route: call.route, body });
       if (!this.readScheduled) {
         this.readScheduled = true;
         setImmediate(() => this.readResponses());
       }
+    } else {
+      aggregate.counts.rows += countRows(call.route, body) ?? 0;
     }
   }
 

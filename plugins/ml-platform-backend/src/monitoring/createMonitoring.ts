@@ -98,6 +98,7 @@ export async function createMonitoring(
       versions,
       replicas,
       logger,
+      answersReadPerSecond: settings.answersReadPerSecond,
     });
     gateway.onInvocation(invocation => active.recordCall(invocation));
     active.start(settings.flushIntervalMs);

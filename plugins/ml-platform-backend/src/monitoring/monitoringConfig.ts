@@ -7,6 +7,8 @@ export interface MonitoringConfig {
   enabled: boolean;
   /** How often recorded minutes are written to the store. */
   flushIntervalMs: number;
+  /** Answers read per second and series for the prediction distribution. */
+  answersReadPerSecond: number;
   retention: {
     /** Minutes are merged into hours after this. */
     rawMs: number;
@@ -29,6 +31,7 @@ export function readMonitoringConfig(config: Config): MonitoringConfig {
   return {
     enabled: m?.getOptionalBoolean('enabled') ?? true,
     flushIntervalMs: durationMs(m, 'flushInterval', 10_000),
+    answersReadPerSecond: m?.getOptionalNumber('answersReadPerSecond') ?? 100,
     retention: {
       rawMs: durationMs(m, 'retention.raw', 2 * DAY_MS),
       hourlyMs: durationMs(m, 'retention.hourly', 90 * DAY_MS),

@@ -1,4 +1,9 @@
-import { PredictionSink, readPredictions } from './readPredictions';
+import {
+  PredictionSink,
+  countRows,
+  hasKpis,
+  readPredictions,
+} from './readPredictions';
 
 function collect() {
   const seen: string[] = [];
@@ -82,5 +87,39 @@ describe('readPredictions', () => {
     ).toBeUndefined();
     expect(readPredictions('v2', json([1, 2]), sink)).toBeUndefined();
     expect(seen).toEqual([]);
+  });
+
+  it('counts rows without parsing, as reading would', () => {
+    const cases: [string, unknown][] = [
+      ['records', { predictions: [{ p: 0.1, s: 'a,[b]"c' }, { p: 0.2 }, 3] }],
+      ['records', { predictions: [] }],
+      [
+        'records',
+        {
+          predictions: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+      ],
+      ['event', { predictions: ['x'] }],
+      [
+        'v2',
+        {
+          outputs: [{ name: 'p', shape: [12, 1], datatype: 'FP64', data: [] }],
+        },
+      ],
+    ];
+    for (const [route, answer] of cases) {
+      const body = json(answer);
+      const { sink } = collect();
+      expect(countRows(route as any, body)).toBe(
+        readPredictions(route as any, body, sink),
+      );
+    }
+    expect(countRows('records', json({ outputs: [] }))).toBeUndefined();
+    expect(countRows('v2', Buffer.from('{"shape": [}'))).toBeUndefined();
+    expect(hasKpis(json({ predictions: [{ kpis: { a: 1 } }] }))).toBe(true);
+    expect(hasKpis(json({ predictions: [1] }))).toBe(false);
   });
 });

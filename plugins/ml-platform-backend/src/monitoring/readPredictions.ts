@@ -87,3 +87,75 @@ export function readPredictions(
   }
   return route === 'v2' ? readV2(parsed, sink) : readRecords(parsed, sink);
 }
+
+const PREDICTIONS_KEY = Buffer.from('"predictions"');
+const SHAPE_KEY = Buffer.from('"shape"');
+const KPIS_KEY = Buffer.from('"kpis"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_SQUARE = 0x5b;
+const CLOSE_SQUARE = 0x5d;
+const OPEN_CURLY = 0x7b;
+const CLOSE_CURLY = 0x7d;
+
+/** Whether an answer reports custom KPIs (then it is always read). */
+export function hasKpis(body: Buffer): boolean {
+  return body.indexOf(KPIS_KEY) >= 0;
+}
+
+/**
+ * How many rows an answer predicted, without parsing it: the first output's
+ * `shape[0]` for V2, the length of the `predictions` array otherwise.
+ * Undefined when the body does not look like the route's answer.
+ */
+export function countRows(route: CallRoute, body: Buffer): number | undefined {
+  if (route === 'v2') {
+    const key = body.indexOf(SHAPE_KEY);
+    if (key < 0) return undefined;
+    const open = body.indexOf(OPEN_SQUARE, key);
+    if (open < 0) return undefined;
+    let n = 0;
+    let digits = 0;
+    for (let i = open + 1; i < body.length; i++) {
+      const c = body[i];
+      if (c >= 0x30 && c <= 0x39) {
+        n = n * 10 + (c - 0x30);
+        digits++;
+      } else if (digits > 0 || c > 0x20) break;
+    }
+    return digits > 0 ? n : undefined;
+  }
+  const key = body.indexOf(PREDICTIONS_KEY);
+  if (key < 0) return undefined;
+  const open = body.indexOf(OPEN_SQUARE, key + PREDICTIONS_KEY.length);
+  if (open < 0) return undefined;
+  // Elements of the top-level array: commas outside strings and nesting.
+  let depth = 0;
+  let inString = false;
+  let commas = 0;
+  let empty = true;
+  for (let i = open + 1; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+      continue;
+    }
+    if (c === QUOTE) {
+      inString = true;
+      empty = false;
+    } else if (c === OPEN_SQUARE || c === OPEN_CURLY) {
+      depth++;
+      empty = false;
+    } else if (c === CLOSE_SQUARE || c === CLOSE_CURLY) {
+      if (depth === 0) return empty ? 0 : commas + 1;
+      depth--;
+    } else if (c === COMMA) {
+      if (depth === 0) commas++;
+    } else if (c > 0x20) {
+      empty = false;
+    }
+  }
+  return undefined;
+}

@@ -214,7 +214,10 @@ export class StepData {
       from: new Date(this.from).toISOString(),
       to: new Date(this.to).toISOString(),
       stepSeconds: seconds,
-      timestamps: Array.from({ length: steps }, (_, i) => this.from + i * stepMs),
+      timestamps: Array.from(
+        { length: steps },
+        (_, i) => this.from + i * stepMs,
+      ),
       deployments: [...this.deployments].filter(Boolean).sort(),
       versions: [...this.versions].sort((a, b) => a - b),
       summary: {
@@ -240,7 +243,10 @@ export class StepData {
       ]),
       errorRatio: [
         { name: 'all', values: ratio(allErrors) },
-        ...ERROR_OUTCOMES.map(o => ({ name: o, values: ratio(this.errors[o]) })),
+        ...ERROR_OUTCOMES.map(o => ({
+          name: o,
+          values: ratio(this.errors[o]),
+        })),
       ],
       rowsPerSecond: [{ name: 'rows', values: perSecond(this.rows) }],
       inFlight: [{ name: 'max', values: gaugeValues(this.inFlight) }],
@@ -256,7 +262,9 @@ export class StepData {
           total: { sum: round(sum(kpi.sum)), count: round(sum(kpi.count)) },
         })),
       replicas: {
-        restarts: [{ name: 'restarts', values: Array.from(this.restarts, round) }],
+        restarts: [
+          { name: 'restarts', values: Array.from(this.restarts, round) },
+        ],
         ready: [
           { name: 'ready', values: gaugeValues(this.readyReplicas) },
           { name: 'desired', values: gaugeValues(this.desiredReplicas) },
@@ -271,7 +279,9 @@ export class StepData {
             ),
           },
         ],
-        memoryBytes: [{ name: 'memory', values: gaugeValues(this.memoryBytes) }],
+        memoryBytes: [
+          { name: 'memory', values: gaugeValues(this.memoryBytes) },
+        ],
         current: [],
       },
       batch: {
