@@ -68,8 +68,9 @@ class ResponseReader {
    * connection may be reused), else undefined.
    */
   push(
-    data: Buffer,
+    received: Buffer,
   ): { response: ReplicaResponse; keepAlive: boolean } | undefined {
+    let data = received;
     if (!this.head) {
       this.buffered.push(data);
       this.bufferedBytes += data.length;
@@ -115,19 +116,22 @@ class ResponseReader {
     return undefined;
   }
 
-  private pushPlain(data: Buffer) {
+  private pushPlain(received: Buffer) {
     const head = this.head!;
-    if (head.length !== undefined) {
-      const need = head.length - this.bodyBytes;
-      if (data.length > need) data = data.subarray(0, need);
-    }
+    // Bytes past the announced length are not this answer's.
+    const data =
+      head.length !== undefined &&
+      received.length > head.length - this.bodyBytes
+        ? received.subarray(0, head.length - this.bodyBytes)
+        : received;
     if (data.length) this.addBody(data);
     return head.length !== undefined && this.bodyBytes >= head.length
       ? this.done()
       : undefined;
   }
 
-  private pushChunked(data: Buffer) {
+  private pushChunked(received: Buffer) {
+    let data = received;
     let at = 0;
     while (at < data.length) {
       if (this.chunkState === 'data') {

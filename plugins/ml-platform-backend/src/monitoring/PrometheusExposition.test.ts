@@ -85,17 +85,17 @@ const answer = Buffer.from(
 describe('PrometheusExposition', () => {
   it('exposes calls, predictions, KPIs, replicas and batch chunks as promtool accepts them', async () => {
     const { recorder, exposition } = setup();
-    for (const status of [200, 200, 400, 500, 503, 504]) {
+    for (const code of [200, 200, 400, 500, 503, 504]) {
       recorder.recordCall({
         modelRef: 'component:default/churn',
         deploymentId: 'd1',
         buildId: 'b1',
         route: 'records',
         callerKind: 'user',
-        status,
+        status: code,
         latencyMs: 2,
         inFlight: 1,
-        response: status === 200 ? answer : undefined,
+        response: code === 200 ? answer : undefined,
       });
     }
     recorder.recordChunk({
