@@ -197,8 +197,10 @@ async function runPhase(index, monitoring) {
       gateway: `${base}/api/ml-platform/v2/models/churn/infer`,
       nginx: `${nginx.url}/v2/models/churn/infer`,
     };
+    // Called directly, the backend still reads the replica's access log:
+    // its CPU then is what every path pays, the gateway's own on top.
     const pids = {
-      direct: () => [],
+      direct: () => [backendPid],
       gateway: () => [backendPid],
       nginx: () => processTree(nginx.pid),
     };
@@ -227,7 +229,8 @@ async function runPhase(index, monitoring) {
                 v.cpuUsPerCall ? ` ${v.cpuUsPerCall} µs CPU/call` : ''
               }`,
           )
-          .join(', '),
+          .join(', ')
+          .replace('direct', 'direct (backend CPU)'),
       );
     }
     for (const kind of Object.keys(urls)) {
@@ -307,6 +310,9 @@ const summary = {
     cpuUsPerCall: {
       backend: spread(values(on, 'gateway', 'cpuUsPerCall')),
       nginx: spread(values(on, 'nginx', 'cpuUsPerCall')),
+      // The backend's CPU while the replica is called directly (its access
+      // log): part of every path's cost, not the gateway's.
+      backendWhenDirect: spread(values(on, 'direct', 'cpuUsPerCall')),
     },
   },
   monitoring: {

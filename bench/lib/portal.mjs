@@ -77,11 +77,28 @@ export async function startPortal({ overlay, env = {} }) {
   const log = fs.createWriteStream(path.join(tmp, 'backend.log'));
   child.stdout.pipe(log);
   child.stderr.pipe(log);
+  const exited = new Promise(resolve => child.once('exit', resolve));
+  // Stopped means gone: the next start needs the port (replicas get up to
+  // 15 s to drain, so this can take a while).
   const stop = async () => {
     try {
       process.kill(-child.pid, 'SIGTERM');
     } catch {}
-    await sleep(1500);
+    await Promise.race([exited, sleep(30_000)]);
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+    await waitUntil(
+      async () => {
+        const res = await fetch(`${base}/api/ml-platform/models`).catch(
+          () => undefined,
+        );
+        return res === undefined;
+      },
+      30_000,
+      'the backend to stop',
+      200,
+    ).catch(() => {});
   };
   process.on('exit', () => {
     try {

@@ -40,7 +40,8 @@ function socketError(message: string, code = 'UND_ERR_SOCKET') {
 interface Exchange {
   resolve(response: ReplicaResponse): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  /** Epoch milliseconds after which the call times out. */
+  deadline: number;
 }
 
 /**
@@ -234,7 +235,7 @@ function parseHead(text: string) {
 
 /** A kept-alive connection to a replica: one call at a time. */
 class Connection {
-  private exchange?: Exchange;
+  exchange?: Exchange;
   private readonly reader = new ResponseReader();
   closed = false;
 
@@ -281,7 +282,6 @@ class Connection {
     if (!complete) return;
     const exchange = this.exchange;
     this.exchange = undefined;
-    clearTimeout(exchange.timer);
     if (complete.keepAlive) this.onIdle(this);
     else this.destroy();
     exchange.resolve(complete.response);
@@ -292,17 +292,15 @@ class Connection {
     if (response) {
       const exchange = this.exchange!;
       this.exchange = undefined;
-      clearTimeout(exchange.timer);
       exchange.resolve(response);
     }
     this.destroy();
   }
 
-  private fail(error: Error) {
+  fail(error: Error) {
     const exchange = this.exchange;
     if (!exchange) return;
     this.exchange = undefined;
-    clearTimeout(exchange.timer);
     exchange.reject(error);
   }
 }
@@ -327,13 +325,18 @@ class Pool {
     this.port = Number(url.port || 80);
   }
 
-  /** A connection to send on: an idle one, a new one, or the next freed. */
-  async acquire(): Promise<Connection> {
+  /** An idle connection, if there is one: the usual case, no waiting. */
+  takeIdle(): Connection | undefined {
     for (;;) {
       const idle = this.idle.pop();
-      if (idle && !idle.closed) return idle;
-      if (!idle) break;
+      if (!idle || !idle.closed) return idle;
     }
+  }
+
+  /** A connection to send on: an idle one, a new one, or the next freed. */
+  async acquire(): Promise<Connection> {
+    const idle = this.takeIdle();
+    if (idle) return idle;
     if (this.open >= MAX_CONNECTIONS) {
       await new Promise<void>(resolve => this.waiting.push(resolve));
       return this.acquire();
@@ -390,6 +393,9 @@ class Pool {
  */
 export class ReplicaClient {
   private readonly pools = new Map<string, Pool>();
+  /** Connections with a call under way, checked for timeouts. */
+  private readonly busy = new Set<Connection>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -399,25 +405,28 @@ export class ReplicaClient {
     body: Buffer,
   ): Promise<ReplicaResponse> {
     const pool = this.pool(baseUrl);
-    const connection = await pool.acquire();
+    const connection = pool.takeIdle() ?? (await pool.acquire());
     const head = `POST ${path} HTTP/1.1\r\nHost: ${pool.host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
-    const request =
-      body.length < 16 * 1024
-        ? Buffer.concat([Buffer.from(head, 'latin1'), body])
-        : undefined;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        connection.destroy();
-        reject(
-          new GatewayError(
-            504,
-            `The model did not answer within ${this.timeoutMs / 1000} s`,
-          ),
+      const done = () => this.busy.delete(connection);
+      const exchange: Exchange = {
+        resolve: response => {
+          done();
+          resolve(response);
+        },
+        reject: error => {
+          done();
+          reject(error);
+        },
+        deadline: Date.now() + this.timeoutMs,
+      };
+      this.busy.add(connection);
+      this.sweep();
+      if (body.length < 16 * 1024) {
+        connection.send(
+          Buffer.concat([Buffer.from(head, 'latin1'), body]),
+          exchange,
         );
-      }, this.timeoutMs);
-      const exchange = { resolve, reject, timer };
-      if (request) {
-        connection.send(request, exchange);
       } else {
         // A large body goes as it is, after the head, in one write (cork).
         connection.socket.cork();
@@ -428,9 +437,43 @@ export class ReplicaClient {
     });
   }
 
+  /**
+   * Times out calls past their deadline. One timer for every call instead
+   * of one per call: a timer set and cleared per call costs more than the
+   * rest of this client. Runs while calls are under way.
+   */
+  private sweep() {
+    if (this.sweeper) return;
+    const every = Math.min(1000, Math.max(10, this.timeoutMs / 4));
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const connection of this.busy) {
+        const exchange = connection.exchange;
+        if (!exchange) {
+          this.busy.delete(connection);
+        } else if (exchange.deadline <= now) {
+          connection.fail(
+            new GatewayError(
+              504,
+              `The model did not answer within ${this.timeoutMs / 1000} s`,
+            ),
+          );
+          connection.destroy();
+        }
+      }
+      if (this.busy.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, every);
+    this.sweeper.unref();
+  }
+
   async close() {
     for (const pool of this.pools.values()) pool.close();
     this.pools.clear();
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private pool(baseUrl: string): Pool {
