@@ -42,7 +42,8 @@ export interface Invocation {
   caller?: string;
   /** Calls under way to the deployment when this one started, itself included. */
   inFlight: number;
-  /** The model's answer as it came (not copied): read it, never change it. */
+  /** The request body and the model's answer as they came (not copied): read them, never change them. */
+  request: Buffer;
   response?: Buffer;
 }
 
@@ -319,6 +320,7 @@ export class Gateway {
         error,
         caller: principal.userEntityRef ?? principal.subject,
         inFlight,
+        request: body,
         response,
       };
       for (const observer of this.observers) {
