@@ -5,6 +5,7 @@
 // backend on its embedded defaults. Prints a table and writes results.json.
 //
 //   node bench/builds/push-to-build.mjs [--runs 5]
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,14 +34,17 @@ try {
       const sha = git(['rev-parse', 'HEAD'], repo.work);
       const pushed = performance.now();
       if (trigger === 'event') {
+        const body = JSON.stringify({
+          ref: 'refs/heads/main', after: sha, deleted: false,
+          repository: { clone_url: repo.url }, pusher: { name: 'bench' },
+          head_commit: { id: sha, message: `bench ${i}`, author: { name: 'Bench', email: 'b@x' } },
+        });
+        // Signed with the overlay's events.modules.github.webhookSecret.
+        const signature = `sha256=${createHmac('sha256', 'bench-webhook-secret').update(body).digest('hex')}`;
         const res = await fetch(`${base}/api/events/http/github`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push' },
-          body: JSON.stringify({
-            ref: 'refs/heads/main', after: sha, deleted: false,
-            repository: { clone_url: repo.url }, pusher: { name: 'bench' },
-            head_commit: { id: sha, message: `bench ${i}`, author: { name: 'Bench', email: 'b@x' } },
-          }),
+          headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': signature },
+          body,
         });
         if (res.status !== 202) throw new Error(`ingress answered ${res.status}`);
       }

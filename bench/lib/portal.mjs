@@ -47,6 +47,8 @@ export const median = xs =>
  */
 export async function startPortal({ overlay, env = {} }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-'));
+  // As root, model code runs as the sandbox user, who must reach the data dir.
+  fs.chmodSync(tmp, 0o755);
   const started = performance.now();
   // The repository's own yarn: a fresh machine has no global one.
   const child = spawn(
@@ -142,7 +144,9 @@ export async function startPortal({ overlay, env = {} }) {
 
 /** A bare repository holding an example model, and a working clone. */
 export function createModelRepo(tmp, example = 'churn') {
-  const bare = path.join(tmp, `${example}.git`);
+  // Local clone URLs must be under the platform's git root (<dataDir>/git).
+  const bare = path.join(tmp, 'data', 'git', `${example}.git`);
+  fs.mkdirSync(path.dirname(bare), { recursive: true });
   const work = path.join(tmp, `${example}-work`);
   git(['init', '-q', '--bare', '-b', 'main', bare]);
   git(['clone', '-q', bare, work]);

@@ -10,10 +10,80 @@ export interface Config {
     dataDir?: string;
 
     /**
-     * The interpreter that creates each build's virtualenv.
+     * The interpreter that creates each build's virtualenv. It runs in the
+     * sandbox: when the backend is root, a bare name is looked up on the
+     * sandbox's PATH (/usr/local/bin:/usr/bin:/bin) and must be executable
+     * by `mlPlatform.sandbox.user` (an interpreter under /root, e.g. pyenv's,
+     * is not); the start fails with what to change otherwise.
      * @default "python3"
      */
     python?: string;
+
+    /** Where model code comes from. */
+    git?: {
+      /**
+       * Bare repositories of the platform's own Git hosting; `file` clone
+       * URLs must point under it.
+       * @default "<dataDir>/git"
+       */
+      root?: string;
+      /**
+       * Clone URL schemes builds may use (`https`, `http`, `ssh`, `git`,
+       * `file`), also handed to git as `GIT_ALLOW_PROTOCOL`. `file` is
+       * allowed only under `mlPlatform.git.root`; `ext::` and other remote
+       * helpers never. URLs with credentials inside are refused: configure
+       * `integrations` instead.
+       * @default ["https", "ssh", "file"]
+       */
+      allowedSchemes?: string[];
+    };
+
+    /**
+     * How model code (builds, online replicas, batch workers) is contained
+     * on this host: a minimal environment always; limits always; when the
+     * backend runs as root, an unprivileged user owning the workspace.
+     */
+    sandbox?: {
+      /**
+       * The unprivileged user model code runs as when the backend is root.
+       * @default "nobody"
+       */
+      user?: string;
+      /**
+       * Where model code's files live (build workspaces, unpacked builds,
+       * batch chunks); the sandbox user must be able to reach it. Unset:
+       * `mlPlatform.dataDir` when that user can reach it, else a directory
+       * of the backend's own under the system's temporary directory (said
+       * at start; a later start removes it once its data directory is gone).
+       */
+      workDir?: string;
+      /** Resource limits of every sandboxed process (prlimit). */
+      limits?: {
+        /**
+         * CPU time of each build step and batch worker process (online
+         * replicas run for weeks and have none).
+         * @default 30 minutes
+         */
+        cpuTime?: number | { [unit: string]: number } | string;
+        /**
+         * Address space of each process, in bytes.
+         * @default 4294967296
+         */
+        memoryBytes?: number;
+        /**
+         * Open files of each process.
+         * @default 1024
+         */
+        openFiles?: number;
+      };
+      /**
+       * Whether build steps (pip, the model's tests, the smoke prediction)
+       * may use the network; `false` runs them in an empty network
+       * namespace (pip then needs `pip.extraArgs: [--no-index, ...]`).
+       * @default true
+       */
+      buildNetwork?: boolean;
+    };
 
     /** Model builds. */
     builds?: {
@@ -92,10 +162,28 @@ export interface Config {
 
     /** The invocation gateway (`/v2/models/{name}/infer`, `/models/{ns}/{name}/predict`). */
     gateway?: {
-      /** Longest a model may take to answer. @default 30 seconds */
+      /**
+       * Longest a model may take to answer; also how long any request body
+       * of the plugin may take to arrive (uploads: may stall), after which
+       * the answer is a 408 and the connection closes.
+       * @default 30 seconds
+       */
       timeout?: number | { [unit: string]: number } | string;
       /** Largest request body, in bytes. @default 10485760 */
       maxBodyBytes?: number;
+      /**
+       * Elements a V2 tensor, and all tensors of a request together, may
+       * stand for (a dimension of 0 counts as 1), checked against the
+       * shapes before a request is forwarded; also the most array items of
+       * a records request.
+       * @default 1000000
+       */
+      maxElements?: number;
+      /**
+       * Deepest JSON nesting of a request body (invocations and the API).
+       * @default 32
+       */
+      maxJsonDepth?: number;
       /** Longest a request waits for a replica of a scaled-to-zero deployment. @default 60 seconds */
       coldStartTimeout?: number | { [unit: string]: number } | string;
     };
@@ -106,6 +194,23 @@ export interface Config {
       allowedInputRoots?: string[];
       /** Largest upload, in bytes. @default 2147483648 */
       maxUploadBytes?: number;
+      /**
+       * Bytes of uploads one model may keep at once.
+       * @default 10737418240
+       */
+      uploadQuotaBytes?: number;
+      /**
+       * Uploads older than this are deleted (unless an unfinished execution
+       * or a batch deployment reads them).
+       * @default 7 days
+       */
+      uploadRetention?: number | { [unit: string]: number } | string;
+      /**
+       * Hosts URL inputs may name although they resolve to a loopback,
+       * link-local or private address (refused otherwise); `*.example.com`
+       * for sub-domains.
+       */
+      allowedUrlHosts?: string[];
       /** First retry delay of a failed chunk; doubles per attempt. @default 1 second */
       retryBackoff?: number | { [unit: string]: number } | string;
       heartbeatInterval?: number | { [unit: string]: number } | string;
@@ -146,7 +251,10 @@ export interface Config {
        */
       answersReadPerSecond?: number;
       retention?: {
-        /** Per-minute rows are merged into hours after this. @default 2 days */
+        /**
+         * Per-minute rows are dropped after this; the hour rows holding
+         * them stay. @default 2 days
+         */
         raw?: number | { [unit: string]: number } | string;
         /** Hourly rows are deleted after this. @default 90 days */
         hourly?: number | { [unit: string]: number } | string;
@@ -177,6 +285,21 @@ export interface Config {
          */
         allowUnauthenticated?: boolean;
       };
+    };
+
+    /**
+     * What one model, or one owner, may use at once. A request over a quota
+     * is refused with 429 and the quota's name.
+     */
+    quotas?: {
+      /** Online replicas of one model, counted as its deployment's maxReplicas. @default 8 */
+      onlineReplicasPerModel?: number;
+      /** Online replicas of all the models one owner (spec.owner) owns. @default 32 */
+      onlineReplicasPerOwner?: number;
+      /** Executions of one model pending or running at once. @default 4 */
+      concurrentExecutionsPerModel?: number;
+      /** Builds of one model waiting in the queue. @default 5 */
+      queuedBuildsPerModel?: number;
     };
 
     /** Where build artifacts and batch results are kept. */

@@ -5,8 +5,9 @@
 // platform files in a fresh temporary directory) and drives a real headless
 // Chromium through what a first-time user does on the churn model's page:
 // sign in as guest, build the main branch, deploy the build online and as a
-// batch model, predict from the "Try it" form, score an uploaded CSV, send
-// traffic and read it on the Monitoring tab. It saves
+// batch model, predict from the "Try it" form, score an uploaded CSV, see it
+// all in the Activity section, send traffic and read it on the Monitoring
+// tab. It saves
 // a screenshot of each section to e2e/screenshots/ and fails on browser errors
 // (uncaught exceptions, console errors other than React dev warnings) and on
 // backend errors logged while the flow runs.
@@ -1030,6 +1031,26 @@ async function backToOverview(page, build) {
   ).slice(0, 80)}`;
 }
 
+/** The Activity section lists what the guest changed, newest first. */
+async function activity(page) {
+  const panel = await openSection(page, 'Activity');
+  const wanted = ['Build', 'Deploy', 'Start execution'];
+  await until(
+    "the activity to list the guest's build, deployments and execution",
+    TIMEOUTS.ui,
+    async () => {
+      const rows = panel.getByRole('row').filter({ hasText: /guest/i });
+      const texts = await rows.allInnerTexts();
+      return wanted.every(what =>
+        texts.some(t => t.includes(what) && t.includes('succeeded')),
+      );
+    },
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  await screenshot(page, 'activity');
+  return `${wanted.join(', ')} by guest`;
+}
+
 // ---------------------------------------------------------------------------
 
 async function main() {
@@ -1138,6 +1159,9 @@ async function main() {
       () => monitoring(page, build),
       { watch },
     );
+    await step('Activity: who changed the model', () => activity(page), {
+      watch,
+    });
     await step('Overview', () => backToOverview(page, build), { watch });
   } catch (error) {
     failure = error;

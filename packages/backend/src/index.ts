@@ -1,5 +1,6 @@
 import { createBackend } from '@backstage/backend-defaults';
 import { createMlPlatformRootHttpRouter } from '@internal/plugin-ml-platform-backend';
+import { mlPlatformPermissionPolicyModule } from './permissionPolicy';
 
 const backend = createBackend();
 
@@ -33,11 +34,10 @@ backend.add(import('@backstage/plugin-events-backend'));
 backend.add(import('@backstage/plugin-events-backend-module-github'));
 backend.add(import('@backstage/plugin-events-backend-module-gitlab'));
 
-// Permissions: allow-all on the embedded defaults.
+// Permissions: a model's owners and platform admins change it, every
+// signed-in user reads and invokes (permission.mlPlatform in app-config.yaml).
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+backend.add(mlPlatformPermissionPolicyModule);
 
 backend.add(import('@backstage/plugin-user-settings-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));

@@ -9,6 +9,19 @@ export const modelRuntimePythonPath = resolvePackagePath(
   'python',
 );
 
+/**
+ * How runtime processes are started when they must be contained: the
+ * command line that runs them (e.g. as another user, with limits) and their
+ * whole environment; nothing of the backend's environment is inherited.
+ */
+export interface ProcessLauncher {
+  wrap(command: string, args: string[]): { command: string; args: string[] };
+  /** The process's environment (PATH, HOME, LANG ...), before PYTHONPATH. */
+  env: Record<string, string>;
+  /** A copy of the `mlp_runtime` package the process can read; default the package's own. */
+  runtimePythonPath?: string;
+}
+
 /** What every runtime process needs to load a model. */
 export interface ModelProcessOptions {
   /** The model's directory (holds the entrypoint module). */
@@ -20,6 +33,8 @@ export interface ModelProcessOptions {
   /** The interpreter, e.g. a build's venv python. Default `python3`. */
   python?: string;
   env?: Record<string, string>;
+  /** Starts the process contained; without it, it inherits the backend's environment. */
+  launcher?: ProcessLauncher;
   /** Receives every stderr line (logs, model prints). */
   onLog?: (line: string) => void;
   /**
@@ -71,15 +86,19 @@ export class ModelProcessStartError extends Error {
   }
 }
 
-function withRuntimeOnPath(env: Record<string, string> | undefined) {
+function withRuntimeOnPath(
+  env: Record<string, string> | undefined,
+  launcher: ProcessLauncher | undefined,
+) {
+  const base = launcher ? launcher.env : process.env;
   const pythonPath = [
-    modelRuntimePythonPath,
-    env?.PYTHONPATH ?? process.env.PYTHONPATH,
+    launcher?.runtimePythonPath ?? modelRuntimePythonPath,
+    env?.PYTHONPATH ?? base.PYTHONPATH,
   ]
     .filter(Boolean)
     .join(path.delimiter);
   return {
-    ...process.env,
+    ...base,
     PYTHONUNBUFFERED: '1',
     ...env,
     PYTHONPATH: pythonPath,
@@ -105,9 +124,13 @@ export function spawnRuntimeProcess(
 }> {
   const argv = ['-m', module, ...args];
   if (options.exitWithParent) argv.push('--exit-with-parent');
-  const child = spawn(options.python ?? 'python3', argv, {
+  const python = options.python ?? 'python3';
+  const { command, args: commandArgs } = options.launcher
+    ? options.launcher.wrap(python, argv)
+    : { command: python, args: argv };
+  const child = spawn(command, commandArgs, {
     cwd: options.modelDir,
-    env: withRuntimeOnPath(options.env),
+    env: withRuntimeOnPath(options.env, options.launcher),
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: options.detached,
   });

@@ -2,6 +2,8 @@ import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
 import { readMlPlatformPaths } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
+import { QuotaLimits } from './quotas/Quotas';
+import { SandboxConfig } from './sandbox/Sandbox';
 
 /** A Git repository the first start creates from a local directory. */
 export interface SeedRepository {
@@ -41,7 +43,13 @@ export interface PlatformConfig {
     timeoutMs: number;
     maxBodyBytes: number;
     coldStartTimeoutMs: number;
+    /** V2 tensor elements per tensor and per request, checked against shapes. */
+    maxElements: number;
+    /** Deepest JSON nesting of a request body. */
+    maxJsonDepth: number;
   };
+  /** How model code (builds, replicas, batch workers) is contained. */
+  sandbox: SandboxConfig;
   batch: {
     /** Server paths executions may read, resolved. */
     allowedInputRoots: string[];
@@ -51,7 +59,14 @@ export interface PlatformConfig {
     staleAfterMs: number;
     /** How often scheduled batch deployments are checked. */
     scheduleCheckMs: number;
+    /** Hosts URL inputs may name although they resolve to private addresses. */
+    allowedUrlHosts: string[];
+    /** Uploads older than this are deleted. */
+    uploadRetentionMs: number;
+    /** Bytes of uploads a model may keep. */
+    uploadQuotaBytes: number;
   };
+  quotas: QuotaLimits;
 }
 
 /** A duration config key (`{ minutes: 5 }`, `5m`, or milliseconds), or the fallback. */
@@ -104,6 +119,23 @@ export function readPlatformConfig(config: Config): PlatformConfig {
       maxBodyBytes:
         c?.getOptionalNumber('gateway.maxBodyBytes') ?? 10 * 1024 * 1024,
       coldStartTimeoutMs: durationMs(c, 'gateway.coldStartTimeout', 60_000),
+      maxElements: c?.getOptionalNumber('gateway.maxElements') ?? 1_000_000,
+      maxJsonDepth: c?.getOptionalNumber('gateway.maxJsonDepth') ?? 32,
+    },
+    sandbox: {
+      user: c?.getOptionalString('sandbox.user') ?? 'nobody',
+      workDir: c?.getOptionalString('sandbox.workDir')
+        ? path.resolve(c.getString('sandbox.workDir'))
+        : undefined,
+      limits: {
+        cpuTimeSeconds: Math.ceil(
+          durationMs(c, 'sandbox.limits.cpuTime', 30 * 60_000) / 1000,
+        ),
+        memoryBytes:
+          c?.getOptionalNumber('sandbox.limits.memoryBytes') ?? 4 * 1024 ** 3,
+        openFiles: c?.getOptionalNumber('sandbox.limits.openFiles') ?? 1024,
+      },
+      buildNetwork: c?.getOptionalBoolean('sandbox.buildNetwork') ?? true,
     },
     batch: {
       allowedInputRoots: (
@@ -115,6 +147,26 @@ export function readPlatformConfig(config: Config): PlatformConfig {
       heartbeatMs: durationMs(c, 'batch.heartbeatInterval', 2000),
       staleAfterMs: durationMs(c, 'batch.staleAfter', 30_000),
       scheduleCheckMs: durationMs(c, 'batch.scheduleCheckInterval', 30_000),
+      allowedUrlHosts: (
+        c?.getOptionalStringArray('batch.allowedUrlHosts') ?? []
+      ).map(h => h.toLowerCase()),
+      uploadRetentionMs: durationMs(
+        c,
+        'batch.uploadRetention',
+        7 * 24 * 60 * 60_000,
+      ),
+      uploadQuotaBytes:
+        c?.getOptionalNumber('batch.uploadQuotaBytes') ?? 10 * 1024 ** 3,
+    },
+    quotas: {
+      onlineReplicasPerModel:
+        c?.getOptionalNumber('quotas.onlineReplicasPerModel') ?? 8,
+      onlineReplicasPerOwner:
+        c?.getOptionalNumber('quotas.onlineReplicasPerOwner') ?? 32,
+      concurrentExecutionsPerModel:
+        c?.getOptionalNumber('quotas.concurrentExecutionsPerModel') ?? 4,
+      queuedBuildsPerModel:
+        c?.getOptionalNumber('quotas.queuedBuildsPerModel') ?? 5,
     },
     seedRepositories: (c?.getOptionalConfigArray('seedRepositories') ?? []).map(
       s => ({

@@ -1,10 +1,15 @@
 import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
+import {
   mockCredentials,
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { isMlPlatformChangePermission } from '@internal/plugin-ml-platform-common';
 import request from 'supertest';
 import { mlPlatformPlugin } from './plugin';
 
@@ -45,7 +50,12 @@ async function startBackend() {
       mlPlatformPlugin,
       catalogServiceMock.factory({ entities }),
       mockServices.rootConfig.factory({
-        data: { mlPlatform: { dataDir: '/tmp/mlp-plugin-test' } },
+        data: {
+          mlPlatform: {
+            dataDir: '/tmp/mlp-plugin-test',
+            git: { root: '/srv/git' },
+          },
+        },
       }),
     ],
   });
@@ -148,6 +158,27 @@ describe('ml-platform backend plugin', () => {
       .post('/api/ml-platform/models/default/churn/register')
       .send({ gitUrl: 'file:///srv/git/churn.git', gitPath: 'models/churn' });
     expect(ok.status).toBe(200);
+    // The activity says where from, never with credentials in the URL:
+    // those are refused (they belong in integrations).
+    const withSecret = await request(server)
+      .post('/api/ml-platform/models/default/churn/register')
+      .send({ gitUrl: 'https://bot:s3cret@git.example.com/ml/churn.git' });
+    expect(withSecret.status).toBe(400);
+    expect(withSecret.body.error.message).toMatch(
+      /^body.gitUrl: .*credentials inside the URL are not allowed/,
+    );
+    expect(JSON.stringify(withSecret.body)).not.toContain('s3cret');
+    await request(server)
+      .post('/api/ml-platform/models/default/churn/register')
+      .send({ gitUrl: 'https://git.example.com/ml/churn.git' });
+    const activity = await request(server).get(
+      '/api/ml-platform/models/default/churn/activity',
+    );
+    expect(activity.body.items.map((a: any) => a.message)).toEqual([
+      'Re-registered from https://git.example.com/ml/churn.git',
+      'Registered from file:///srv/git/churn.git (models/churn)',
+    ]);
+    expect(JSON.stringify(activity.body)).not.toContain('s3cret');
     expect(ok.body.platform).toEqual({
       registered: true,
       runningExecutions: 0,
@@ -160,6 +191,54 @@ describe('ml-platform backend plugin', () => {
       .post('/api/ml-platform/models/default/website/register')
       .send({});
     expect(wrong.status).toBe(404);
+  });
+
+  it('refuses a build over the queued builds quota with 429 naming it', async () => {
+    const { server } = await startTestBackend({
+      features: [
+        mlPlatformPlugin,
+        catalogServiceMock.factory({ entities }),
+        mockServices.rootConfig.factory({
+          data: {
+            mlPlatform: {
+              dataDir: '/tmp/mlp-plugin-test',
+              git: { root: '/srv/git' },
+              // Nothing runs, so builds stay queued.
+              builds: { concurrency: 0, pollInterval: 0 },
+              quotas: { queuedBuildsPerModel: 2 },
+            },
+          },
+        }),
+      ],
+    });
+    await request(server)
+      .post('/api/ml-platform/models/nlp/sentiment/register')
+      .send({ gitUrl: 'file:///srv/git/sentiment.git' });
+    const build = (commit: string) =>
+      request(server)
+        .post('/api/ml-platform/models/nlp/sentiment/builds')
+        .send({ commit });
+    expect((await build('aaaaaaa')).status).toBe(202);
+    expect((await build('bbbbbbb')).status).toBe(202);
+    // Asking again for a queued commit is no new build.
+    expect((await build('aaaaaaa')).status).toBe(200);
+    const refused = await build('ccccccc');
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.message).toBe(
+      'Quota mlPlatform.quotas.queuedBuildsPerModel (2) exceeded: component:nlp/sentiment has 2 builds queued; wait for one to start or cancel one',
+    );
+    const builds = await request(server).get(
+      '/api/ml-platform/models/nlp/sentiment/builds',
+    );
+    expect(builds.body.totalCount).toBe(2);
+    const activity = await request(server).get(
+      '/api/ml-platform/models/nlp/sentiment/activity?limit=1',
+    );
+    expect(activity.body.items[0]).toMatchObject({
+      action: 'build.create',
+      outcome: 'refused',
+      message: refused.body.error.message,
+    });
   });
 
   it('serves its OpenAPI document', async () => {
@@ -187,27 +266,126 @@ describe('ml-platform backend plugin', () => {
   });
 });
 
+/**
+ * A permission service that lets everyone read and invoke and nobody change
+ * anything, as a policy answers a user who owns no model.
+ */
+const readAndInvokeOnly = createServiceFactory({
+  service: coreServices.permissions,
+  deps: {},
+  factory: () => {
+    const decide = (requests: { permission: { name: string } }[]) =>
+      requests.map(r => ({
+        result: isMlPlatformChangePermission(r.permission)
+          ? AuthorizeResult.DENY
+          : AuthorizeResult.ALLOW,
+      }));
+    return {
+      authorize: async (requests: any) => decide(requests) as any,
+      authorizeConditional: async (requests: any) => decide(requests) as any,
+    };
+  },
+});
+
 describe('model permissions', () => {
-  it('says what the caller may do, with the reason when not', async () => {
+  it('says what the caller may do, with the reason when not, and refuses the change', async () => {
     const { server } = await startTestBackend({
       features: [
         mlPlatformPlugin,
         catalogServiceMock.factory({ entities }),
-        mockServices.permissions.factory({ result: AuthorizeResult.DENY }),
+        readAndInvokeOnly,
+        mockServices.rootConfig.factory({
+          data: {
+            mlPlatform: {
+              dataDir: '/tmp/mlp-plugin-test',
+              git: { root: '/srv/git' },
+            },
+          },
+        }),
       ],
     });
     const res = await request(server).get(
       '/api/ml-platform/models/default/churn/permissions',
     );
     expect(res.status).toBe(200);
-    expect(res.body.build).toEqual({
+    const notOwner = {
       allowed: false,
-      reason:
-        'The permission policy does not grant you ml-platform.build.create',
+      reason: 'user:default/mock is not an owner of component:default/churn',
+    };
+    expect(res.body).toEqual({
+      build: notOwner,
+      deploy: notOwner,
+      execute: notOwner,
+      register: notOwner,
+      cancelBuild: notOwner,
+      updateDeployment: notOwner,
+      deleteDeployment: notOwner,
+      cancelExecution: notOwner,
+      updateAlerts: notOwner,
+      invoke: { allowed: true },
+      read: { allowed: true },
     });
+
     const denied = await request(server)
-      .post('/api/ml-platform/models/default/churn/builds')
+      .post('/api/ml-platform/models/default/churn/register')
+      .send({ gitUrl: 'file:///srv/git/churn.git' });
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toBe(notOwner.reason);
+    expect(denied.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const model = await request(server).get(
+      '/api/ml-platform/models/default/churn',
+    );
+    expect(model.body.platform.registered).toBe(false);
+
+    // The refusal is in the model's activity, with the request's id.
+    const activity = await request(server).get(
+      '/api/ml-platform/models/default/churn/activity',
+    );
+    expect(activity.body).toEqual({
+      totalCount: 1,
+      items: [
+        {
+          id: expect.any(String),
+          modelRef: 'component:default/churn',
+          action: 'model.register',
+          actor: 'user:default/mock',
+          outcome: 'refused',
+          message: notOwner.reason,
+          requestId: denied.headers['x-request-id'],
+          createdAt: expect.any(String),
+        },
+      ],
+    });
+  });
+
+  it('never lets a service change a model, whatever the permission service says', async () => {
+    const { server } = await startTestBackend({
+      features: [
+        mlPlatformPlugin,
+        catalogServiceMock.factory({ entities }),
+        mockServices.rootConfig.factory({
+          data: { mlPlatform: { dataDir: '/tmp/mlp-plugin-test' } },
+        }),
+      ],
+    });
+    const asService = mockCredentials.service.header({
+      onBehalfOf: mockCredentials.service('external:ci'),
+      targetPluginId: 'ml-platform',
+    });
+    const res = await request(server)
+      .get('/api/ml-platform/models/default/churn/permissions')
+      .set('Authorization', asService);
+    expect(res.body.read).toEqual({ allowed: true });
+    expect(res.body.invoke).toEqual({ allowed: true });
+    const reason =
+      'service:external:ci is a service: services may read and invoke component:default/churn, never change it';
+    expect(res.body.deploy).toEqual({ allowed: false, reason });
+
+    const denied = await request(server)
+      .post('/api/ml-platform/models/default/churn/register')
+      .set('Authorization', asService)
       .send({});
     expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toBe(reason);
   });
 });

@@ -14,6 +14,8 @@ import {
   mlPlatformRuntimeExtensionPoint,
 } from '@internal/plugin-ml-platform-node';
 import path from 'node:path';
+import { ModelAccess } from './access/ModelAccess';
+import { ModelChanges } from './activity/ModelChanges';
 import { BatchConnections } from './batch/BatchConnections';
 import { BatchRunner } from './batch/BatchRunner';
 import { ExecutionService } from './batch/ExecutionService';
@@ -30,11 +32,19 @@ import { BuildNotifier } from './builds/BuildNotifier';
 import { BuildQueue } from './builds/BuildQueue';
 import { BuildRunner } from './builds/BuildRunner';
 import { BuildService } from './builds/BuildService';
-import { GitCredentials } from './builds/GitSource';
+import { GitRemotes } from './builds/GitSource';
 import { seedRepositories } from './builds/RepositorySeeder';
-import { PUSH_TOPICS, parsePushEvent } from './builds/triggers/pushEvents';
+import {
+  authenticatedPushTopics,
+  carriesSignature,
+  parsePushEvent,
+} from './builds/triggers/pushEvents';
+import { ExecutionInputs } from './batch/ExecutionInputs';
+import { Sandbox } from './sandbox/Sandbox';
 import { DatabaseMlPlatformStore } from './database/DatabaseMlPlatformStore';
+import { DatabaseActivityStore } from './database/activity/DatabaseActivityStore';
 import { readPlatformConfig } from './platformConfig';
+import { Quotas } from './quotas/Quotas';
 import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
@@ -72,6 +82,7 @@ export const mlPlatformPlugin = createBackendPlugin({
         auth: coreServices.auth,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
         urlReader: coreServices.urlReader,
         lifecycle: coreServices.lifecycle,
@@ -95,8 +106,35 @@ export const mlPlatformPlugin = createBackendPlugin({
         const store = await DatabaseMlPlatformStore.create({
           database: deps.database,
         });
-        const models = new ModelCatalog(deps.catalog, store, deps.auth);
-        const credentials = new GitCredentials(config);
+        const access = new ModelAccess(deps.permissions);
+        const changes = new ModelChanges({
+          access,
+          auditor: deps.auditor,
+          store: new DatabaseActivityStore(await deps.database.getClient()),
+          logger,
+        });
+        const models = new ModelCatalog({
+          catalog: deps.catalog,
+          store,
+          auth: deps.auth,
+          access,
+          changes,
+        });
+        const quotas = new Quotas({
+          limits: platformConfig.quotas,
+          store,
+          catalog: deps.catalog,
+          auth: deps.auth,
+        });
+        const git = new GitRemotes(config);
+        // Model code never runs uncontained: a sandbox that cannot work
+        // stops the start with what to change.
+        const sandbox = await Sandbox.create({
+          config: platformConfig.sandbox,
+          python: platformConfig.python,
+          dataDir: platformConfig.dataDir,
+          logger,
+        });
 
         const notifier = new BuildNotifier({
           auth: deps.auth,
@@ -110,7 +148,8 @@ export const mlPlatformPlugin = createBackendPlugin({
             store,
             artifactStore,
             config: platformConfig,
-            credentials,
+            git,
+            sandbox,
             logger,
           }),
           logger,
@@ -123,7 +162,9 @@ export const mlPlatformPlugin = createBackendPlugin({
         const builds = new BuildService({
           store,
           models,
-          credentials,
+          changes,
+          quotas,
+          git,
           logger,
           queue,
         });
@@ -135,14 +176,26 @@ export const mlPlatformPlugin = createBackendPlugin({
           logger,
         });
 
-        await events.subscribe({
-          id: 'ml-platform-builds',
-          topics: PUSH_TOPICS,
-          async onEvent(event) {
-            const push = parsePushEvent(event);
-            if (push) await builds.onPush(push);
-          },
-        });
+        // Only signed pushes build: anyone who can reach the backend can
+        // post to the events ingress.
+        const push = authenticatedPushTopics(config);
+        if (push.advice) logger.info(push.advice);
+        if (push.topics.length > 0) {
+          await events.subscribe({
+            id: 'ml-platform-builds',
+            topics: push.topics,
+            async onEvent(event) {
+              if (!carriesSignature(event)) {
+                logger.warn(
+                  `Push on ${event.topic} ignored: it carries no signature (is the events backend's webhook module installed?)`,
+                );
+                return;
+              }
+              const parsed = parsePushEvent(event);
+              if (parsed) await builds.onPush(parsed);
+            },
+          });
+        }
 
         if (platformConfig.builds.pollIntervalMs > 0) {
           await scheduler.scheduleTask({
@@ -166,12 +219,14 @@ export const mlPlatformPlugin = createBackendPlugin({
             new LocalRuntime({
               logger: logger.child({ runtime: 'local' }),
               logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
+              sandbox,
             }),
         );
         const packages = new BuildPackages({
           store,
           artifactStore,
           config: platformConfig,
+          sandbox,
           logger,
         });
         const reconciler = new Reconciler({
@@ -181,12 +236,29 @@ export const mlPlatformPlugin = createBackendPlugin({
           logger,
           scaleToZeroAfterMs: platformConfig.online.scaleToZeroAfterMs,
         });
+        const connections = new BatchConnections(
+          config.getOptionalConfig('mlPlatform.batch.connections'),
+        );
+        const uploads = new Uploads(
+          path.join(platformConfig.dataDir, 'uploads'),
+          platformConfig.batch.maxUploadBytes,
+          platformConfig.batch.uploadQuotaBytes,
+        );
+        const inputs = new ExecutionInputs({
+          uploads,
+          connections,
+          allowedInputRoots: platformConfig.batch.allowedInputRoots,
+          allowedUrlHosts: platformConfig.batch.allowedUrlHosts,
+        });
         const deployments = new DeploymentService({
           store,
           models,
+          changes,
+          quotas,
           packages,
           runtime,
           reconciler,
+          inputs,
         });
         const gateway = new Gateway({
           store,
@@ -228,13 +300,6 @@ export const mlPlatformPlugin = createBackendPlugin({
           timeout: { minutes: 5 },
           fn: () => reconciler.reconcileAll(),
         });
-        const connections = new BatchConnections(
-          config.getOptionalConfig('mlPlatform.batch.connections'),
-        );
-        const uploads = new Uploads(
-          path.join(platformConfig.dataDir, 'uploads'),
-          platformConfig.batch.maxUploadBytes,
-        );
         const batchRunner = new BatchRunner({
           store,
           runtime,
@@ -242,9 +307,11 @@ export const mlPlatformPlugin = createBackendPlugin({
           artifactStore,
           uploads,
           connections,
+          inputs,
+          workersCanRead: file => sandbox.canRead(file),
           urlReader: deps.urlReader,
           logger,
-          workDir: path.join(platformConfig.dataDir, 'executions'),
+          workDir: path.join(sandbox.workDir, 'executions'),
           heartbeatMs: platformConfig.batch.heartbeatMs,
           staleAfterMs: platformConfig.batch.staleAfterMs,
           retryBackoffMs: platformConfig.batch.retryBackoffMs,
@@ -253,12 +320,14 @@ export const mlPlatformPlugin = createBackendPlugin({
         const executions = new ExecutionService({
           store,
           models,
+          access,
+          changes,
+          quotas,
           packages,
           runner: batchRunner,
           uploads,
-          connections,
+          inputs,
           artifactStore,
-          allowedInputRoots: platformConfig.batch.allowedInputRoots,
           logger,
         });
         lifecycle.addStartupHook(() => batchRunner.start());
@@ -268,6 +337,17 @@ export const mlPlatformPlugin = createBackendPlugin({
           timeout: { minutes: 5 },
           fn: async () => {
             await executions.runSchedules();
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'ml-platform-upload-retention',
+          frequency: { hours: 1 },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: 30 },
+          fn: async () => {
+            await executions.deleteExpiredUploads(
+              platformConfig.batch.uploadRetentionMs,
+            );
           },
         });
 
@@ -283,11 +363,14 @@ export const mlPlatformPlugin = createBackendPlugin({
           gateway,
           logger,
           maxBodyBytes: platformConfig.gateway.maxBodyBytes,
+          bodyTimeoutMs: platformConfig.gateway.timeoutMs,
+          limits: platformConfig.gateway,
         });
         deps.httpRouter.use(
           await createRouter({
             httpAuth: deps.httpAuth,
-            permissions: deps.permissions,
+            access,
+            changes,
             models,
             builds,
             deployments,
@@ -295,6 +378,10 @@ export const mlPlatformPlugin = createBackendPlugin({
             invocations,
             monitoring: monitoring.routes,
             openApi: loadOpenApiDocument(),
+            requestLimits: {
+              bodyTimeoutMs: platformConfig.gateway.timeoutMs,
+              maxJsonDepth: platformConfig.gateway.maxJsonDepth,
+            },
           }),
         );
         // Invocations skip the portal's HTTP stack where the backend allows it.

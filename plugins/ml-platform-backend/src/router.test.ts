@@ -1,4 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
+import { ModelAccess } from './access/ModelAccess';
+import { ModelChanges } from './activity/ModelChanges';
 import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
@@ -18,7 +20,8 @@ describe('router', () => {
     const openApi = loadOpenApiDocument();
     const router = await createRouter({
       httpAuth: mockServices.httpAuth(),
-      permissions: mockServices.permissions(),
+      access: new ModelAccess(mockServices.permissions()),
+      changes: {} as ModelChanges,
       models: {} as ModelCatalog,
       builds: {} as BuildService,
       deployments: {} as DeploymentService,

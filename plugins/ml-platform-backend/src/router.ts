@@ -1,17 +1,24 @@
+import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
-  BackstageCredentials,
-  HttpAuthService,
-  PermissionsService,
-} from '@backstage/backend-plugin-api';
-import { NotAllowedError } from '@backstage/errors';
-import { BasicPermission } from '@backstage/plugin-permission-common';
-import {
+  ModelPermissions,
+  mlPlatformAlertUpdatePermission,
+  mlPlatformBuildCancelPermission,
   mlPlatformBuildCreatePermission,
-  mlPlatformDeploymentManagePermission,
+  mlPlatformDeploymentCreatePermission,
+  mlPlatformDeploymentDeletePermission,
+  mlPlatformDeploymentUpdatePermission,
+  mlPlatformExecutionCancelPermission,
   mlPlatformExecutionCreatePermission,
+  mlPlatformModelInvokePermission,
+  mlPlatformModelReadPermission,
+  mlPlatformModelRegisterPermission,
 } from '@internal/plugin-ml-platform-common';
 import { RuntimeLogLine } from '@internal/plugin-ml-platform-node';
+import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
+import { ModelAccess } from './access/ModelAccess';
+import { Caller, ModelChanges } from './activity/ModelChanges';
 import { ExecutionService } from './batch/ExecutionService';
 import { DeploymentService } from './deployments/DeploymentService';
 import { InvocationRoutes } from './gateway/InvocationRoutes';
@@ -29,6 +36,7 @@ import {
   createDeploymentBody,
   createExecutionBody,
   deploymentLogsQuery,
+  listActivityQuery,
   listChunksQuery,
   uploadQuery,
   updateDeploymentBody,
@@ -36,10 +44,18 @@ import {
   registerModelBody,
 } from './schema/requests';
 import { parseRequest } from './validation';
+import { scanJson } from './gateway/invocationLimits';
+import {
+  assertPathParameter,
+  bodyTimeout,
+  rejectDotSegments,
+  requireJsonBodies,
+} from './http/requestGuards';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
-  permissions: PermissionsService;
+  access: ModelAccess;
+  changes: ModelChanges;
   models: ModelCatalog;
   builds: BuildService;
   deployments: DeploymentService;
@@ -48,6 +64,8 @@ export interface RouterOptions {
   invocations: InvocationRoutes;
   monitoring: MonitoringRoutes;
   openApi: OpenApiDocument;
+  /** Bounds of request bodies; defaults as in `mlPlatform.gateway`. */
+  requestLimits?: { bodyTimeoutMs: number; maxJsonDepth: number };
 }
 
 const RESULT_TYPES = {
@@ -60,16 +78,25 @@ function formatLogLine(l: RuntimeLogLine) {
   return `${l.time} [${l.replica ?? l.stream}] ${l.line}`;
 }
 
-/** Who made a request, as recorded on what it created. */
-function principalRef(credentials: BackstageCredentials): string | undefined {
-  const p = credentials.principal as {
-    type: string;
-    userEntityRef?: string;
-    subject?: string;
-  };
-  if (p.type === 'user') return p.userEntityRef;
-  if (p.type === 'service') return p.subject;
-  return undefined;
+/** What `GET models/{ns}/{name}/permissions` answers, key by key. */
+const MODEL_PERMISSIONS = {
+  build: mlPlatformBuildCreatePermission,
+  deploy: mlPlatformDeploymentCreatePermission,
+  execute: mlPlatformExecutionCreatePermission,
+  register: mlPlatformModelRegisterPermission,
+  cancelBuild: mlPlatformBuildCancelPermission,
+  updateDeployment: mlPlatformDeploymentUpdatePermission,
+  deleteDeployment: mlPlatformDeploymentDeletePermission,
+  cancelExecution: mlPlatformExecutionCancelPermission,
+  updateAlerts: mlPlatformAlertUpdatePermission,
+  invoke: mlPlatformModelInvokePermission,
+  read: mlPlatformModelReadPermission,
+};
+
+/** A request id from a proxy in front (`X-Request-Id`), or a new one. */
+function requestIdOf(req: express.Request): string {
+  const given = req.get('x-request-id');
+  return given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
 /**
@@ -81,7 +108,8 @@ export async function createRouter(
 ): Promise<express.Router> {
   const {
     httpAuth,
-    permissions,
+    access,
+    changes,
     models,
     builds,
     deployments,
@@ -91,18 +119,29 @@ export async function createRouter(
     openApi,
   } = options;
   const router = Router();
-
-  const authorize = async (
-    credentials: BackstageCredentials,
-    permission: BasicPermission,
-  ) => {
-    const [decision] = await permissions.authorize([{ permission }], {
-      credentials,
-    });
-    if (decision.result !== 'ALLOW') {
-      throw new NotAllowedError(`Not allowed: ${permission.name}`);
-    }
+  const limits = options.requestLimits ?? {
+    bodyTimeoutMs: 30_000,
+    maxJsonDepth: 32,
   };
+
+  // Bad paths are refused before any route, any catalog call.
+  router.use(rejectDotSegments());
+  for (const param of ['namespace', 'name', 'id']) {
+    router.param(param, (_req, _res, next, value) => {
+      assertPathParameter(param, value);
+      next();
+    });
+  }
+
+  /** The caller of a change, with the request the audit event describes. */
+  const callerOf = async (
+    req: express.Request,
+    res: express.Response,
+  ): Promise<Caller> => ({
+    credentials: await httpAuth.credentials(req),
+    request: req,
+    requestId: res.locals.requestId,
+  });
 
   // Invocations read their own body, so they come before the JSON parser.
   router.post('/v2/models/:name/infer', (req, res) =>
@@ -120,21 +159,46 @@ export async function createRouter(
     ),
   );
 
-  // Uploads stream to disk, so they come before the JSON parser too.
-  router.post('/models/:namespace/:name/uploads', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const { filename } = parseRequest(uploadQuery, req.query, 'query');
-    await authorize(credentials, mlPlatformExecutionCreatePermission);
-    const upload = await executions.upload(
-      { namespace: req.params.namespace, name: req.params.name },
-      filename,
-      req,
-      credentials,
-    );
-    res.status(201).json(upload);
+  // Every other answer carries the request's id, as its audit event does.
+  router.use((req, res, next) => {
+    res.locals.requestId = requestIdOf(req);
+    res.setHeader('X-Request-Id', res.locals.requestId);
+    next();
   });
 
-  router.use(express.json({ limit: '1mb' }));
+  // Uploads stream to disk, so they come before the JSON parser too; they
+  // may take long, but not stall.
+  router.post(
+    '/models/:namespace/:name/uploads',
+    bodyTimeout(limits.bodyTimeoutMs, 'idle'),
+    async (req, res) => {
+      const credentials = await httpAuth.credentials(req);
+      const { filename } = parseRequest(uploadQuery, req.query, 'query');
+      const upload = await executions.upload(
+        { namespace: req.params.namespace, name: req.params.name },
+        filename,
+        req,
+        credentials,
+      );
+      res.status(201).json(upload);
+    },
+  );
+
+  router.use(
+    requireJsonBodies(),
+    bodyTimeout(limits.bodyTimeoutMs, 'total'),
+    express.json({
+      limit: '1mb',
+      verify: (_req, _res, buf) => {
+        try {
+          scanJson(buf, limits.maxJsonDepth);
+        } catch (error) {
+          // body-parser answers 403 unless the error says otherwise.
+          throw Object.assign(error as Error, { status: 400 });
+        }
+      },
+    }),
+  );
 
   router.get('/openapi.json', async (_req, res) => {
     res.json(openApi.document);
@@ -178,9 +242,10 @@ export async function createRouter(
   });
 
   router.post('/models/:namespace/:name/register', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
+    const caller = await callerOf(req, res);
     const body = parseRequest(registerModelBody, req.body, 'body');
-    res.json(await models.register(req.params, body, credentials));
+    await builds.checkSource(body);
+    res.json(await models.register(req.params, body, caller));
   });
 
   router.get('/models/:namespace/:name/metrics', async (req, res) => {
@@ -193,44 +258,35 @@ export async function createRouter(
 
   router.get('/models/:namespace/:name/permissions', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    await models.getEntity(req.params, credentials);
-    const checks = {
-      build: mlPlatformBuildCreatePermission,
-      deploy: mlPlatformDeploymentManagePermission,
-      execute: mlPlatformExecutionCreatePermission,
-    };
-    const decisions = await permissions.authorize(
-      Object.values(checks).map(permission => ({ permission })),
-      { credentials },
+    const modelRef = stringifyEntityRef(
+      await models.getEntity(req.params, credentials),
     );
-    res.json(
-      Object.fromEntries(
-        Object.entries(checks).map(([action, permission], i) => {
-          const allowed = decisions[i].result === 'ALLOW';
-          return [
-            action,
-            allowed
-              ? { allowed }
-              : {
-                  allowed,
-                  reason: `The permission policy does not grant you ${permission.name}`,
-                },
-          ];
-        }),
-      ),
+    const keys = Object.keys(MODEL_PERMISSIONS) as (keyof ModelPermissions)[];
+    const decisions = await access.decide(
+      credentials,
+      keys.map(key => MODEL_PERMISSIONS[key]),
+      modelRef,
     );
+    res.json(Object.fromEntries(keys.map((key, i) => [key, decisions[i]])));
+  });
+
+  router.get('/models/:namespace/:name/activity', async (req, res) => {
+    const credentials = await httpAuth.credentials(req);
+    const page = parseRequest(listActivityQuery, req.query, 'query');
+    const modelRef = stringifyEntityRef(
+      await models.getEntity(req.params, credentials),
+    );
+    res.json(await changes.list(modelRef, page));
   });
 
   router.post('/models/:namespace/:name/builds', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
+    const caller = await callerOf(req, res);
     const body = parseRequest(createBuildBody, req.body, 'body');
-    await authorize(credentials, mlPlatformBuildCreatePermission);
     const { build, created } = await builds.requestBuild({
       ref: req.params,
       ...body,
       trigger: 'api',
-      requestedBy: principalRef(credentials),
-      credentials,
+      caller,
     });
     res.status(created ? 202 : 200).json(build);
   });
@@ -262,25 +318,14 @@ export async function createRouter(
   });
 
   router.post('/builds/:id/cancel', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, mlPlatformBuildCreatePermission);
-    res.status(202).json(await builds.cancel(req.params.id, credentials));
+    const caller = await callerOf(req, res);
+    res.status(202).json(await builds.cancel(req.params.id, caller));
   });
 
   router.post('/models/:namespace/:name/deployments', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
+    const caller = await callerOf(req, res);
     const body = parseRequest(createDeploymentBody, req.body, 'body');
-    await authorize(credentials, mlPlatformDeploymentManagePermission);
-    res
-      .status(201)
-      .json(
-        await deployments.create(
-          req.params,
-          body,
-          credentials,
-          principalRef(credentials),
-        ),
-      );
+    res.status(201).json(await deployments.create(req.params, body, caller));
   });
 
   router.get('/models/:namespace/:name/deployments', async (req, res) => {
@@ -294,16 +339,14 @@ export async function createRouter(
   });
 
   router.patch('/deployments/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
+    const caller = await callerOf(req, res);
     const body = parseRequest(updateDeploymentBody, req.body, 'body');
-    await authorize(credentials, mlPlatformDeploymentManagePermission);
-    res.json(await deployments.update(req.params.id, body, credentials));
+    res.json(await deployments.update(req.params.id, body, caller));
   });
 
   router.delete('/deployments/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, mlPlatformDeploymentManagePermission);
-    await deployments.remove(req.params.id, credentials);
+    const caller = await callerOf(req, res);
+    await deployments.remove(req.params.id, caller);
     res.status(204).end();
   });
 
@@ -341,19 +384,9 @@ export async function createRouter(
   });
 
   router.post('/models/:namespace/:name/executions', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
+    const caller = await callerOf(req, res);
     const body = parseRequest(createExecutionBody, req.body, 'body');
-    await authorize(credentials, mlPlatformExecutionCreatePermission);
-    res
-      .status(202)
-      .json(
-        await executions.create(
-          req.params,
-          body,
-          credentials,
-          principalRef(credentials),
-        ),
-      );
+    res.status(202).json(await executions.create(req.params, body, caller));
   });
 
   router.get('/models/:namespace/:name/executions', async (req, res) => {
@@ -375,9 +408,8 @@ export async function createRouter(
   });
 
   router.post('/executions/:id/cancel', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    await authorize(credentials, mlPlatformExecutionCreatePermission);
-    res.status(202).json(await executions.cancel(req.params.id, credentials));
+    const caller = await callerOf(req, res);
+    res.status(202).json(await executions.cancel(req.params.id, caller));
   });
 
   router.get('/executions/:id/result', async (req, res) => {

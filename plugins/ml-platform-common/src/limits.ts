@@ -15,3 +15,24 @@ export const SIZE_RANGES = {
   parallelism: { min: 1, max: 64 },
   maxRetries: { min: 0, max: 20 },
 } satisfies Record<string, IntRange>;
+
+/**
+ * The longest text each request field may hold: the API refuses longer
+ * values with a 400 naming the field, before any work (a Git ref, a path,
+ * a URL are all bounded by the programs they reach).
+ *
+ * @public
+ */
+export const TEXT_LIMITS = {
+  gitUrl: 2048,
+  gitPath: 1024,
+  branch: 255,
+  manifestPath: 1024,
+  filename: 255,
+  inputPath: 4096,
+  url: 2048,
+  connection: 128,
+  table: 128,
+  query: 100_000,
+  schedule: 256,
+} as const;

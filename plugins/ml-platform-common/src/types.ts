@@ -221,11 +221,69 @@ export interface ModelSummary {
   platform: ModelPlatformState;
 }
 
-/** Whether the caller may act on a model, with the reason when not. @public */
+/** One permission decision, with the policy's reason when not allowed. @public */
+export interface ModelDecision {
+  allowed: boolean;
+  reason?: string;
+}
+
+/**
+ * Whether the caller may act on a model, with the reason when not: one key
+ * per action (`build` is `ml-platform.build.create`, `deploy` is
+ * `ml-platform.deployment.create`, `execute` is `ml-platform.execution.create`).
+ *
+ * @public
+ */
 export interface ModelPermissions {
-  build: { allowed: boolean; reason?: string };
-  deploy: { allowed: boolean; reason?: string };
-  execute: { allowed: boolean; reason?: string };
+  build: ModelDecision;
+  deploy: ModelDecision;
+  execute: ModelDecision;
+  register: ModelDecision;
+  cancelBuild: ModelDecision;
+  updateDeployment: ModelDecision;
+  deleteDeployment: ModelDecision;
+  cancelExecution: ModelDecision;
+  updateAlerts: ModelDecision;
+  invoke: ModelDecision;
+  read: ModelDecision;
+}
+
+/** What an activity entry records. @public */
+export type ModelActivityAction =
+  | 'model.register'
+  | 'build.create'
+  | 'build.cancel'
+  | 'deployment.create'
+  | 'deployment.rollout'
+  | 'deployment.scale'
+  | 'deployment.delete'
+  | 'execution.create'
+  | 'execution.cancel'
+  | 'alert.update';
+
+/**
+ * How a change ended: done, refused (permission or quota), or failed (bad
+ * input, a conflict, an error).
+ *
+ * @public
+ */
+export type ModelActivityOutcome = 'succeeded' | 'refused' | 'failed';
+
+/** One change of a model, or an attempt at one: who did what, when. @public */
+export interface ModelActivity {
+  id: string;
+  modelRef: string;
+  action: ModelActivityAction;
+  /** `user:default/ada`, `service:<subject>`, or the platform for automatic changes. */
+  actor: string;
+  outcome: ModelActivityOutcome;
+  /** What happened, or why not. */
+  message: string;
+  /** The build, deployment or execution it concerns. */
+  subjectId?: string;
+  /** The request's id (its `X-Request-Id`), to find it in the audit log. */
+  requestId?: string;
+  createdAt: string;
 }
 
 /** A page of log lines. @public */

@@ -2,33 +2,71 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  DEFAULT_ALLOWED_GIT_SCHEMES,
+  GIT_TRANSPORTS,
+  checkBranchName,
+  redactUrlCredentials,
+} from './gitInput';
 
 /** A failed `git` command, with what git printed. @public */
 export class GitCommandError extends Error {
   readonly name = 'GitCommandError';
+  readonly args: string[];
+  readonly stderr: string;
   constructor(
-    readonly args: string[],
+    args: string[],
     readonly exitCode: number | null,
-    readonly stderr: string,
+    stderr: string,
   ) {
+    // Git may echo a URL it was given; credentials never leave in a message.
     super(
-      `git ${args[0]} failed${
-        exitCode !== null ? ` (exit ${exitCode})` : ''
-      }: ${
-        stderr
-          .split('\n')
-          .map(l => l.trim())
-          .filter(Boolean)
-          .slice(0, 3)
-          .join(' ') || 'no output'
-      }`,
+      redactUrlCredentials(
+        `git ${GitCommandError.command(args)} failed${
+          exitCode !== null ? ` (exit ${exitCode})` : ''
+        }: ${
+          stderr
+            .split('\n')
+            .map(l => l.trim())
+            .filter(Boolean)
+            .slice(0, 3)
+            .join(' ') || 'no output'
+        }`,
+      ),
     );
+    this.args = args.map(redactUrlCredentials);
+    this.stderr = redactUrlCredentials(stderr);
   }
+
+  /** The subcommand, past the global options runGit adds. */
+  private static command(args: string[]): string {
+    for (let i = 0; i < args.length; i++) {
+      if (
+        args[i] === '-c' ||
+        args[i] === '--git-dir' ||
+        args[i] === '--work-tree'
+      )
+        i++;
+      else if (!args[i].startsWith('-')) return args[i];
+    }
+    return args[0] ?? '';
+  }
+}
+
+function transportsOnly(allowProtocol: string): string {
+  return allowProtocol
+    .split(':')
+    .filter(p => GIT_TRANSPORTS.has(p))
+    .join(':');
 }
 
 /**
  * Runs the real `git` binary without a shell and without prompting for
- * credentials; resolves with its stdout.
+ * credentials; resolves with its stdout. The `ext::` transport is off and
+ * only the transports of `GIT_ALLOW_PROTOCOL` work (by default those of
+ * `mlPlatform.git.allowedSchemes`' default; callers pass their policy's
+ * through `env`, see `gitProtocolEnv`). Callers put `--` before positional
+ * arguments that come from users.
  *
  * @public
  */
@@ -44,7 +82,7 @@ export function runGit(
   return new Promise((resolve, reject) => {
     execFile(
       'git',
-      args,
+      ['-c', 'protocol.ext.allow=never', ...args],
       {
         cwd: options.cwd,
         env: {
@@ -52,6 +90,11 @@ export function runGit(
           GIT_TERMINAL_PROMPT: '0',
           GIT_ASKPASS: 'true',
           ...options.env,
+          // It overrides protocol.ext.allow: ext never gets in through it.
+          GIT_ALLOW_PROTOCOL: transportsOnly(
+            options.env?.GIT_ALLOW_PROTOCOL ??
+              DEFAULT_ALLOWED_GIT_SCHEMES.join(':'),
+          ),
         },
         timeout: options.timeoutMs,
         signal: options.signal,
@@ -87,6 +130,8 @@ export async function publishDirectory(options: {
   /** Patterns left out of the commit, gitignore syntax. */
   exclude?: string[];
 }): Promise<string> {
+  const problem = await checkBranchName(options.branch);
+  if (problem) throw new Error(`branch "${options.branch}": ${problem}`);
   const gitDir = await fs.promises.mkdtemp(
     path.join(os.tmpdir(), 'mlp-publish-'),
   );
@@ -100,8 +145,10 @@ export async function publishDirectory(options: {
     runGit(['--git-dir', gitDir, '--work-tree', options.sourceDir, ...args], {
       env,
     });
+  const initBare = (dir: string) =>
+    runGit(['init', '--quiet', '--bare', '-b', options.branch, '--', dir]);
   try {
-    await runGit(['init', '--quiet', '--bare', '-b', options.branch, gitDir]);
+    await initBare(gitDir);
     await git(['config', 'core.bare', 'false']);
     if (options.exclude?.length) {
       await fs.promises.writeFile(
@@ -114,21 +161,15 @@ export async function publishDirectory(options: {
     await fs.promises.mkdir(path.dirname(options.repoPath), {
       recursive: true,
     });
-    await runGit([
-      'init',
-      '--quiet',
-      '--bare',
-      '-b',
-      options.branch,
-      options.repoPath,
-    ]);
+    await initBare(options.repoPath);
     await git([
       'push',
       '--quiet',
+      '--',
       options.repoPath,
       `HEAD:refs/heads/${options.branch}`,
     ]);
-    return (await git(['rev-parse', 'HEAD'])).trim();
+    return (await git(['rev-parse', '--verify', 'HEAD'])).trim();
   } catch (error) {
     await fs.promises.rm(options.repoPath, { recursive: true, force: true });
     throw error;

@@ -7,6 +7,7 @@ export * from './ArtifactStore';
 export * from './Runtime';
 export * from './LocalArtifactStore';
 export * from './git';
+export * from './gitInput';
 export * from './paths';
 export * from './MlPlatformService';
 export * from './extensions';

@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { mlPlatformServiceRef } from '@internal/plugin-ml-platform-node';
+import { createAuthorizeModelAction } from './actions/authorizeModel';
 import { createDeployAction } from './actions/deployModel';
 import { createPublishGitAction } from './actions/publishGit';
 import { createRegisterModelAction } from './actions/registerModel';
@@ -21,11 +22,13 @@ export const scaffolderModule = createBackendModule({
     registerInit({
       deps: {
         config: coreServices.rootConfig,
+        permissions: coreServices.permissions,
         scaffolderActions: scaffolderActionsExtensionPoint,
         mlPlatform: mlPlatformServiceRef,
       },
-      async init({ config, scaffolderActions, mlPlatform }) {
+      async init({ config, permissions, scaffolderActions, mlPlatform }) {
         scaffolderActions.addActions(
+          createAuthorizeModelAction({ permissions }),
           createPublishGitAction({ config }),
           createRegisterModelAction({ mlPlatform }),
           createWaitForBuildAction({ mlPlatform }),

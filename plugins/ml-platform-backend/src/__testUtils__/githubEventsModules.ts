@@ -1,23 +1,36 @@
 import path from 'node:path';
 
 /**
- * The real modules of `@backstage/plugin-events-backend-module-github`
- * (push routing and webhook signature checks). Its default export loads them
- * with a dynamic import(), which Jest's VM cannot run, so tests load the
- * module files themselves.
+ * The real modules of an events backend provider package (push routing and
+ * webhook signature checks). Their default exports load them with a
+ * dynamic import(), which Jest's VM cannot run, so tests load the module
+ * files themselves.
  */
-export function githubEventsModules() {
+function eventsModules(provider: 'github' | 'gitlab', files: string[]) {
   const dist = path.join(
     path.dirname(
       require.resolve(
-        '@backstage/plugin-events-backend-module-github/package.json',
+        `@backstage/plugin-events-backend-module-${provider}/package.json`,
       ),
     ),
     'dist',
     'service',
   );
-  return [
-    require(path.join(dist, 'eventsModuleGithubEventRouter.cjs.js')).default,
-    require(path.join(dist, 'eventsModuleGithubWebhook.cjs.js')).default,
-  ];
+  return files.map(file => require(path.join(dist, file)).default);
+}
+
+/** `@backstage/plugin-events-backend-module-github`'s router and webhook check. */
+export function githubEventsModules() {
+  return eventsModules('github', [
+    'eventsModuleGithubEventRouter.cjs.js',
+    'eventsModuleGithubWebhook.cjs.js',
+  ]);
+}
+
+/** `@backstage/plugin-events-backend-module-gitlab`'s router and token check. */
+export function gitlabEventsModules() {
+  return eventsModules('gitlab', [
+    'eventsModuleGitlabEventRouter.cjs.js',
+    'eventsModuleGitlabWebhook.cjs.js',
+  ]);
 }

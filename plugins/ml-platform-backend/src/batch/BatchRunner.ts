@@ -30,6 +30,7 @@ import {
   sqlSource,
   streamSource,
 } from './io';
+import { ExecutionInputs } from './ExecutionInputs';
 import { Uploads } from './Uploads';
 
 export interface BatchRunnerOptions {
@@ -39,6 +40,13 @@ export interface BatchRunnerOptions {
   artifactStore: ArtifactStore;
   uploads: Uploads;
   connections: BatchConnections;
+  /** Checks inputs again when they are read (symlinks, DNS may change). */
+  inputs: ExecutionInputs;
+  /**
+   * Whether the runtime's workers can open a local file themselves (they
+   * may run as another user); otherwise CSV chunks are copied for them.
+   */
+  workersCanRead?: (file: string) => Promise<boolean>;
   urlReader: UrlReaderService;
   logger: LoggerService;
   /** Where executions keep their chunk and result files. */
@@ -436,14 +444,30 @@ export class BatchRunner {
         const upload = await this.options.uploads.resolve(
           execution.modelRef,
           input.uploadId,
+          'input.uploadId',
         );
         return fileSource(upload.path, {
           format: input.format ?? upload.format,
+          workersCannotRead: !(await this.workersCanRead(upload.path)),
         });
       }
-      case 'path':
-        return fileSource(input.path, { format: input.format });
+      case 'path': {
+        const file = await this.options.inputs
+          .resolvePath(input.path, 'input.path')
+          .catch(error => {
+            throw new Stop('failed', (error as Error).message);
+          });
+        return fileSource(file, {
+          format: input.format,
+          workersCannotRead: !(await this.workersCanRead(file)),
+        });
+      }
       case 'url':
+        await this.options.inputs
+          .checkUrl(input.url, 'input.url')
+          .catch(error => {
+            throw new Stop('failed', (error as Error).message);
+          });
         return streamSource({
           name: input.url,
           format: input.format,
@@ -462,6 +486,10 @@ export class BatchRunner {
       default:
         throw new Stop('failed', 'Unknown input type');
     }
+  }
+
+  private async workersCanRead(file: string): Promise<boolean> {
+    return (await this.options.workersCanRead?.(file)) ?? true;
   }
 
   private openSink(execution: ExecutionRecord, dir: string): ResultSink {

@@ -8,22 +8,22 @@ import {
   BatchExecution,
   CreateExecutionBody,
   ExecutionChunk,
-  ExecutionInput,
-  ExecutionOutput,
   ModelBuild,
   ModelDeployment,
+  mlPlatformExecutionCancelPermission,
+  mlPlatformExecutionCreatePermission,
 } from '@internal/plugin-ml-platform-common';
 import { ArtifactStore } from '@internal/plugin-ml-platform-node';
 import { CronTime } from 'cron';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
+import { ModelAccess, principalRef } from '../access/ModelAccess';
+import { Caller, ChangeOutcome, ModelChanges } from '../activity/ModelChanges';
 import { ExecutionRecord, MlPlatformStore } from '../database/MlPlatformStore';
 import { BuildPackages } from '../deployments/BuildPackages';
+import { Quotas } from '../quotas/Quotas';
 import { ModelCatalog } from '../services/ModelCatalog';
-import { BatchConnections } from './BatchConnections';
 import { BatchRunner } from './BatchRunner';
-import { validateTableName } from './io';
+import { ExecutionInputs } from './ExecutionInputs';
 import { Uploads } from './Uploads';
 
 /** An execution as the API shows it: progress, rate and time left. */
@@ -53,12 +53,14 @@ export class ExecutionService {
     private readonly options: {
       store: MlPlatformStore;
       models: ModelCatalog;
+      access: ModelAccess;
+      changes: ModelChanges;
+      quotas: Quotas;
       packages: BuildPackages;
       runner: BatchRunner;
       uploads: Uploads;
-      connections: BatchConnections;
+      inputs: ExecutionInputs;
       artifactStore: ArtifactStore;
-      allowedInputRoots: string[];
       logger: LoggerService;
     },
   ) {}
@@ -66,11 +68,18 @@ export class ExecutionService {
   async create(
     ref: { namespace: string; name: string },
     body: CreateExecutionBody,
-    credentials: BackstageCredentials,
-    createdBy?: string,
+    caller: Caller,
   ): Promise<BatchExecution> {
-    const entity = await this.options.models.getEntity(ref, credentials);
-    return this.start(stringifyEntityRef(entity), body, 'api', createdBy);
+    return this.options.models.change(
+      ref,
+      caller,
+      {
+        action: 'execution.create',
+        permission: mlPlatformExecutionCreatePermission,
+      },
+      (_entity, modelRef) =>
+        this.start(modelRef, body, 'api', principalRef(caller.credentials)),
+    );
   }
 
   async list(
@@ -105,16 +114,31 @@ export class ExecutionService {
   }
 
   /** Stops the workers; the execution says how far it got. */
-  async cancel(
-    id: string,
-    credentials: BackstageCredentials,
-  ): Promise<BatchExecution> {
-    const execution = await this.visible(id, credentials);
-    if (execution.status === 'pending' || execution.status === 'running') {
-      await this.options.store.requestExecutionCancel(id);
-      this.options.runner.abortLocal(id);
-    }
-    return withProgress((await this.options.store.getExecution(id))!);
+  async cancel(id: string, caller: Caller): Promise<BatchExecution> {
+    const execution = await this.visible(id, caller.credentials);
+    return this.options.changes.apply(
+      caller,
+      {
+        action: 'execution.cancel',
+        permission: mlPlatformExecutionCancelPermission,
+        modelRef: execution.modelRef,
+        subjectId: id,
+      },
+      async () => {
+        const active =
+          execution.status === 'pending' || execution.status === 'running';
+        if (active) {
+          await this.options.store.requestExecutionCancel(id);
+          this.options.runner.abortLocal(id);
+        }
+        return {
+          result: withProgress((await this.options.store.getExecution(id))!),
+          message: active
+            ? `Cancelled the execution (it was ${execution.status})`
+            : `The execution had already ended (${execution.status})`,
+        };
+      },
+    );
   }
 
   /** The assembled result file of a succeeded execution with a file output. */
@@ -135,6 +159,7 @@ export class ExecutionService {
     };
   }
 
+  /** Stores an execution's input file, if the caller may start executions. */
   async upload(
     ref: { namespace: string; name: string },
     filename: string,
@@ -142,11 +167,41 @@ export class ExecutionService {
     credentials: BackstageCredentials,
   ) {
     const entity = await this.options.models.getEntity(ref, credentials);
-    return this.options.uploads.save(
-      stringifyEntityRef(entity),
-      filename,
-      body,
+    const modelRef = stringifyEntityRef(entity);
+    await this.options.access.authorize(
+      credentials,
+      mlPlatformExecutionCreatePermission,
+      modelRef,
     );
+    return this.options.uploads.save(modelRef, filename, body);
+  }
+
+  /**
+   * Deletes uploads older than the retention, except those an unfinished
+   * execution or a scheduled batch deployment reads.
+   */
+  async deleteExpiredUploads(retentionMs: number, now = Date.now()) {
+    const { store } = this.options;
+    const keep = new Set<string>();
+    const inputs = [
+      ...(await store.listExecutions({ status: ['pending', 'running'] })).map(
+        e => e.input,
+      ),
+      ...(await store.listDeployments({ type: 'batch' })).map(
+        d => d.batch?.input,
+      ),
+    ];
+    for (const input of inputs) {
+      if (input?.type === 'upload') keep.add(input.uploadId);
+    }
+    const deleted = await this.options.uploads.deleteExpired(
+      new Date(now - retentionMs),
+      keep,
+    );
+    if (deleted.length) {
+      this.options.logger.info(`Deleted ${deleted.length} expired uploads`);
+    }
+    return deleted;
   }
 
   /** Starts the executions of batch deployments whose cron time came. */
@@ -157,7 +212,8 @@ export class ExecutionService {
     });
     for (const d of deployments) {
       const settings = d.batch;
-      if (!settings?.schedule || !settings.input || !settings.output) continue;
+      const { input, output } = settings ?? {};
+      if (!settings?.schedule || !input || !output) continue;
       const since = new Date(d.lastScheduledAt ?? d.createdAt);
       let due: Date;
       try {
@@ -175,15 +231,16 @@ export class ExecutionService {
       });
       try {
         started.push(
-          await this.start(
-            d.modelRef,
-            {
-              deploymentId: d.id,
-              input: settings.input,
-              output: settings.output,
-            },
-            'schedule',
-            'ml-platform:schedule',
+          await this.options.changes.record(
+            { actor: 'ml-platform:schedule' },
+            { action: 'execution.create', modelRef: d.modelRef },
+            () =>
+              this.start(
+                d.modelRef,
+                { deploymentId: d.id, input, output },
+                'schedule',
+                'ml-platform:schedule',
+              ),
           ),
         );
       } catch (error) {
@@ -200,13 +257,14 @@ export class ExecutionService {
     body: CreateExecutionBody,
     trigger: 'api' | 'schedule',
     createdBy?: string,
-  ): Promise<BatchExecution> {
+  ): Promise<ChangeOutcome<BatchExecution>> {
     const { store } = this.options;
     const { build, deployment } = await this.target(modelRef, body);
     const settings = deployment?.batch;
     const manifest = await this.options.packages.manifestOf(build);
-    await this.checkInput(modelRef, body.input);
-    this.checkOutput(body.output);
+    await this.options.inputs.checkInput(modelRef, body.input);
+    this.options.inputs.checkOutput(body.output);
+    await this.options.quotas.checkConcurrentExecutions(modelRef);
 
     const execution = await store.createExecution({
       modelRef,
@@ -237,7 +295,11 @@ export class ExecutionService {
     ) {
       this.options.runner.launch(execution);
     }
-    return withProgress(execution);
+    return {
+      result: withProgress(execution),
+      message: `Started an execution of build v${build.version}: ${body.input.type} input, ${body.output.type} output`,
+      subjectId: execution.id,
+    };
   }
 
   private async target(
@@ -279,59 +341,6 @@ export class ExecutionService {
       );
     }
     return { build, deployment };
-  }
-
-  private async checkInput(modelRef: string, input: ExecutionInput) {
-    switch (input.type) {
-      case 'upload':
-        await this.options.uploads.resolve(modelRef, input.uploadId);
-        return;
-      case 'path': {
-        const resolved = path.resolve(input.path);
-        const allowed = this.options.allowedInputRoots.some(
-          root =>
-            resolved === root || resolved.startsWith(`${root}${path.sep}`),
-        );
-        if (!allowed) {
-          throw new InputError(
-            `body.input.path: ${
-              input.path
-            } is not under a directory in mlPlatform.batch.allowedInputRoots${
-              this.options.allowedInputRoots.length
-                ? ` (${this.options.allowedInputRoots.join(', ')})`
-                : ' (none configured)'
-            }`,
-          );
-        }
-        if (!fs.existsSync(resolved)) {
-          throw new InputError(`body.input.path: ${input.path} does not exist`);
-        }
-        return;
-      }
-      case 'url':
-        if (!/^https?:\/\//.test(input.url)) {
-          throw new InputError('body.input.url: expected an http(s) URL');
-        }
-        return;
-      case 'sql':
-        this.options.connections.get(input.connection, 'body.input.connection');
-        return;
-      default:
-        throw new InputError(
-          'body.input.type: expected upload, path, url or sql',
-        );
-    }
-  }
-
-  private checkOutput(output: ExecutionOutput) {
-    if (output.type === 'table') {
-      this.options.connections.get(output.connection, 'body.output.connection');
-      try {
-        validateTableName(output.table);
-      } catch (error) {
-        throw new InputError(`body.output.table: ${(error as Error).message}`);
-      }
-    }
   }
 
   private async visible(

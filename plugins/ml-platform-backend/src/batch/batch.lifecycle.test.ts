@@ -23,6 +23,8 @@ describe('batch executions across a backend restart', () => {
     const tmp = await fs.promises.mkdtemp(
       path.join(os.tmpdir(), 'mlp-batch-restart-'),
     );
+    // Model processes run as the sandbox user, who must pass through here.
+    await fs.promises.chmod(tmp, 0o755);
     const db = knexFactory({
       client: 'better-sqlite3',
       connection: { filename: path.join(tmp, 'ml-platform.sqlite') },
@@ -51,6 +53,8 @@ describe('batch executions across a backend restart', () => {
             data: {
               mlPlatform: {
                 dataDir: path.join(tmp, 'data'),
+                // Test repositories are local: under the git root, as the policy wants.
+                git: { root: repo.root },
                 builds: { pollInterval: 0, heartbeatInterval: 200 },
                 batch: {
                   allowedInputRoots: [path.dirname(input)],

@@ -75,7 +75,9 @@ describe('batch executions', () => {
 
   beforeAll(async () => {
     repo = await ModelRepository.create({ churn: 'churn', flaky: 'churn' });
-    // A model whose second chunk fails once: the first attempt leaves a marker.
+    // A model whose second chunk fails once: the first attempt leaves a
+    // marker in its working directory (its own files: model processes get
+    // nothing of the backend's environment).
     await repo.writeFile(
       'flaky/flaky.py',
       [
@@ -84,7 +86,7 @@ describe('batch executions', () => {
         '',
         'class Model(Churn):',
         '    def predict(self, rows):',
-        '        marker = os.environ.get("FLAKY_MARKER_DIR", "/tmp") + "/flaky-" + str(rows[0].get("tenure_months"))',
+        '        marker = "flaky-marker-" + str(rows[0].get("tenure_months"))',
         '        if rows[0].get("tenure_months") == 5 and not os.path.exists(marker):',
         '            open(marker, "w").close()',
         '            raise RuntimeError("transient failure, please retry")',
@@ -102,7 +104,8 @@ describe('batch executions', () => {
     );
     await repo.commitAndPush('Flaky model');
     tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-batch-'));
-    process.env.FLAKY_MARKER_DIR = tmp;
+    // Model processes run as the sandbox user, who must pass through here.
+    await fs.promises.chmod(tmp, 0o755);
 
     const warehouseFile = path.join(tmp, 'warehouse.sqlite');
     warehouse = knexFactory({
@@ -134,6 +137,8 @@ describe('batch executions', () => {
           data: {
             mlPlatform: {
               dataDir: path.join(tmp, 'data'),
+              // Test repositories are local: under the git root, as the policy wants.
+              git: { root: repo.root },
               builds: { pollInterval: 0, heartbeatInterval: 200 },
               batch: {
                 allowedInputRoots: [path.join(tmp, 'inputs')],
@@ -170,7 +175,6 @@ describe('batch executions', () => {
     await stop?.();
     await warehouse?.destroy();
     await repo?.remove();
-    delete process.env.FLAKY_MARKER_DIR;
     await fs.promises.rm(tmp, { recursive: true, force: true });
   });
 

@@ -1,9 +1,10 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { redactUrlCredentials } from '@internal/plugin-ml-platform-node';
 import { MlPlatformStore } from '../database/MlPlatformStore';
 
 /**
  * Collects a build's log lines and writes them to the database in batches;
- * masks secrets before anything is stored.
+ * masks secrets (and credentials inside URLs) before anything is stored.
  */
 export class BuildLog {
   private pending: { step?: string; line: string }[] = [];
@@ -19,7 +20,7 @@ export class BuildLog {
   ) {}
 
   write(step: string | undefined, line: string) {
-    let masked = line;
+    let masked = redactUrlCredentials(line);
     for (const secret of this.secrets) {
       if (secret && masked.includes(secret)) {
         masked = masked.split(secret).join('***');

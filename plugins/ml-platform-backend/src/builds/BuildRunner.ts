@@ -7,18 +7,25 @@ import {
   ModelBuild,
   parseManifest,
 } from '@internal/plugin-ml-platform-common';
-import { ArtifactStore, runGit } from '@internal/plugin-ml-platform-node';
-import { modelRuntimePythonPath } from '@internal/ml-platform-model-runtime';
+import {
+  ArtifactStore,
+  COMMIT_SHA,
+  checkBranchNameSyntax,
+  redactUrlCredentials,
+  runGit,
+} from '@internal/plugin-ml-platform-node';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MlPlatformStore, ModelRecord } from '../database/MlPlatformStore';
 import { PlatformConfig } from '../platformConfig';
+import { SANDBOX_PATH, Sandbox } from '../sandbox/Sandbox';
 import { runProcess } from '../util/runProcess';
 import { BuildLog } from './BuildLog';
-import { GitCredentials } from './GitSource';
+import { GitRemotes } from './GitSource';
 import {
   createVirtualenv,
   lastMeaningfulLine,
+  pipEnv,
   requirementsToInstall,
 } from './virtualenv';
 
@@ -43,9 +50,13 @@ class StepFailure extends Error {}
 /** A step decided there is nothing to do. */
 class StepSkipped extends Error {}
 
-/** Files of a build on this host. */
-export function buildWorkspace(dataDir: string, buildId: string) {
-  const root = path.join(dataDir, 'builds', buildId);
+/**
+ * Files of a build on this host. The root belongs to the backend; what
+ * model code writes (`repo`, `venv`, `home`, `smokeOut`) belongs to the
+ * sandbox user, and the backend never writes there.
+ */
+export function buildWorkspace(workDir: string, buildId: string) {
+  const root = path.join(workDir, 'builds', buildId);
   return {
     root,
     repo: path.join(root, 'repo'),
@@ -53,8 +64,13 @@ export function buildWorkspace(dataDir: string, buildId: string) {
     model: path.join(root, 'model'),
     venv: path.join(root, 'venv'),
     python: path.join(root, 'venv', 'bin', 'python'),
+    /** HOME (and TMPDIR) of the build's commands. */
+    home: path.join(root, 'home'),
     schemaFile: path.join(root, 'schema.json'),
+    /** The smoke prediction's input, written by the backend. */
     smokeDir: path.join(root, 'smoke'),
+    /** Its output, written by the model. */
+    smokeOut: path.join(root, 'smoke-out'),
   };
 }
 
@@ -74,30 +90,26 @@ interface RunState {
  * into the artifact store. Each step's status, duration and output is kept.
  */
 export class BuildRunner {
-  private readonly credentials: GitCredentials;
+  private readonly git: GitRemotes;
 
   constructor(
     private readonly options: {
       store: MlPlatformStore;
       artifactStore: ArtifactStore;
       config: PlatformConfig;
-      credentials: GitCredentials;
+      git: GitRemotes;
+      sandbox: Sandbox;
       logger: LoggerService;
     },
   ) {
-    this.credentials = options.credentials;
+    this.git = options.git;
   }
 
   /** Runs the build to its end; never throws, the outcome is in the store. */
   async run(build: ModelBuild, signal: AbortSignal): Promise<ModelBuild> {
-    const { store, config, logger } = this.options;
-    const log = new BuildLog(
-      build.id,
-      store,
-      logger,
-      this.credentials.secrets(),
-    );
-    const ws = buildWorkspace(config.dataDir, build.id);
+    const { store, logger } = this.options;
+    const log = new BuildLog(build.id, store, logger, this.git.secrets());
+    const ws = buildWorkspace(this.options.sandbox.workDir, build.id);
     const model = await store.getModel(build.modelRef);
     const steps: BuildStep[] = build.steps.length
       ? build.steps
@@ -123,7 +135,9 @@ export class BuildRunner {
     };
     log.write(
       undefined,
-      `Build v${build.version} of ${build.modelRef} (${build.trigger}) from ${model.gitUrl}`,
+      `Build v${build.version} of ${build.modelRef} (${
+        build.trigger
+      }) from ${redactUrlCredentials(model.gitUrl)}`,
     );
 
     for (const step of steps) {
@@ -241,21 +255,28 @@ export class BuildRunner {
     return this.options.config.builds.stepTimeoutMs;
   }
 
-  /** Runs a command of a step, its output going to the build log. */
+  /**
+   * Runs a command of a step in the sandbox, its output going to the build
+   * log (or to `stdout`).
+   */
   private async exec(
     s: RunState,
     step: BuildStepName,
     command: string,
     args: string[],
-    options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+    options: {
+      cwd?: string;
+      env?: Record<string, string>;
+      stdout?: NodeJS.WritableStream;
+    } = {},
   ) {
     const result = await runProcess({
-      command,
-      args,
+      ...this.options.sandbox.wrap('build', command, args),
       cwd: options.cwd,
-      env: options.env,
+      env: options.env ?? this.venvEnv(s),
       timeoutMs: this.stepTimeout(),
       signal: s.signal,
+      stdout: options.stdout,
       onLine: line => s.log.write(step, line),
     });
     if (result.timedOut) {
@@ -268,7 +289,17 @@ export class BuildRunner {
 
   private async checkout(s: RunState) {
     const { build, model, ws } = s;
-    const env = this.credentials.envFor(model.gitUrl!);
+    // Checked again here: the row may predate the checks at registration.
+    const urlProblem = this.git.problem(model.gitUrl!);
+    if (urlProblem)
+      throw new StepFailure(`the Git URL is refused: ${urlProblem}`);
+    if (build.branch !== undefined && checkBranchNameSyntax(build.branch)) {
+      throw new StepFailure('the branch is not a valid branch name');
+    }
+    if (build.commitSha !== undefined && !COMMIT_SHA.test(build.commitSha)) {
+      throw new StepFailure('the commit is not a commit SHA');
+    }
+    const env = this.git.envFor(model.gitUrl!);
     await fs.promises.rm(ws.root, { recursive: true, force: true });
     await fs.promises.mkdir(ws.root, { recursive: true });
     const git = (args: string[], cwd?: string) =>
@@ -282,7 +313,9 @@ export class BuildRunner {
     const branchArgs = build.branch ? ['--branch', build.branch] : [];
     s.log.write(
       'checkout',
-      `git clone ${model.gitUrl} ${build.branch ? `(${build.branch})` : ''}`,
+      `git clone ${redactUrlCredentials(model.gitUrl!)} ${
+        build.branch ? `(${build.branch})` : ''
+      }`,
     );
     try {
       await git([
@@ -290,16 +323,42 @@ export class BuildRunner {
         '--quiet',
         '--no-checkout',
         ...branchArgs,
+        '--',
         model.gitUrl!,
         ws.repo,
       ]);
-      await git(['checkout', '--quiet', build.commitSha ?? 'HEAD'], ws.repo);
+      // `<commit> --`: the commit is a revision, never a path or an option.
+      await git(
+        ['checkout', '--quiet', build.commitSha ?? 'HEAD', '--'],
+        ws.repo,
+      );
     } catch (error) {
       throw new StepFailure((error as Error).message);
     }
     const [sha, author, subject] = (
       await git(['log', '-1', '--format=%H%n%an <%ae>%n%s'], ws.repo)
     ).split('\n');
+    // The checkout is model code from here on: the sandbox user's. A model
+    // directory that is a symlink out of the repository is refused.
+    const realRepo = await fs.promises.realpath(ws.repo);
+    const realModel = await fs.promises
+      .realpath(s.modelDir)
+      .catch(() => undefined);
+    if (
+      realModel &&
+      realModel !== realRepo &&
+      !realModel.startsWith(`${realRepo}${path.sep}`)
+    ) {
+      throw new StepFailure(
+        `the model directory ${model.gitPath} leads outside the repository`,
+      );
+    }
+    const { sandbox } = this.options;
+    await sandbox.own(ws.repo);
+    for (const dir of [ws.venv, ws.home, ws.smokeOut]) {
+      await fs.promises.mkdir(dir, { recursive: true });
+      await sandbox.own(dir);
+    }
     s.log.write('checkout', `HEAD is ${sha}: ${subject} (${author})`);
     s.build = await this.options.store.updateBuild(build.id, {
       commitSha: sha,
@@ -321,7 +380,7 @@ export class BuildRunner {
     const file = path.join(s.modelDir, manifestPath);
     let text: string;
     try {
-      text = await fs.promises.readFile(file, 'utf8');
+      text = await this.options.sandbox.readFile(file, 1024 * 1024);
     } catch {
       throw new StepFailure(`${manifestPath} not found in the model directory`);
     }
@@ -370,11 +429,15 @@ export class BuildRunner {
   }
 
   private async install(s: RunState) {
+    const { sandbox } = this.options;
     const result = await createVirtualenv({
       config: this.options.config,
+      sandbox,
       venvDir: s.ws.venv,
       modelDir: s.modelDir,
-      requirements: requirementsToInstall(
+      home: s.ws.home,
+      requirements: await requirementsToInstall(
+        sandbox,
         s.modelDir,
         s.manifest!.spec.requirements,
       ),
@@ -390,15 +453,19 @@ export class BuildRunner {
     if (result.error) throw new StepFailure(result.error);
   }
 
-  /** Environment where `python3` is the build's venv. */
-  private venvEnv(s: RunState): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
+  /**
+   * The whole environment of the build's commands: `python3` is the build's
+   * venv, HOME is in the workspace; nothing of the backend's environment.
+   */
+  private venvEnv(s: RunState): Record<string, string> {
+    return this.options.sandbox.env(s.ws.home, {
+      ...pipEnv(this.options.config.builds.pip),
       VIRTUAL_ENV: s.ws.venv,
-      PATH: `${path.join(s.ws.venv, 'bin')}:${process.env.PATH}`,
+      PATH: `${path.join(s.ws.venv, 'bin')}:${SANDBOX_PATH}`,
+      TMPDIR: s.ws.home,
       PYTHONDONTWRITEBYTECODE: '1',
       PYTHONUNBUFFERED: '1',
-    };
+    });
   }
 
   private async test(s: RunState) {
@@ -408,7 +475,6 @@ export class BuildRunner {
     s.log.write('test', `$ ${command}`);
     const result = await this.exec(s, 'test', 'sh', ['-c', command], {
       cwd: s.modelDir,
-      env: this.venvEnv(s),
     });
     if (result.exitCode !== 0) {
       // The assertion or exception says more than the runner's summary line.
@@ -429,11 +495,10 @@ export class BuildRunner {
     const sample = s.manifest!.spec.sample;
     if (!sample)
       throw new StepSkipped('mlmodel.yaml declares no sample (spec.sample)');
+    const { sandbox } = this.options;
     let rows: unknown;
     try {
-      rows = JSON.parse(
-        await fs.promises.readFile(path.join(s.modelDir, sample), 'utf8'),
-      );
+      rows = JSON.parse(await sandbox.readFile(path.join(s.modelDir, sample)));
     } catch (error) {
       throw new StepFailure(
         `spec.sample: ${sample} is not valid JSON (${
@@ -452,7 +517,7 @@ export class BuildRunner {
     }
     await fs.promises.mkdir(s.ws.smokeDir, { recursive: true });
     const input = path.join(s.ws.smokeDir, 'sample.jsonl');
-    const output = path.join(s.ws.smokeDir, 'predictions.jsonl');
+    const output = path.join(s.ws.smokeOut, 'predictions.jsonl');
     await fs.promises.writeFile(
       input,
       rows.map(r => JSON.stringify(r)).join('\n'),
@@ -477,7 +542,7 @@ export class BuildRunner {
       ],
       {
         cwd: s.modelDir,
-        env: { ...this.venvEnv(s), PYTHONPATH: modelRuntimePythonPath },
+        env: { ...this.venvEnv(s), PYTHONPATH: sandbox.runtimePythonPath },
       },
     );
     if (result.exitCode !== 0) {
@@ -487,7 +552,7 @@ export class BuildRunner {
         }`,
       );
     }
-    const predictions = (await fs.promises.readFile(output, 'utf8'))
+    const predictions = (await sandbox.readFile(output, 64 * 1024 * 1024))
       .split('\n')
       .filter(Boolean);
     if (predictions.length !== rows.length) {
@@ -502,17 +567,25 @@ export class BuildRunner {
   }
 
   private async package(s: RunState) {
+    // tar reads the model as the sandbox user and writes to a pipe: the
+    // backend writes the tarball, never into the sandbox user's files.
     const tarball = path.join(s.ws.root, 'model.tar.gz');
-    const tar = await this.exec(s, 'package', 'tar', [
-      '--exclude=.git',
-      '--exclude=__pycache__',
-      '--exclude=*.pyc',
-      '-czf',
-      tarball,
-      '-C',
-      s.modelDir,
-      '.',
-    ]);
+    const tar = await this.exec(
+      s,
+      'package',
+      'tar',
+      [
+        '--exclude=.git',
+        '--exclude=__pycache__',
+        '--exclude=*.pyc',
+        '-czf',
+        '-',
+        '-C',
+        s.modelDir,
+        '.',
+      ],
+      { stdout: fs.createWriteStream(tarball, { mode: 0o644 }) },
+    );
     if (tar.exitCode !== 0) {
       throw new StepFailure(
         `tar failed: ${lastMeaningfulLine(tar) ?? `exit ${tar.exitCode}`}`,

@@ -2,15 +2,31 @@ import {
   BackstageCredentials,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError, NotFoundError } from '@backstage/errors';
-import { BuildTrigger, ModelBuild } from '@internal/plugin-ml-platform-common';
-import { GitCommandError } from '@internal/plugin-ml-platform-node';
+import {
+  BuildTrigger,
+  ModelBuild,
+  mlPlatformBuildCancelPermission,
+  mlPlatformBuildCreatePermission,
+} from '@internal/plugin-ml-platform-common';
+import {
+  COMMIT_SHA,
+  FULL_COMMIT_SHA,
+  GitCommandError,
+  checkBranchName,
+  redactUrlCredentials,
+} from '@internal/plugin-ml-platform-node';
+import { principalRef } from '../access/ModelAccess';
+import { Caller, ChangeOutcome, ModelChanges } from '../activity/ModelChanges';
 import { MlPlatformStore, ModelRecord } from '../database/MlPlatformStore';
+import { Quotas } from '../quotas/Quotas';
 import { ModelCatalog } from '../services/ModelCatalog';
+import { KeyedQueue } from '../util/KeyedQueue';
 import { initialSteps } from './BuildRunner';
 import {
-  GitCredentials,
+  GitRemotes,
+  assertBranchName,
   resolveBranch,
   resolveDefaultBranch,
   sourceFromEntity,
@@ -31,6 +47,14 @@ export interface PushEvent {
   topic: string;
 }
 
+/** What an automatic build records about where it came from. */
+interface AutomaticBuildFields {
+  triggerSource: string;
+  requestedBy?: string;
+  branch: string;
+  commitSha: string;
+}
+
 /**
  * Comparable form of a repository URL: host and path, no scheme, user,
  * `.git` or trailing slash (`git@host:o/r.git` = `https://host/o/r`).
@@ -45,8 +69,6 @@ export function normalizeRepoUrl(url: string): string {
   return [host.toLowerCase().replace(/:\d+$/, ''), ...rest].join('/');
 }
 
-const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
-
 /**
  * Starts builds: on request (UI, SDK, scaffolder), on push events and on
  * polling. Each trigger is recorded on the build; automatic triggers build a
@@ -54,11 +76,18 @@ const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
  * build of that commit still queued or running.
  */
 export class BuildService {
+  /** Automatic builds of a model are decided one at a time (once per commit). */
+  private readonly decisions = new KeyedQueue();
+  /** Models whose Git URL the policy refuses, warned about once. */
+  private readonly refusedUrls = new Set<string>();
+
   constructor(
     private readonly options: {
       store: MlPlatformStore;
       models: ModelCatalog;
-      credentials: GitCredentials;
+      changes: ModelChanges;
+      quotas: Quotas;
+      git: GitRemotes;
       logger: LoggerService;
       /** The local end of the queue: claim at once, stop a local build. */
       queue: {
@@ -68,20 +97,45 @@ export class BuildService {
     },
   ) {}
 
+  /**
+   * Checks a model's Git source before it is registered: the clone URL
+   * under the policy (no credentials inside), the branch by
+   * `git check-ref-format`. Throws an InputError naming the body field.
+   */
+  async checkSource(source: { gitUrl?: string; defaultBranch?: string }) {
+    if (source.gitUrl !== undefined) {
+      this.options.git.assertAllowed(source.gitUrl, 'body.gitUrl');
+    }
+    if (source.defaultBranch !== undefined) {
+      await assertBranchName(source.defaultBranch, 'body.defaultBranch');
+    }
+  }
+
+  /**
+   * A build the caller asked for (UI, SDK, scaffolder), if they may build
+   * the model and its queue has room.
+   */
   async requestBuild(request: {
     ref: { namespace: string; name: string };
     branch?: string;
     commit?: string;
     trigger: Extract<BuildTrigger, 'api' | 'scaffolder'>;
-    requestedBy?: string;
-    credentials: BackstageCredentials;
+    caller: Caller;
   }): Promise<{ build: ModelBuild; created: boolean }> {
-    const { store } = this.options;
-    const entity = await this.options.models.getEntity(
+    return this.options.models.change(
       request.ref,
-      request.credentials,
+      request.caller,
+      { action: 'build.create', permission: mlPlatformBuildCreatePermission },
+      (entity, modelRef) => this.queueBuild(entity, modelRef, request),
     );
-    const modelRef = stringifyEntityRef(entity);
+  }
+
+  private async queueBuild(
+    entity: Entity,
+    modelRef: string,
+    request: Parameters<BuildService['requestBuild']>[0],
+  ): Promise<ChangeOutcome<{ build: ModelBuild; created: boolean }>> {
+    const { store } = this.options;
     let model = await store.getModel(modelRef);
     if (!model?.gitUrl) {
       const source = sourceFromEntity(entity);
@@ -90,6 +144,10 @@ export class BuildService {
           `${modelRef} has no Git source: give its entity a backstage.io/source-location (url:...) or ml-platform/git-url annotation, or register it with a gitUrl`,
         );
       }
+      this.options.git.assertAllowed(
+        source.url,
+        "gitUrl of the model's entity",
+      );
       model = await store.upsertModel({
         entityRef: modelRef,
         gitUrl: source.url,
@@ -99,7 +157,10 @@ export class BuildService {
       });
     }
 
-    const env = this.options.credentials.envFor(model.gitUrl!);
+    const gitUrl = model.gitUrl!;
+    this.options.git.assertAllowed(gitUrl, 'gitUrl of the model');
+    const shownUrl = redactUrlCredentials(gitUrl);
+    const env = this.options.git.envFor(gitUrl);
     let branch = request.branch;
     let commitSha = request.commit;
     if (commitSha !== undefined && !COMMIT_SHA.test(commitSha)) {
@@ -107,22 +168,24 @@ export class BuildService {
         'body.commit: expected a commit SHA (7 to 64 hex digits)',
       );
     }
+    if (branch !== undefined) await assertBranchName(branch, 'body.branch');
     try {
       if (!commitSha) {
         branch ??= await this.trackedBranch(model, env);
-        commitSha = await resolveBranch(model.gitUrl!, branch, env);
+        commitSha = await resolveBranch(gitUrl, branch, env);
         if (!commitSha) {
           throw new InputError(
-            `body.branch: no branch "${branch}" in ${model.gitUrl}`,
+            `body.branch: no branch "${branch}" in ${shownUrl}`,
           );
         }
       }
     } catch (error) {
       if (error instanceof GitCommandError) {
-        throw new InputError(`Cannot read ${model.gitUrl}: ${error.message}`);
+        throw new InputError(`Cannot read ${shownUrl}: ${error.message}`);
       }
       throw error;
     }
+    const what = `${branch ? `${branch} at ` : ''}${commitSha.slice(0, 8)}`;
 
     const inProgress = (
       await store.listBuildsOfCommit(modelRef, commitSha)
@@ -131,34 +194,70 @@ export class BuildService {
         b.trigger === request.trigger &&
         (b.status === 'queued' || b.status === 'running'),
     );
-    if (inProgress) return { build: inProgress, created: false };
+    if (inProgress) {
+      return {
+        result: { build: inProgress, created: false },
+        message: `Build v${inProgress.version} of ${what} is already ${inProgress.status}`,
+        subjectId: inProgress.id,
+      };
+    }
 
+    await this.options.quotas.checkQueuedBuilds(modelRef);
     const build = await store.createBuild({
       modelRef,
       trigger: request.trigger,
       triggerSource: request.trigger === 'api' ? 'POST /builds' : 'scaffolder',
-      requestedBy: request.requestedBy,
+      requestedBy: principalRef(request.caller.credentials),
       branch,
       commitSha,
       steps: initialSteps(),
     });
     this.options.queue.wake();
-    return { build, created: true };
+    return {
+      result: { build, created: true },
+      message: `Queued build v${build.version} of ${what}`,
+      subjectId: build.id,
+    };
   }
 
-  /** Builds every registered model whose repository and branch the push hit. */
+  /**
+   * Builds every registered model whose repository URL and tracked branch
+   * the push names, at most once per commit. The push's commit and branch
+   * are checked like user input: a push that is not well-formed builds
+   * nothing.
+   */
   async onPush(push: PushEvent): Promise<ModelBuild[]> {
+    const { logger } = this.options;
+    if (
+      typeof push.commitSha !== 'string' ||
+      !FULL_COMMIT_SHA.test(push.commitSha)
+    ) {
+      logger.warn('Push ignored: its commit is not a full SHA', {
+        topic: push.topic,
+      });
+      return [];
+    }
+    const branchProblem = await checkBranchName(push.branch);
+    if (branchProblem) {
+      logger.warn(`Push ignored: its branch is ${branchProblem}`, {
+        topic: push.topic,
+      });
+      return [];
+    }
     const urls = new Set(
-      push.repositoryUrls.filter(Boolean).map(normalizeRepoUrl),
+      push.repositoryUrls
+        .filter((u): u is string => typeof u === 'string' && u.length > 0)
+        .map(normalizeRepoUrl),
     );
     const builds: ModelBuild[] = [];
     for (const model of await this.options.store.listModels()) {
       if (!model.gitUrl || !urls.has(normalizeRepoUrl(model.gitUrl))) continue;
+      if (!this.urlAllowed(model)) continue;
       const branch =
         model.defaultBranch ??
         (await this.trackedBranch(
           model,
-          this.options.credentials.envFor(model.gitUrl),
+          this.options.git.envFor(model.gitUrl),
         ).catch(() => 'main'));
       if (branch !== push.branch) continue;
       if (model.gitPath && push.changedPaths) {
@@ -191,8 +290,8 @@ export class BuildService {
   async poll(): Promise<ModelBuild[]> {
     const builds: ModelBuild[] = [];
     for (const model of await this.options.store.listModels()) {
-      if (!model.gitUrl) continue;
-      const env = this.options.credentials.envFor(model.gitUrl);
+      if (!model.gitUrl || !this.urlAllowed(model)) continue;
+      const env = this.options.git.envFor(model.gitUrl);
       try {
         const branch = await this.trackedBranch(model, env);
         const sha = await resolveBranch(model.gitUrl, branch, env);
@@ -205,7 +304,9 @@ export class BuildService {
         if (build) builds.push(build);
       } catch (error) {
         this.options.logger.warn(
-          `Polling ${model.entityRef} (${model.gitUrl}) failed: ${error}`,
+          `Polling ${model.entityRef} (${redactUrlCredentials(
+            model.gitUrl,
+          )}) failed: ${redactUrlCredentials(String(error))}`,
         );
       }
     }
@@ -236,17 +337,31 @@ export class BuildService {
   }
 
   /** Cancels a queued build, or stops a running one (its step is killed). */
-  async cancel(
-    id: string,
-    credentials: BackstageCredentials,
-  ): Promise<ModelBuild> {
-    await this.getBuild(id, credentials);
-    const outcome = await this.options.store.cancelBuild(id);
-    if (outcome === 'requested') {
-      // Other instances see the request on their next heartbeat.
-      this.options.queue.abortLocal(id, 'Cancelled');
-    }
-    return (await this.options.store.getBuild(id))!;
+  async cancel(id: string, caller: Caller): Promise<ModelBuild> {
+    const build = await this.getBuild(id, caller.credentials);
+    return this.options.changes.apply(
+      caller,
+      {
+        action: 'build.cancel',
+        permission: mlPlatformBuildCancelPermission,
+        modelRef: build.modelRef,
+        subjectId: id,
+      },
+      async () => {
+        const outcome = await this.options.store.cancelBuild(id);
+        if (outcome === 'requested') {
+          // Other instances see the request on their next heartbeat.
+          this.options.queue.abortLocal(id, 'Cancelled');
+        }
+        const after = (await this.options.store.getBuild(id))!;
+        const messages = {
+          cancelled: `Cancelled build v${build.version} before it started`,
+          requested: `Stopped build v${build.version} while it ran`,
+          finished: `Build v${build.version} had already ended (${build.status})`,
+        };
+        return { result: after, message: messages[outcome] };
+      },
+    );
   }
 
   /** For callers that already checked the caller may see it. */
@@ -260,41 +375,78 @@ export class BuildService {
     return this.options.store.readBuildLog(buildId, { afterId });
   }
 
-  private async createAutomaticBuild(
+  /**
+   * Whether the model's Git URL passes the policy; a model registered
+   * before it (or through an entity annotation) is skipped, said once.
+   */
+  private urlAllowed(model: ModelRecord): boolean {
+    const problem = this.options.git.problem(model.gitUrl!);
+    if (!problem) return true;
+    if (!this.refusedUrls.has(model.entityRef)) {
+      this.refusedUrls.add(model.entityRef);
+      this.options.logger.warn(
+        `Not building ${model.entityRef} automatically: its Git URL is refused: ${problem}; register it again with an allowed gitUrl`,
+      );
+    }
+    return false;
+  }
+
+  private createAutomaticBuild(
     model: ModelRecord,
     trigger: 'push' | 'poll',
-    fields: {
-      triggerSource: string;
-      requestedBy?: string;
-      branch: string;
-      commitSha: string;
-    },
+    fields: AutomaticBuildFields,
+  ): Promise<ModelBuild | undefined> {
+    // Twenty copies of a push at once still build the commit once.
+    return this.decisions.run(model.entityRef, () =>
+      this.createAutomaticBuildNow(model, trigger, fields),
+    );
+  }
+
+  private async createAutomaticBuildNow(
+    model: ModelRecord,
+    trigger: 'push' | 'poll',
+    fields: AutomaticBuildFields,
   ): Promise<ModelBuild | undefined> {
     const existing = await this.options.store.listBuildsOfCommit(
       model.entityRef,
       fields.commitSha,
     );
     if (existing.length > 0) return undefined;
-    const build = await this.options.store.createBuild({
-      modelRef: model.entityRef,
-      trigger,
-      steps: initialSteps(),
-      ...fields,
-    });
-    this.options.logger.info(
-      `Build v${build.version} of ${
-        model.entityRef
-      } queued by ${trigger} (${fields.commitSha.slice(0, 8)})`,
+    return this.options.changes.record(
+      { actor: `ml-platform:${trigger}` },
+      { action: 'build.create', modelRef: model.entityRef },
+      async () => {
+        const build = await this.options.store.createBuild({
+          modelRef: model.entityRef,
+          trigger,
+          steps: initialSteps(),
+          ...fields,
+        });
+        const what = `${fields.branch} at ${fields.commitSha.slice(0, 8)}`;
+        this.options.logger.info(
+          `Build v${build.version} of ${model.entityRef} queued by ${trigger} (${what})`,
+        );
+        this.options.queue.wake();
+        return {
+          result: build,
+          message: `Queued build v${build.version} of ${what} (${trigger}${
+            fields.requestedBy ? ` by ${fields.requestedBy}` : ''
+          })`,
+          subjectId: build.id,
+        };
+      },
     );
-    this.options.queue.wake();
-    return build;
   }
 
+  /** The branch automatic builds follow; an entity's annotation is checked too. */
   private async trackedBranch(
     model: ModelRecord,
     env: Record<string, string>,
   ): Promise<string> {
-    if (model.defaultBranch) return model.defaultBranch;
+    if (model.defaultBranch) {
+      await assertBranchName(model.defaultBranch, 'defaultBranch of the model');
+      return model.defaultBranch;
+    }
     return (await resolveDefaultBranch(model.gitUrl!, env)) ?? 'main';
   }
 }

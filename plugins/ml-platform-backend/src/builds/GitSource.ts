@@ -7,7 +7,18 @@ import {
   ANNOTATION_MANIFEST_PATH,
   ANNOTATION_SOURCE_LOCATION,
 } from '@internal/plugin-ml-platform-common';
-import { runGit } from '@internal/plugin-ml-platform-node';
+import { InputError } from '@backstage/errors';
+import {
+  FULL_COMMIT_SHA,
+  GitUrlPolicy,
+  checkBranchName,
+  checkBranchNameSyntax,
+  checkCloneUrl,
+  gitProtocolEnv,
+  readGitUrlPolicy,
+  redactUrlCredentials,
+  runGit,
+} from '@internal/plugin-ml-platform-node';
 
 /** The branch automatic builds follow unless the entity says otherwise. */
 export const ANNOTATION_GIT_BRANCH = 'ml-platform/git-branch';
@@ -132,18 +143,73 @@ export class GitCredentials {
   }
 }
 
-/** The commit a branch points at, or undefined when the branch is missing. */
+/**
+ * The platform's access to Git servers: which clone URLs it may use
+ * (`mlPlatform.git.allowedSchemes`, `file` only under `mlPlatform.git.root`)
+ * and the environment of each git command (integration credentials and
+ * `GIT_ALLOW_PROTOCOL`).
+ */
+export class GitRemotes {
+  readonly policy: GitUrlPolicy;
+  private readonly credentials: GitCredentials;
+
+  constructor(config: Config) {
+    this.policy = readGitUrlPolicy(config);
+    this.credentials = new GitCredentials(config);
+  }
+
+  /** What is wrong with the URL under the policy, or undefined. */
+  problem(url: string): string | undefined {
+    return checkCloneUrl(url, this.policy);
+  }
+
+  /** Throws an InputError naming `field` unless the policy allows the URL. */
+  assertAllowed(url: string, field: string): void {
+    const problem = this.problem(url);
+    if (problem) {
+      throw new InputError(
+        `${field}: ${redactUrlCredentials(url).slice(0, 200)}: ${problem}`,
+      );
+    }
+  }
+
+  /** Environment for a git command against `url`. */
+  envFor(url: string): Record<string, string> {
+    return {
+      ...this.credentials.envFor(url),
+      ...gitProtocolEnv(this.policy),
+    };
+  }
+
+  /** Every secret that must be masked in build logs. */
+  secrets(): string[] {
+    return this.credentials.secrets();
+  }
+}
+
+/** Throws an InputError naming `field` unless `branch` is a valid branch name. */
+export async function assertBranchName(branch: string, field: string) {
+  const problem = await checkBranchName(branch);
+  if (problem) throw new InputError(`${field}: ${problem}`);
+}
+
+/**
+ * The commit a branch points at, or undefined when the branch is missing.
+ * The branch must have passed {@link assertBranchName}.
+ */
 export async function resolveBranch(
   url: string,
   branch: string,
   env: Record<string, string>,
 ): Promise<string | undefined> {
-  const out = await runGit(['ls-remote', url, `refs/heads/${branch}`], {
+  const out = await runGit(['ls-remote', '--', url, `refs/heads/${branch}`], {
     env,
     timeoutMs: 60_000,
   });
   const line = out.split('\n').find(l => l.endsWith(`refs/heads/${branch}`));
-  return line?.split(/\s+/)[0];
+  const sha = line?.split(/\s+/)[0];
+  // Whatever the server says is checked like user input.
+  return sha && FULL_COMMIT_SHA.test(sha) ? sha : undefined;
 }
 
 /** The branch HEAD of a remote points at (its default branch). */
@@ -151,9 +217,10 @@ export async function resolveDefaultBranch(
   url: string,
   env: Record<string, string>,
 ): Promise<string | undefined> {
-  const out = await runGit(['ls-remote', '--symref', url, 'HEAD'], {
+  const out = await runGit(['ls-remote', '--symref', '--', url, 'HEAD'], {
     env,
     timeoutMs: 60_000,
   });
-  return out.match(/^ref: refs\/heads\/(\S+)\s+HEAD/m)?.[1];
+  const branch = out.match(/^ref: refs\/heads\/(\S+)\s+HEAD/m)?.[1];
+  return branch && !checkBranchNameSyntax(branch) ? branch : undefined;
 }

@@ -69,6 +69,8 @@ describe('builds across backend restarts and without webhooks', () => {
             data: {
               mlPlatform: {
                 dataDir,
+                // Test repositories are local: under the git root, as the policy wants.
+                git: { root: repo.root },
                 builds: {
                   concurrency: 1,
                   pollInterval: 0,

@@ -149,6 +149,8 @@ describe('model builds', () => {
             app: { baseUrl: 'http://localhost:3000' },
             mlPlatform: {
               dataDir,
+              // Test repositories are local: under the git root, as the policy wants.
+              git: { root: repo.root },
               builds: {
                 concurrency: 2,
                 pollInterval: 0,

@@ -1,17 +1,25 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { PlatformConfig } from '../platformConfig';
+import { SANDBOX_PATH, Sandbox } from '../sandbox/Sandbox';
 import { runProcess, RunProcessResult } from '../util/runProcess';
 
-/** The requirements file of a model, if it lists anything to install. */
-export function requirementsToInstall(
+/**
+ * The requirements file of a model, if it lists anything to install. It is
+ * read the way the sandbox user sees it (it is the model's own file).
+ */
+export async function requirementsToInstall(
+  sandbox: Sandbox,
   modelDir: string,
   relativePath = 'requirements.txt',
-): string | undefined {
+): Promise<string | undefined> {
   const file = path.join(modelDir, relativePath);
-  if (!fs.existsSync(file)) return undefined;
-  const meaningful = fs
-    .readFileSync(file, 'utf8')
+  let text: string;
+  try {
+    text = await sandbox.readFile(file);
+  } catch {
+    return undefined;
+  }
+  const meaningful = text
     .split('\n')
     .some(l => l.trim() && !l.trim().startsWith('#'));
   return meaningful ? file : undefined;
@@ -26,35 +34,58 @@ export function lastMeaningfulLine(
     ?.trim();
 }
 
+/** The pip settings of `mlPlatform.builds.pip` as pip's own variables. */
+export function pipEnv(
+  pip: PlatformConfig['builds']['pip'],
+): Record<string, string | undefined> {
+  return {
+    PIP_INDEX_URL: pip.indexUrl,
+    PIP_EXTRA_INDEX_URL: pip.extraIndexUrl,
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    PIP_NO_INPUT: '1',
+  };
+}
+
 /**
- * Creates a virtualenv and installs a model's requirements into it; pip makes
- * a venv take seconds, so a model with nothing to install gets one without.
- * Resolves with a one-sentence error, or undefined on success.
+ * Creates a virtualenv and installs a model's requirements into it, both in
+ * the sandbox (pip runs the packages' build code); pip makes a venv take
+ * seconds, so a model with nothing to install gets one without. The venv
+ * directory must exist, empty and owned by the sandbox user. Resolves with
+ * a one-sentence error, or undefined on success.
  */
 export async function createVirtualenv(options: {
-  config: Pick<PlatformConfig, 'python' | 'builds'>;
+  config: Pick<PlatformConfig, 'builds'>;
+  sandbox: Sandbox;
   venvDir: string;
   modelDir: string;
+  /** HOME of the sandboxed commands (pip's cache goes there). */
+  home: string;
   requirements?: string;
   onLine: (line: string) => void;
   signal?: AbortSignal;
   timeoutMs?: number;
 }): Promise<{ error?: string; timedOut?: boolean }> {
-  const { config, requirements } = options;
+  const { config, requirements, sandbox } = options;
+  const env = sandbox.env(options.home, {
+    ...pipEnv(config.builds.pip),
+    PATH: `${path.join(options.venvDir, 'bin')}:${SANDBOX_PATH}`,
+    TMPDIR: options.home,
+  });
   const run = (command: string, args: string[]) =>
     runProcess({
-      command,
-      args,
+      ...sandbox.wrap('build', command, args),
       cwd: options.modelDir,
+      env,
       signal: options.signal,
       timeoutMs: options.timeoutMs,
       onLine: line => options.onLine(line),
     });
 
-  const venv = await run(config.python, [
+  const venv = await run(sandbox.python, [
     '-m',
     'venv',
     ...(requirements ? [] : ['--without-pip']),
+    '--',
     options.venvDir,
   ]);
   if (venv.timedOut) return { timedOut: true };

@@ -29,7 +29,7 @@ const migrationsDir = resolvePackagePath(
 );
 
 /** SQLite returns epoch numbers, PostgreSQL Date objects. */
-function iso(value: unknown): string | undefined {
+export function iso(value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (value instanceof Date) return value.toISOString();
   return new Date(
@@ -44,7 +44,7 @@ function date(value: string | undefined): Date | null | undefined {
   return value === null ? null : new Date(value);
 }
 
-function opt<T>(value: T | null | undefined): T | undefined {
+export function opt<T>(value: T | null | undefined): T | undefined {
   return value === null ? undefined : value;
 }
 

@@ -12,6 +12,7 @@ import { MlPlatformStore } from '../database/MlPlatformStore';
 import { PlatformConfig } from '../platformConfig';
 import { buildWorkspace } from '../builds/BuildRunner';
 import { createVirtualenv, requirementsToInstall } from '../builds/virtualenv';
+import { Sandbox } from '../sandbox/Sandbox';
 import { runProcess } from '../util/runProcess';
 
 /**
@@ -27,6 +28,7 @@ export class BuildPackages {
       store: MlPlatformStore;
       artifactStore: ArtifactStore;
       config: PlatformConfig;
+      sandbox: Sandbox;
       logger: LoggerService;
     },
   ) {}
@@ -61,7 +63,7 @@ export class BuildPackages {
       );
     }
     const manifest = await this.manifestOf(build);
-    const ws = buildWorkspace(this.options.config.dataDir, build.id);
+    const ws = buildWorkspace(this.options.sandbox.workDir, build.id);
     const base = {
       buildId: build.id,
       modelRef: build.modelRef,
@@ -70,7 +72,11 @@ export class BuildPackages {
       artifactUri: build.artifactUri,
       artifactDigest: build.artifactDigest,
     };
-    if (fs.existsSync(ws.model) && fs.existsSync(ws.python)) {
+    if (
+      fs.existsSync(ws.model) &&
+      fs.existsSync(ws.python) &&
+      (await this.madeInSandbox(ws.repo))
+    ) {
       return {
         ...base,
         modelDir: ws.model,
@@ -81,29 +87,60 @@ export class BuildPackages {
     return { ...base, ...(await this.materialize(build, manifest)) };
   }
 
+  /**
+   * Whether a build's workspace was made for the current sandbox user (a
+   * build from before, e.g. made as root, is unpacked again instead).
+   */
+  private async madeInSandbox(dir: string): Promise<boolean> {
+    const { uid } = this.options.sandbox;
+    if (uid === undefined) return true;
+    const stat = await fs.promises.stat(dir).catch(() => undefined);
+    return stat?.uid === uid;
+  }
+
+  /**
+   * Unpacks a build on this host. The root and the schema file belong to
+   * the backend; the model, its venv and HOME to the sandbox user, who
+   * unpacks and installs them.
+   */
   private async materialize(build: ModelBuild, manifest: MlModelManifest) {
-    const root = path.join(this.options.config.dataDir, 'packages', build.id);
+    const { sandbox } = this.options;
+    const root = path.join(sandbox.workDir, 'packages', build.id);
     const modelDir = path.join(root, 'model');
     const venvDir = path.join(root, 'venv');
+    const home = path.join(root, 'home');
     const python = path.join(venvDir, 'bin', 'python');
     const schemaFile = path.join(root, 'schema.json');
     const ready = path.join(root, '.ready');
-    if (fs.existsSync(ready)) return { modelDir, python, schemaFile };
+    if (fs.existsSync(ready) && (await this.madeInSandbox(modelDir))) {
+      return { modelDir, python, schemaFile };
+    }
 
     this.options.logger.info(
       `Unpacking build ${build.id} from ${build.artifactUri}`,
     );
     await fs.promises.rm(root, { recursive: true, force: true });
-    await fs.promises.mkdir(modelDir, { recursive: true });
+    for (const dir of [modelDir, venvDir, home]) {
+      await fs.promises.mkdir(dir, { recursive: true, mode: 0o755 });
+      await sandbox.own(dir);
+    }
     const tarball = path.join(root, 'model.tar.gz');
     await this.options.artifactStore.download(
       build.artifactUri!,
       tarball,
       build.artifactDigest,
     );
+    await fs.promises.chmod(tarball, 0o644);
     const tar = await runProcess({
-      command: 'tar',
-      args: ['-xzf', tarball, '-C', modelDir],
+      ...sandbox.wrap('build', 'tar', [
+        '--no-same-owner',
+        '-xzf',
+        tarball,
+        '-C',
+        modelDir,
+      ]),
+      cwd: home,
+      env: sandbox.env(home),
     });
     if (tar.exitCode !== 0) {
       throw new Error(
@@ -117,9 +154,15 @@ export class BuildPackages {
     );
     const venv = await createVirtualenv({
       config: this.options.config,
+      sandbox,
       venvDir,
       modelDir,
-      requirements: requirementsToInstall(modelDir, manifest.spec.requirements),
+      home,
+      requirements: await requirementsToInstall(
+        sandbox,
+        modelDir,
+        manifest.spec.requirements,
+      ),
       onLine: line =>
         this.options.logger.debug(`[package ${build.id}] ${line}`),
       timeoutMs: this.options.config.builds.stepTimeoutMs,

@@ -5,13 +5,21 @@ import {
   BatchSettings,
   CreateDeploymentBody,
   ModelDeployment,
+  mlPlatformDeploymentCreatePermission,
+  mlPlatformDeploymentDeletePermission,
+  mlPlatformDeploymentUpdatePermission,
 } from '@internal/plugin-ml-platform-common';
 import {
   ReplicaStatus,
   Runtime,
   RuntimeLogLine,
 } from '@internal/plugin-ml-platform-node';
+import { principalRef } from '../access/ModelAccess';
+import { Caller, ModelChanges } from '../activity/ModelChanges';
+import { ExecutionInputs } from '../batch/ExecutionInputs';
 import { MlPlatformStore } from '../database/MlPlatformStore';
+import { Quotas } from '../quotas/Quotas';
+import { cronProblem } from '../schema/requests';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { BuildPackages } from './BuildPackages';
 import { Reconciler } from './Reconciler';
@@ -38,21 +46,39 @@ export class DeploymentService {
     private readonly options: {
       store: MlPlatformStore;
       models: ModelCatalog;
+      changes: ModelChanges;
+      quotas: Quotas;
       packages: BuildPackages;
       runtime: Runtime;
       reconciler: Reconciler;
+      /** Checks a scheduled deployment's input and output up front. */
+      inputs: ExecutionInputs;
     },
   ) {}
 
   async create(
     ref: { namespace: string; name: string },
     request: CreateDeploymentBody,
-    credentials: BackstageCredentials,
-    createdBy?: string,
+    caller: Caller,
   ): Promise<DeploymentView> {
+    return this.options.models.change(
+      ref,
+      caller,
+      {
+        action: 'deployment.create',
+        permission: mlPlatformDeploymentCreatePermission,
+      },
+      (_entity, modelRef) =>
+        this.createChecked(modelRef, request, principalRef(caller.credentials)),
+    );
+  }
+
+  private async createChecked(
+    modelRef: string,
+    request: CreateDeploymentBody,
+    createdBy?: string,
+  ) {
     const { store } = this.options;
-    const entity = await this.options.models.getEntity(ref, credentials);
-    const modelRef = stringifyEntityRef(entity);
     const build = await this.deployableBuild(modelRef, request.buildId);
     const manifest = await this.options.packages.manifestOf(build);
 
@@ -78,6 +104,10 @@ export class DeploymentService {
         maxReplicas:
           request.maxReplicas ?? online?.maxReplicas ?? Math.max(replicas, 1),
       });
+      await this.options.quotas.checkOnlineReplicas(
+        modelRef,
+        sizes.maxReplicas,
+      );
     } else {
       batch = {
         chunkSize:
@@ -94,6 +124,25 @@ export class DeploymentService {
         throw new InputError(
           `body.batch.input: the schedule "${batch.schedule}" needs the input and output its executions use`,
         );
+      }
+      // Checked now, not when the schedule first fires.
+      const problem = batch.schedule && cronProblem(batch.schedule);
+      if (problem) {
+        throw new InputError(
+          `${
+            request.batch?.schedule ? 'body.batch' : 'spec.batch'
+          }.schedule: expected a cron expression like "0 3 * * *": ${problem}`,
+        );
+      }
+      if (batch.input) {
+        await this.options.inputs.checkInput(
+          modelRef,
+          batch.input,
+          'body.batch.input',
+        );
+      }
+      if (batch.output) {
+        this.options.inputs.checkOutput(batch.output, 'body.batch.output');
       }
     }
 
@@ -117,7 +166,16 @@ export class DeploymentService {
         reason: 'Runs nothing until an execution is triggered',
       });
     }
-    return this.view((await store.getDeployment(deployment.id))!);
+    return {
+      result: this.view((await store.getDeployment(deployment.id))!),
+      message:
+        deployment.type === 'online'
+          ? `Deployed build v${build.version} online with ${sizes.replicas} replica(s) (min ${sizes.minReplicas}, max ${sizes.maxReplicas})`
+          : `Deployed build v${build.version} as a batch model${
+              batch?.schedule ? ` on the schedule "${batch.schedule}"` : ''
+            }`,
+      subjectId: deployment.id,
+    };
   }
 
   async list(
@@ -142,9 +200,26 @@ export class DeploymentService {
   async update(
     id: string,
     request: UpdateDeploymentRequest,
-    credentials: BackstageCredentials,
+    caller: Caller,
   ): Promise<DeploymentView> {
-    const deployment = await this.visible(id, credentials);
+    const deployment = await this.visible(id, caller.credentials);
+    return this.options.changes.apply(
+      caller,
+      {
+        action: request.buildId ? 'deployment.rollout' : 'deployment.scale',
+        permission: mlPlatformDeploymentUpdatePermission,
+        modelRef: deployment.modelRef,
+        subjectId: id,
+      },
+      () => this.updateChecked(deployment, request),
+    );
+  }
+
+  private async updateChecked(
+    deployment: ModelDeployment,
+    request: UpdateDeploymentRequest,
+  ) {
+    const { id } = deployment;
     const build = request.buildId
       ? await this.deployableBuild(deployment.modelRef, request.buildId)
       : undefined;
@@ -158,7 +233,7 @@ export class DeploymentService {
         'body.replicas: batch deployments run no replicas; executions set their parallelism',
       );
     }
-    const sizes =
+    const sizes: Partial<ReplicaSizes> =
       deployment.type === 'online'
         ? checkReplicas({
             replicas: request.replicas ?? deployment.replicas,
@@ -168,11 +243,22 @@ export class DeploymentService {
               Math.max(deployment.maxReplicas, request.replicas ?? 0),
           })
         : {};
+    // Growing needs room in the quotas; shrinking is always allowed.
+    if (
+      sizes.maxReplicas !== undefined &&
+      sizes.maxReplicas > deployment.maxReplicas
+    ) {
+      await this.options.quotas.checkOnlineReplicas(
+        deployment.modelRef,
+        sizes.maxReplicas,
+        id,
+      );
+    }
     const changes = [
       build && build.id !== deployment.buildId
         ? `roll out build v${build.version}`
         : undefined,
-      'replicas' in sizes && sizes.replicas !== deployment.replicas
+      sizes.replicas !== undefined && sizes.replicas !== deployment.replicas
         ? `scale to ${sizes.replicas}`
         : undefined,
     ].filter(Boolean);
@@ -189,15 +275,43 @@ export class DeploymentService {
       this.options.reconciler.noteRequest(id);
       void this.options.reconciler.reconcile(id);
     }
-    return this.view((await this.options.store.getDeployment(id))!);
+    const updated = (await this.options.store.getDeployment(id))!;
+    const sized =
+      updated.type === 'online'
+        ? `${updated.replicas} replica(s) (min ${updated.minReplicas}, max ${updated.maxReplicas})`
+        : undefined;
+    const said = changes.length
+      ? changes.join(' and ')
+      : `keep ${build ? `build v${build.version}` : 'its build'}`;
+    return {
+      result: this.view(updated),
+      message: `${said[0].toUpperCase()}${said.slice(1)}${
+        sized ? `: ${sized}` : ''
+      }`,
+    };
   }
 
-  async remove(id: string, credentials: BackstageCredentials): Promise<void> {
-    const deployment = await this.visible(id, credentials);
-    await this.options.store.deleteDeployment(deployment.id);
-    if (deployment.type === 'online') {
-      await this.options.reconciler.reconcile(id);
-    }
+  async remove(id: string, caller: Caller): Promise<void> {
+    const deployment = await this.visible(id, caller.credentials);
+    await this.options.changes.apply(
+      caller,
+      {
+        action: 'deployment.delete',
+        permission: mlPlatformDeploymentDeletePermission,
+        modelRef: deployment.modelRef,
+        subjectId: id,
+      },
+      async () => {
+        await this.options.store.deleteDeployment(deployment.id);
+        if (deployment.type === 'online') {
+          await this.options.reconciler.reconcile(id);
+        }
+        return {
+          result: undefined,
+          message: `Undeployed the ${deployment.type} deployment`,
+        };
+      },
+    );
   }
 
   async readLogs(
@@ -246,11 +360,13 @@ export class DeploymentService {
   }
 }
 
-function checkReplicas(sizes: {
+interface ReplicaSizes {
   replicas: number;
   minReplicas: number;
   maxReplicas: number;
-}) {
+}
+
+function checkReplicas(sizes: ReplicaSizes) {
   if (sizes.minReplicas > sizes.replicas) {
     throw new InputError(
       `body.minReplicas: ${sizes.minReplicas} is more than replicas (${sizes.replicas})`,

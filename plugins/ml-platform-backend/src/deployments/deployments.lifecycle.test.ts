@@ -65,6 +65,8 @@ describe('online deployments across a backend restart, invoked by other services
       },
       mlPlatform: {
         dataDir,
+        // Test repositories are local: under the git root, as the policy wants.
+        git: { root: repo.root },
         builds: { pollInterval: 0, heartbeatInterval: 200 },
         online: { reconcileInterval: 500 },
       },

@@ -101,6 +101,8 @@ describe('online deployments and the gateway (local runtime)', () => {
           data: {
             mlPlatform: {
               dataDir,
+              // Test repositories are local: under the git root, as the policy wants.
+              git: { root: repo.root },
               builds: { pollInterval: 0, heartbeatInterval: 200 },
               online: { reconcileInterval: 500, scaleToZeroAfter: 1500 },
               gateway: { maxBodyBytes: 64 * 1024 },

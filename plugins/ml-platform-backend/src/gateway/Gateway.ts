@@ -4,12 +4,16 @@ import {
 } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
-import { ModelDeployment } from '@internal/plugin-ml-platform-common';
+import {
+  ModelDeployment,
+  mlPlatformModelInvokePermission,
+} from '@internal/plugin-ml-platform-common';
 import { Runtime } from '@internal/plugin-ml-platform-node';
+import { principalRef } from '../access/ModelAccess';
 import { MlPlatformStore } from '../database/MlPlatformStore';
 import { Reconciler } from '../deployments/Reconciler';
 import { ModelCatalog } from '../services/ModelCatalog';
-import { GatewayError } from './GatewayError';
+import { GatewayError, statusOfError } from './GatewayError';
 import { ReplicaClient, ReplicaResponse, isRetryable } from './ReplicaClient';
 
 export { GatewayError };
@@ -38,16 +42,25 @@ export interface Invocation {
   attempts: number;
   coldStart: boolean;
   error?: string;
-  /** The caller, e.g. `user:default/ada` or a service subject. */
+  /** The caller, e.g. `user:default/ada` or `service:<subject>`. */
   caller?: string;
   /** Calls under way to the deployment when this one started, itself included. */
   inFlight: number;
-  /** The request body and the model's answer as they came (not copied): read them, never change them. */
-  request: Buffer;
+  /**
+   * The request body (absent when it could not be read, e.g. too large) and
+   * the model's answer as they came, not copied: read them, never change them.
+   */
+  request?: Buffer;
   response?: Buffer;
 }
 
 export type InvocationObserver = (invocation: Invocation) => void;
+
+/**
+ * The request body, read (and checked) only once the model and its
+ * deployment are known: an unknown model is a 404 whatever the body.
+ */
+export type InvocationBody = () => Promise<Buffer>;
 
 export interface GatewayOptions {
   store: MlPlatformStore;
@@ -106,7 +119,11 @@ export class Gateway {
   }
 
   /** `POST v2/models/{name}/infer`: the model is found by its name alone. */
-  async inferV2(name: string, body: Buffer, credentials: BackstageCredentials) {
+  async inferV2(
+    name: string,
+    body: InvocationBody,
+    credentials: BackstageCredentials,
+  ) {
     const deployment = await this.deploymentByName(name);
     await this.checkVisible(deployment.modelRef, credentials);
     return this.forward(
@@ -124,7 +141,7 @@ export class Gateway {
    */
   async predict(
     ref: { namespace: string; name: string },
-    body: Buffer,
+    body: InvocationBody,
     credentials: BackstageCredentials,
     via: { route: 'records' | 'event'; callerKind?: 'event' } = {
       route: 'records',
@@ -206,12 +223,17 @@ export class Gateway {
       : new GatewayError(404, `No model named ${name}`);
   }
 
+  /** The caller sees the model and may invoke it (remembered a few seconds). */
   private async checkVisible(
     modelRef: string,
     credentials: BackstageCredentials,
   ) {
     try {
-      await this.options.models.assertVisible(modelRef, credentials);
+      await this.options.models.assertVisible(
+        modelRef,
+        credentials,
+        mlPlatformModelInvokePermission,
+      );
     } catch (error) {
       if (error instanceof NotFoundError)
         throw new GatewayError(404, error.message);
@@ -274,11 +296,15 @@ export class Gateway {
     return best;
   }
 
+  /**
+   * Reads the body and sends it to a replica of `deployment`; every call
+   * that got this far is recorded, a refused body (4xx) included.
+   */
   private async forward(
     deployment: ModelDeployment,
     protocol: Invocation['protocol'],
     path: string,
-    body: Buffer,
+    readBody: InvocationBody,
     credentials: BackstageCredentials,
     via: { route: InvocationRoute; callerKind?: 'event' } = { route: protocol },
   ): Promise<ReplicaResponse> {
@@ -289,6 +315,7 @@ export class Gateway {
       this.inFlight.set(deployment.id, calls);
     }
     const inFlight = ++calls.calls;
+    let body: Buffer | undefined;
     const record = (
       status: number,
       attempts: number,
@@ -298,11 +325,7 @@ export class Gateway {
     ) => {
       calls!.calls--;
       if (this.observers.length === 0) return;
-      const principal = credentials.principal as {
-        type: string;
-        userEntityRef?: string;
-        subject?: string;
-      };
+      const principal = credentials.principal as { type: string };
       const invocation: Invocation = {
         modelRef: deployment.modelRef,
         deploymentId: deployment.id,
@@ -313,12 +336,12 @@ export class Gateway {
           via.callerKind ?? (principal.type === 'user' ? 'user' : 'service'),
         status,
         latencyMs: performance.now() - started,
-        requestBytes: body.length,
+        requestBytes: body?.length ?? 0,
         responseBytes: response?.length ?? 0,
         attempts,
         coldStart,
         error,
-        caller: principal.userEntityRef ?? principal.subject,
+        caller: principalRef(credentials),
         inFlight,
         request: body,
         response,
@@ -335,6 +358,7 @@ export class Gateway {
     let attempts = 0;
     let coldStart = false;
     try {
+      body = await readBody();
       const ready = await this.endpoints(deployment);
       coldStart = ready.coldStart;
       const tried = new Set<string>();
@@ -367,9 +391,7 @@ export class Gateway {
         }`,
       );
     } catch (error) {
-      let status = 502;
-      if (error instanceof GatewayError) status = error.status;
-      else if (error instanceof ServiceUnavailableError) status = 503;
+      const status = statusOfError(error) ?? 502;
       record(status, attempts, coldStart, undefined, (error as Error).message);
       throw error;
     }

@@ -6,7 +6,18 @@ import {
 import { DataPlaneHandler } from '@internal/plugin-ml-platform-node';
 import type { Request } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Gateway, GatewayError } from './Gateway';
+import {
+  assertJsonBody,
+  assertPathParameter,
+  readBodyWithin,
+} from '../http/requestGuards';
+import { Gateway } from './Gateway';
+import { statusOfError } from './GatewayError';
+import {
+  InvocationLimits,
+  checkRecordsRequest,
+  checkV2Request,
+} from './invocationLimits';
 
 /** Which invocation a request is, from its path. */
 export type InvocationRoute =
@@ -16,17 +27,6 @@ export type InvocationRoute =
 /** The two invocation paths, as mounted under the plugin's base path. */
 const INVOCATION_PATH =
   /^\/api\/ml-platform\/(?:v2\/models\/([^/?]+)\/infer|models\/([^/?]+)\/([^/?]+)\/predict)(?:\?|$)/;
-
-/** Statuses of the errors the gateway and the auth service throw. */
-const STATUS_BY_ERROR_NAME: Record<string, number> = {
-  InputError: 400,
-  AuthenticationError: 401,
-  NotAllowedError: 403,
-  NotFoundError: 404,
-  ConflictError: 409,
-  PayloadTooLargeError: 413,
-  ServiceUnavailableError: 503,
-};
 
 const VERIFIED_TOKEN_TTL_MS = 10_000;
 const VERIFIED_TOKENS_MAX = 10_000;
@@ -41,6 +41,10 @@ export interface InvocationRoutesOptions {
   logger: LoggerService;
   /** Largest request body the gateway forwards. */
   maxBodyBytes: number;
+  /** The body must have arrived within this (`mlPlatform.gateway.timeout`). */
+  bodyTimeoutMs: number;
+  /** Checked before a body is forwarded. */
+  limits: InvocationLimits;
 }
 
 /**
@@ -96,7 +100,18 @@ export class InvocationRoutes implements DataPlaneHandler {
     const { gateway } = this.options;
     try {
       const credentials = await this.authenticate(req);
-      const body = await this.readBody(req);
+      if (route.protocol === 'records') {
+        assertPathParameter('namespace', route.namespace);
+      }
+      assertPathParameter('name', route.name);
+      // Checked before anything is forwarded or allocated for it.
+      const body = async () => {
+        assertJsonBody(req);
+        const bytes = await this.readBody(req);
+        if (route.protocol === 'v2') checkV2Request(bytes, this.options.limits);
+        else checkRecordsRequest(bytes, this.options.limits);
+        return bytes;
+      };
       const upstream =
         route.protocol === 'v2'
           ? await gateway.inferV2(route.name, body, credentials)
@@ -145,25 +160,11 @@ export class InvocationRoutes implements DataPlaneHandler {
 
   private readBody(req: IncomingMessage): Promise<Buffer> {
     const limit = this.options.maxBodyBytes;
-    const tooLarge = () =>
-      new PayloadTooLargeError(`Request body is larger than ${limit} bytes`);
-    if (Number(req.headers['content-length'] ?? 0) > limit) {
-      return Promise.reject(tooLarge());
-    }
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) {
-          req.removeAllListeners('data');
-          reject(tooLarge());
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks, size)));
-      req.on('error', reject);
+    return readBodyWithin(req, {
+      limit,
+      timeoutMs: this.options.bodyTimeoutMs,
+      tooLarge: () =>
+        new PayloadTooLargeError(`Request body is larger than ${limit} bytes`),
     });
   }
 
@@ -171,10 +172,9 @@ export class InvocationRoutes implements DataPlaneHandler {
   private fail(req: IncomingMessage, res: ServerResponse, error: unknown) {
     const { name, message } =
       error instanceof Error ? error : new Error(String(error));
-    const statusCode =
-      error instanceof GatewayError
-        ? error.status
-        : STATUS_BY_ERROR_NAME[name] ?? 500;
+    const statusCode = statusOfError(error) ?? 500;
+    // A body not read to its end is not drained: the connection ends.
+    const unread = !req.complete;
     if (statusCode === 500) {
       this.options.logger.error(
         `Invocation ${req.method} ${req.url} failed: ${message}`,
@@ -192,9 +192,9 @@ export class InvocationRoutes implements DataPlaneHandler {
     res.writeHead(statusCode, {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(body),
-      // An unread body over the limit is not drained: the connection ends.
-      ...(name === 'PayloadTooLargeError' ? { Connection: 'close' } : {}),
+      ...(unread ? { Connection: 'close' } : {}),
     });
     res.end(body);
+    if (unread) res.once('finish', () => req.destroy());
   }
 }

@@ -44,6 +44,8 @@ describe('invocations: the data plane and the plugin routes answer alike', () =>
           data: {
             mlPlatform: {
               dataDir,
+              // Test repositories are local: under the git root, as the policy wants.
+              git: { root: repo.root },
               builds: { pollInterval: 0 },
               gateway: { maxBodyBytes: 8 * 1024 },
               monitoring: {
@@ -192,10 +194,11 @@ describe('invocations: the data plane and the plugin routes answer alike', () =>
     await calls();
     dataPlane.enabled = false;
     await calls();
-    // Per pass: records, V2, the model error and the service call reach the
-    // deployment; unknown models, 413 and 401 never do.
+    // Per pass: records, V2, the refused body (400), the one too large
+    // (413) and the service call reached the model's deployment; unknown
+    // models and the anonymous call (401) never do.
     const exposition = await exposed();
-    expect(exposition.requests - before).toBe(8);
+    expect(exposition.requests - before).toBe(10);
     for (const route of ['records', 'v2']) {
       expect(exposition.text).toMatch(
         new RegExp(

@@ -64,6 +64,8 @@ describe('monitoring with a real Prometheus', () => {
           data: {
             mlPlatform: {
               dataDir: path.join(dir, 'data'),
+              // Test repositories are local: under the git root, as the policy wants.
+              git: { root: repo.root },
               builds: { pollInterval: 0 },
               monitoring: {
                 flushInterval: 200,

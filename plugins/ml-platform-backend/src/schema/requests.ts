@@ -1,25 +1,67 @@
-import { SIZE_RANGES } from '@internal/plugin-ml-platform-common';
+import { SIZE_RANGES, TEXT_LIMITS } from '@internal/plugin-ml-platform-common';
+import { CronTime } from 'cron';
 import { z } from 'zod';
 
-const relativePath = z
-  .string()
-  .refine(p => !p.startsWith('/') && !p.split('/').includes('..'), {
-    error: 'expected a relative path inside the repository',
+/** Text of at most `TEXT_LIMITS[field]` characters; the bound is checked first. */
+const text = (field: keyof typeof TEXT_LIMITS, error: string) =>
+  z.string({ error }).max(TEXT_LIMITS[field], {
+    error: `expected at most ${TEXT_LIMITS[field]} characters`,
+    abort: true,
   });
 
-const branchName = z
-  .string({ error: 'expected a branch name' })
-  .regex(/^[\w./-]+$/, { error: 'expected a branch name' });
+const relativePath = (field: 'gitPath' | 'manifestPath') =>
+  text(field, 'expected a relative path inside the repository').refine(
+    p =>
+      !p.startsWith('/') &&
+      !p.startsWith('-') &&
+      !p.split('/').includes('..') &&
+      // eslint-disable-next-line no-control-regex
+      !/[\x00-\x1f\x7f]/.test(p),
+    { error: 'expected a relative path inside the repository' },
+  );
+
+/** A branch name; `git check-ref-format` has the last word in the service. */
+const branchName = text('branch', 'expected a branch name').regex(
+  /^(?!-)[\w./-]+$/,
+  { error: 'expected a branch name' },
+);
+
+/** A cron expression the scheduler can run: parsed, not pattern-matched. */
+const cronExpression = text(
+  'schedule',
+  'expected a cron expression like "0 3 * * *"',
+).superRefine((expression, ctx) => {
+  const problem = /^(\S+\s+){4,5}\S+$/.test(expression)
+    ? cronProblem(expression)
+    : 'expected 5 fields (or 6 with seconds)';
+  if (problem) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a cron expression like "0 3 * * *": ${problem}`,
+    });
+  }
+});
+
+/** Why the scheduler could not run a cron expression, or undefined. */
+export function cronProblem(expression: string): string | undefined {
+  try {
+    new CronTime(expression).getNextDateFrom(new Date());
+    return undefined;
+  } catch (error) {
+    return String((error as Error).message ?? error)
+      .split('\n')[0]
+      .slice(0, 200);
+  }
+}
 
 /** Body of `POST models/{namespace}/{name}/register`. */
 export const registerModelBody = z.strictObject({
-  gitUrl: z
-    .string({ error: 'expected a Git clone URL' })
+  gitUrl: text('gitUrl', 'expected a Git clone URL')
     .min(1, { error: 'expected a Git clone URL' })
     .optional(),
-  gitPath: relativePath.optional(),
+  gitPath: relativePath('gitPath').optional(),
   defaultBranch: branchName.optional(),
-  manifestPath: relativePath.optional(),
+  manifestPath: relativePath('manifestPath').optional(),
 });
 
 /** Body of `POST models/{namespace}/{name}/builds`. */
@@ -45,6 +87,9 @@ export const listBuildsQuery = z.object({
   limit: integerParam(1, 200).default(20),
   offset: integerParam(0, 1_000_000).default(0),
 });
+
+/** Query of `GET models/{ns}/{name}/activity`: pages like the builds. */
+export const listActivityQuery = listBuildsQuery;
 
 /** Query of `GET builds/{id}/logs`. */
 export const buildLogsQuery = z.object({
@@ -81,13 +126,12 @@ const replicaFields = {
 const dataFormat = z.enum(['csv', 'jsonl', 'parquet'], {
   error: 'expected csv, jsonl or parquet',
 });
-const connectionName = z
-  .string({
-    error: 'expected the name of a connection in mlPlatform.batch.connections',
-  })
-  .min(1, {
-    error: 'expected the name of a connection in mlPlatform.batch.connections',
-  });
+const connectionName = text(
+  'connection',
+  'expected the name of a connection in mlPlatform.batch.connections',
+).min(1, {
+  error: 'expected the name of a connection in mlPlatform.batch.connections',
+});
 
 /** Where a batch execution reads its rows. */
 export const executionInput = z.discriminatedUnion(
@@ -100,18 +144,24 @@ export const executionInput = z.discriminatedUnion(
     }),
     z.strictObject({
       type: z.literal('path'),
-      path: z.string().min(1, { error: 'expected a file path' }),
+      path: text('inputPath', 'expected a file path').min(1, {
+        error: 'expected a file path',
+      }),
       format: dataFormat.optional(),
     }),
     z.strictObject({
       type: z.literal('url'),
-      url: z.url({ error: 'expected an http(s) URL' }),
+      url: text('url', 'expected an http(s) URL').pipe(
+        z.url({ error: 'expected an http(s) URL' }),
+      ),
       format: dataFormat.optional(),
     }),
     z.strictObject({
       type: z.literal('sql'),
       connection: connectionName,
-      query: z.string().min(1, { error: 'expected a SELECT query' }),
+      query: text('query', 'expected a SELECT query').min(1, {
+        error: 'expected a SELECT query',
+      }),
     }),
   ],
   { error: 'expected an input of type upload, path, url or sql' },
@@ -125,7 +175,9 @@ export const executionOutput = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('table'),
       connection: connectionName,
-      table: z.string().min(1, { error: 'expected a table name' }),
+      table: text('table', 'expected a table name').min(1, {
+        error: 'expected a table name',
+      }),
     }),
   ],
   { error: 'expected an output of type file or table' },
@@ -141,12 +193,7 @@ export const createDeploymentBody = z.strictObject({
       chunkSize: size('chunkSize'),
       parallelism: size('parallelism'),
       maxRetries: size('maxRetries'),
-      schedule: z
-        .string()
-        .regex(/^(\S+\s+){4,5}\S+$/, {
-          error: 'expected a cron expression like "0 3 * * *"',
-        })
-        .optional(),
+      schedule: cronExpression.optional(),
       input: executionInput.optional(),
       output: executionOutput.optional(),
     })
@@ -181,9 +228,9 @@ export const listChunksQuery = z.object({
 
 /** Query of `POST models/{namespace}/{name}/uploads`. */
 export const uploadQuery = z.object({
-  filename: z
-    .string({ error: 'expected a file name like scores.csv' })
-    .min(1, { error: 'expected a file name like scores.csv' }),
+  filename: text('filename', 'expected a file name like scores.csv').min(1, {
+    error: 'expected a file name like scores.csv',
+  }),
 });
 
 /** Body of `PATCH deployments/{id}`. */

@@ -1,6 +1,8 @@
 import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { NotFoundError } from '@backstage/errors';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { ModelAccess } from '../access/ModelAccess';
+import { ModelChanges } from '../activity/ModelChanges';
 import { MlPlatformStore } from '../database/MlPlatformStore';
 import { mlModelComponent } from '../__testUtils__/churnReference';
 import { ModelCatalog } from './ModelCatalog';
@@ -17,11 +19,13 @@ describe('ModelCatalog.assertVisible', () => {
       entities: [mlModelComponent('churn')],
     });
     const lookups = jest.spyOn(catalog, 'getEntityByRef');
-    const models = new ModelCatalog(
+    const models = new ModelCatalog({
       catalog,
-      {} as MlPlatformStore,
-      mockServices.auth(),
-    );
+      store: {} as MlPlatformStore,
+      auth: mockServices.auth(),
+      access: new ModelAccess(mockServices.permissions()),
+      changes: {} as ModelChanges,
+    });
     const ada = mockCredentials.user('user:default/ada');
     const bob = mockCredentials.user('user:default/bob');
 

@@ -13,6 +13,8 @@ export interface RunProcessOptions {
   /** Every line of stdout and stderr, as it comes. */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   input?: string;
+  /** Receives stdout as bytes instead of `onLine` (e.g. a tarball). */
+  stdout?: NodeJS.WritableStream;
 }
 
 export interface RunProcessResult {
@@ -63,7 +65,16 @@ export function runProcess(
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    for (const stream of ['stdout', 'stderr'] as const) {
+    const piped = options.stdout
+      ? new Promise<void>((done, fail) => {
+          child.stdout!.pipe(options.stdout!);
+          options.stdout!.once('finish', done);
+          options.stdout!.once('error', fail);
+        })
+      : Promise.resolve();
+    for (const stream of options.stdout
+      ? (['stderr'] as const)
+      : (['stdout', 'stderr'] as const)) {
       readline.createInterface({ input: child[stream]! }).on('line', line => {
         tail.push(line);
         if (tail.length > 30) tail.shift();
@@ -83,7 +94,10 @@ export function runProcess(
     child.once('close', (exitCode, signal) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      resolve({ exitCode, signal, timedOut, aborted, tail });
+      piped.then(
+        () => resolve({ exitCode, signal, timedOut, aborted, tail }),
+        reject,
+      );
     });
   });
 }

@@ -7,10 +7,69 @@ describe('MlPlatformClient', () => {
   let server: http.Server;
   let baseUrl: string;
   const seen: { url?: string; auth?: string }[] = [];
+  /** What streamed requests sent. */
+  const received: {
+    url?: string;
+    body: string;
+    headers: http.IncomingHttpHeaders;
+  }[] = [];
+  /** Lets the streamed log go on once the test has read its first line. */
+  let releaseLog: () => void = () => {};
 
   beforeAll(async () => {
-    server = http.createServer((req, res) => {
+    server = http.createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
       seen.push({ url: req.url, auth: req.headers.authorization });
+      received.push({
+        url: req.url,
+        body: Buffer.concat(chunks).toString(),
+        headers: req.headers,
+      });
+      if (req.url === '/api/ml-platform/builds/b1/logs?follow=true') {
+        res.setHeader('Content-Type', 'text/plain');
+        res.write('==> checkout\nclon');
+        await new Promise<void>(resolve => {
+          releaseLog = resolve;
+        });
+        res.end('ed\nBuild succeeded');
+        return;
+      }
+      if (
+        req.url ===
+        '/api/ml-platform/models/default/churn/uploads?filename=rows.csv'
+      ) {
+        res.statusCode = 201;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(
+          JSON.stringify({
+            uploadId: 'u1',
+            filename: 'rows.csv',
+            size: chunks.reduce((n, c) => n + c.length, 0),
+            format: 'csv',
+          }),
+        );
+        return;
+      }
+      if (req.url === '/api/ml-platform/executions/e1/result') {
+        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+        res.setHeader(
+          'Content-Disposition',
+          'attachment; filename="churn-e1.csv"',
+        );
+        res.end('row_id,p\n0,0.5\n');
+        return;
+      }
+      if (req.url === '/api/ml-platform/v2/models/churn/infer') {
+        res.statusCode = 503;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(
+          JSON.stringify({
+            error: { name: 'ServiceUnavailableError', message: 'no replica' },
+          }),
+        );
+        return;
+      }
       res.setHeader('Content-Type', 'application/json');
       if (req.url === '/api/ml-platform/models') {
         res.end(
@@ -59,6 +118,66 @@ describe('MlPlatformClient', () => {
     expect(seen.at(-1)).toEqual({
       url: '/api/ml-platform/models',
       auth: 'Bearer t',
+    });
+  });
+
+  it('streams a followed log line by line as it is written', async () => {
+    const lines = client().followBuildLog('b1')[Symbol.asyncIterator]();
+    // The first line arrives while the server still holds the rest back.
+    await expect(lines.next()).resolves.toEqual({
+      value: '==> checkout',
+      done: false,
+    });
+    expect(received.at(-1)?.headers['accept-encoding']).toBe('identity');
+    releaseLog();
+    const rest: string[] = [];
+    for (let r = await lines.next(); !r.done; r = await lines.next())
+      rest.push(r.value);
+    expect(rest).toEqual(['cloned', 'Build succeeded']);
+  });
+
+  it('uploads a stream as it is read and reads a result as a stream', async () => {
+    const parts = ['a,b\n', '1,2\n'];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = parts.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    await expect(
+      client().uploadInput(
+        { namespace: 'default', name: 'churn' },
+        body,
+        'rows.csv',
+      ),
+    ).resolves.toEqual({
+      uploadId: 'u1',
+      filename: 'rows.csv',
+      size: 8,
+      format: 'csv',
+    });
+    expect(received.at(-1)).toMatchObject({
+      body: 'a,b\n1,2\n',
+      headers: expect.objectContaining({
+        'content-type': 'application/octet-stream',
+        'transfer-encoding': 'chunked',
+      }),
+    });
+
+    const result = await client().readExecutionResult('e1');
+    expect(result).toMatchObject({
+      contentType: 'text/csv; charset=utf-8',
+      filename: 'churn-e1.csv',
+    });
+    expect(await new Response(result.body).text()).toBe('row_id,p\n0,0.5\n');
+  });
+
+  it('answers V2 infer calls with their status, errors included', async () => {
+    const result = await client().infer('churn', { inputs: [] });
+    expect(result).toMatchObject({
+      status: 503,
+      body: { error: { message: 'no replica' } },
     });
   });
 

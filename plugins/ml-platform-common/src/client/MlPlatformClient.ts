@@ -10,6 +10,7 @@ import {
   ExecutionOutput,
   ListResponse,
   ModelBuild,
+  ModelActivity,
   ModelDeployment,
   ModelPermissions,
   ModelSummary,
@@ -28,6 +29,26 @@ export interface PredictionResult {
   status: number;
   body: unknown;
   latencyMs: number;
+}
+
+/**
+ * Bytes to upload: a `Blob` (a browser's `File`), or a stream, e.g. a file
+ * read in Node with `Readable.toWeb(fs.createReadStream(path))`, sent as it
+ * is read rather than held in memory.
+ *
+ * @public
+ */
+export type UploadBody = Blob | ReadableStream<Uint8Array>;
+
+/** An execution's result file as it arrives from the server. @public */
+export interface ExecutionResultStream {
+  body: ReadableStream<Uint8Array>;
+  /** `text/csv`, `application/x-ndjson` or `application/vnd.apache.parquet`. */
+  contentType?: string;
+  /** The file name the server suggests. */
+  filename?: string;
+  /** Bytes, when the server sent a length. */
+  size?: number;
 }
 
 /** @public */
@@ -77,6 +98,11 @@ export interface MlPlatformApi {
     },
   ): Promise<ModelSummary>;
   getModelPermissions(ref: ModelRef): Promise<ModelPermissions>;
+  /** The model's history of changes and refused attempts, newest first. */
+  listActivity(
+    ref: ModelRef,
+    page?: { limit?: number; offset?: number },
+  ): Promise<{ items: ModelActivity[]; totalCount: number }>;
 
   listBuilds(
     ref: ModelRef,
@@ -89,6 +115,14 @@ export interface MlPlatformApi {
   ): Promise<ModelBuild>;
   cancelBuild(id: string): Promise<ModelBuild>;
   getBuildLog(id: string, after?: number): Promise<BuildLogPage>;
+  /**
+   * The build's log line by line as it is written: what is there, then new
+   * lines until the build ends (or `signal` aborts).
+   */
+  followBuildLog(
+    id: string,
+    options?: { signal?: AbortSignal },
+  ): AsyncIterable<string>;
 
   listDeployments(ref: ModelRef): Promise<ModelDeployment[]>;
   getDeployment(id: string): Promise<ModelDeployment>;
@@ -110,14 +144,27 @@ export interface MlPlatformApi {
     id: string,
     options?: { tail?: number; after?: number },
   ): Promise<DeploymentLogPage>;
+  /**
+   * The last `tail` lines of the replicas' output and runtime events as
+   * `<time> [<replica>] <line>`, then new ones as they come, until `signal`
+   * aborts or the server ends the stream.
+   */
+  followDeploymentLogs(
+    id: string,
+    options?: { tail?: number; signal?: AbortSignal },
+  ): AsyncIterable<string>;
 
   /** MLflow records body through the gateway; never throws on model errors. */
   predict(ref: ModelRef, body: unknown): Promise<PredictionResult>;
+  /** Open Inference Protocol (KServe V2) request; never throws on model errors. */
+  infer(name: string, body: unknown): Promise<PredictionResult>;
 
+  /** Uploads an input file; a stream is sent as it is read. */
   uploadInput(
     ref: ModelRef,
-    file: Blob,
+    file: UploadBody,
     filename: string,
+    options?: { signal?: AbortSignal },
   ): Promise<UploadedInput>;
   listExecutions(ref: ModelRef): Promise<BatchExecution[]>;
   getExecution(id: string): Promise<BatchExecution>;
@@ -133,6 +180,12 @@ export interface MlPlatformApi {
   /** The assembled result file of a finished execution with a file output. */
   downloadExecutionResult(id: string): Promise<Blob>;
 
+  /** The same file as a stream, for results too big to hold in memory. */
+  readExecutionResult(
+    id: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<ExecutionResultStream>;
+
   /** Time series of the model's health (embedded store or Prometheus). */
   getModelMetrics(
     ref: ModelRef,
@@ -142,10 +195,26 @@ export interface MlPlatformApi {
   listModelTraffic(window?: string): Promise<ModelTraffic[]>;
 }
 
+const isStream = (body: unknown): body is ReadableStream<Uint8Array> =>
+  typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
+
+function bodyOf(response: Response): ReadableStream<Uint8Array> {
+  return response.body ?? new Blob([]).stream();
+}
+
 const model = (ref: ModelRef) =>
   `/models/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(
     ref.name,
   )}`;
+
+/** `?limit=&offset=` of a paged list, or nothing. */
+function pageQuery(page: { limit?: number; offset?: number }) {
+  const query = new URLSearchParams();
+  if (page.limit !== undefined) query.set('limit', String(page.limit));
+  if (page.offset !== undefined) query.set('offset', String(page.offset));
+  const qs = query.toString();
+  return qs ? `?${qs}` : '';
+}
 
 /**
  * Works in the browser and in Node: the caller supplies how to find the
@@ -184,14 +253,17 @@ export class MlPlatformClient implements MlPlatformApi {
     return this.json<ModelPermissions>('GET', `${model(ref)}/permissions`);
   }
 
+  listActivity(ref: ModelRef, page: { limit?: number; offset?: number } = {}) {
+    return this.json<{ items: ModelActivity[]; totalCount: number }>(
+      'GET',
+      `${model(ref)}/activity${pageQuery(page)}`,
+    );
+  }
+
   listBuilds(ref: ModelRef, page: { limit?: number; offset?: number } = {}) {
-    const query = new URLSearchParams();
-    if (page.limit !== undefined) query.set('limit', String(page.limit));
-    if (page.offset !== undefined) query.set('offset', String(page.offset));
-    const qs = query.toString();
     return this.json<{ items: ModelBuild[]; totalCount: number }>(
       'GET',
-      `${model(ref)}/builds${qs ? `?${qs}` : ''}`,
+      `${model(ref)}/builds${pageQuery(page)}`,
     );
   }
 
@@ -214,6 +286,16 @@ export class MlPlatformClient implements MlPlatformApi {
     return this.json<BuildLogPage>(
       'GET',
       `/builds/${encodeURIComponent(id)}/logs?format=json&after=${after}`,
+    );
+  }
+
+  followBuildLog(
+    id: string,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncIterable<string> {
+    return this.lines(
+      `/builds/${encodeURIComponent(id)}/logs?follow=true`,
+      options.signal,
     );
   }
 
@@ -266,9 +348,29 @@ export class MlPlatformClient implements MlPlatformApi {
     );
   }
 
-  async predict(ref: ModelRef, body: unknown): Promise<PredictionResult> {
+  followDeploymentLogs(
+    id: string,
+    options: { tail?: number; signal?: AbortSignal } = {},
+  ): AsyncIterable<string> {
+    const query = new URLSearchParams({ follow: 'true' });
+    if (options.tail !== undefined) query.set('tail', String(options.tail));
+    return this.lines(
+      `/deployments/${encodeURIComponent(id)}/logs?${query}`,
+      options.signal,
+    );
+  }
+
+  predict(ref: ModelRef, body: unknown): Promise<PredictionResult> {
+    return this.invoke(`${model(ref)}/predict`, body);
+  }
+
+  infer(name: string, body: unknown): Promise<PredictionResult> {
+    return this.invoke(`/v2/models/${encodeURIComponent(name)}/infer`, body);
+  }
+
+  private async invoke(path: string, body: unknown): Promise<PredictionResult> {
     const started = Date.now();
-    const response = await this.request('POST', `${model(ref)}/predict`, body, {
+    const response = await this.request('POST', path, body, {
       allowErrors: true,
     });
     const text = await response.text();
@@ -285,11 +387,17 @@ export class MlPlatformClient implements MlPlatformApi {
     };
   }
 
-  async uploadInput(ref: ModelRef, file: Blob, filename: string) {
+  async uploadInput(
+    ref: ModelRef,
+    file: UploadBody,
+    filename: string,
+    options: { signal?: AbortSignal } = {},
+  ) {
     const response = await this.request(
       'POST',
       `${model(ref)}/uploads?filename=${encodeURIComponent(filename)}`,
       file,
+      { signal: options.signal },
     );
     return (await response.json()) as UploadedInput;
   }
@@ -365,6 +473,57 @@ export class MlPlatformClient implements MlPlatformApi {
     ).items;
   }
 
+  async readExecutionResult(
+    id: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ExecutionResultStream> {
+    const response = await this.request(
+      'GET',
+      `/executions/${encodeURIComponent(id)}/result`,
+      undefined,
+      { signal: options.signal },
+    );
+    const length = response.headers.get('Content-Length');
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    return {
+      body: bodyOf(response),
+      contentType: response.headers.get('Content-Type') ?? undefined,
+      filename: /filename="([^"]+)"/.exec(disposition)?.[1],
+      size: length ? Number(length) : undefined,
+    };
+  }
+
+  /** A streamed text response, line by line. */
+  private async *lines(
+    path: string,
+    signal?: AbortSignal,
+  ): AsyncGenerator<string> {
+    const response = await this.request('GET', path, undefined, {
+      signal,
+      // A compressing proxy or middleware holds lines back until its buffer
+      // fills; ask for the bytes as written. (Browsers ignore this header.)
+      headers: { 'Accept-Encoding': 'identity' },
+    });
+    const reader = bodyOf(response).getReader();
+    const decoder = new TextDecoder();
+    let pending = '';
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        pending += decoder.decode(value, { stream: true });
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        yield* lines;
+      }
+      pending += decoder.decode();
+      if (pending) yield pending;
+    } finally {
+      // The consumer stopped early: close the connection.
+      await reader.cancel().catch(() => {});
+    }
+  }
+
   private async json<T>(
     method: string,
     path: string,
@@ -378,21 +537,30 @@ export class MlPlatformClient implements MlPlatformApi {
     method: string,
     path: string,
     body?: unknown,
-    options: { allowErrors?: boolean } = {},
+    options: {
+      allowErrors?: boolean;
+      signal?: AbortSignal;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Response> {
     const baseUrl = await this.discoveryApi.getBaseUrl('ml-platform');
-    const isBinary = typeof Blob !== 'undefined' && body instanceof Blob;
-    let init: RequestInit = { method };
-    if (body !== undefined) {
-      init = {
-        method,
-        headers: {
-          'Content-Type': isBinary
-            ? 'application/octet-stream'
-            : 'application/json',
-        },
-        body: isBinary ? (body as Blob) : JSON.stringify(body),
-      };
+    const headers: Record<string, string> = { ...options.headers };
+    const init: RequestInit & { duplex?: 'half' } = {
+      method,
+      headers,
+      signal: options.signal,
+    };
+    if (isStream(body)) {
+      // Sent while it is read; fetch needs `duplex` for a streamed body.
+      headers['Content-Type'] = 'application/octet-stream';
+      init.body = body;
+      init.duplex = 'half';
+    } else if (typeof Blob !== 'undefined' && body instanceof Blob) {
+      headers['Content-Type'] = 'application/octet-stream';
+      init.body = body;
+    } else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
     }
     const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
     if (!response.ok && !options.allowErrors) {

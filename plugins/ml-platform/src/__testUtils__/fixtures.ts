@@ -170,12 +170,14 @@ export const allowAll: ModelPermissions = {
   build: { allowed: true },
   deploy: { allowed: true },
   execute: { allowed: true },
-};
-
-export const denyAll: ModelPermissions = {
-  build: { allowed: false, reason: 'Only data-science may build churn' },
-  deploy: { allowed: false, reason: 'Only data-science may deploy churn' },
-  execute: { allowed: false, reason: 'Only data-science may run churn' },
+  register: { allowed: true },
+  cancelBuild: { allowed: true },
+  updateDeployment: { allowed: true },
+  deleteDeployment: { allowed: true },
+  cancelExecution: { allowed: true },
+  updateAlerts: { allowed: true },
+  invoke: { allowed: true },
+  read: { allowed: true },
 };
 
 /** Three one-minute steps of churn's health, from two versions. */
@@ -307,3 +309,20 @@ export function quietMetrics(): ModelMetrics {
     replicas: { ...m.replicas, current: [] },
   };
 }
+
+/** The policy's reason for a user outside the model's owners. */
+export const NOT_AN_OWNER =
+  'user:default/bob is not an owner of component:default/churn';
+
+/**
+ * What `GET .../permissions` answers a signed-in user who does not own the
+ * model: read and invoke, change nothing.
+ */
+export const nonOwner: ModelPermissions = Object.fromEntries(
+  Object.keys(allowAll).map(key => [
+    key,
+    ['read', 'invoke'].includes(key)
+      ? { allowed: true }
+      : { allowed: false, reason: NOT_AN_OWNER },
+  ]),
+) as unknown as ModelPermissions;

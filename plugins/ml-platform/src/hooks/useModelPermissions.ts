@@ -28,5 +28,17 @@ export function useModelPermissions(ref: ModelRef): ModelPermissions {
       ? `Could not check permissions: ${error.message}`
       : 'Checking permissions…',
   };
-  return { build: pending, deploy: pending, execute: pending };
+  return {
+    build: pending,
+    deploy: pending,
+    execute: pending,
+    register: pending,
+    cancelBuild: pending,
+    updateDeployment: pending,
+    deleteDeployment: pending,
+    cancelExecution: pending,
+    updateAlerts: pending,
+    invoke: pending,
+    read: pending,
+  };
 }

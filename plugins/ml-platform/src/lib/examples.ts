@@ -21,7 +21,9 @@ const v2Datatype: Record<ManifestField['type'], string> = {
 };
 
 /** A one-row MLflow records body with every input at its type's zero. */
-export function recordsExample(fields: ManifestField[] | undefined): object {
+export function recordsExample(fields: ManifestField[] | undefined): {
+  dataframe_records: Record<string, unknown>[];
+} {
   if (!fields?.length) {
     return { dataframe_records: [{}] };
   }
@@ -44,12 +46,60 @@ export function v2Example(fields: ManifestField[] | undefined): object {
   };
 }
 
+/** A value between single quotes for a POSIX shell. */
+const shellQuote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
 /** A curl command line posting `body` with a service token. */
 export function curlExample(url: string, body: object): string {
   return [
-    `curl -X POST '${url}' \\`,
+    `curl -X POST ${shellQuote(url)} \\`,
     `  -H "Authorization: Bearer $ML_PLATFORM_SERVICE_TOKEN" \\`,
     `  -H 'Content-Type: application/json' \\`,
-    `  -d '${JSON.stringify(body).replace(/'/g, `'\\''`)}'`,
+    `  -d ${shellQuote(JSON.stringify(body))}`,
+  ].join('\n');
+}
+
+/** The same prediction with the `mlp` command line. */
+export function cliExample(
+  model: string,
+  fields: ManifestField[] | undefined,
+): string {
+  return `mlp predict ${model} -d ${shellQuote(
+    JSON.stringify(recordsExample(fields).dataframe_records),
+  )}`;
+}
+
+/** A JSON value written as Python source. */
+function pythonLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (Array.isArray(value)) return `[${value.map(pythonLiteral).join(', ')}]`;
+  if (typeof value === 'object') {
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pythonLiteral(v)}`)
+      .join(', ')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The same prediction with the Python SDK (`ml_platform`): a list of dicts
+ * in, predictions out (a DataFrame in gives a DataFrame out).
+ */
+export function sdkExample(
+  portalUrl: string,
+  model: string,
+  fields: ManifestField[] | undefined,
+): string {
+  return [
+    'from ml_platform import Client',
+    '',
+    `client = Client(${JSON.stringify(
+      portalUrl,
+    )})  # token: MLP_TOKEN, or \`mlp login\``,
+    `client.predict(${JSON.stringify(model)}, ${pythonLiteral(
+      recordsExample(fields).dataframe_records,
+    )})`,
   ].join('\n');
 }

@@ -1,12 +1,21 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import mlPlatformPlugin from '@internal/plugin-ml-platform-backend';
-import { MlPlatformClient } from '@internal/plugin-ml-platform-common';
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import {
+  MlPlatformService,
+  mlPlatformServiceRef,
+} from '@internal/plugin-ml-platform-node';
+import {
+  createBackendModule,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
 import fs from 'node:fs';
-import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -28,12 +37,33 @@ const component = (name: string) => ({
   spec: { type: 'ml-model', owner: 'group:default/data-science' },
 });
 
+/** The template's initiator: the actions act on her behalf. */
+const initiator = mockCredentials.user('user:default/ada');
+
+/**
+ * The MlPlatformService a scaffolder module gets, as the real scaffolder
+ * backend hands it to this module's actions.
+ */
+let platformService: MlPlatformService;
+const captureService = createBackendModule({
+  pluginId: 'scaffolder',
+  moduleId: 'ml-platform-test-probe',
+  register(reg) {
+    reg.registerInit({
+      deps: { mlPlatform: mlPlatformServiceRef },
+      async init({ mlPlatform }) {
+        platformService = mlPlatform;
+      },
+    });
+  },
+});
+
 describe('ml-platform scaffolder actions against the real platform', () => {
   let tmp: string;
   let gitRoot: string;
   let server: any;
   let stop: () => Promise<void>;
-  let mlPlatform: { forCredentials: () => MlPlatformClient };
+  let mlPlatform: MlPlatformService;
 
   /** Publishes an example model as its own repository, as the template does. */
   async function publish(example: string) {
@@ -57,7 +87,10 @@ describe('ml-platform scaffolder actions against the real platform', () => {
     action: { handler: (ctx: any) => Promise<void> },
     input: object,
   ) {
-    const ctx = createMockActionContext({ input: input as any });
+    const ctx = {
+      ...createMockActionContext({ input: input as any }),
+      getInitiatorCredentials: async () => initiator,
+    };
     await action.handler(ctx);
     return Object.fromEntries((ctx.output as jest.Mock).mock.calls);
   }
@@ -68,6 +101,7 @@ describe('ml-platform scaffolder actions against the real platform', () => {
     const backend = await startTestBackend({
       features: [
         mlPlatformPlugin,
+        captureService,
         catalogServiceMock.factory({
           entities: [component('churn'), component('broken')],
         }),
@@ -84,13 +118,9 @@ describe('ml-platform scaffolder actions against the real platform', () => {
     });
     server = backend.server;
     stop = () => backend.stop();
-    const { port } = (server as any).address() as AddressInfo;
-    const client = new MlPlatformClient({
-      discoveryApi: {
-        getBaseUrl: async () => `http://127.0.0.1:${port}/api/ml-platform`,
-      },
-    });
-    mlPlatform = { forCredentials: () => client };
+    // The real service: discovery, and a token issued on behalf of the
+    // initiator for each request.
+    mlPlatform = platformService;
   });
 
   afterAll(async () => {
@@ -119,6 +149,11 @@ describe('ml-platform scaffolder actions against the real platform', () => {
       version: 1,
       artifactDigest: expect.stringMatching(/^sha256:/),
     });
+    // The platform saw the initiator, not the scaffolder.
+    const build = await request(server).get(
+      `/api/ml-platform/builds/${registered.buildId}`,
+    );
+    expect(build.body.requestedBy).toBe('user:default/ada');
 
     const deployed = await run(createDeployAction({ mlPlatform }), {
       entityRef: 'churn',
@@ -129,6 +164,20 @@ describe('ml-platform scaffolder actions against the real platform', () => {
       status: 'ready',
       predictPath: '/api/ml-platform/models/default/churn/predict',
     });
+    const deployment = await request(server).get(
+      `/api/ml-platform/deployments/${deployed.deploymentId}`,
+    );
+    expect(deployment.body.createdBy).toBe('user:default/ada');
+    const activity = await request(server).get(
+      '/api/ml-platform/models/default/churn/activity',
+    );
+    expect(
+      activity.body.items.map((a: any) => [a.action, a.actor]).reverse(),
+    ).toEqual([
+      ['model.register', 'user:default/ada'],
+      ['build.create', 'user:default/ada'],
+      ['deployment.create', 'user:default/ada'],
+    ]);
 
     const prediction = await request(server)
       .post(deployed.predictPath)

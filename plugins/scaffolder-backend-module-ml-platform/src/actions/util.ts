@@ -1,5 +1,5 @@
 import { InputError } from '@backstage/errors';
-import { parseEntityRef } from '@backstage/catalog-model';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod/v3';
 
@@ -32,6 +32,16 @@ export function modelRef(entityRef: string) {
     throw new InputError(`input.entityRef: ${entityRef} is not a component`);
   }
   return { namespace: ref.namespace, name: ref.name };
+}
+
+/** An owner (`data-science`, `group:default/data-science`, `user:default/ada`) as a full ref. */
+export function ownerRef(owner: string): string {
+  return stringifyEntityRef(
+    parseEntityRef(owner, {
+      defaultKind: 'group',
+      defaultNamespace: 'default',
+    }),
+  );
 }
 
 /** Polls `check` until it returns a value; fails with `what` after `timeoutMs`. */

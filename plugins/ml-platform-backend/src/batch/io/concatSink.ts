@@ -1,5 +1,6 @@
 import { createHash, Hash } from 'node:crypto';
 import fs from 'node:fs/promises';
+import { openWorkerFile } from './results';
 import { dirname } from 'node:path';
 import { tempPathFor } from './atomicFile';
 import { ChunkResult, ResultSink } from './types';
@@ -105,7 +106,7 @@ export class JsonlConcatSink implements ResultSink {
   private async append(path: string, countLines: boolean): Promise<number> {
     const out = await this.open();
     const buffer = (this.buffer ??= Buffer.allocUnsafe(COPY_BYTES));
-    const input = await fs.open(path, 'r');
+    const input = await openWorkerFile(path);
     let lines = 0;
     try {
       for (;;) {

@@ -1,6 +1,23 @@
-import { createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import { readLines } from './lines';
+
+/**
+ * Opens a file a worker wrote. Workers may run as another user who owns
+ * their result directory: a symlink there must not make the backend read
+ * a file of its own, nor a FIFO make it wait forever.
+ */
+export async function openWorkerFile(path: string): Promise<fs.FileHandle> {
+  const handle = await fs.open(
+    path,
+    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+  );
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw new Error(`${path} is not a regular file`);
+  }
+  return handle;
+}
 
 /** One line of a worker's result file. */
 export interface PredictionRecord {
@@ -16,12 +33,15 @@ export interface PredictionRecord {
 export async function* readResultFile(
   path: string,
 ): AsyncGenerator<PredictionRecord> {
+  let handle: fs.FileHandle;
   try {
-    await fs.access(path);
+    handle = await openWorkerFile(path);
   } catch {
     throw new Error(`result file ${path} does not exist`);
   }
-  for await (const { line, lineNumber } of readLines(createReadStream(path))) {
+  for await (const { line, lineNumber } of readLines(
+    handle.createReadStream(),
+  )) {
     if (line.trim() === '') continue;
     let parsed: unknown;
     try {

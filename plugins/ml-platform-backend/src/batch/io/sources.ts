@@ -43,6 +43,8 @@ interface EncodedSourceOptions {
   localPath?: string;
   /** Where a Parquet stream is spooled (it needs random access). */
   tmpDir?: string;
+  /** Workers cannot open `localPath`: CSV chunks are copied, not ranges of it. */
+  workersCannotRead?: boolean;
 }
 
 /**
@@ -158,7 +160,8 @@ class EncodedSource implements RowSource {
 
   async localCsvFile(): Promise<string | undefined> {
     const { localPath } = this.options;
-    if (!localPath || (await this.chunkFormat()) !== 'csv') return undefined;
+    if (!localPath || this.options.workersCannotRead) return undefined;
+    if ((await this.chunkFormat()) !== 'csv') return undefined;
     return localPath;
   }
 
@@ -301,6 +304,8 @@ class EncodedSource implements RowSource {
 export interface FileSourceOptions {
   /** Defaults to the extension, else the first bytes. */
   format?: InputFormat;
+  /** Workers (another user) cannot open the file: CSV chunks are copied. */
+  workersCannotRead?: boolean;
 }
 
 /** A local CSV, JSON lines or Parquet file. */
@@ -313,6 +318,7 @@ export function fileSource(
     format: options.format,
     name: path,
     localPath: path,
+    workersCannotRead: options.workersCannotRead,
   });
 }
 

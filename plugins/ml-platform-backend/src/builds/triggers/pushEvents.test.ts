@@ -1,4 +1,9 @@
-import { parsePushEvent } from './pushEvents';
+import { ConfigReader } from '@backstage/config';
+import {
+  authenticatedPushTopics,
+  carriesSignature,
+  parsePushEvent,
+} from './pushEvents';
 
 // Trimmed from GitHub's documented push webhook payload.
 const githubPush = {
@@ -101,5 +106,80 @@ describe('parsePushEvent', () => {
     expect(event!.repositoryUrls).toContain(
       'git@gitlab.example.com:ml/models.git',
     );
+  });
+
+  it('reads hostile payloads without throwing, keeping only strings', () => {
+    const event = parsePushEvent({
+      topic: 'github.push',
+      eventPayload: {
+        ...githubPush,
+        pusher: { name: { $gt: '' } },
+        head_commit: { message: 42, author: 'x' },
+        commits: [{ added: 'churn/a.py', modified: [1, 'churn/b.py'] }, null],
+      },
+    });
+    expect(event).toMatchObject({
+      pusher: undefined,
+      commitMessage: undefined,
+      commitAuthor: undefined,
+      changedPaths: ['churn/b.py'],
+    });
+    expect(
+      parsePushEvent({
+        topic: 'github.push',
+        eventPayload: { ...githubPush, after: ['a'.repeat(40)] },
+      }),
+    ).toBeUndefined();
+  });
+});
+
+describe('authenticatedPushTopics', () => {
+  it('builds on the pushes of providers whose webhook secret is configured, and says how to configure the others', () => {
+    expect(authenticatedPushTopics(new ConfigReader({}))).toEqual({
+      topics: [],
+      advice: expect.stringMatching(
+        /^GitHub and GitLab push webhooks start no builds: set events.modules.github.webhookSecret \/ events.modules.gitlab.webhookSecret/,
+      ),
+    });
+    expect(
+      authenticatedPushTopics(
+        new ConfigReader({
+          events: { modules: { github: { webhookSecret: 's' } } },
+        }),
+      ),
+    ).toEqual({
+      topics: ['github.push'],
+      advice: expect.stringMatching(/^GitLab push webhooks start no builds/),
+    });
+    expect(
+      authenticatedPushTopics(
+        new ConfigReader({
+          integrations: {
+            github: [{ host: 'github.com', apps: [{ webhookSecret: 's' }] }],
+          },
+          events: { modules: { gitlab: { webhookSecret: 't' } } },
+        }),
+      ),
+    ).toEqual({ topics: ['github.push', 'gitlab.push'] });
+  });
+
+  it('builds only on events that carry the header the webhook module checked', () => {
+    const event = (topic: string, metadata?: Record<string, string>) => ({
+      topic,
+      eventPayload: {},
+      metadata,
+    });
+    expect(
+      carriesSignature(
+        event('github.push', { 'x-hub-signature-256': 'sha256=ab' }),
+      ),
+    ).toBe(true);
+    expect(carriesSignature(event('github.push'))).toBe(false);
+    expect(
+      carriesSignature(event('gitlab.push', { 'x-gitlab-token': 't' })),
+    ).toBe(true);
+    expect(
+      carriesSignature(event('gitlab.push', { 'x-hub-signature-256': 'x' })),
+    ).toBe(false);
   });
 });

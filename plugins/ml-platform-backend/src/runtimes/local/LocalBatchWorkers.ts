@@ -6,7 +6,16 @@ import {
 } from '@internal/plugin-ml-platform-node';
 import { spawnRuntimeProcess } from '@internal/ml-platform-model-runtime';
 import { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
+import type { LocalSandbox } from './LocalRuntime';
+
+export interface LocalBatchWorkersOptions {
+  onLog?: (line: string) => void;
+  readyTimeoutMs: number;
+  sandbox?: LocalSandbox;
+}
 
 interface Worker {
   child: ChildProcess;
@@ -27,18 +36,17 @@ export class LocalBatchWorkers implements BatchWorkerPool {
   private readonly waiting: ((worker: Worker) => void)[] = [];
   private readonly all = new Set<Worker>();
   private closed = false;
+  /** Result directories already given to the workers. */
+  private readonly ownedDirs = new Map<string, Promise<void>>();
 
   private constructor(
     private readonly spec: BatchWorkersSpec,
-    private readonly options: {
-      onLog?: (line: string) => void;
-      readyTimeoutMs: number;
-    },
+    private readonly options: LocalBatchWorkersOptions,
   ) {}
 
   static async start(
     spec: BatchWorkersSpec,
-    options: { onLog?: (line: string) => void; readyTimeoutMs: number },
+    options: LocalBatchWorkersOptions,
   ): Promise<LocalBatchWorkers> {
     const pool = new LocalBatchWorkers(spec, options);
     try {
@@ -63,6 +71,7 @@ export class LocalBatchWorkers implements BatchWorkerPool {
     }
     let worker: Worker;
     try {
+      await this.writableOutput(task.outputPath);
       worker = await this.acquire();
     } catch (error) {
       return {
@@ -117,6 +126,22 @@ export class LocalBatchWorkers implements BatchWorkerPool {
     await Promise.all(exits);
   }
 
+  /** Workers may run as another user: they must be able to write results. */
+  private writableOutput(outputPath: string): Promise<void> {
+    const { sandbox } = this.options;
+    if (!sandbox) return Promise.resolve();
+    const dir = path.dirname(outputPath);
+    let owned = this.ownedDirs.get(dir);
+    if (!owned) {
+      owned = fs.promises
+        .mkdir(dir, { recursive: true })
+        .then(() => sandbox.own(dir));
+      owned.catch(() => this.ownedDirs.delete(dir));
+      this.ownedDirs.set(dir, owned);
+    }
+    return owned;
+  }
+
   private async spawn(): Promise<Worker> {
     const { package: pkg } = this.spec;
     const args = [
@@ -135,6 +160,7 @@ export class LocalBatchWorkers implements BatchWorkerPool {
         modelDir: pkg.modelDir,
         entrypoint: pkg.entrypoint,
         python: pkg.python,
+        launcher: this.options.sandbox?.launcher('batch', pkg.modelDir),
         exitWithParent: true,
         readyTimeoutMs: this.options.readyTimeoutMs,
         onLog: line => {

@@ -8,11 +8,26 @@ import {
   Runtime,
   RuntimeLogLine,
 } from '@internal/plugin-ml-platform-node';
+import type { ProcessLauncher } from '@internal/ml-platform-model-runtime';
+import { KeyedQueue } from '../../util/KeyedQueue';
 import { DeploymentLogs, deploymentLogFile } from './DeploymentLogs';
 import { LocalBatchWorkers } from './LocalBatchWorkers';
 import { LocalDeployment } from './LocalDeployment';
 import { SupervisorSettings } from './ReplicaSupervisor';
 import { readProcessUsage } from './processUsage';
+
+/**
+ * How the local runtime contains model processes: their command line and
+ * environment, and the directories they write to.
+ *
+ * @public
+ */
+export interface LocalSandbox {
+  /** How to start a replica or batch worker whose HOME is `home`. */
+  launcher(role: 'replica' | 'batch', home: string): ProcessLauncher;
+  /** Gives model processes a directory they write to (batch results). */
+  own(dir: string): Promise<void>;
+}
 
 /** @public */
 export interface LocalRuntimeOptions {
@@ -31,6 +46,8 @@ export interface LocalRuntimeOptions {
   readyTimeoutMs?: number;
   /** SIGTERM lets in-flight requests finish; SIGKILL after this. Default 15 s (the server drains for 10 s). */
   stopGraceMs?: number;
+  /** Contains the processes; without it they run as the backend does. */
+  sandbox?: LocalSandbox;
 }
 
 /**
@@ -44,7 +61,7 @@ export class LocalRuntime implements Runtime {
   private readonly deployments = new Map<string, LocalDeployment>();
   private readonly logs = new Map<string, Promise<DeploymentLogs>>();
   /** Serializes apply/stop per deployment, so the last call wins. */
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new KeyedQueue();
   private readonly statusListeners = new Set<(status: OnlineStatus) => void>();
   private readonly logListeners = new Map<
     string,
@@ -65,6 +82,9 @@ export class LocalRuntime implements Runtime {
       stableAfterMs: options.stableAfterMs ?? 60_000,
       readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
       stopGraceMs: options.stopGraceMs ?? 15_000,
+      launcher: options.sandbox
+        ? home => options.sandbox!.launcher('replica', home)
+        : undefined,
     };
   }
 
@@ -163,6 +183,7 @@ export class LocalRuntime implements Runtime {
     const pool = await LocalBatchWorkers.start(spec, {
       onLog: options.onLog,
       readyTimeoutMs: this.settings.readyTimeoutMs,
+      sandbox: this.options.sandbox,
     });
     this.batchPools.add(pool);
     return {
@@ -198,16 +219,7 @@ export class LocalRuntime implements Runtime {
   }
 
   private enqueue<T>(deploymentId: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(deploymentId) ?? Promise.resolve();
-    const result = previous.then(task, task);
-    const settled = result.catch(() => undefined);
-    this.queues.set(deploymentId, settled);
-    settled.then(() => {
-      if (this.queues.get(deploymentId) === settled) {
-        this.queues.delete(deploymentId);
-      }
-    });
-    return result;
+    return this.queues.run(deploymentId, task);
   }
 
   private logsFor(deploymentId: string): Promise<DeploymentLogs> {

@@ -5,6 +5,7 @@ import {
 } from '@internal/ml-platform-model-runtime';
 import { ReplicaState, ReplicaStatus } from '@internal/plugin-ml-platform-node';
 import { ChildProcess } from 'node:child_process';
+import type { ProcessLauncher } from '@internal/ml-platform-model-runtime';
 
 export interface SupervisorSettings {
   restartBackoff: { initialMs: number; maxMs: number };
@@ -15,6 +16,8 @@ export interface SupervisorSettings {
   stableAfterMs: number;
   readyTimeoutMs: number;
   stopGraceMs: number;
+  /** How replicas whose HOME is `home` are started (the sandbox). */
+  launcher?: (home: string) => ProcessLauncher;
 }
 
 export interface ReplicaSupervisorOptions {
@@ -24,7 +27,7 @@ export interface ReplicaSupervisorOptions {
   revision: string;
   server: Omit<
     ModelServerOptions,
-    'onLog' | 'onSpawn' | 'readyTimeoutMs' | 'exitWithParent'
+    'onLog' | 'onSpawn' | 'readyTimeoutMs' | 'exitWithParent' | 'launcher'
   >;
   settings: SupervisorSettings;
   log: (stream: 'stderr' | 'runtime', line: string) => void;
@@ -169,6 +172,7 @@ export class ReplicaSupervisor {
     const { settings } = this.options;
     startModelServer({
       ...this.options.server,
+      launcher: settings.launcher?.(this.options.server.modelDir),
       readyTimeoutMs: settings.readyTimeoutMs,
       exitWithParent: true,
       onSpawn: child => {

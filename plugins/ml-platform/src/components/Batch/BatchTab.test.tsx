@@ -2,7 +2,8 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import {
   build,
-  denyAll,
+  nonOwner,
+  NOT_AN_OWNER,
   deployment,
   execution,
   mockMlPlatformApi,
@@ -403,7 +404,7 @@ describe('Batch tab', () => {
   it('disables Start and Cancel with the reason when permissions deny', async () => {
     const api = mockMlPlatformApi({
       ...baseApi,
-      getModelPermissions: async () => denyAll,
+      getModelPermissions: async () => nonOwner,
       listExecutions: async () => [running],
     });
     await renderBatch(api);
@@ -415,9 +416,7 @@ describe('Batch tab', () => {
     );
     expect(start).toBeDisabled();
     await userEvent.hover(start.parentElement!);
-    expect(await screen.findByRole('tooltip')).toHaveTextContent(
-      'Only data-science may run churn',
-    );
+    expect(await screen.findByRole('tooltip')).toHaveTextContent(NOT_AN_OWNER);
   });
 
   it('shows the API error', async () => {

@@ -110,7 +110,7 @@ export function BatchTab() {
         <ExecutionsTable
           executions={executions.value}
           builds={builds.value?.items}
-          canExecute={permissions.execute}
+          canCancel={permissions.cancelExecution}
           cancelling={cancelling}
           onCancel={cancel}
           onDownload={download}

@@ -45,13 +45,14 @@ const isActive = (e: BatchExecution) =>
 export function ExecutionsTable(props: {
   executions: BatchExecution[];
   builds: ModelBuild[] | undefined;
-  canExecute: Decision;
+  /** May the user cancel executions. */
+  canCancel: Decision;
   cancelling: string[];
   onCancel: (execution: BatchExecution) => void;
   onDownload: (execution: BatchExecution) => void;
   onShowFailedChunks: (execution: BatchExecution) => void;
 }) {
-  const { executions, builds, canExecute, cancelling } = props;
+  const { executions, builds, canCancel, cancelling } = props;
   const columns: TableColumn<BatchExecution>[] = [
     {
       title: 'Started',
@@ -104,7 +105,7 @@ export function ExecutionsTable(props: {
           {isActive(e) && (
             <ActionButton
               size="small"
-              decision={canExecute}
+              decision={canCancel}
               disabledReason={
                 cancelling.includes(e.id) ? 'Cancelling…' : undefined
               }

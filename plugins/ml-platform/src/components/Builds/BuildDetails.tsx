@@ -26,11 +26,12 @@ import { BuildSteps } from './BuildSteps';
 /** One build: what it is, its steps, its log, and Cancel while it runs. */
 export function BuildDetails(props: {
   buildId: string;
-  canBuild: Decision;
+  /** May the user cancel it. */
+  canCancel: Decision;
   onClose: () => void;
   onChanged: () => void;
 }) {
-  const { buildId, canBuild, onClose, onChanged } = props;
+  const { buildId, canCancel, onClose, onChanged } = props;
   const api = useApi(mlPlatformApiRef);
   const {
     value: build,
@@ -87,7 +88,7 @@ export function BuildDetails(props: {
         <Box display="flex" alignItems="center" mt={1}>
           {cancellable && (
             <ActionButton
-              decision={canBuild}
+              decision={canCancel}
               disabledReason={cancelling ? 'Cancelling…' : undefined}
               color="secondary"
               onClick={cancel}

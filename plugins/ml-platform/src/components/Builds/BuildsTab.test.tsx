@@ -3,7 +3,8 @@ import userEvent from '@testing-library/user-event';
 import {
   build,
   cardAround,
-  denyAll,
+  nonOwner,
+  NOT_AN_OWNER,
   infoCardSubheaderText,
   mockMlPlatformApi,
   renderForEntity,
@@ -251,7 +252,7 @@ describe('Builds tab', () => {
 
   it('disables Build and Cancel with the reason when permissions deny', async () => {
     const api = mockMlPlatformApi({
-      getModelPermissions: async () => denyAll,
+      getModelPermissions: async () => nonOwner,
       listBuilds: async () => ({ items: [v3], totalCount: 1 }),
       getBuild: async () => v3,
       getBuildLog: async () => ({ items: [], lastId: 0, finished: false }),
@@ -262,9 +263,7 @@ describe('Builds tab', () => {
     const buildButton = screen.getByRole('button', { name: 'Build branch' });
     await waitFor(() => expect(buildButton).toBeDisabled());
     await userEvent.hover(buildButton.parentElement!);
-    expect(await screen.findByRole('tooltip')).toHaveTextContent(
-      'Only data-science may build churn',
-    );
+    expect(await screen.findByRole('tooltip')).toHaveTextContent(NOT_AN_OWNER);
     expect(screen.getByRole('button', { name: 'Cancel build' })).toBeDisabled();
   });
 });

@@ -62,7 +62,7 @@ export function BuildsTab() {
           <BuildDetails
             key={selectedId}
             buildId={selectedId}
-            canBuild={permissions.build}
+            canCancel={permissions.cancelBuild}
             onClose={() => select(undefined)}
             onChanged={builds.refresh}
           />

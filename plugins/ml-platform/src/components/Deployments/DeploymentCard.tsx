@@ -52,10 +52,13 @@ function details(d: ModelDeployment, builds: ModelBuild[] | undefined) {
 export function DeploymentCard(props: {
   deployment: ModelDeployment;
   builds: ModelBuild[] | undefined;
-  canDeploy: Decision;
+  /** May the user scale, roll out or roll back. */
+  canUpdate: Decision;
+  /** May the user undeploy. */
+  canDelete: Decision;
   onChanged: () => void;
 }) {
-  const { deployment, builds, canDeploy, onChanged } = props;
+  const { deployment, builds, canUpdate, canDelete, onChanged } = props;
   const api = useApi(mlPlatformApiRef);
   const [dialog, setDialog] = useState<OpenDialog>();
   const [showLogs, setShowLogs] = useState(false);
@@ -100,7 +103,7 @@ export function DeploymentCard(props: {
       <Box mt={2} display="flex" flexWrap="wrap" style={{ gap: 8 }}>
         {deployment.type === 'online' && (
           <ActionButton
-            decision={canDeploy}
+            decision={canUpdate}
             variant="outlined"
             onClick={() => setDialog('scale')}
           >
@@ -108,7 +111,7 @@ export function DeploymentCard(props: {
           </ActionButton>
         )}
         <ActionButton
-          decision={canDeploy}
+          decision={canUpdate}
           disabledReason={
             newer.length ? undefined : 'No newer succeeded build to roll out'
           }
@@ -118,7 +121,7 @@ export function DeploymentCard(props: {
           Roll out
         </ActionButton>
         <ActionButton
-          decision={canDeploy}
+          decision={canUpdate}
           disabledReason={
             earlier.length
               ? undefined
@@ -130,7 +133,7 @@ export function DeploymentCard(props: {
           Roll back
         </ActionButton>
         <ActionButton
-          decision={canDeploy}
+          decision={canDelete}
           variant="outlined"
           color="secondary"
           onClick={() => setDialog('undeploy')}

@@ -3,7 +3,8 @@ import userEvent from '@testing-library/user-event';
 import {
   build,
   churnManifest,
-  denyAll,
+  nonOwner,
+  NOT_AN_OWNER,
   deployment,
   infoCardSubheaderText,
   mockMlPlatformApi,
@@ -398,7 +399,7 @@ describe('Deployments tab', () => {
 
   it('disables every action with the reason when permissions deny', async () => {
     const api = mockMlPlatformApi({
-      getModelPermissions: async () => denyAll,
+      getModelPermissions: async () => nonOwner,
       listBuilds: async () => builds,
       listDeployments: async () => [online],
     });
@@ -416,9 +417,7 @@ describe('Deployments tab', () => {
     await userEvent.hover(
       within(card).getByRole('button', { name: 'Undeploy' }).parentElement!,
     );
-    expect(await screen.findByRole('tooltip')).toHaveTextContent(
-      'Only data-science may deploy churn',
-    );
+    expect(await screen.findByRole('tooltip')).toHaveTextContent(NOT_AN_OWNER);
     // Logs stay readable.
     expect(within(card).getByRole('button', { name: 'Logs' })).toBeEnabled();
   });

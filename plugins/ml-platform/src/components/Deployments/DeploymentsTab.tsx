@@ -88,7 +88,8 @@ export function DeploymentsTab() {
               <DeploymentCard
                 deployment={d}
                 builds={builds.value?.items}
-                canDeploy={permissions.deploy}
+                canUpdate={permissions.updateDeployment}
+                canDelete={permissions.deleteDeployment}
                 onChanged={deployments.refresh}
               />
             </Grid>

@@ -45,6 +45,7 @@ describe('EntityMlPlatformContent', () => {
       'aria-selected',
       'true',
     );
+    expect(screen.getByRole('tab', { name: 'Activity' })).toBeInTheDocument();
   });
 
   it('goes from the overview’s latest build to its details', async () => {

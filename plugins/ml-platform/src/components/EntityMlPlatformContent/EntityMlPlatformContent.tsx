@@ -5,6 +5,7 @@ import Tab from '@material-ui/core/Tab';
 import Tabs from '@material-ui/core/Tabs';
 import { ComponentType } from 'react';
 import { useSearchParams } from 'react-router-dom';
+import { ActivityTab } from '../Activity';
 import { BatchTab } from '../Batch';
 import { BuildsTab } from '../Builds';
 import { DeploymentsTab } from '../Deployments';
@@ -20,6 +21,7 @@ const tabs: { id: string; label: string; component: ComponentType }[] = [
   { id: 'batch', label: 'Batch', component: BatchTab },
   { id: 'monitoring', label: 'Monitoring', component: MonitoringTab },
   { id: 'try-it', label: 'Try it', component: TryItTab },
+  { id: 'activity', label: 'Activity', component: ActivityTab },
 ];
 
 /**

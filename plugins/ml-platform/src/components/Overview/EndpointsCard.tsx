@@ -9,20 +9,38 @@ import { ManifestField, ModelRef } from '@internal/plugin-ml-platform-common';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
-import { curlExample, recordsExample, v2Example } from '../../lib/examples';
+import {
+  cliExample,
+  curlExample,
+  recordsExample,
+  sdkExample,
+  v2Example,
+} from '../../lib/examples';
 
-function Endpoint(props: { title: string; url: string; curl: string }) {
+/** A titled, copyable snippet: a curl, a Python call, an `mlp` command. */
+function Snippet(props: {
+  title: string;
+  /** The line next to the copy button, e.g. `POST <url>`. */
+  summary?: string;
+  code: string;
+  copied: string;
+  copyLabel: string;
+}) {
   return (
     <Box mb={2}>
-      <Typography variant="subtitle2">{props.title}</Typography>
       <Box display="flex" alignItems="center">
-        <Typography variant="body2" component="code" style={{ flex: 1 }}>
-          POST {props.url}
-        </Typography>
+        <Box flex={1}>
+          <Typography variant="subtitle2">{props.title}</Typography>
+          {props.summary && (
+            <Typography variant="body2" component="code">
+              {props.summary}
+            </Typography>
+          )}
+        </Box>
         <CopyTextButton
-          text={props.curl}
-          tooltipText="curl command copied"
-          aria-label={`Copy curl for ${props.title}`}
+          text={props.code}
+          tooltipText={props.copied}
+          aria-label={props.copyLabel}
         />
       </Box>
       <Typography
@@ -30,15 +48,28 @@ function Endpoint(props: { title: string; url: string; curl: string }) {
         component="pre"
         style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }}
       >
-        {props.curl}
+        {props.code}
       </Typography>
     </Box>
   );
 }
 
+function Endpoint(props: { title: string; url: string; curl: string }) {
+  return (
+    <Snippet
+      title={props.title}
+      summary={`POST ${props.url}`}
+      code={props.curl}
+      copied="curl command copied"
+      copyLabel={`Copy curl for ${props.title}`}
+    />
+  );
+}
+
 /**
- * How other services call the model: the records endpoint and the Open
- * Inference Protocol one, as absolute URLs with a ready-to-paste curl.
+ * How others call the model: the records endpoint and the Open Inference
+ * Protocol one, as absolute URLs with a ready-to-paste curl, and the same
+ * prediction from the Python SDK and the `mlp` command line.
  */
 export function EndpointsCard(props: {
   modelRef: ModelRef;
@@ -60,6 +91,12 @@ export function EndpointsCard(props: {
     const name = encodeURIComponent(modelRef.name);
     const predictUrl = `${baseUrl}/models/${ns}/${name}/predict`;
     const inferUrl = `${baseUrl}/v2/models/${name}/infer`;
+    // What the clients take: the portal, and the model as name or ns/name.
+    const portalUrl = baseUrl.replace(/\/api\/ml-platform\/?$/, '');
+    const model =
+      modelRef.namespace === 'default'
+        ? modelRef.name
+        : `${modelRef.namespace}/${modelRef.name}`;
     content = (
       <>
         <Endpoint
@@ -72,11 +109,26 @@ export function EndpointsCard(props: {
           url={inferUrl}
           curl={curlExample(inferUrl, v2Example(fields))}
         />
+        <Snippet
+          title="Python SDK (ml_platform)"
+          code={sdkExample(portalUrl, model, fields)}
+          copied="Python example copied"
+          copyLabel="Copy Python SDK example"
+        />
+        <Snippet
+          title="Command line (mlp)"
+          code={cliExample(model, fields)}
+          copied="mlp command copied"
+          copyLabel="Copy mlp command"
+        />
         <Typography variant="body2" color="textSecondary">
           Services call these with a Backstage service token (
           <code>backend.auth.externalAccess</code>). The records endpoint also
           takes <code>dataframe_split</code>, <code>instances</code> and{' '}
-          <code>inputs</code> bodies.
+          <code>inputs</code> bodies. The SDK and <code>mlp</code> use{' '}
+          <code>MLP_URL</code> and <code>MLP_TOKEN</code>, or what{' '}
+          <code>mlp login</code> stored; the SDK also takes and returns pandas
+          DataFrames.
         </Typography>
       </>
     );

@@ -33,6 +33,18 @@ async function cardOf(title: string | RegExp) {
   return heading.closest('.MuiCard-root') as HTMLElement;
 }
 
+/** The Endpoints card of a model with a live deployment of `liveBuild`. */
+async function endpointsOfLiveModel() {
+  const api = mockMlPlatformApi({
+    getModel: async () => summary({ liveDeployment: live }),
+    getBuild: async () => liveBuild,
+    listExecutions: async () => [],
+    getModelMetrics: async () => quietMetrics(),
+  });
+  await renderForEntity(<EntityMlPlatformContent />, { api });
+  return cardOf('Endpoints');
+}
+
 describe('Overview tab', () => {
   it('shows the live deployment, the latest build and running executions', async () => {
     const api = mockMlPlatformApi({
@@ -87,15 +99,7 @@ describe('Overview tab', () => {
   });
 
   it('gives absolute endpoint URLs and curl commands from the live build’s schema', async () => {
-    const api = mockMlPlatformApi({
-      getModel: async () => summary({ liveDeployment: live }),
-      getBuild: async () => liveBuild,
-      listExecutions: async () => [],
-      getModelMetrics: async () => quietMetrics(),
-    });
-    await renderForEntity(<EntityMlPlatformContent />, { api });
-
-    const card = await cardOf('Endpoints');
+    const card = await endpointsOfLiveModel();
     expect(
       within(card).getByText(
         'POST https://portal.example.com/api/ml-platform/models/default/churn/predict',
@@ -106,8 +110,9 @@ describe('Overview tab', () => {
         'POST https://portal.example.com/api/ml-platform/v2/models/churn/infer',
       ),
     ).toBeInTheDocument();
+    // The records curl and the mlp command.
     await waitFor(() =>
-      expect(within(card).getAllByText(/"tenure_months":0/).length).toBe(1),
+      expect(within(card).getAllByText(/"tenure_months":0/).length).toBe(2),
     );
     expect(within(card).getByText(/"datatype":"INT64"/)).toBeInTheDocument();
 
@@ -123,6 +128,32 @@ describe('Overview tab', () => {
     expect(curl.textContent).toContain(
       `-d '{"dataframe_records":[{"tenure_months":0,"monthly_charges":0,"total_charges":0,"contract":"","support_calls":0,"has_internet":false}]}'`,
     );
+  });
+
+  it('shows the same prediction from the Python SDK and the mlp command line', async () => {
+    const card = await endpointsOfLiveModel();
+    const sdk = await within(card).findByText(
+      /^from ml_platform import Client/,
+    );
+    await waitFor(() =>
+      expect(sdk.textContent).toBe(
+        [
+          'from ml_platform import Client',
+          '',
+          'client = Client("https://portal.example.com")  # token: MLP_TOKEN, or `mlp login`',
+          'client.predict("churn", [{"tenure_months": 0, "monthly_charges": 0, "total_charges": 0, "contract": "", "support_calls": 0, "has_internet": False}])',
+        ].join('\n'),
+      ),
+    );
+    expect(within(card).getByText(/^mlp predict /).textContent).toBe(
+      `mlp predict churn -d '[{"tenure_months":0,"monthly_charges":0,"total_charges":0,"contract":"","support_calls":0,"has_internet":false}]'`,
+    );
+    expect(
+      within(card).getByRole('button', { name: 'Copy Python SDK example' }),
+    ).toBeInTheDocument();
+    expect(
+      within(card).getByRole('button', { name: 'Copy mlp command' }),
+    ).toBeInTheDocument();
   });
 
   it('says what is missing for a model never built nor deployed', async () => {

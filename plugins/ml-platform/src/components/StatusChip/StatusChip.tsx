@@ -17,6 +17,8 @@ const byStatus: Record<string, typeof StatusOK> = {
   deploying: StatusRunning,
   degraded: StatusWarning,
   failed: StatusError,
+  // An attempt the permission policy or a quota refused.
+  refused: StatusWarning,
   cancelled: StatusAborted,
   stopped: StatusAborted,
   skipped: StatusAborted,
