@@ -114,27 +114,42 @@ export async function startPortal({ overlay, env = {} }) {
     200,
   );
   const readyMs = performance.now() - started;
-  // The documented service token (app-config.yaml's local fallback).
+  // The documented service token (app-config.yaml's local fallback): what
+  // other services call models with. Services only read and invoke, so
+  // changes (register, build, deploy) go as the guest user, a member of
+  // the example models' owning group.
   const token =
     process.env.ML_PLATFORM_SERVICE_TOKEN ?? 'local-dev-ml-platform-token';
   const headers = {
     Authorization: `Bearer ${token}`,
     'Content-Type': 'application/json',
   };
+  const userHeaders = { 'Content-Type': 'application/json' };
+  // The token carries the groups the catalog knew at sign-in: sign in again
+  // once it has read the org.
+  const signIn = async () => {
+    const guest = await (
+      await fetch(`${base}/api/auth/guest/refresh`, { method: 'POST' })
+    ).json();
+    userHeaders.Authorization = `Bearer ${guest.backstageIdentity.token}`;
+  };
+  await signIn();
   const api = async (method, p, body) => {
     const res = await fetch(`${base}/api/ml-platform${p}`, {
       method,
-      headers,
+      headers: userHeaders,
       body: body && JSON.stringify(body),
     });
     if (!res.ok)
       throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return res.status === 204 ? undefined : res.json();
   };
+  api.signIn = signIn;
   return {
     tmp,
     api,
     headers,
+    userHeaders,
     stop,
     readyMs,
     backendPid: child.pid,
@@ -169,10 +184,20 @@ export async function registerAndBuild(api, name, url) {
     'the catalog',
     250,
   );
-  await api('POST', `/models/default/${name}/register`, {
-    gitUrl: url,
-    defaultBranch: 'main',
-  });
+  // The guest owns the model through a group the catalog reads a little
+  // later; a token from before that does not say so.
+  await waitUntil(
+    async () => {
+      await api.signIn?.();
+      return api('POST', `/models/default/${name}/register`, {
+        gitUrl: url,
+        defaultBranch: 'main',
+      });
+    },
+    120_000,
+    'ownership of the model (catalog relations)',
+    500,
+  );
   const { items } = await api('GET', `/models/default/${name}/builds`);
   const queued =
     items[0] ?? (await api('POST', `/models/default/${name}/builds`, {}));

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 
 /** CPU time and resident memory of a process. */
@@ -7,38 +6,18 @@ export interface ProcessUsage {
   memoryBytes: number;
 }
 
-let units: { ticksPerSecond: number; pageBytes: number } | undefined;
-
-function getconf(name: string, fallback: number): number {
-  try {
-    const value = Number(
-      execFileSync('getconf', [name], { encoding: 'utf8' }).trim(),
-    );
-    return value > 0 ? value : fallback;
-  } catch {
-    return fallback;
-  }
-}
-
-/** The kernel's clock tick and page size, asked once. */
-function procUnits() {
-  units ??= {
-    ticksPerSecond: getconf('CLK_TCK', 100),
-    pageBytes: getconf('PAGESIZE', 4096),
-  };
-  return units;
-}
+/**
+ * Clock ticks per second of /proc's times: USER_HZ, fixed at 100 in the
+ * kernel's ABI whatever the kernel's own tick rate.
+ */
+const USER_HZ = 100;
 
 /**
- * Parses `/proc/<pid>/stat`: utime and stime (fields 14 and 15, in clock
- * ticks) and rss (field 24, in pages). The command name (field 2) may hold
- * spaces and parentheses, so fields are counted after its last `)`.
+ * CPU seconds from `/proc/<pid>/stat`: utime and stime (fields 14 and 15).
+ * The command name (field 2) may hold spaces and parentheses, so fields are
+ * counted after its last `)`.
  */
-export function parseProcStat(
-  stat: string,
-  ticksPerSecond: number,
-  pageBytes: number,
-): ProcessUsage | undefined {
+export function parseProcStat(stat: string): number | undefined {
   const end = stat.lastIndexOf(')');
   if (end < 0) return undefined;
   // After ")": field 3 (state) is index 0.
@@ -48,12 +27,14 @@ export function parseProcStat(
     .split(' ');
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
-  const rss = Number(fields[24 - 3]);
-  if (![utime, stime, rss].every(Number.isFinite)) return undefined;
-  return {
-    cpuSeconds: (utime + stime) / ticksPerSecond,
-    memoryBytes: rss * pageBytes,
-  };
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) return undefined;
+  return (utime + stime) / USER_HZ;
+}
+
+/** Resident memory from `/proc/<pid>/status` (`VmRSS: 1234 kB`). */
+export function parseVmRss(status: string): number | undefined {
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
 }
 
 /**
@@ -63,12 +44,17 @@ export function parseProcStat(
 export async function readProcessUsage(
   pid: number,
 ): Promise<ProcessUsage | undefined> {
-  let stat: string;
   try {
-    stat = await fs.promises.readFile(`/proc/${pid}/stat`, 'utf8');
+    const [stat, status] = await Promise.all([
+      fs.promises.readFile(`/proc/${pid}/stat`, 'utf8'),
+      fs.promises.readFile(`/proc/${pid}/status`, 'utf8'),
+    ]);
+    const cpuSeconds = parseProcStat(stat);
+    const memoryBytes = parseVmRss(status);
+    return cpuSeconds === undefined || memoryBytes === undefined
+      ? undefined
+      : { cpuSeconds, memoryBytes };
   } catch {
     return undefined;
   }
-  const { ticksPerSecond, pageBytes } = procUnits();
-  return parseProcStat(stat, ticksPerSecond, pageBytes);
 }
