@@ -951,13 +951,13 @@ async function monitoring(page, build) {
   const panel = await openSection(page, 'Monitoring');
   // Every call so far (this traffic and the "Try it" one) once the recorder
   // flushed; the tab refreshes every 15 s.
-  const summary = panel.locator('[aria-label="Summary"]');
+  const totals = panel.locator('[aria-label="Summary"]');
   const requests = await until(
     `the Monitoring tab to count at least ${sent + 1} requests`,
     TIMEOUTS.metrics,
     async () => {
-      if (!(await summary.count())) return undefined;
-      const m = /Requests\s*([\d,]+)/.exec(await textOf(summary));
+      if (!(await totals.count())) return undefined;
+      const m = /Requests\s*([\d,]+)/.exec(await textOf(totals));
       const n = m && Number(m[1].replace(/,/g, ''));
       return n >= sent + 1 ? n : undefined;
     },
@@ -966,7 +966,7 @@ async function monitoring(page, build) {
       lastSeen: async () => (await textOf(panel)).slice(0, 300),
     },
   );
-  const text = await textOf(summary);
+  const text = await textOf(totals);
   if (!/Error ratio\s*[1-9][\d.]*%/.test(text)) {
     throw new StepFailure(`no error ratio for the refused calls: ${text}`);
   }

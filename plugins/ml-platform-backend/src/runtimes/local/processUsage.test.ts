@@ -7,9 +7,9 @@ describe('processUsage', () => {
       '4242 (python3 (x) y) S 1 4242 4242 0 -1 4194560 1200 0 0 0 250 50 0 0 20 0 3 0 99 123456789 2500 18446744073709551615';
     expect(parseProcStat(stat)).toBe(3);
     expect(parseProcStat('garbage')).toBeUndefined();
-    expect(parseVmRss('Name:\tpython3\nVmRSS:\t   20480 kB\nThreads:\t2\n')).toBe(
-      20480 * 1024,
-    );
+    expect(
+      parseVmRss('Name:\tpython3\nVmRSS:\t   20480 kB\nThreads:\t2\n'),
+    ).toBe(20480 * 1024);
     expect(parseVmRss('Name:\tzombie\n')).toBeUndefined();
   });
 
