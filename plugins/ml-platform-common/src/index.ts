@@ -10,4 +10,3 @@ export * from './permissions';
 export * from './manifest';
 export * from './client';
 export * from './limits';
-export * from './metrics';

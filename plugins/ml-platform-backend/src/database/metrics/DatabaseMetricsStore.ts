@@ -1,7 +1,3 @@
-import {
-  DatabaseService,
-  resolvePackagePath,
-} from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { MetricsStore } from './MetricsStore';
 import {
@@ -27,11 +23,6 @@ import {
   SeriesKey,
   StepWindow,
 } from './types';
-
-const migrationsDir = resolvePackagePath(
-  '@internal/plugin-ml-platform-backend',
-  'migrations',
-);
 
 /** Histogram bucket columns, as created by the metrics migration. */
 const LATENCY_COLUMNS = Array.from({ length: 16 }, (_, i) => `lat_b${i}`);
@@ -274,20 +265,9 @@ function toReplicaCounts(row: Record<string, unknown>): ReplicaCounts {
  * several backend instances can write the same minute.
  */
 export class DatabaseMetricsStore implements MetricsStore {
-  static async create(options: {
-    database: DatabaseService;
-    skipMigrations?: boolean;
-  }): Promise<DatabaseMetricsStore> {
-    const client = await options.database.getClient();
-    if (!options.database.migrations?.skip && !options.skipMigrations) {
-      await client.migrate.latest({ directory: migrationsDir });
-    }
-    return new DatabaseMetricsStore(client);
-  }
-
   private readonly isPostgres: boolean;
 
-  private constructor(private readonly db: Knex) {
+  constructor(private readonly db: Knex) {
     this.isPostgres = db.client.config.client === 'pg';
   }
 

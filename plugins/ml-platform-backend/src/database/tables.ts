@@ -1,0 +1,149 @@
+/**
+ * The rows of the plugin's tables as knex returns them (see migrations/).
+ * Timestamps are Dates on PostgreSQL and epoch numbers on SQLite; bigints
+ * are strings on PostgreSQL.
+ */
+
+type Timestamp = Date | number | string;
+type BigInt = number | string;
+
+export interface DbModelRow {
+  entity_ref: string;
+  git_url: string | null;
+  git_path: string | null;
+  default_branch: string | null;
+  manifest_path: string | null;
+  last_build_version: number;
+  registered_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DbBuildRow {
+  id: string;
+  model_ref: string;
+  version: number;
+  status: string;
+  trigger: string;
+  trigger_source: string | null;
+  requested_by: string | null;
+  branch: string | null;
+  commit_sha: string | null;
+  commit_message: string | null;
+  commit_author: string | null;
+  failure_reason: string | null;
+  /** JSON array of steps. */
+  steps: string;
+  /** The validated mlmodel.yaml as JSON. */
+  manifest: string | null;
+  artifact_uri: string | null;
+  artifact_digest: string | null;
+  claimed_by: string | null;
+  heartbeat_at: Timestamp | null;
+  cancel_requested_at: Timestamp | null;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DbBuildLogRow {
+  id: BigInt;
+  build_id: string;
+  step: string | null;
+  line: string;
+  created_at: Timestamp;
+}
+
+export interface DbDeploymentRow {
+  id: string;
+  model_ref: string;
+  build_id: string;
+  type: string;
+  status: string;
+  reason: string | null;
+  replicas: number;
+  min_replicas: number;
+  max_replicas: number;
+  ready_replicas: number;
+  /** JSON batch settings. */
+  batch: string | null;
+  created_by: string | null;
+  scaled_to_zero_at: Timestamp | null;
+  last_scheduled_at: Timestamp | null;
+  /** The backend instance that drives the runtime for it. */
+  owner: string | null;
+  owner_heartbeat_at: Timestamp | null;
+  /** The last invocation on any instance. */
+  last_request_at: Timestamp | null;
+  /** JSON replicas as the runtime reported them. */
+  replica_status: string | null;
+  /** JSON labels from the entity's kubernetes-label-selector. */
+  labels: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+export interface DbExecutionRow {
+  id: string;
+  model_ref: string;
+  deployment_id: string | null;
+  build_id: string;
+  status: string;
+  /** JSON input description. */
+  input: string;
+  /** JSON output description. */
+  output: string;
+  chunk_size: number;
+  parallelism: number;
+  max_retries: number;
+  chunks_total: number | null;
+  rows_total: BigInt | null;
+  error: string | null;
+  trigger: string;
+  claimed_by: string | null;
+  heartbeat_at: Timestamp | null;
+  cancel_requested_at: Timestamp | null;
+  result_uri: string | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+/** An execution row with the sums of its chunks. */
+export interface DbExecutionWithCountsRow extends DbExecutionRow {
+  chunks_done: BigInt | null;
+  chunks_failed: BigInt | null;
+  rows_done: BigInt | null;
+  rows_failed: BigInt | null;
+}
+
+export interface DbChunkRow {
+  execution_id: string;
+  seq: number;
+  row_start: BigInt;
+  row_end: BigInt;
+  status: string;
+  attempts: number;
+  error: string | null;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface DbActivityRow {
+  id: BigInt;
+  model_ref: string;
+  action: string;
+  actor: string;
+  outcome: string;
+  message: string;
+  subject_id: string | null;
+  request_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface DbSigningKeyRow {
+  id: string;
+  secret: string;
+  created_at: Timestamp;
+}
