@@ -51,9 +51,7 @@ async function main() {
   } as unknown as LoggerService;
   const recorder = new MetricsRecorder({
     store,
-    versions: new BuildVersions(
-      async id => ({ version: Number(id.slice(1)) } as any),
-    ),
+    versions: new BuildVersions(async id => ({ version: Number(id.slice(1)) })),
     logger,
     clock: () => now,
   });
