@@ -213,9 +213,15 @@ describe('migrations', () => {
           await insertMetricsRows(knex);
           tables = [...INITIAL_TABLES, ...METRICS_TABLES];
           before = await counts(knex, tables);
-          expect(before).toMatchObject({ metrics_calls: 1, metrics_kpis: 1 });
         }
       }
+      expect(before).toMatchObject({
+        metrics_calls: 1,
+        metrics_predictions: 1,
+        metrics_kpis: 1,
+        metrics_batch: 1,
+        metrics_replicas: 1,
+      });
 
       // All the way down: nothing of the plugin's is left...
       for (let i = 0; i < migrationsFiles.length; i++) {
