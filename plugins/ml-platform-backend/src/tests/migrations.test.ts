@@ -196,32 +196,16 @@ describe('migrations', () => {
       }
       await insertInitialRows(knex);
       await knex('deployments').insert(deployment(id(1), now));
-      let tables = INITIAL_TABLES;
-      let before = await counts(knex, tables);
+      const before = await counts(knex, INITIAL_TABLES);
 
-      // Up one at a time, each one down and up again: no row is lost. The
-      // tables a migration adds get rows too (its down drops them full).
+      // Up one at a time, each one down and up again: no row is lost.
       for (let i = 1; i < migrationsFiles.length; i++) {
-        const adds = migrationsFiles[i] === METRICS_MIGRATION;
         await migrateUpOnce(knex);
-        if (adds) await insertMetricsRows(knex);
-        expect(await counts(knex, tables)).toEqual(before);
+        expect(await counts(knex, INITIAL_TABLES)).toEqual(before);
         await migrateDownOnce(knex);
-        expect(await counts(knex, tables)).toEqual(before);
+        expect(await counts(knex, INITIAL_TABLES)).toEqual(before);
         await migrateUpOnce(knex);
-        if (adds) {
-          await insertMetricsRows(knex);
-          tables = [...INITIAL_TABLES, ...METRICS_TABLES];
-          before = await counts(knex, tables);
-        }
       }
-      expect(before).toMatchObject({
-        metrics_calls: 1,
-        metrics_predictions: 1,
-        metrics_kpis: 1,
-        metrics_batch: 1,
-        metrics_replicas: 1,
-      });
 
       // All the way down: nothing of the plugin's is left...
       for (let i = 0; i < migrationsFiles.length; i++) {
@@ -359,6 +343,50 @@ describe('migrations', () => {
       await migrateDownOnce(knex);
       await knex('builds').insert(build(5, 'push', 5));
       expect(await knex('builds').where({ commit_sha: sha })).toHaveLength(4);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    '20261203300000_metrics.js goes down with rows in its tables, and later migrations keep them, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await migrateUntilBefore(knex, METRICS_MIGRATION);
+      await insertInitialRows(knex);
+      const initial = await counts(knex, INITIAL_TABLES);
+
+      await migrateUpOnce(knex);
+      await insertMetricsRows(knex);
+      await migrateDownOnce(knex);
+      for (const table of METRICS_TABLES) {
+        expect(await knex.schema.hasTable(table)).toBe(false);
+      }
+      expect(await counts(knex, INITIAL_TABLES)).toEqual(initial);
+
+      await migrateUpOnce(knex);
+      await insertMetricsRows(knex);
+      const tables = [...INITIAL_TABLES, ...METRICS_TABLES];
+      const before = await counts(knex, tables);
+      expect(before).toMatchObject({
+        metrics_calls: 1,
+        metrics_predictions: 1,
+        metrics_kpis: 1,
+        metrics_batch: 1,
+        metrics_replicas: 1,
+      });
+      // Every later migration, down and up again, keeps the rows.
+      const later =
+        migrationsFiles.length - 1 - migrationsFiles.indexOf(METRICS_MIGRATION);
+      for (let i = 0; i < later; i++) {
+        await migrateUpOnce(knex);
+        expect(await counts(knex, tables)).toEqual(before);
+        await migrateDownOnce(knex);
+        expect(await counts(knex, tables)).toEqual(before);
+        await migrateUpOnce(knex);
+      }
+      expect(await knex('metrics_kpis').first()).toMatchObject({
+        kpi: 'revenue_at_risk',
+        sum: 12.5,
+      });
     },
   );
 });
