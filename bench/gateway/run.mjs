@@ -1,15 +1,24 @@
 #!/usr/bin/env node
-// Latency and throughput through the gateway versus straight to a replica,
-// measured in one run with autocannon on loopback, plus deploy-to-ready and
-// cold-start times. Writes bench/gateway/results.json.
+// The gateway against the same replica called directly and through a peer
+// proxy (Debian's nginx, keep-alive upstream), with model monitoring on and
+// off, measured in one run with autocannon on loopback; plus deploy-to-ready
+// and cold-start times. Writes bench/gateway/results.json.
 //
-//   node bench/gateway/run.mjs [--duration 10] [--rounds 5]
+//   node bench/gateway/run.mjs [--duration 6] [--rounds 3] [--phases 2] [--connections 8]
+//
+// A phase is one backend start with monitoring on or off (the setting is
+// read at start); phases alternate on, off, on, off... `--phases` is the
+// number of on/off pairs. Within a phase each round measures direct,
+// gateway and nginx back to back, so drift hits the three alike; ratios
+// are taken per round, then the median over rounds.
 import autocannon from 'autocannon';
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, findProcess, processTree } from '../lib/cpu.mjs';
+import { startNginx } from '../lib/nginx.mjs';
 import {
   base,
   createModelRepo,
@@ -21,15 +30,14 @@ import {
 } from '../lib/portal.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const duration =
-  Number(process.argv[process.argv.indexOf('--duration') + 1]) || 10;
-// Throughput rounds: this VM drifts by tens of percent within minutes, so
-// the ratio is the median of each round's gateway/direct, not of totals.
-const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
-const portal = await startPortal({
-  overlay: path.join(here, 'app-config.bench.yaml'),
-});
-const { api, headers } = portal;
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const duration = arg('duration', 6);
+const rounds = arg('rounds', 3);
+const pairs = arg('phases', 2);
+const connections = arg('connections', 8);
 
 const row = {
   tenure_months: 18,
@@ -55,7 +63,7 @@ const v2 = JSON.stringify({
   })),
 });
 
-function run(url, connections, extraHeaders = {}) {
+function load(url, conns, extraHeaders = {}, seconds = duration) {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -63,8 +71,8 @@ function run(url, connections, extraHeaders = {}) {
         method: 'POST',
         body: v2,
         headers: { 'Content-Type': 'application/json', ...extraHeaders },
-        connections,
-        duration,
+        connections: conns,
+        duration: seconds,
         pipelining: 1,
       },
       (error, result) => (error ? reject(error) : resolve(result)),
@@ -112,156 +120,272 @@ async function sequentialLatency(url, count, extraHeaders = {}) {
   };
 }
 
-try {
-  const repo = createModelRepo(portal.tmp);
-  const build = await registerAndBuild(api, 'churn', repo.url);
-
-  // Deploy-to-ready: from the POST to the first replica answering.
-  const deployTimes = [];
-  let deployment;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    deployment = await api('POST', '/models/default/churn/deployments', {
-      buildId: build.id,
-      type: 'online',
-      replicas: 1,
-      minReplicas: 1,
-    });
-    await waitUntil(
-      async () =>
-        (await api('GET', `/deployments/${deployment.id}`)).status === 'ready',
-      60_000,
-      'ready',
-      10,
-    );
-    deployTimes.push(performance.now() - t0);
-    if (i < 2) await api('DELETE', `/deployments/${deployment.id}`);
-    await sleep(500);
-  }
-  const replica = (await api('GET', `/deployments/${deployment.id}`))
-    .replicaStatus[0].url;
-  const gatewayUrl = `${base}/api/ml-platform/v2/models/churn/infer`;
-  const directUrl = `${replica}/v2/models/churn/infer`;
-
-  // Warm both paths, then alternate so drift hits both equally.
-  await run(directUrl, 1);
-  await run(gatewayUrl, 1, { Authorization: headers.Authorization });
-  const results = { latency: [], throughput: [] };
-  for (const [kind, connections] of [
-    ['latency', 1],
-    ['throughput', 8],
-  ]) {
-    for (let round = 0; round < (kind === 'throughput' ? rounds : 2); round++) {
-      const direct = await run(directUrl, connections);
-      const gateway = await run(gatewayUrl, connections, {
-        Authorization: headers.Authorization,
-      });
-      results[kind].push({
-        connections,
-        direct: {
-          rps: direct.requests.average,
-          p50: direct.latency.p50,
-          p99: direct.latency.p99,
-          errors: direct.errors + direct.non2xx,
-        },
-        gateway: {
-          rps: gateway.requests.average,
-          p50: gateway.latency.p50,
-          p99: gateway.latency.p99,
-          errors: gateway.errors + gateway.non2xx,
-        },
-      });
-      console.log(kind, round, results[kind].at(-1));
-    }
-  }
-
-  // Sub-millisecond latency, alternating paths.
-  const sequential = [];
-  for (let round = 0; round < 3; round++) {
-    const direct = await sequentialLatency(directUrl, 2000);
-    const gateway = await sequentialLatency(gatewayUrl, 2000, {
-      Authorization: headers.Authorization,
-    });
-    sequential.push({ direct, gateway });
-    console.log('sequential', round, sequential.at(-1));
-  }
-
-  // Cold start: scale to zero (5 s idle), then time one request.
-  await api('PATCH', `/deployments/${deployment.id}`, { minReplicas: 0 });
-  const coldStarts = [];
-  for (let i = 0; i < 3; i++) {
-    await waitUntil(
-      async () =>
-        (await api('GET', `/deployments/${deployment.id}`)).status ===
-        'stopped',
-      60_000,
-      'scaled to zero',
-      200,
-    );
-    const t0 = performance.now();
-    const res = await fetch(gatewayUrl, { method: 'POST', headers, body: v2 });
-    if (res.status !== 200)
-      throw new Error(`cold request answered ${res.status}`);
-    coldStarts.push(performance.now() - t0);
-  }
-
-  const pick = (kind, k) => median(results[kind].map(r => r.gateway[k]));
-  const pickD = (kind, k) => median(results[kind].map(r => r.direct[k]));
-  const directP50 = median(sequential.map(r => r.direct.p50us));
-  const gatewayP50 = median(sequential.map(r => r.gateway.p50us));
-  const summary = {
-    p50AddedMs: (gatewayP50 - directP50) / 1000,
-    sequentialLatencyUs: {
-      directP50,
-      gatewayP50,
-      directP99: median(sequential.map(r => r.direct.p99us)),
-      gatewayP99: median(sequential.map(r => r.gateway.p99us)),
-    },
-    autocannonLatencyMs: {
-      directP50: pickD('latency', 'p50'),
-      gatewayP50: pick('latency', 'p50'),
-      directP99: pickD('latency', 'p99'),
-      gatewayP99: pick('latency', 'p99'),
-    },
-    throughput: {
-      directRps: pickD('throughput', 'rps'),
-      gatewayRps: pick('throughput', 'rps'),
-      ratio: median(results.throughput.map(r => r.gateway.rps / r.direct.rps)),
-      roundRatios: results.throughput.map(r =>
-        Number((r.gateway.rps / r.direct.rps).toFixed(3)),
-      ),
-    },
-    errors: [...results.latency, ...results.throughput].reduce(
-      (n, r) => n + r.direct.errors + r.gateway.errors,
-      0,
-    ),
-    deployToReadyMs: {
-      median: median(deployTimes),
-      runs: deployTimes.map(Math.round),
-    },
-    coldStartMs: {
-      median: median(coldStarts),
-      runs: coldStarts.map(Math.round),
-    },
-    backendStartToReadyMs: Math.round(portal.readyMs),
+/** A load run with the CPU the given processes used during it, per call. */
+async function measured(url, pids, headers) {
+  const before = cpuSeconds(pids());
+  const result = await load(url, connections, headers);
+  const cpu = cpuSeconds(pids()) - before;
+  const calls = result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    cpuUsPerCall: calls > 0 ? Math.round((cpu * 1e6) / calls) : undefined,
   };
-  console.log(JSON.stringify(summary, null, 2));
-  fs.writeFileSync(
-    path.join(here, 'results.json'),
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        cpus: os.cpus().length,
-        durationSeconds: duration,
-        summary,
-        results,
-        sequential,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-} finally {
-  await portal.stop();
-  portal.cleanup();
 }
+
+const spread = xs => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return { median: median(xs), min: sorted[0], max: sorted.at(-1) };
+};
+const round3 = x => Number(x.toFixed(3));
+
+async function runPhase(index, monitoring) {
+  const portal = await startPortal({
+    overlay: path.join(here, 'app-config.bench.yaml'),
+    env: { MLP_BENCH_MONITORING: String(monitoring) },
+  });
+  const { api, headers } = portal;
+  const auth = { Authorization: headers.Authorization };
+  const phase = { monitoring, rounds: [], sequential: {} };
+  let nginx;
+  try {
+    // The backend itself, not the yarn and watcher processes around it.
+    const backendPid = await waitUntil(
+      async () => findProcess(portal.backendPid, /src\/index/),
+      10_000,
+      'the backend process',
+    );
+    const repo = createModelRepo(portal.tmp);
+    const build = await registerAndBuild(api, 'churn', repo.url);
+
+    // Deploy-to-ready, in the first phase: from the POST to `ready`.
+    const deployTimes = [];
+    let deployment;
+    for (let i = 0; i < (index === 0 ? 3 : 1); i++) {
+      const t0 = performance.now();
+      deployment = await api('POST', '/models/default/churn/deployments', {
+        buildId: build.id,
+        type: 'online',
+        replicas: 1,
+        minReplicas: 1,
+      });
+      await waitUntil(
+        async () =>
+          (await api('GET', `/deployments/${deployment.id}`)).status ===
+          'ready',
+        60_000,
+        'ready',
+        10,
+      );
+      deployTimes.push(performance.now() - t0);
+      if (index === 0 && i < 2) {
+        await api('DELETE', `/deployments/${deployment.id}`);
+        await sleep(500);
+      }
+    }
+    phase.deployToReadyMs = deployTimes.map(Math.round);
+    const replica = (await api('GET', `/deployments/${deployment.id}`))
+      .replicaStatus[0].url;
+    nginx = await startNginx({
+      upstream: new URL(replica).host,
+      dir: path.join(portal.tmp, 'nginx'),
+    });
+    const urls = {
+      direct: `${replica}/v2/models/churn/infer`,
+      gateway: `${base}/api/ml-platform/v2/models/churn/infer`,
+      nginx: `${nginx.url}/v2/models/churn/infer`,
+    };
+    // Called directly, the backend still reads the replica's access log:
+    // its CPU then is what every path pays, the gateway's own on top.
+    const pids = {
+      direct: () => [backendPid],
+      gateway: () => [backendPid],
+      nginx: () => processTree(nginx.pid),
+    };
+    const callHeaders = { direct: {}, gateway: auth, nginx: {} };
+
+    // Warm every path, then alternate them within each round.
+    for (const kind of Object.keys(urls)) {
+      await load(urls[kind], 1, callHeaders[kind], 2);
+    }
+    for (let r = 0; r < rounds; r++) {
+      const results = {};
+      for (const kind of Object.keys(urls)) {
+        results[kind] = await measured(
+          urls[kind],
+          pids[kind],
+          callHeaders[kind],
+        );
+      }
+      phase.rounds.push(results);
+      console.log(
+        `phase ${index} (monitoring ${monitoring ? 'on' : 'off'}) round ${r}:`,
+        Object.entries(results)
+          .map(
+            ([k, v]) =>
+              `${k} ${Math.round(v.rps)} req/s${
+                v.cpuUsPerCall ? ` ${v.cpuUsPerCall} µs CPU/call` : ''
+              }`,
+          )
+          .join(', ')
+          .replace('direct', 'direct (backend CPU)'),
+      );
+    }
+    for (const kind of Object.keys(urls)) {
+      phase.sequential[kind] = await sequentialLatency(
+        urls[kind],
+        2000,
+        callHeaders[kind],
+      );
+    }
+    console.log(`phase ${index} sequential p50 (µs):`, phase.sequential);
+
+    // Cold start, in the first phase: scale to zero (5 s idle), one request.
+    if (index === 0) {
+      await api('PATCH', `/deployments/${deployment.id}`, { minReplicas: 0 });
+      const coldStarts = [];
+      for (let i = 0; i < 3; i++) {
+        await waitUntil(
+          async () =>
+            (await api('GET', `/deployments/${deployment.id}`)).status ===
+            'stopped',
+          60_000,
+          'scaled to zero',
+          200,
+        );
+        const t0 = performance.now();
+        const res = await fetch(urls.gateway, {
+          method: 'POST',
+          headers,
+          body: v2,
+        });
+        if (res.status !== 200) {
+          throw new Error(`cold request answered ${res.status}`);
+        }
+        coldStarts.push(performance.now() - t0);
+      }
+      phase.coldStartMs = coldStarts.map(Math.round);
+    }
+    phase.backendStartToReadyMs = Math.round(portal.readyMs);
+    return phase;
+  } finally {
+    await nginx?.stop();
+    await portal.stop();
+    portal.cleanup();
+  }
+}
+
+const phases = [];
+for (let p = 0; p < pairs * 2; p++) {
+  phases.push(await runPhase(p, p % 2 === 0));
+}
+
+const on = phases.filter(p => p.monitoring);
+const off = phases.filter(p => !p.monitoring);
+const roundsOf = list => list.flatMap(p => p.rounds);
+const ratios = (list, a, b) => roundsOf(list).map(r => r[a].rps / r[b].rps);
+const values = (list, kind, key) =>
+  roundsOf(list)
+    .map(r => r[kind][key])
+    .filter(v => v !== undefined);
+const sequential = (list, kind) => list.map(p => p.sequential[kind].p50us);
+
+const gatewayOverNginx = spread(ratios(on, 'gateway', 'nginx'));
+const onOverDirect = spread(ratios(on, 'gateway', 'direct'));
+const offOverDirect = spread(ratios(off, 'gateway', 'direct'));
+const summary = {
+  connections,
+  peer: {
+    // Target: the gateway (monitoring on) keeps >= 0.85 of nginx's throughput.
+    gatewayOverNginx,
+    nginxOverDirect: spread(ratios(on, 'nginx', 'direct')),
+    gatewayOverDirect: onOverDirect,
+    rps: {
+      direct: median(values(on, 'direct', 'rps')),
+      gateway: median(values(on, 'gateway', 'rps')),
+      nginx: median(values(on, 'nginx', 'rps')),
+    },
+    cpuUsPerCall: {
+      backend: spread(values(on, 'gateway', 'cpuUsPerCall')),
+      nginx: spread(values(on, 'nginx', 'cpuUsPerCall')),
+      // The backend's CPU while the replica is called directly (its access
+      // log): part of every path's cost, not the gateway's.
+      backendWhenDirect: spread(values(on, 'direct', 'cpuUsPerCall')),
+    },
+  },
+  monitoring: {
+    // Target: throughput with monitoring on at most 5 % lower than off;
+    // each compared to the replica called directly in the same round.
+    onOverOff: round3(onOverDirect.median / offOverDirect.median),
+    gatewayOverDirect: { on: onOverDirect, off: offOverDirect },
+    backendCpuUsPerCall: {
+      on: spread(values(on, 'gateway', 'cpuUsPerCall')),
+      off: spread(values(off, 'gateway', 'cpuUsPerCall')),
+    },
+  },
+  latency: {
+    // Target: the gateway adds <= 0.5 ms at p50 (sequential, monitoring on).
+    p50AddedMs: round3(
+      (median(sequential(on, 'gateway')) - median(sequential(on, 'direct'))) /
+        1000,
+    ),
+    p50AddedByPhaseMs: on.map(p =>
+      round3((p.sequential.gateway.p50us - p.sequential.direct.p50us) / 1000),
+    ),
+    nginxP50AddedMs: round3(
+      (median(sequential(on, 'nginx')) - median(sequential(on, 'direct'))) /
+        1000,
+    ),
+    p50Us: {
+      direct: median(sequential(on, 'direct')),
+      gateway: median(sequential(on, 'gateway')),
+      gatewayMonitoringOff: median(sequential(off, 'gateway')),
+      nginx: median(sequential(on, 'nginx')),
+    },
+  },
+  errors: phases.reduce(
+    (n, p) =>
+      n +
+      p.rounds.reduce(
+        (m, r) => m + r.direct.errors + r.gateway.errors + r.nginx.errors,
+        0,
+      ),
+    0,
+  ),
+  deployToReadyMs: {
+    median: median(phases[0].deployToReadyMs),
+    runs: phases[0].deployToReadyMs,
+  },
+  coldStartMs: {
+    median: median(phases[0].coldStartMs),
+    runs: phases[0].coldStartMs,
+  },
+  backendStartToReadyMs: phases.map(p => p.backendStartToReadyMs),
+};
+for (const s of [
+  gatewayOverNginx,
+  onOverDirect,
+  offOverDirect,
+  summary.peer.nginxOverDirect,
+]) {
+  for (const k of ['median', 'min', 'max']) s[k] = round3(s[k]);
+}
+console.log(JSON.stringify(summary, null, 2));
+fs.writeFileSync(
+  path.join(here, 'results.json'),
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      cpus: os.cpus().length,
+      loadAverage: os.loadavg(),
+      durationSeconds: duration,
+      rounds,
+      summary,
+      phases,
+    },
+    null,
+    2,
+  )}\n`,
+);

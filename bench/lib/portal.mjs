@@ -79,11 +79,28 @@ export async function startPortal({ overlay, env = {} }) {
   const log = fs.createWriteStream(path.join(tmp, 'backend.log'));
   child.stdout.pipe(log);
   child.stderr.pipe(log);
+  const exited = new Promise(resolve => child.once('exit', resolve));
+  // Stopped means gone: the next start needs the port (replicas get up to
+  // 15 s to drain, so this can take a while).
   const stop = async () => {
     try {
       process.kill(-child.pid, 'SIGTERM');
     } catch {}
-    await sleep(1500);
+    await Promise.race([exited, sleep(30_000)]);
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+    await waitUntil(
+      async () => {
+        const res = await fetch(`${base}/api/ml-platform/models`).catch(
+          () => undefined,
+        );
+        return res === undefined;
+      },
+      30_000,
+      'the backend to stop',
+      200,
+    ).catch(() => {});
   };
   process.on('exit', () => {
     try {
@@ -97,7 +114,10 @@ export async function startPortal({ overlay, env = {} }) {
     200,
   );
   const readyMs = performance.now() - started;
-  // The documented service token (app-config.yaml's local fallback).
+  // The documented service token (app-config.yaml's local fallback): what
+  // other services call models with. Services only read and invoke, so
+  // changes (register, build, deploy) go as the guest user, a member of
+  // the example models' owning group.
   const token =
     process.env.ML_PLATFORM_SERVICE_TOKEN ?? 'local-dev-ml-platform-token';
   const headers = {
@@ -122,6 +142,9 @@ export async function startPortal({ overlay, env = {} }) {
     'the guest user in the catalog',
     250,
   );
+  // The token carries the groups the catalog knew at sign-in: sign in again
+  // once it has read the org.
+  const signIn = async () => Object.assign(userHeaders, await guestHeaders());
   const send = (method, p, body) =>
     fetch(`${base}/api/ml-platform${p}`, {
       method,
@@ -144,6 +167,7 @@ export async function startPortal({ overlay, env = {} }) {
       throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return res.status === 204 ? undefined : res.json();
   };
+  api.signIn = signIn;
   return {
     tmp,
     api,
@@ -201,10 +225,20 @@ export async function registerAndBuild(api, name, url) {
     'the catalog',
     250,
   );
-  await api('POST', `/models/default/${name}/register`, {
-    gitUrl: url,
-    defaultBranch: 'main',
-  });
+  // The guest owns the model through a group the catalog reads a little
+  // later; a token from before that does not say so.
+  await waitUntil(
+    async () => {
+      await api.signIn?.();
+      return api('POST', `/models/default/${name}/register`, {
+        gitUrl: url,
+        defaultBranch: 'main',
+      });
+    },
+    120_000,
+    'ownership of the model (catalog relations)',
+    500,
+  );
   const { items } = await api('GET', `/models/default/${name}/builds`);
   const queued =
     items[0] ?? (await api('POST', `/models/default/${name}/builds`, {}));

@@ -256,6 +256,61 @@ export interface Config {
       };
     };
 
+    /** Model monitoring: the recorder, its store, Prometheus. */
+    monitoring?: {
+      /**
+       * Record calls and batch chunks. Off, the gateway and batch runner
+       * record nothing; `GET metrics` still exposes replicas.
+       * @default true
+       */
+      enabled?: boolean;
+      /** How often recorded minutes are written to the database. @default 10 seconds */
+      flushInterval?: number | { [unit: string]: number } | string;
+      /**
+       * Successful answers read per second and series (deployment, build,
+       * route, caller kind) for the prediction distribution; beyond it the
+       * distribution is a sample, while rows are counted from every answer
+       * and answers reporting `kpis` are always read.
+       * @default 100
+       */
+      answersReadPerSecond?: number;
+      retention?: {
+        /**
+         * Per-minute rows are dropped after this; the hour rows holding
+         * them stay. @default 2 days
+         */
+        raw?: number | { [unit: string]: number } | string;
+        /** Hourly rows are deleted after this. @default 90 days */
+        hourly?: number | { [unit: string]: number } | string;
+        /** How often the retention task runs. @default 10 minutes */
+        checkInterval?: number | { [unit: string]: number } | string;
+      };
+      /**
+       * A Prometheus that scrapes the platform: when set,
+       * `GET models/{ns}/{name}/metrics` answers from PromQL instead of the
+       * embedded store.
+       */
+      prometheus?: {
+        /** e.g. `http://prometheus:9090` */
+        baseUrl: string;
+        /**
+         * Bearer token for that Prometheus, if it needs one.
+         * @visibility secret
+         */
+        token?: string;
+      };
+      /** `GET metrics` and `GET runtime/scrape-targets`. */
+      scrape?: {
+        /**
+         * Answer without credentials (Prometheus on a trusted network).
+         * Otherwise scrapers send a Backstage token, e.g. a static
+         * `backend.auth.externalAccess` token.
+         * @default false
+         */
+        allowUnauthenticated?: boolean;
+      };
+    };
+
     /**
      * What one model, or one owner, may use at once. A request over a quota
      * is refused with 429 and the quota's name.

@@ -6,7 +6,8 @@
 // Chromium through what a first-time user does on the churn model's page:
 // sign in as guest, build the main branch, deploy the build online and as a
 // batch model, predict from the "Try it" form, score an uploaded CSV, see it
-// all in the Activity section. It saves
+// all in the Activity section, send traffic and read it on the Monitoring
+// tab. It saves
 // a screenshot of each section to e2e/screenshots/ and fails on browser errors
 // (uncaught exceptions, console errors other than React dev warnings) and on
 // backend errors logged while the flow runs.
@@ -41,6 +42,9 @@ const FRONTEND = `http://localhost:${FRONTEND_PORT}`;
 const BACKEND = `http://localhost:${BACKEND_PORT}`;
 const MODEL_PAGE = `${FRONTEND}/catalog/default/component/churn`;
 const BATCH_ROWS = 50;
+// Calls sent for the Monitoring tab, and how many of them the model refuses.
+const MONITORED_CALLS = 90;
+const MONITORED_ERRORS = 6;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -54,6 +58,8 @@ const TIMEOUTS = {
   deployReady: 90 * SECOND,
   prediction: 45 * SECOND,
   execution: 2 * MINUTE,
+  // The recorder flushes every second here; the tab refreshes every 15 s.
+  metrics: 45 * SECOND,
 };
 
 // ---------------------------------------------------------------------------
@@ -872,6 +878,127 @@ async function runBatch(page, csvPath) {
   )}; ${download.suggestedFilename()} has ${predictions.length} predictions`;
 }
 
+/**
+ * Sends traffic through the gateway as another service would (the static
+ * token of app-config.yaml): churn rows spread over contracts and tenures,
+ * records and V2 calls, and a few bad requests the model refuses.
+ */
+async function sendTraffic() {
+  const token =
+    process.env.ML_PLATFORM_SERVICE_TOKEN ?? 'local-dev-ml-platform-token';
+  const headers = {
+    Authorization: `Bearer ${token}`,
+    'Content-Type': 'application/json',
+  };
+  const rows = churnCsv(MONITORED_CALLS)
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map(line => {
+      const [tenure, monthly, total, contract, calls, internet] =
+        line.split(',');
+      return {
+        tenure_months: Number(tenure),
+        monthly_charges: Number(monthly),
+        total_charges: Number(total),
+        contract,
+        support_calls: Number(calls),
+        has_internet: internet === 'true',
+      };
+    });
+  const statuses = {};
+  const post = async (url, body) => {
+    const res = await fetch(`${BACKEND}/api/ml-platform${url}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    });
+    await res.arrayBuffer();
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+  };
+  for (const [i, row] of rows.entries()) {
+    if (i % 3 === 0) {
+      await post('/v2/models/churn/infer', {
+        inputs: Object.entries(row).map(([name, value]) => ({
+          name,
+          datatype:
+            {
+              contract: 'BYTES',
+              has_internet: 'BOOL',
+              monthly_charges: 'FP64',
+              total_charges: 'FP64',
+            }[name] ?? 'INT64',
+          shape: [1],
+          data: [value],
+        })),
+      });
+    } else {
+      await post('/models/default/churn/predict', { dataframe_records: [row] });
+    }
+  }
+  for (let i = 0; i < MONITORED_ERRORS; i++) {
+    await post('/models/default/churn/predict', { wrong: 'shape' });
+  }
+  if (statuses[200] !== MONITORED_CALLS || statuses[400] !== MONITORED_ERRORS) {
+    throw new StepFailure(`the traffic answered ${JSON.stringify(statuses)}`);
+  }
+  return MONITORED_CALLS + MONITORED_ERRORS;
+}
+
+async function monitoring(page, build) {
+  const sent = await sendTraffic();
+  await sleep(1500); // one flush of the recorder (every second here)
+  const panel = await openSection(page, 'Monitoring');
+  // Every call so far (this traffic and the "Try it" one) once the recorder
+  // flushed; the tab refreshes every 15 s.
+  const totals = panel.locator('[aria-label="Summary"]');
+  const requests = await until(
+    `the Monitoring tab to count at least ${sent + 1} requests`,
+    TIMEOUTS.metrics,
+    async () => {
+      if (!(await totals.count())) return undefined;
+      const m = /Requests\s*([\d,]+)/.exec(await textOf(totals));
+      const n = m && Number(m[1].replace(/,/g, ''));
+      return n >= sent + 1 ? n : undefined;
+    },
+    {
+      intervalMs: 2 * SECOND,
+      lastSeen: async () => (await textOf(panel)).slice(0, 300),
+    },
+  );
+  const text = await textOf(totals);
+  if (!/Error ratio\s*[1-9][\d.]*%/.test(text)) {
+    throw new StepFailure(`no error ratio for the refused calls: ${text}`);
+  }
+  for (const chart of [
+    'Requests per second',
+    'Latency',
+    'Error ratio',
+    'Distribution of churn_probability',
+    'Distribution of churn',
+  ]) {
+    const lines = panel
+      .getByRole('img', { name: chart, exact: true })
+      .locator('.recharts-line-curve, .recharts-bar-rectangle');
+    await until(
+      `the "${chart}" chart to draw`,
+      TIMEOUTS.ui,
+      async () => (await lines.count()) > 0,
+    );
+  }
+  const replica = panel
+    .getByRole('row')
+    .filter({ hasText: `v${build.version}` })
+    .first();
+  if ((await statusIn(replica)) !== 'ready') {
+    throw new StepFailure(
+      `the replicas table has no ready replica: ${await textOf(panel)}`,
+    );
+  }
+  await screenshot(page, 'monitoring');
+  return `${requests} requests charted (${sent} sent, ${MONITORED_ERRORS} refused), replica ready`;
+}
+
 async function backToOverview(page, build) {
   const panel = await openSection(page, 'Overview');
   const online = card(panel, 'Online deployment');
@@ -894,8 +1021,14 @@ async function backToOverview(page, build) {
   await panel
     .getByText('Running executions (0)')
     .waitFor({ timeout: TIMEOUTS.ui });
+  const health = card(panel, 'Health, last hour').first();
+  await health
+    .getByRole('img', { name: 'Requests/s over the last hour' })
+    .waitFor({ timeout: TIMEOUTS.ui });
   await screenshot(page, 'overview');
-  return 'ready deployment, latest build, no running execution';
+  return `ready deployment, latest build, no running execution; health: ${(
+    await textOf(health)
+  ).slice(0, 80)}`;
 }
 
 /** The Activity section lists what the guest changed, newest first. */
@@ -1019,6 +1152,11 @@ async function main() {
     await step(
       `Batch: score an uploaded CSV of ${BATCH_ROWS} rows to JSONL`,
       () => runBatch(page, csvPath),
+      { watch },
+    );
+    await step(
+      'Monitoring: send traffic, see it charted',
+      () => monitoring(page, build),
       { watch },
     );
     await step('Activity: who changed the model', () => activity(page), {

@@ -65,8 +65,16 @@ function docComment(text, indent = '') {
     .join('\n')}\n${indent} */\n`;
 }
 
-/** The TypeScript type of a schema; inline objects and unions inline. */
+/**
+ * The TypeScript type of a schema; inline objects and unions inline, and
+ * `nullable: true` as `| null` (as openapi-generator's typescript does).
+ */
 function tsType(schema, refs) {
+  const type = nonNullType(schema, refs);
+  return schema?.nullable ? `${type} | null` : type;
+}
+
+function nonNullType(schema, refs) {
   if (!schema) return 'any';
   if (schema.$ref) {
     const name = refName(schema.$ref);

@@ -82,7 +82,8 @@ export interface PlatformConfig {
   quotas: QuotaLimits;
 }
 
-function durationMs(
+/** A duration config key (`{ minutes: 5 }`, `5m`, or milliseconds), or the fallback. */
+export function durationMs(
   config: Config | undefined,
   key: string,
   fallbackMs: number,

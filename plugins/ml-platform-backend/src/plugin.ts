@@ -18,14 +18,15 @@ import { AddedArtifactStore } from './artifacts/selectArtifactStore';
 import { createBatchSubsystem } from './batch/createBatchSubsystem';
 import { createBuildsSubsystem } from './builds/createBuildsSubsystem';
 import { createOnlineSubsystem } from './deployments/createOnlineSubsystem';
+import { createMonitoringSubsystem } from './monitoring/createMonitoringSubsystem';
 import { createRouter } from './router';
 import { createPlatformCore } from './subsystems/core';
 import { Subsystem } from './subsystems/types';
 
 /**
  * The ML platform backend plugin: a composition root. The core (config,
- * stores, access, models, runtime) and each subsystem (builds, online,
- * batch) are made by their factories; here their routes, scheduled tasks
+ * stores, access, models, runtime) and each subsystem (monitoring, builds,
+ * online, batch) are made by their factories; here their routes, scheduled tasks
  * and lifecycle hooks are wired to the backend.
  *
  * @public
@@ -97,7 +98,16 @@ export const mlPlatformPlugin = createBackendPlugin({
           httpAuth: deps.httpAuth,
           inputs: batch.inputs,
         });
-        const subsystems: Subsystem[] = [builds, online, batch];
+        const monitoring = createMonitoringSubsystem(core, {
+          gateway: online.gateway,
+          chunkAttempts: batch,
+        });
+        // Monitoring first: it stops last, recording the others' last calls.
+        const subsystems: Subsystem[] = [monitoring, builds, online, batch];
+        // Prometheus scrapes without credentials where config allows it.
+        for (const path of monitoring.unauthenticatedPaths) {
+          deps.httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
+        }
 
         for (const subsystem of subsystems) {
           for (const task of subsystem.tasks) {

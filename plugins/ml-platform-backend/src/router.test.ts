@@ -11,6 +11,7 @@ import { ExecutionService } from './batch/ExecutionService';
 import { executionRoutes, uploadRoutes } from './batch/routes';
 import { buildRoutes } from './builds/routes';
 import { deploymentRoutes } from './deployments/routes';
+import { MonitoringRouteServices, monitoringRoutes } from './monitoring/routes';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -45,6 +46,10 @@ describe('router', () => {
             uploadRoutes(r, ctx, { executions: {} as ExecutionService }),
           routes: (api, ctx) =>
             executionRoutes(api, ctx, { executions: {} as ExecutionService }),
+        },
+        {
+          routes: (api, ctx) =>
+            monitoringRoutes(api, ctx, {} as MonitoringRouteServices),
         },
       ],
     });

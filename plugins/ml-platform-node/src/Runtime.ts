@@ -202,6 +202,30 @@ export interface BatchWorkerPool {
   close(): Promise<void>;
 }
 
+/** Resources a replica's process uses, as the runtime measured them. @public */
+export interface ReplicaUsage {
+  replicaId: string;
+  /** CPU time (user + system) since the process started. */
+  cpuSeconds: number;
+  /** Resident memory. */
+  memoryBytes: number;
+}
+
+/**
+ * Where Prometheus scrapes a replica's own metrics (the model server's
+ * `/metrics`), for `GET runtime/scrape-targets`. @public
+ */
+export interface ScrapeTarget {
+  replicaId: string;
+  buildId: string;
+  /** `host:port`. */
+  address: string;
+  /** @defaultValue `/metrics` */
+  metricsPath?: string;
+  /** @defaultValue `http` */
+  scheme?: 'http' | 'https';
+}
+
 /** A planned batch execution, as a {@link BatchRuntime} runs it. @public */
 export interface BatchExecutionSpec {
   executionId: string;
@@ -363,4 +387,16 @@ export interface Runtime {
 
   /** Stops everything this runtime started (backend shutdown). */
   shutdown(): Promise<void>;
+
+  /**
+   * CPU and memory of a deployment's replicas, for monitoring. Optional:
+   * runtimes that cannot measure them leave it out.
+   */
+  getReplicaUsage?(deploymentId: string): Promise<ReplicaUsage[]>;
+
+  /**
+   * Where Prometheus can scrape a deployment's replicas. Optional: without
+   * it, the URLs of ready replicas are the targets, at `/metrics`.
+   */
+  getScrapeTargets?(deploymentId: string): ScrapeTarget[];
 }

@@ -3,6 +3,7 @@ import {
   ArtifactStore,
   BatchChunkEvent,
   BatchChunkSpec,
+  BatchFailureKind,
   ModelBuildArtifact,
   Runtime,
 } from '@internal/plugin-ml-platform-node';
@@ -58,6 +59,16 @@ export interface BatchRunnerOptions {
   sinks?: SinkRegistry;
 }
 
+/** How one attempt of a chunk ended (for monitoring). */
+export interface ChunkAttempt {
+  modelRef: string;
+  deploymentId?: string;
+  buildId: string;
+  outcome: 'success' | BatchFailureKind;
+  rows: number;
+  seconds: number;
+}
+
 /** Why a running execution stops before its chunks are done. */
 class Stop extends Error {
   constructor(
@@ -86,10 +97,16 @@ export class BatchRunner {
 
   private readonly sources: SourceRegistry;
   private readonly sinks: SinkRegistry;
+  private readonly attemptListeners: ((attempt: ChunkAttempt) => void)[] = [];
 
   constructor(private readonly options: BatchRunnerOptions) {
     this.sources = options.sources ?? defaultSources();
     this.sinks = options.sinks ?? defaultSinks();
+  }
+
+  /** Tells `listener` how every chunk attempt ended (monitoring). */
+  onChunkAttempt(listener: (attempt: ChunkAttempt) => void) {
+    this.attemptListeners.push(listener);
   }
 
   async start() {
@@ -358,9 +375,12 @@ export class BatchRunner {
     }
 
     let failure: Stop | undefined;
+    // When each chunk's current attempt started, for failed attempts' time.
+    const attemptStarts = new Map<number, number>();
     const onEvent = async (event: BatchChunkEvent) => {
       throwIfAborted(signal);
       if (event.type === 'started') {
+        attemptStarts.set(event.seq, performance.now());
         await stores.executions.updateChunk(execution.id, event.seq, {
           status: 'running',
           attempts: event.attempt,
@@ -383,6 +403,21 @@ export class BatchRunner {
           willRetry: false,
         };
       }
+      const started = attemptStarts.get(event.seq);
+      attemptStarts.delete(event.seq);
+      let seconds = 0;
+      if (event.type === 'succeeded') seconds = event.seconds;
+      else if (started !== undefined) {
+        seconds = (performance.now() - started) / 1000;
+      }
+      this.reportAttempt({
+        modelRef: execution.modelRef,
+        deploymentId: execution.deploymentId,
+        buildId: execution.buildId,
+        outcome: outcome.type === 'succeeded' ? 'success' : outcome.kind,
+        rows: outcome.type === 'succeeded' ? outcome.rows : planned,
+        seconds,
+      });
       if (outcome.type === 'succeeded') {
         await sink.writeChunk(resultPath(dir, event.seq), event.seq, planned);
         await stores.executions.updateChunk(execution.id, event.seq, {
@@ -430,6 +465,18 @@ export class BatchRunner {
     throwIfAborted(signal);
     if (failure) throw failure;
     if (!ok) throw new Stop('failed', 'A chunk failed');
+  }
+
+  private reportAttempt(attempt: ChunkAttempt) {
+    for (const listener of this.attemptListeners) {
+      try {
+        listener(attempt);
+      } catch (error) {
+        this.options.logger.warn('chunk attempt listener failed', {
+          ...errorMeta(error),
+        });
+      }
+    }
   }
 
   private async openSource(execution: ExecutionRecord): Promise<RowSource> {

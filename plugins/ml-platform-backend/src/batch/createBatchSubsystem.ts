@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PlatformCore } from '../subsystems/core';
 import { Subsystem } from '../subsystems/types';
 import { BatchConnections } from './BatchConnections';
-import { BatchRunner } from './BatchRunner';
+import { BatchRunner, ChunkAttempt } from './BatchRunner';
 import { ExecutionInputs } from './ExecutionInputs';
 import { ExecutionService } from './ExecutionService';
 import { Uploads } from './Uploads';
@@ -14,6 +14,8 @@ export interface BatchSubsystem extends Subsystem {
   executions: ExecutionService;
   /** Checks inputs and outputs (also those of scheduled deployments). */
   inputs: ExecutionInputs;
+  /** Tells `listener` how every chunk attempt ended (monitoring). */
+  onChunkAttempt(listener: (attempt: ChunkAttempt) => void): void;
 }
 
 export function createBatchSubsystem(
@@ -68,6 +70,7 @@ export function createBatchSubsystem(
     name: 'batch',
     executions,
     inputs,
+    onChunkAttempt: listener => runner.onChunkAttempt(listener),
     streamRoutes: (router, ctx) => uploadRoutes(router, ctx, { executions }),
     routes: (api, ctx) => executionRoutes(api, ctx, { executions }),
     tasks: [

@@ -7,6 +7,8 @@ import { DatabaseDeploymentStore } from './deployments/DatabaseDeploymentStore';
 import { DeploymentStore } from './deployments/DeploymentStore';
 import { DatabaseExecutionStore } from './executions/DatabaseExecutionStore';
 import { ExecutionStore } from './executions/ExecutionStore';
+import { DatabaseMetricsStore } from './metrics/DatabaseMetricsStore';
+import { MetricsStore } from './metrics/MetricsStore';
 import { applyDatabaseMigrations } from './migrations';
 import { DatabaseModelStore } from './models/DatabaseModelStore';
 import { ModelStore } from './models/ModelStore';
@@ -21,6 +23,7 @@ export interface PlatformStores {
   executions: ExecutionStore;
   activity: ActivityStore;
   signingKeys: SigningKeyStore;
+  metrics: MetricsStore;
 }
 
 /** The knex stores over the plugin's database, migrated first. */
@@ -35,6 +38,7 @@ export async function createDatabaseStores(
     executions: new DatabaseExecutionStore(db),
     activity: new DatabaseActivityStore(db),
     signingKeys: new DatabaseSigningKeyStore(db),
+    metrics: new DatabaseMetricsStore(db),
   };
 }
 
@@ -60,5 +64,6 @@ export type {
   ExecutionUpdate,
   NewExecution,
 } from './executions/ExecutionStore';
+export type { MetricsStore } from './metrics/MetricsStore';
 export type { ModelRecord, ModelStore } from './models/ModelStore';
 export type { SigningKeyStore } from './signingKeys/SigningKeyStore';

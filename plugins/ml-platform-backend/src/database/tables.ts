@@ -149,3 +149,85 @@ export interface DbSigningKeyRow {
   secret: string;
   created_at: Timestamp;
 }
+
+/**
+ * The columns every table of the embedded metrics store starts with
+ * (migrations/20261203300000_metrics.js): one bucket of one series.
+ */
+export interface DbMetricsSeriesColumns {
+  /** Seconds the row covers: 60 or 3600. */
+  resolution: number;
+  /** Epoch milliseconds. */
+  bucket_start: BigInt;
+  model_ref: string;
+  deployment_id: string;
+  build_id: string;
+  version: number;
+}
+
+/** Latency histogram columns `lat_b0` to `lat_b15`, calls per bucket. */
+export type DbLatencyBucketColumns = { [column: `lat_b${number}`]: BigInt };
+/** Chunk duration histogram columns `dur_b0` to `dur_b15`. */
+export type DbDurationBucketColumns = { [column: `dur_b${number}`]: BigInt };
+
+export interface DbMetricsCallRow
+  extends DbMetricsSeriesColumns,
+    DbLatencyBucketColumns {
+  route: string;
+  caller_kind: string;
+  requests: BigInt;
+  caller_errors: BigInt;
+  model_errors: BigInt;
+  unavailable: BigInt;
+  timeouts: BigInt;
+  rows: BigInt;
+  latency_sum: number;
+  in_flight_max: number;
+}
+
+export interface DbMetricsPredictionRow extends DbMetricsSeriesColumns {
+  output: string;
+  kind: string;
+  bin: string;
+  count: BigInt;
+  value_sum: number;
+}
+
+export interface DbMetricsKpiRow extends DbMetricsSeriesColumns {
+  kpi: string;
+  sum: number;
+  count: BigInt;
+}
+
+export interface DbMetricsBatchRow
+  extends DbMetricsSeriesColumns,
+    DbDurationBucketColumns {
+  chunks: BigInt;
+  bad_input: BigInt;
+  model_errors: BigInt;
+  io_errors: BigInt;
+  worker_crashes: BigInt;
+  rows: BigInt;
+  duration_sum: number;
+}
+
+export interface DbMetricsReplicaRow extends DbMetricsSeriesColumns {
+  instance_id: string;
+  samples: number;
+  restarts: BigInt;
+  cpu_seconds: number;
+  memory_bytes_max: BigInt;
+  ready_min: number;
+  desired_max: number;
+}
+
+/**
+ * A metrics row summed by the database: every value column a sum, minimum
+ * or maximum (strings on PostgreSQL for bigints and numerics), plus the
+ * step the sum belongs to when read per step.
+ */
+export type DbMetricsSums<Row> = {
+  [Column in keyof Row]: number extends Row[Column]
+    ? number | string
+    : Row[Column];
+} & { step?: number | string };

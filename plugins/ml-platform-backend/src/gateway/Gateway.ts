@@ -21,6 +21,12 @@ import { statusOf } from './errors';
 import { ReplicaClient, ReplicaResponse, isRetryable } from './ReplicaClient';
 import { errorMeta } from '../util/logging';
 
+/**
+ * How a call reached the gateway: one of its HTTP routes, or an event a
+ * subscription turned into a records call.
+ */
+export type InvocationRoute = 'v2' | 'records' | 'event';
+
 /** What the gateway records of each call; monitoring subscribes to it. */
 export interface Invocation {
   modelRef: string;
@@ -28,6 +34,9 @@ export interface Invocation {
   buildId: string;
   /** `v2` (Open Inference Protocol) or `records` (MLflow shapes). */
   protocol: 'v2' | 'records';
+  route: InvocationRoute;
+  /** `user` or `service` from the credentials; `event` for subscriptions. */
+  callerKind: 'user' | 'service' | 'event';
   status: number;
   latencyMs: number;
   requestBytes: number;
@@ -38,6 +47,14 @@ export interface Invocation {
   error?: string;
   /** The caller, e.g. `user:default/ada` or `service:<subject>`. */
   caller?: string;
+  /** Calls under way to the deployment when this one started, itself included. */
+  inFlight: number;
+  /**
+   * The request body (absent when it could not be read, e.g. too large) and
+   * the model's answer as they came, not copied: read them, never change them.
+   */
+  request?: Buffer;
+  response?: Buffer;
 }
 
 export type InvocationObserver = (invocation: Invocation) => void;
@@ -84,6 +101,11 @@ function indexOnline(all: ModelDeployment[]): OnlineDeployments {
  */
 export class Gateway {
   private readonly outstanding = new Map<string, number>();
+  /** Calls under way per deployment, with the deployment they go to. */
+  private readonly inFlight = new Map<
+    string,
+    { deployment: ModelDeployment; calls: number }
+  >();
   private readonly observers: InvocationObserver[] = [];
   /** Online deployments, re-read at most every half second: not a query per request. */
   private online?: { at: number; deployments: Promise<OnlineDeployments> };
@@ -111,16 +133,22 @@ export class Gateway {
       deployment,
       'v2',
       `/v2/models/${encodeURIComponent(name)}/infer`,
-      await body(),
+      body,
       credentials,
     );
   }
 
-  /** `POST models/{ns}/{name}/predict`: MLflow records shapes. */
+  /**
+   * `POST models/{ns}/{name}/predict`: MLflow records shapes. Other callers
+   * in the backend (event subscriptions) pass their `route` and caller kind.
+   */
   async predict(
     ref: { namespace: string; name: string },
     body: InvocationBody,
     credentials: BackstageCredentials,
+    via: { route: 'records' | 'event'; callerKind?: 'event' } = {
+      route: 'records',
+    },
   ) {
     const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
     await this.checkVisible(modelRef, credentials);
@@ -134,9 +162,27 @@ export class Gateway {
       deployment,
       'records',
       '/invocations',
-      await body(),
+      body,
       credentials,
+      via,
     );
+  }
+
+  /** Calls under way now, per live deployment (for the in-flight gauge). */
+  *callsInFlight(): Iterable<{
+    modelRef: string;
+    deploymentId: string;
+    buildId: string;
+    inFlight: number;
+  }> {
+    for (const { deployment, calls } of this.inFlight.values()) {
+      yield {
+        modelRef: deployment.modelRef,
+        deploymentId: deployment.id,
+        buildId: deployment.buildId,
+        inFlight: calls,
+      };
+    }
   }
 
   async close() {
@@ -262,35 +308,55 @@ export class Gateway {
     return best;
   }
 
+  /**
+   * Reads the body and sends it to a replica of `deployment`; every call
+   * that got this far is recorded, a refused body (4xx) included.
+   */
   private async forward(
     deployment: ModelDeployment,
     protocol: Invocation['protocol'],
     path: string,
-    body: Buffer,
+    readBody: InvocationBody,
     credentials: BackstageCredentials,
+    via: { route: InvocationRoute; callerKind?: 'event' } = { route: protocol },
   ): Promise<ReplicaResponse> {
     const started = performance.now();
-    const caller = principalRef(credentials);
+    let calls = this.inFlight.get(deployment.id);
+    if (!calls || calls.deployment !== deployment) {
+      calls = { deployment, calls: calls?.calls ?? 0 };
+      this.inFlight.set(deployment.id, calls);
+    }
+    const inFlight = ++calls.calls;
+    let body: Buffer | undefined;
     const record = (
       status: number,
       attempts: number,
       coldStart: boolean,
-      responseBytes: number,
+      response: Buffer | undefined,
       error?: string,
     ) => {
+      calls!.calls--;
+      if (this.observers.length === 0) return;
+      const principal = credentials.principal as { type: string };
       const invocation: Invocation = {
         modelRef: deployment.modelRef,
         deploymentId: deployment.id,
         buildId: deployment.buildId,
         protocol,
+        route: via.route,
+        callerKind:
+          via.callerKind ?? (principal.type === 'user' ? 'user' : 'service'),
         status,
         latencyMs: performance.now() - started,
-        requestBytes: body.length,
-        responseBytes,
+        requestBytes: body?.length ?? 0,
+        responseBytes: response?.length ?? 0,
         attempts,
         coldStart,
         error,
-        caller,
+        caller: principalRef(credentials),
+        inFlight,
+        request: body,
+        response,
       };
       for (const observer of this.observers) {
         try {
@@ -304,6 +370,7 @@ export class Gateway {
     let attempts = 0;
     let coldStart = false;
     try {
+      body = await readBody();
       const ready = await this.endpoints(deployment);
       coldStart = ready.coldStart;
       const tried = new Set<string>();
@@ -320,7 +387,7 @@ export class Gateway {
         attempts++;
         try {
           const response = await this.send(url, path, body);
-          record(response.status, attempts, coldStart, response.body.length);
+          record(response.status, attempts, coldStart, response.body);
           return response;
         } catch (error) {
           lastError = error as Error;
@@ -339,7 +406,7 @@ export class Gateway {
         status === 500 ? 502 : status,
         attempts,
         coldStart,
-        0,
+        undefined,
         (error as Error).message,
       );
       throw error;

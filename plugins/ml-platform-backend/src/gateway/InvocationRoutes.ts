@@ -29,7 +29,6 @@ export type InvocationRoute =
 const INVOCATION_PATH =
   /^\/api\/ml-platform\/(?:v2\/models\/([^/?]+)\/infer|models\/([^/?]+)\/([^/?]+)\/predict)(?:\?|$)/;
 
-/** Statuses of the errors the gateway and the auth service throw. */
 const VERIFIED_TOKEN_TTL_MS = 10_000;
 const VERIFIED_TOKENS_MAX = 10_000;
 

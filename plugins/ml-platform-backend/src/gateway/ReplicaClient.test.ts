@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
+import net, { AddressInfo } from 'node:net';
 import { GatewayTimeoutError } from './errors';
 import { ReplicaClient, isRetryable } from './ReplicaClient';
 
@@ -86,5 +86,109 @@ describe('ReplicaClient', () => {
       .catch(e => e);
     expect(isRetryable(dropped)).toBe(true);
     await dropping.close();
+  });
+
+  /** A replica stand-in speaking raw HTTP: `answer` writes the bytes. */
+  async function rawReplica(
+    answer: (socket: net.Socket, request: string) => void,
+  ) {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer(socket => {
+      sockets.add(socket);
+      let text = '';
+      socket.on('data', d => {
+        text += d.toString('latin1');
+        const end = text.indexOf('\r\n\r\n');
+        const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? 0);
+        if (end >= 0 && text.length >= end + 4 + length) {
+          const request = text;
+          text = '';
+          answer(socket, request);
+        }
+      });
+    });
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      sockets,
+      close: () =>
+        new Promise(r => {
+          for (const s of sockets) s.destroy();
+          server.close(r);
+        }),
+    };
+  }
+
+  it('reads answers split anywhere, close-delimited ones, and Connection: close', async () => {
+    const body = JSON.stringify({ predictions: [0.25, 0.75] });
+    const answer = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const split = await rawReplica(socket => {
+      // One byte at a time, across the head and the body.
+      let i = 0;
+      const next = () => {
+        if (i < answer.length) {
+          socket.write(answer[i++]);
+          setImmediate(next);
+        }
+      };
+      next();
+    });
+    for (let n = 0; n < 3; n++) {
+      const r = await client.send(split.url, '/x', Buffer.from('{}'));
+      expect({ status: r.status, body: r.body.toString() }).toEqual({
+        status: 200,
+        body,
+      });
+    }
+    expect(split.sockets.size).toBe(1);
+    await split.close();
+
+    const closing = await rawReplica(socket => {
+      socket.end(`HTTP/1.0 500 Internal Server Error\r\n\r\n{"error":"boom"}`);
+    });
+    const r1 = await client.send(closing.url, '/x', Buffer.from('{}'));
+    const r2 = await client.send(closing.url, '/x', Buffer.from('{}'));
+    expect([r1.status, r1.body.toString(), r2.status]).toEqual([
+      500,
+      '{"error":"boom"}',
+      500,
+    ]);
+    expect(closing.sockets.size).toBe(2);
+    await closing.close();
+  });
+
+  it('sends large bodies whole, opens a new connection after the replica closed an idle one', async () => {
+    const seen: number[] = [];
+    const echo = await rawReplica((socket, request) => {
+      const length = Number(/content-length: (\d+)/i.exec(request)![1]);
+      seen.push(length);
+      const answer = JSON.stringify({
+        length,
+        host: /host: (.*)\r/i.exec(request)![1],
+      });
+      socket.write(
+        `HTTP/1.1 200 OK\r\nContent-Length: ${answer.length}\r\n\r\n${answer}`,
+      );
+    });
+    const large = Buffer.alloc(100_000, 'a');
+    const r = await client.send(echo.url, '/x', large);
+    expect(JSON.parse(r.body.toString())).toEqual({
+      length: 100_000,
+      host: new URL(echo.url).host,
+    });
+    // The replica drops the kept-alive connection while it is idle.
+    for (const socket of echo.sockets) socket.destroy();
+    await new Promise(resolve => setTimeout(resolve, 50));
+    const again = await client.send(echo.url, '/x', Buffer.from('{}'));
+    expect(again.status).toBe(200);
+    // Concurrent calls each get a connection.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        client.send(echo.url, '/x', Buffer.from(`{"i":${i}}`)),
+      ),
+    );
+    expect(answers.map(a => a.status)).toEqual(new Array(20).fill(200));
+    expect(seen).toHaveLength(22);
+    await echo.close();
   });
 });

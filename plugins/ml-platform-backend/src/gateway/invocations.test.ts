@@ -48,6 +48,10 @@ describe('invocations: the data plane and the plugin routes answer alike', () =>
               git: { root: repo.root },
               builds: { pollInterval: 0 },
               gateway: { maxBodyBytes: 8 * 1024 },
+              monitoring: {
+                flushInterval: 100,
+                scrape: { allowUnauthenticated: true },
+              },
             },
           },
         }),
@@ -173,5 +177,59 @@ describe('invocations: the data plane and the plugin routes answer alike', () =>
         ]),
       );
     expect(errors(viaDataPlane)).toEqual(errors(viaRoutes));
+  });
+
+  it('records every call that reached the deployment, on both paths', async () => {
+    const exposed = async () => {
+      const { text } = await request(server).get(api('/metrics')).expect(200);
+      return {
+        text,
+        requests: [
+          ...text.matchAll(/^ml_platform_model_requests_total\{.*\} (\d+)$/gm),
+        ].reduce((n, m) => n + Number(m[1]), 0),
+      };
+    };
+    const before = (await exposed()).requests;
+    dataPlane.enabled = true;
+    await calls();
+    dataPlane.enabled = false;
+    await calls();
+    // Per pass: records, V2, the refused body (400), the one too large
+    // (413) and the service call reached the model's deployment; unknown
+    // models and the anonymous call (401) never do.
+    const exposition = await exposed();
+    expect(exposition.requests - before).toBe(10);
+    for (const route of ['records', 'v2']) {
+      expect(exposition.text).toMatch(
+        new RegExp(
+          `ml_platform_model_requests_total\\{[^}]*route="${route}",caller_kind="user",outcome="success"\\} [1-9]`,
+        ),
+      );
+    }
+    expect(exposition.text).toMatch(
+      /ml_platform_model_requests_total\{[^}]*route="records",caller_kind="service",outcome="success"\} [1-9]/,
+    );
+    // The store has every call once the recorder flushed.
+    const metrics = await waitFor(
+      async () => {
+        const m = (
+          await request(server)
+            .get(api('/models/default/churn/metrics?step=60'))
+            .expect(200)
+        ).body;
+        return m.summary.requests === exposition.requests ? m : undefined;
+      },
+      { what: 'the recorded calls in the store', timeoutMs: 10_000 },
+    );
+    expect(metrics.source).toBe('embedded');
+    const traffic = await request(server)
+      .get(api('/models/traffic'))
+      .expect(200);
+    expect(traffic.body.items).toEqual([
+      expect.objectContaining({
+        ref: 'component:default/churn',
+        requests: exposition.requests,
+      }),
+    ]);
   });
 });

@@ -138,6 +138,69 @@ async function counts(knex: Knex, tables: string[]) {
   return result;
 }
 
+const METRICS_MIGRATION = '20261203300000_metrics.js';
+const METRICS_TABLES = [
+  'metrics_calls',
+  'metrics_predictions',
+  'metrics_kpis',
+  'metrics_batch',
+  'metrics_replicas',
+];
+
+/** A minute row in each table of the metrics migration. */
+async function insertMetricsRows(knex: Knex) {
+  const series = {
+    resolution: 60,
+    bucket_start: now.getTime(),
+    model_ref: MODEL,
+    deployment_id: id(1),
+    build_id: BUILD,
+    version: 1,
+  };
+  await knex('metrics_calls').insert({
+    ...series,
+    route: 'v2',
+    caller_kind: 'user',
+    requests: 3,
+    caller_errors: 1,
+    rows: 30,
+    latency_sum: 0.012,
+    in_flight_max: 2,
+    lat_b3: 3,
+  });
+  await knex('metrics_predictions').insert({
+    ...series,
+    output: 'churn',
+    kind: 'numeric',
+    bin: '0.5',
+    count: 3,
+    value_sum: 1.2,
+  });
+  await knex('metrics_kpis').insert({
+    ...series,
+    kpi: 'revenue_at_risk',
+    sum: 12.5,
+    count: 1,
+  });
+  await knex('metrics_batch').insert({
+    ...series,
+    chunks: 2,
+    model_errors: 1,
+    rows: 20,
+    duration_sum: 0.5,
+    dur_b4: 2,
+  });
+  await knex('metrics_replicas').insert({
+    ...series,
+    instance_id: 'i1',
+    samples: 1,
+    cpu_seconds: 0.3,
+    memory_bytes_max: 50_000_000,
+    ready_min: 1,
+    desired_max: 1,
+  });
+}
+
 const INITIAL_TABLES = [
   'models',
   'builds',
@@ -180,7 +243,12 @@ describe('migrations', () => {
       for (let i = 0; i < migrationsFiles.length; i++) {
         await migrateDownOnce(knex);
       }
-      for (const table of [...INITIAL_TABLES, 'activity', 'signing_keys']) {
+      for (const table of [
+        ...INITIAL_TABLES,
+        ...METRICS_TABLES,
+        'activity',
+        'signing_keys',
+      ]) {
         expect(await knex.schema.hasTable(table)).toBe(false);
       }
       // ...and up again on the empty database.
@@ -307,6 +375,50 @@ describe('migrations', () => {
       await migrateDownOnce(knex);
       await knex('builds').insert(build(5, 'push', 5));
       expect(await knex('builds').where({ commit_sha: sha })).toHaveLength(4);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    '20261203300000_metrics.js goes down with rows in its tables, and later migrations keep them, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await migrateUntilBefore(knex, METRICS_MIGRATION);
+      await insertInitialRows(knex);
+      const initial = await counts(knex, INITIAL_TABLES);
+
+      await migrateUpOnce(knex);
+      await insertMetricsRows(knex);
+      await migrateDownOnce(knex);
+      for (const table of METRICS_TABLES) {
+        expect(await knex.schema.hasTable(table)).toBe(false);
+      }
+      expect(await counts(knex, INITIAL_TABLES)).toEqual(initial);
+
+      await migrateUpOnce(knex);
+      await insertMetricsRows(knex);
+      const tables = [...INITIAL_TABLES, ...METRICS_TABLES];
+      const before = await counts(knex, tables);
+      expect(before).toMatchObject({
+        metrics_calls: 1,
+        metrics_predictions: 1,
+        metrics_kpis: 1,
+        metrics_batch: 1,
+        metrics_replicas: 1,
+      });
+      // Every later migration, down and up again, keeps the rows.
+      const later =
+        migrationsFiles.length - 1 - migrationsFiles.indexOf(METRICS_MIGRATION);
+      for (let i = 0; i < later; i++) {
+        await migrateUpOnce(knex);
+        expect(await counts(knex, tables)).toEqual(before);
+        await migrateDownOnce(knex);
+        expect(await counts(knex, tables)).toEqual(before);
+        await migrateUpOnce(knex);
+      }
+      expect(await knex('metrics_kpis').first()).toMatchObject({
+        kpi: 'revenue_at_risk',
+        sum: 12.5,
+      });
     },
   );
 });

@@ -75,6 +75,12 @@ describe('MlPlatformClient', () => {
         res.end(
           JSON.stringify({ items: [{ ref: 'component:default/churn' }] }),
         );
+      } else if (req.url?.startsWith('/api/ml-platform/models/traffic')) {
+        res.end(
+          JSON.stringify({ items: [{ ref: 'component:default/churn' }] }),
+        );
+      } else if (req.url?.includes('/metrics')) {
+        res.end(JSON.stringify({ source: 'embedded' }));
       } else {
         res.statusCode = 404;
         res.end(
@@ -184,5 +190,31 @@ describe('MlPlatformClient', () => {
     expect(error.body.error.message).toBe('no model x');
     expect(error.message).toBe('Request failed with 404 Not Found: no model x');
     expect(seen.at(-1)?.url).toBe('/api/ml-platform/models/default/x%20y');
+  });
+
+  it('asks for metrics with the range in Unix seconds and the filters', async () => {
+    await expect(
+      client().getModelMetrics(
+        { namespace: 'default', name: 'churn' },
+        {
+          from: new Date('2026-12-03T10:00:00Z'),
+          to: new Date('2026-12-03T11:00:00Z'),
+          stepSeconds: 60,
+          deploymentId: 'd 1',
+          version: 3,
+        },
+      ),
+    ).resolves.toEqual({ source: 'embedded' });
+    expect(seen.at(-1)?.url).toBe(
+      '/api/ml-platform/models/default/churn/metrics?from=1796292000&to=1796295600&step=60&deployment=d+1&version=3',
+    );
+    await client().getModelMetrics({ namespace: 'default', name: 'churn' });
+    expect(seen.at(-1)?.url).toBe(
+      '/api/ml-platform/models/default/churn/metrics',
+    );
+    await expect(client().listModelTraffic('6h')).resolves.toEqual([
+      { ref: 'component:default/churn' },
+    ]);
+    expect(seen.at(-1)?.url).toBe('/api/ml-platform/models/traffic?window=6h');
   });
 });

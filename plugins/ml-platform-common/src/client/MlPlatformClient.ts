@@ -13,8 +13,10 @@ import {
   ModelActivity,
   ModelBuild,
   ModelDeployment,
+  ModelMetrics,
   ModelPermissions,
   ModelSummary,
+  ModelTraffic,
   RegisterModelRequest,
   UpdateDeploymentRequest,
   UploadedInput,
@@ -55,6 +57,18 @@ export interface ExecutionResultStream {
 
 /** Body of `POST models/{ns}/{name}/deployments`. @public */
 export type CreateDeploymentBody = CreateDeploymentRequest;
+
+/** Which metrics `getModelMetrics` reads. @public */
+export interface ModelMetricsQuery {
+  /** Start of the range; default an hour before `to`. */
+  from?: Date;
+  /** End of the range; default now. */
+  to?: Date;
+  /** Seconds per point; default about 60 points over the range. */
+  stepSeconds?: number;
+  deploymentId?: string;
+  version?: number;
+}
 
 /** Body of `POST models/{ns}/{name}/executions`. @public */
 export type CreateExecutionBody = CreateExecutionRequest;
@@ -144,11 +158,20 @@ export interface MlPlatformApi {
   ): Promise<ExecutionChunk[]>;
   /** The assembled result file of a finished execution with a file output. */
   downloadExecutionResult(id: string): Promise<Blob>;
+
   /** The same file as a stream, for results too big to hold in memory. */
   readExecutionResult(
     id: string,
     options?: { signal?: AbortSignal },
   ): Promise<ExecutionResultStream>;
+
+  /** Time series of the model's health (embedded store or Prometheus). */
+  getModelMetrics(
+    ref: ModelRef,
+    query?: ModelMetricsQuery,
+  ): Promise<ModelMetrics>;
+  /** Every model's calls over the last `window` (e.g. `1h`, the default). */
+  listModelTraffic(window?: string): Promise<ModelTraffic[]>;
 }
 
 function bodyOf(response: Response): ReadableStream<Uint8Array> {
@@ -374,6 +397,30 @@ export class MlPlatformClient implements MlPlatformApi {
       await this.apiClient.downloadExecutionResult({ path: { id } }),
     );
     return response.blob();
+  }
+
+  getModelMetrics(ref: ModelRef, query: ModelMetricsQuery = {}) {
+    const seconds = (d?: Date) => d && String(d.getTime() / 1000);
+    return json(
+      this.apiClient.getModelMetrics({
+        path: ref,
+        query: {
+          from: seconds(query.from),
+          to: seconds(query.to),
+          step:
+            query.stepSeconds !== undefined
+              ? String(query.stepSeconds)
+              : undefined,
+          deployment: query.deploymentId,
+          version: query.version,
+        },
+      }),
+    );
+  }
+
+  async listModelTraffic(window?: string) {
+    return (await json(this.apiClient.listModelTraffic({ query: { window } })))
+      .items;
   }
 
   async readExecutionResult(

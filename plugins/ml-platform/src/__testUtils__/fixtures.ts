@@ -5,6 +5,7 @@ import {
   MlModelManifest,
   ModelBuild,
   ModelDeployment,
+  ModelMetrics,
   ModelPermissions,
   ModelSummary,
 } from '@internal/plugin-ml-platform-common';
@@ -198,6 +199,136 @@ export const allowAll: ModelPermissions = {
   invoke: { allowed: true },
   read: { allowed: true },
 };
+
+/** Three one-minute steps of churn's health, from two versions. */
+export function modelMetrics(
+  overrides: Partial<ModelMetrics> = {},
+): ModelMetrics {
+  const t0 = Date.UTC(2026, 11, 3, 10, 0, 0);
+  return {
+    source: 'embedded',
+    from: new Date(t0).toISOString(),
+    to: new Date(t0 + 180_000).toISOString(),
+    stepSeconds: 60,
+    timestamps: [t0, t0 + 60_000, t0 + 120_000],
+    deployments: ['d1-aaaaaaaa', 'd2-bbbbbbbb'],
+    versions: [2, 3],
+    summary: {
+      requests: 1260,
+      requestsPerSecond: 7,
+      errors: 63,
+      errorRatio: 0.05,
+      rows: 2520,
+      latencyP50: 0.0021,
+      latencyP95: 0.0187,
+      latencyP99: 0.042,
+    },
+    requestsPerSecond: [
+      { name: '2', values: [5, 4, 3] },
+      { name: '3', values: [1, 2, 2] },
+    ],
+    latencySeconds: [
+      { name: 'p50', values: [0.002, 0.0021, 0.0022] },
+      { name: 'p95', values: [0.018, 0.019, 0.0187] },
+      { name: 'p99', values: [0.04, 0.042, 0.043] },
+    ],
+    errorRatio: [
+      { name: 'all', values: [0.05, 0.05, 0.05] },
+      { name: 'caller_error', values: [0.04, 0.04, 0.04] },
+      { name: 'model_error', values: [0.01, 0.01, 0.01] },
+      { name: 'unavailable', values: [0, 0, 0] },
+      { name: 'timeout', values: [0, 0, 0] },
+    ],
+    rowsPerSecond: [{ name: 'rows', values: [12, 12, 10] }],
+    inFlight: [{ name: 'max', values: [2, 3, 2] }],
+    predictions: [
+      {
+        output: 'churn',
+        kind: 'class',
+        bins: [
+          { bin: 'false', current: 900, previous: 1100 },
+          { bin: 'true', current: 300, previous: 100 },
+        ],
+        currentTotal: 1200,
+        previousTotal: 1200,
+      },
+      {
+        output: 'churn_probability',
+        kind: 'numeric',
+        bins: [
+          { bin: '0.1 to 0.2', le: 0.2, current: 700, previous: 1000 },
+          { bin: '0.8 to 0.9', le: 0.9, current: 500, previous: 200 },
+        ],
+        currentTotal: 1200,
+        previousTotal: 1200,
+        currentMean: 0.41,
+        previousMean: 0.27,
+      },
+    ],
+    kpis: [
+      {
+        name: 'revenue_at_risk',
+        sum: [100, 120, null],
+        count: [10, 12, 0],
+        total: { sum: 220, count: 22 },
+      },
+    ],
+    replicas: {
+      restarts: [{ name: 'restarts', values: [0, 1, 0] }],
+      ready: [
+        { name: 'ready', values: [2, 1, 2] },
+        { name: 'desired', values: [2, 2, 2] },
+      ],
+      cpuCores: [{ name: 'cpu', values: [0.2, 0.3, 0.2] }],
+      memoryBytes: [{ name: 'memory', values: [5e7, 5e7, 5e7] }],
+      current: [
+        {
+          deploymentId: 'd1-aaaaaaaa',
+          replicaId: 'r1',
+          buildId: 'b3',
+          version: 3,
+          state: 'ready',
+          ready: true,
+          restarts: 1,
+          cpuSeconds: 12.34,
+          memoryBytes: 52_428_800,
+          startedAt: '2026-12-03T10:00:00.000Z',
+        },
+      ],
+    },
+    batch: {
+      rowsPerSecond: [{ name: 'rows', values: [0, 0, 0] }],
+      chunks: [],
+      chunkSeconds: [],
+      totals: { chunks: 0, failedChunks: 0, rows: 0 },
+    },
+    ...overrides,
+  };
+}
+
+/** A range with no call and no batch chunk. */
+export function quietMetrics(): ModelMetrics {
+  const m = modelMetrics();
+  return {
+    ...m,
+    deployments: [],
+    versions: [],
+    summary: {
+      requests: 0,
+      requestsPerSecond: 0,
+      errors: 0,
+      errorRatio: null,
+      rows: 0,
+      latencyP50: null,
+      latencyP95: null,
+      latencyP99: null,
+    },
+    requestsPerSecond: [],
+    predictions: [],
+    kpis: [],
+    replicas: { ...m.replicas, current: [] },
+  };
+}
 
 /** The policy's reason for a user outside the model's owners. */
 export const NOT_AN_OWNER =

@@ -52,6 +52,8 @@ export function mockMlPlatformApi(
     'cancelExecution',
     'listExecutionChunks',
     'downloadExecutionResult',
+    'getModelMetrics',
+    'listModelTraffic',
     'readExecutionResult',
   ];
   const api: Record<string, jest.Mock> = {};

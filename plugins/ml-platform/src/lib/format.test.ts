@@ -2,8 +2,12 @@ import {
   buildDurationMs,
   buildLabel,
   errorMessageOf,
+  formatBytes,
   formatDuration,
+  formatLatency,
+  formatPerSecond,
   formatRate,
+  formatRatio,
 } from './format';
 
 describe('format', () => {
@@ -44,5 +48,19 @@ describe('format', () => {
     expect(errorMessageOf({ message: 'timeout' })).toBe('timeout');
     expect(errorMessageOf('upstream down')).toBe('upstream down');
     expect(errorMessageOf({ predictions: [] })).toBeUndefined();
+  });
+
+  it('formats monitoring values, and a dash for nothing measured', () => {
+    expect(formatRatio(0.125)).toBe('12.5%');
+    expect(formatRatio(0.00042)).toBe('0.04%');
+    expect(formatRatio(null)).toBe('—');
+    expect(formatLatency(0.00042)).toBe('0.4 ms');
+    expect(formatLatency(0.042)).toBe('42 ms');
+    expect(formatLatency(1.26)).toBe('1.3 s');
+    expect(formatLatency(null)).toBe('—');
+    expect(formatPerSecond(12.46)).toBe('12.5/s');
+    expect(formatPerSecond(0.0166)).toBe('0.017/s');
+    expect(formatBytes(50 * 1024 * 1024)).toBe('50 MiB');
+    expect(formatBytes(1.25 * 1024 ** 3)).toBe('1.3 GiB');
   });
 });

@@ -84,3 +84,44 @@ export function errorMessageOf(body: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** `12%`, `0.4%`, `—` when there was nothing to divide. */
+export function formatRatio(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined) return '—';
+  const percent = ratio * 100;
+  return `${percent.toLocaleString('en-US', {
+    maximumFractionDigits: percent < 1 && percent > 0 ? 2 : 1,
+  })}%`;
+}
+
+/** A latency given in seconds: `0.8 ms`, `42 ms`, `1.3 s`; `—` when unknown. */
+export function formatLatency(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return '—';
+  const ms = seconds * 1000;
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** `12.5/s`, `0.02/s`. */
+export function formatPerSecond(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return `${value.toLocaleString('en-US', {
+    maximumFractionDigits: value < 1 ? 3 : 1,
+  })}/s`;
+}
+
+/** `512 MiB`, `1.2 GiB`. */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toLocaleString('en-US', {
+    maximumFractionDigits: value < 10 && unit > 0 ? 1 : 0,
+  })} ${units[unit]}`;
+}

@@ -3,6 +3,7 @@ import {
   ModelPackages,
   OnlineDeploymentSpec,
   OnlineStatus,
+  ReplicaUsage,
   Runtime,
   RuntimeLogLine,
 } from '@internal/plugin-ml-platform-node';
@@ -12,6 +13,7 @@ import { DeploymentLogs, deploymentLogFile } from './DeploymentLogs';
 import { LocalBatchRuntime } from './LocalBatchRuntime';
 import { LocalDeployment } from './LocalDeployment';
 import { SupervisorSettings } from './ReplicaSupervisor';
+import { readProcessUsage } from './processUsage';
 
 /**
  * How the local runtime contains model processes: their command line and
@@ -139,6 +141,18 @@ export class LocalRuntime implements Runtime {
   readyEndpoints(deploymentId: string): string[] {
     const endpoints = this.deployments.get(deploymentId)?.readyEndpoints;
     return endpoints ? endpoints.slice() : [];
+  }
+
+  /** CPU and memory of each replica process, from /proc (Linux). */
+  async getReplicaUsage(deploymentId: string): Promise<ReplicaUsage[]> {
+    const replicas = this.getOnlineStatus(deploymentId)?.replicas ?? [];
+    const usage = await Promise.all(
+      replicas.map(async r => {
+        const measured = r.pid !== undefined && (await readProcessUsage(r.pid));
+        return measured ? { replicaId: r.id, ...measured } : undefined;
+      }),
+    );
+    return usage.filter((u): u is ReplicaUsage => u !== undefined);
   }
 
   onStatusChange(listener: (status: OnlineStatus) => void): () => void {

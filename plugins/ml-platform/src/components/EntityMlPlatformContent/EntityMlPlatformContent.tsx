@@ -9,6 +9,7 @@ import { ActivityTab } from '../Activity';
 import { BatchTab } from '../Batch';
 import { BuildsTab } from '../Builds';
 import { DeploymentsTab } from '../Deployments';
+import { MonitoringTab } from '../Monitoring';
 import { NotAnMlModel } from '../NotAnMlModel';
 import { OverviewTab } from '../Overview';
 import { TryItTab } from '../TryIt';
@@ -18,6 +19,7 @@ const tabs: { id: string; label: string; component: ComponentType }[] = [
   { id: 'builds', label: 'Builds', component: BuildsTab },
   { id: 'deployments', label: 'Deployments', component: DeploymentsTab },
   { id: 'batch', label: 'Batch', component: BatchTab },
+  { id: 'monitoring', label: 'Monitoring', component: MonitoringTab },
   { id: 'try-it', label: 'Try it', component: TryItTab },
   { id: 'activity', label: 'Activity', component: ActivityTab },
 ];

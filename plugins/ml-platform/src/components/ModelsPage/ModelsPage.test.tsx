@@ -55,7 +55,9 @@ const sentiment: ModelSummary = {
 
 function renderWith(api: Partial<MlPlatformApi>) {
   return renderInTestApp(
-    <TestApiProvider apis={[[mlPlatformApiRef, api]]}>
+    <TestApiProvider
+      apis={[[mlPlatformApiRef, { listModelTraffic: async () => [], ...api }]]}
+    >
       <ModelsPage />
     </TestApiProvider>,
     { mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef } },
@@ -152,5 +154,40 @@ describe('ModelsPage', () => {
       (await screen.findAllByText(/catalog is down/)).length,
     ).toBeGreaterThan(0);
     expect(screen.getByText(/503: NotAllowedError/)).toBeInTheDocument();
+  });
+
+  it('shows each model’s last hour of traffic and errors', async () => {
+    const listModelTraffic = jest.fn(async () => [
+      {
+        ref: 'component:default/churn',
+        requests: 9000,
+        requestsPerSecond: 2.5,
+        errorRatio: 0.012,
+        latencyP95: 0.02,
+      },
+      {
+        ref: 'component:nlp/sentiment',
+        requests: 0,
+        requestsPerSecond: 0,
+        errorRatio: null,
+        latencyP95: null,
+      },
+    ]);
+    await renderWith({
+      listModels: async () => [churn, sentiment],
+      listModelTraffic,
+    });
+    const churnRow = (await screen.findByText('2.5/s')).closest('tr')!;
+    expect(within(churnRow).getByText('1.2%')).toBeInTheDocument();
+    expect(
+      within(churnRow).getByRole('link', { name: '2.5/s' }),
+    ).toHaveAttribute(
+      'href',
+      '/catalog/default/component/churn/ml-platform?tab=monitoring',
+    );
+    const sentimentRow = screen.getByText('sentiment').closest('tr')!;
+    expect(within(sentimentRow).getByText('0/s')).toBeInTheDocument();
+    expect(within(sentimentRow).getByText('—')).toBeInTheDocument();
+    expect(listModelTraffic).toHaveBeenCalledWith('1h');
   });
 });

@@ -10,17 +10,26 @@ import {
 } from '@backstage/core-components';
 import { useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { EntityRefLink, entityRouteRef } from '@backstage/plugin-catalog-react';
-import { ModelSummary } from '@internal/plugin-ml-platform-common';
+import {
+  ModelSummary,
+  ModelTraffic,
+} from '@internal/plugin-ml-platform-common';
 import { ReactNode } from 'react';
 import { mlPlatformApiRef } from '../../api';
 import { usePolledAsync } from '../../hooks';
+import { formatPerSecond, formatRatio } from '../../lib/format';
 import { StatusChip } from '../StatusChip';
 
 type Row = ModelSummary & {
   id: string;
   buildStatus: string;
   deploymentStatus: string;
+  /** The last hour's calls, once loaded. */
+  traffic?: ModelTraffic;
 };
+
+/** How often the page reads the models' traffic. */
+const TRAFFIC_POLL_MS = 15_000;
 
 /** A link into the model's ML Platform entity tab, e.g. `?tab=batch`. */
 function ModelTabLink(props: {
@@ -94,6 +103,25 @@ const columns: TableColumn<Row>[] = [
     },
   },
   {
+    title: 'Requests/s (1 h)',
+    field: 'traffic.requestsPerSecond',
+    type: 'numeric',
+    render: row =>
+      row.traffic ? (
+        <ModelTabLink row={row} search="?tab=monitoring">
+          {formatPerSecond(row.traffic.requestsPerSecond)}
+        </ModelTabLink>
+      ) : (
+        '—'
+      ),
+  },
+  {
+    title: 'Errors (1 h)',
+    field: 'traffic.errorRatio',
+    type: 'numeric',
+    render: row => formatRatio(row.traffic?.errorRatio),
+  },
+  {
     title: 'Running executions',
     field: 'platform.runningExecutions',
     type: 'numeric',
@@ -115,6 +143,12 @@ export function ModelsPage() {
   const { value, loading, error } = usePolledAsync(
     () => api.listModels(),
     [api],
+  );
+  // Traffic is a nicety: the list shows without it.
+  const traffic = usePolledAsync(
+    () => api.listModelTraffic('1h'),
+    [api],
+    TRAFFIC_POLL_MS,
   );
 
   if (loading) {
@@ -145,9 +179,11 @@ export function ModelsPage() {
     );
   }
 
+  const trafficOf = new Map((traffic.value ?? []).map(t => [t.ref, t]));
   const rows: Row[] = value.map(m => ({
     ...m,
     id: m.ref,
+    traffic: trafficOf.get(m.ref),
     buildStatus: m.platform.latestBuild?.status ?? 'never built',
     deploymentStatus: m.platform.liveDeployment?.status ?? 'not deployed',
   }));

@@ -7,6 +7,8 @@ import {
   lineBreakersIn,
   mockMlPlatformApi,
   ndarrayManifest,
+  modelMetrics,
+  quietMetrics,
   renderForEntity,
   responseError,
   summary,
@@ -38,6 +40,7 @@ async function endpointsOfLiveModel() {
     getModel: async () => summary({ liveDeployment: live }),
     getBuild: async () => liveBuild,
     listExecutions: async () => [],
+    getModelMetrics: async () => quietMetrics(),
   });
   await renderForEntity(<EntityMlPlatformContent />, { api });
   return cardOf('Endpoints');
@@ -57,6 +60,7 @@ describe('Overview tab', () => {
         execution(),
         execution({ id: 'done', status: 'succeeded' }),
       ],
+      getModelMetrics: async () => quietMetrics(),
     });
     await renderForEntity(<EntityMlPlatformContent />, { api });
 
@@ -179,6 +183,7 @@ describe('Overview tab', () => {
     const api = mockMlPlatformApi({
       getModel: async () => summary({ registered: false }),
       listExecutions: async () => [],
+      getModelMetrics: async () => quietMetrics(),
     });
     await renderForEntity(<EntityMlPlatformContent />, { api });
     expect(await screen.findByText('Never built.')).toBeInTheDocument();
@@ -201,5 +206,55 @@ describe('Overview tab', () => {
       (await screen.findAllByText(/not allowed to read churn/)).length,
     ).toBeGreaterThan(0);
     expect(screen.getByText(/403: NotAllowedError/)).toBeInTheDocument();
+  });
+
+  it('shows the last hour’s health with sparklines, linking to Monitoring', async () => {
+    const getModelMetrics = jest.fn(async () => modelMetrics());
+    const api = mockMlPlatformApi({
+      getModel: async () => summary({ liveDeployment: live }),
+      getBuild: async () => liveBuild,
+      listExecutions: async () => [],
+      getModelMetrics,
+    });
+    await renderForEntity(<EntityMlPlatformContent />, { api });
+    const card = await cardOf('Health, last hour');
+    expect(await within(card).findByLabelText('Requests/s')).toHaveTextContent(
+      '7/s',
+    );
+    expect(within(card).getByLabelText('p95 latency')).toHaveTextContent(
+      '19 ms',
+    );
+    expect(within(card).getByLabelText('Error ratio')).toHaveTextContent('5%');
+    const sparkline = within(card).getByRole('img', {
+      name: 'Requests/s over the last hour',
+    });
+    expect(sparkline.querySelectorAll('path.recharts-line-curve')).toHaveLength(
+      1,
+    );
+    expect(
+      within(card).getByRole('link', { name: /Monitoring/ }),
+    ).toHaveAttribute('href', '/?tab=monitoring');
+    const [, query] = getModelMetrics.mock.calls[0] as unknown as [
+      unknown,
+      { from: Date },
+    ];
+    expect(Date.now() - query.from.getTime()).toBeCloseTo(3_600_000, -4);
+  });
+
+  it('says when the last hour had no calls', async () => {
+    const api = mockMlPlatformApi({
+      getModel: async () => summary({ liveDeployment: live }),
+      getBuild: async () => liveBuild,
+      listExecutions: async () => [],
+      getModelMetrics: async () => quietMetrics(),
+    });
+    await renderForEntity(<EntityMlPlatformContent />, { api });
+    const card = await cardOf('Health, last hour');
+    expect(
+      await within(card).findByText('No calls in the last hour.'),
+    ).toBeInTheDocument();
+    expect(
+      within(card).getByRole('link', { name: 'Try it from the Try it tab' }),
+    ).toHaveAttribute('href', '/?tab=try-it');
   });
 });

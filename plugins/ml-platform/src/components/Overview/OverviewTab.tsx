@@ -5,6 +5,7 @@ import useAsync from 'react-use/esm/useAsync';
 import { mlPlatformApiRef } from '../../api';
 import { useModelRef, usePolledAsync } from '../../hooks';
 import { inputFieldsOf, interfaceOf } from '../../lib/manifest';
+import { HealthCard } from '../Monitoring';
 import { EndpointsCard } from './EndpointsCard';
 import { LatestBuildCard } from './LatestBuildCard';
 import { LiveDeploymentCard } from './LiveDeploymentCard';
@@ -43,6 +44,9 @@ export function OverviewTab() {
       </Grid>
       <Grid item xs={12} md={6}>
         <LatestBuildCard build={latest} />
+      </Grid>
+      <Grid item xs={12} md={6}>
+        <HealthCard />
       </Grid>
       <Grid item xs={12} md={6}>
         <EndpointsCard

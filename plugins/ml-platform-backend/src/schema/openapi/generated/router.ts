@@ -1491,6 +1491,221 @@ export const spec = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        operationId: 'getPrometheusMetrics',
+        summary:
+          "The platform's metrics in the Prometheus text format (prom-client).",
+        description:
+          'Calls through the gateway (requests by outcome, duration histogram,\nrows, in-flight), prediction distributions, custom KPIs, replica health\nand batch chunks, labelled by namespace, model, version, deployment,\nroute and caller kind. Scrape it with a Backstage token (e.g. a static\n`backend.auth.externalAccess` token), or without one when\n`mlPlatform.monitoring.scrape.allowUnauthenticated` is true.\n',
+        security: [
+          {
+            bearerAuth: [],
+          },
+          {},
+        ],
+        responses: {
+          '200': {
+            description: 'The exposition.',
+            content: {
+              'text/plain': {
+                schema: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+        },
+      },
+    },
+    '/runtime/scrape-targets': {
+      get: {
+        operationId: 'listScrapeTargets',
+        summary:
+          "The replicas' own /metrics as Prometheus HTTP service discovery targets.",
+        description:
+          'For `http_sd_configs` in prometheus.yml; same credentials as\n`GET metrics`. Labels: namespace, model, version, deployment,\nreplica, and `__metrics_path__` / `__scheme__`.\n',
+        security: [
+          {
+            bearerAuth: [],
+          },
+          {},
+        ],
+        responses: {
+          '200': {
+            description: 'Target groups.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['targets', 'labels'],
+                    properties: {
+                      targets: {
+                        type: 'array',
+                        items: {
+                          type: 'string',
+                        },
+                      },
+                      labels: {
+                        type: 'object',
+                        additionalProperties: {
+                          type: 'string',
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+        },
+      },
+    },
+    '/models/traffic': {
+      get: {
+        operationId: 'listModelTraffic',
+        summary:
+          "Each model's calls over the last window (the ML Platform page).",
+        parameters: [
+          {
+            name: 'window',
+            in: 'query',
+            schema: {
+              type: 'string',
+              default: '1h',
+            },
+            description: 'A duration from 1m to 31d, e.g. 1h.',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One entry per model the caller can see.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/ModelTraffic',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+        },
+      },
+    },
+    '/models/{namespace}/{name}/metrics': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'getModelMetrics',
+        summary:
+          "Time series of the model's health, from the embedded store or Prometheus.",
+        description:
+          'Rates, latency percentiles (from the histogram buckets), error ratio\nby class, rows, in-flight calls, the prediction distribution of the\nrange against the range before it, custom KPIs, replica health and\nbatch chunks. Answered from PromQL, in the same shape, when\n`mlPlatform.monitoring.prometheus.baseUrl` is set.\n',
+        parameters: [
+          {
+            name: 'from',
+            in: 'query',
+            schema: {
+              type: 'string',
+            },
+            description:
+              'RFC 3339 time or Unix seconds; default an hour before `to`.',
+          },
+          {
+            name: 'to',
+            in: 'query',
+            schema: {
+              type: 'string',
+            },
+            description: 'RFC 3339 time or Unix seconds; default now.',
+          },
+          {
+            name: 'step',
+            in: 'query',
+            schema: {
+              type: 'string',
+            },
+            description:
+              'Seconds or a duration (60, 5m, 1h), at least 10 s; default about 60 points.',
+          },
+          {
+            name: 'deployment',
+            in: 'query',
+            schema: {
+              type: 'string',
+            },
+          },
+          {
+            name: 'version',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              'x-error-message': 'expected a build version number',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: "The model's metrics.",
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ModelMetrics',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+          '503': {
+            description: 'The configured Prometheus did not answer.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Error',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
     '/artifacts/{digest}': {
       get: {
         operationId: 'downloadArtifact',
@@ -2539,6 +2754,462 @@ export const spec = {
           updatedAt: {
             type: 'string',
             format: 'date-time',
+          },
+        },
+      },
+      MetricSeries: {
+        type: 'object',
+        description:
+          'One line of a chart: a value per step, null where there was nothing to measure.',
+        required: ['name', 'values'],
+        properties: {
+          name: {
+            type: 'string',
+            description:
+              'What the line is, e.g. `p95`, `model_error`, or a version `3`.',
+          },
+          values: {
+            type: 'array',
+            items: {
+              type: 'number',
+              nullable: true,
+            },
+          },
+        },
+      },
+      MetricsSummary: {
+        type: 'object',
+        description: 'Calls over the whole range, for a health card.',
+        required: [
+          'requests',
+          'requestsPerSecond',
+          'errors',
+          'errorRatio',
+          'rows',
+          'latencyP50',
+          'latencyP95',
+          'latencyP99',
+        ],
+        properties: {
+          requests: {
+            type: 'integer',
+          },
+          requestsPerSecond: {
+            type: 'number',
+          },
+          errors: {
+            type: 'integer',
+          },
+          errorRatio: {
+            type: 'number',
+            nullable: true,
+            description: 'errors / requests; null without requests.',
+          },
+          rows: {
+            type: 'integer',
+          },
+          latencyP50: {
+            type: 'number',
+            nullable: true,
+            description: 'Seconds; null without requests.',
+          },
+          latencyP95: {
+            type: 'number',
+            nullable: true,
+          },
+          latencyP99: {
+            type: 'number',
+            nullable: true,
+          },
+        },
+      },
+      DistributionBin: {
+        type: 'object',
+        description:
+          'A bin of a prediction distribution, in the current and the previous window.',
+        required: ['bin', 'current', 'previous'],
+        properties: {
+          bin: {
+            type: 'string',
+            description:
+              'A class value, or a numeric bucket such as `0.4-0.5` (`> 10000` last).',
+          },
+          le: {
+            type: 'number',
+            description: "The bucket's upper bound, for numeric outputs.",
+          },
+          current: {
+            type: 'integer',
+          },
+          previous: {
+            type: 'integer',
+          },
+        },
+      },
+      PredictionDistribution: {
+        type: 'object',
+        description:
+          "How one output's predictions spread, now against the window before.",
+        required: ['output', 'kind', 'bins', 'currentTotal', 'previousTotal'],
+        properties: {
+          output: {
+            type: 'string',
+          },
+          kind: {
+            type: 'string',
+            enum: ['numeric', 'class'],
+          },
+          bins: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DistributionBin',
+            },
+          },
+          currentTotal: {
+            type: 'integer',
+            description:
+              'Predictions counted in the current and the previous window.',
+          },
+          previousTotal: {
+            type: 'integer',
+          },
+          currentMean: {
+            type: 'number',
+            nullable: true,
+            description:
+              "Mean of a numeric output's values in each window; null without values.",
+          },
+          previousMean: {
+            type: 'number',
+            nullable: true,
+          },
+        },
+      },
+      KpiMetrics: {
+        type: 'object',
+        description:
+          'A custom KPI a model returns (`kpis` in its predictions).',
+        required: ['name', 'sum', 'count', 'total'],
+        properties: {
+          name: {
+            type: 'string',
+          },
+          sum: {
+            type: 'array',
+            description: 'Sum per step.',
+            items: {
+              type: 'number',
+              nullable: true,
+            },
+          },
+          count: {
+            type: 'array',
+            description: 'Values reported per step.',
+            items: {
+              type: 'number',
+              nullable: true,
+            },
+          },
+          total: {
+            type: 'object',
+            required: ['sum', 'count'],
+            properties: {
+              sum: {
+                type: 'number',
+              },
+              count: {
+                type: 'number',
+              },
+            },
+          },
+        },
+      },
+      ReplicaHealth: {
+        type: 'object',
+        description: 'A replica as the runtime sees it now.',
+        required: [
+          'deploymentId',
+          'replicaId',
+          'buildId',
+          'state',
+          'ready',
+          'restarts',
+          'startedAt',
+        ],
+        properties: {
+          deploymentId: {
+            type: 'string',
+          },
+          replicaId: {
+            type: 'string',
+          },
+          buildId: {
+            type: 'string',
+          },
+          version: {
+            type: 'integer',
+          },
+          state: {
+            type: 'string',
+          },
+          ready: {
+            type: 'boolean',
+          },
+          restarts: {
+            type: 'integer',
+          },
+          cpuSeconds: {
+            type: 'number',
+            description:
+              'CPU time since the process started; absent where not measured.',
+          },
+          memoryBytes: {
+            type: 'number',
+          },
+          lastError: {
+            type: 'string',
+          },
+          startedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+      ModelTraffic: {
+        type: 'object',
+        description:
+          "The last window's calls of one model, for the ML Platform page.",
+        required: [
+          'ref',
+          'requests',
+          'requestsPerSecond',
+          'errorRatio',
+          'latencyP95',
+        ],
+        properties: {
+          ref: {
+            type: 'string',
+            example: 'component:default/churn',
+          },
+          requests: {
+            type: 'integer',
+          },
+          requestsPerSecond: {
+            type: 'number',
+          },
+          errorRatio: {
+            type: 'number',
+            nullable: true,
+          },
+          latencyP95: {
+            type: 'number',
+            nullable: true,
+            description: 'Seconds.',
+          },
+        },
+      },
+      ModelMetrics: {
+        type: 'object',
+        description:
+          'Model health, from the embedded store or from Prometheus (same shape either way).',
+        required: [
+          'source',
+          'from',
+          'to',
+          'stepSeconds',
+          'timestamps',
+          'deployments',
+          'versions',
+          'summary',
+          'requestsPerSecond',
+          'latencySeconds',
+          'errorRatio',
+          'rowsPerSecond',
+          'inFlight',
+          'predictions',
+          'kpis',
+          'replicas',
+          'batch',
+        ],
+        properties: {
+          source: {
+            type: 'string',
+            enum: ['embedded', 'prometheus'],
+            description:
+              "`embedded` (the platform's database) or `prometheus` (PromQL).",
+          },
+          from: {
+            type: 'string',
+            format: 'date-time',
+          },
+          to: {
+            type: 'string',
+            format: 'date-time',
+          },
+          stepSeconds: {
+            type: 'number',
+          },
+          timestamps: {
+            type: 'array',
+            description: 'Start of each step, epoch milliseconds.',
+            items: {
+              type: 'integer',
+            },
+          },
+          deployments: {
+            type: 'array',
+            description:
+              'Deployments and versions with data in the range (for filters).',
+            items: {
+              type: 'string',
+            },
+          },
+          versions: {
+            type: 'array',
+            items: {
+              type: 'integer',
+            },
+          },
+          summary: {
+            $ref: '#/components/schemas/MetricsSummary',
+          },
+          requestsPerSecond: {
+            type: 'array',
+            description: 'Requests per second, one line per version.',
+            items: {
+              $ref: '#/components/schemas/MetricSeries',
+            },
+          },
+          latencySeconds: {
+            type: 'array',
+            description: '`p50`, `p95`, `p99`, in seconds.',
+            items: {
+              $ref: '#/components/schemas/MetricSeries',
+            },
+          },
+          errorRatio: {
+            type: 'array',
+            description:
+              'Errors / requests per class (`caller_error`, `model_error`, `unavailable`, `timeout`) and `all`.',
+            items: {
+              $ref: '#/components/schemas/MetricSeries',
+            },
+          },
+          rowsPerSecond: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/MetricSeries',
+            },
+          },
+          inFlight: {
+            type: 'array',
+            description: 'Highest number of calls under way at once.',
+            items: {
+              $ref: '#/components/schemas/MetricSeries',
+            },
+          },
+          predictions: {
+            type: 'array',
+            description:
+              'Current window (the range) against the previous one of the same length.',
+            items: {
+              $ref: '#/components/schemas/PredictionDistribution',
+            },
+          },
+          kpis: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/KpiMetrics',
+            },
+          },
+          replicas: {
+            type: 'object',
+            required: [
+              'restarts',
+              'ready',
+              'cpuCores',
+              'memoryBytes',
+              'current',
+            ],
+            properties: {
+              restarts: {
+                type: 'array',
+                description: 'Restarts per step.',
+                items: {
+                  $ref: '#/components/schemas/MetricSeries',
+                },
+              },
+              ready: {
+                type: 'array',
+                description: '`ready` (fewest ready) and `desired`.',
+                items: {
+                  $ref: '#/components/schemas/MetricSeries',
+                },
+              },
+              cpuCores: {
+                type: 'array',
+                description: 'CPU cores in use (CPU seconds per second).',
+                items: {
+                  $ref: '#/components/schemas/MetricSeries',
+                },
+              },
+              memoryBytes: {
+                type: 'array',
+                items: {
+                  $ref: '#/components/schemas/MetricSeries',
+                },
+              },
+              current: {
+                type: 'array',
+                description:
+                  "The live deployment's replicas now (embedded: this backend's runtime).",
+                items: {
+                  $ref: '#/components/schemas/ReplicaHealth',
+                },
+              },
+            },
+          },
+          batch: {
+            type: 'object',
+            required: ['rowsPerSecond', 'chunks', 'chunkSeconds', 'totals'],
+            properties: {
+              rowsPerSecond: {
+                type: 'array',
+                items: {
+                  $ref: '#/components/schemas/MetricSeries',
+                },
+              },
+              chunks: {
+                type: 'array',
+                description:
+                  'Chunk attempts per step: `succeeded` and each failure kind.',
+                items: {
+                  $ref: '#/components/schemas/MetricSeries',
+                },
+              },
+              chunkSeconds: {
+                type: 'array',
+                description: '`p50`, `p95` of chunk durations, seconds.',
+                items: {
+                  $ref: '#/components/schemas/MetricSeries',
+                },
+              },
+              totals: {
+                type: 'object',
+                required: ['chunks', 'failedChunks', 'rows'],
+                properties: {
+                  chunks: {
+                    type: 'integer',
+                  },
+                  failedChunks: {
+                    type: 'integer',
+                  },
+                  rows: {
+                    type: 'integer',
+                  },
+                },
+              },
+            },
           },
         },
       },

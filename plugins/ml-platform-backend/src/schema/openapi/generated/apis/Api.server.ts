@@ -16,9 +16,11 @@ import { ListBuilds200Response } from '../models/ListBuilds200Response.model';
 import { ListDeployments200Response } from '../models/ListDeployments200Response.model';
 import { ListExecutionChunks200Response } from '../models/ListExecutionChunks200Response.model';
 import { ListExecutions200Response } from '../models/ListExecutions200Response.model';
+import { ListModelTraffic200Response } from '../models/ListModelTraffic200Response.model';
 import { ListModels200Response } from '../models/ListModels200Response.model';
 import { ModelBuild } from '../models/ModelBuild.model';
 import { ModelDeployment } from '../models/ModelDeployment.model';
+import { ModelMetrics } from '../models/ModelMetrics.model';
 import { ModelPermissions } from '../models/ModelPermissions.model';
 import { ModelSummary } from '../models/ModelSummary.model';
 import { Predict200Response } from '../models/Predict200Response.model';
@@ -186,6 +188,24 @@ export type GetModel = {
   response: ModelSummary;
 };
 /**
+ * Time series of the model's health, from the embedded store or Prometheus.
+ * @public
+ */
+export type GetModelMetrics = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    from?: string;
+    to?: string;
+    step?: string;
+    deployment?: string;
+    version?: number;
+  };
+  response: ModelMetrics;
+};
+/**
  * What the caller may do with the model, with the reason when not (the UI disables actions with it).
  * @public
  */
@@ -202,6 +222,13 @@ export type GetModelPermissions = {
  */
 export type GetOpenApiDocument = {
   response: { [key: string]: any };
+};
+/**
+ * The platform's metrics in the Prometheus text format (prom-client).
+ * @public
+ */
+export type GetPrometheusMetrics = {
+  response: string;
 };
 /**
  * Open Inference Protocol (KServe V2) inference, the model found by name.
@@ -287,6 +314,26 @@ export type ListModels = {
   response: ListModels200Response;
 };
 /**
+ * Each model's calls over the last window (the ML Platform page).
+ * @public
+ */
+export type ListModelTraffic = {
+  query: {
+    window?: string;
+  };
+  response: ListModelTraffic200Response;
+};
+/**
+ * The replicas' own /metrics as Prometheus HTTP service discovery targets.
+ * @public
+ */
+export type ListScrapeTargets = {
+  response: Array<{
+    targets: Array<string>;
+    labels: { [key: string]: string };
+  }>;
+};
+/**
  * Invokes the model's online deployment with an MLflow scoring body.
  * @public
  */
@@ -361,8 +408,10 @@ export type EndpointMap = {
   '#get|/deployments/{id}/logs': GetDeploymentLogs;
   '#get|/executions/{id}': GetExecution;
   '#get|/models/{namespace}/{name}': GetModel;
+  '#get|/models/{namespace}/{name}/metrics': GetModelMetrics;
   '#get|/models/{namespace}/{name}/permissions': GetModelPermissions;
   '#get|/openapi.json': GetOpenApiDocument;
+  '#get|/metrics': GetPrometheusMetrics;
   '#post|/v2/models/{name}/infer': InferV2;
   '#get|/models/{namespace}/{name}/activity': ListActivity;
   '#get|/models/{namespace}/{name}/builds': ListBuilds;
@@ -370,6 +419,8 @@ export type EndpointMap = {
   '#get|/executions/{id}/chunks': ListExecutionChunks;
   '#get|/models/{namespace}/{name}/executions': ListExecutions;
   '#get|/models': ListModels;
+  '#get|/models/traffic': ListModelTraffic;
+  '#get|/runtime/scrape-targets': ListScrapeTargets;
   '#post|/models/{namespace}/{name}/predict': Predict;
   '#post|/models/{namespace}/{name}/register': RegisterModel;
   '#patch|/deployments/{id}': UpdateDeployment;

@@ -19,9 +19,11 @@ import { ListBuilds200Response } from '../models/ListBuilds200Response.model';
 import { ListDeployments200Response } from '../models/ListDeployments200Response.model';
 import { ListExecutionChunks200Response } from '../models/ListExecutionChunks200Response.model';
 import { ListExecutions200Response } from '../models/ListExecutions200Response.model';
+import { ListModelTraffic200Response } from '../models/ListModelTraffic200Response.model';
 import { ListModels200Response } from '../models/ListModels200Response.model';
 import { ModelBuild } from '../models/ModelBuild.model';
 import { ModelDeployment } from '../models/ModelDeployment.model';
+import { ModelMetrics } from '../models/ModelMetrics.model';
 import { ModelPermissions } from '../models/ModelPermissions.model';
 import { ModelSummary } from '../models/ModelSummary.model';
 import { Predict200Response } from '../models/Predict200Response.model';
@@ -195,6 +197,23 @@ export type GetModel = {
   };
 };
 /**
+ * Time series of the model's health, from the embedded store or Prometheus.
+ * @public
+ */
+export type GetModelMetrics = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    from?: string;
+    to?: string;
+    step?: string;
+    deployment?: string;
+    version?: number;
+  };
+};
+/**
  * What the caller may do with the model, with the reason when not (the UI disables actions with it).
  * @public
  */
@@ -209,6 +228,11 @@ export type GetModelPermissions = {
  * @public
  */
 export type GetOpenApiDocument = {};
+/**
+ * The platform's metrics in the Prometheus text format (prom-client).
+ * @public
+ */
+export type GetPrometheusMetrics = {};
 /**
  * Open Inference Protocol (KServe V2) inference, the model found by name.
  * @public
@@ -284,6 +308,20 @@ export type ListExecutions = {
  * @public
  */
 export type ListModels = {};
+/**
+ * Each model's calls over the last window (the ML Platform page).
+ * @public
+ */
+export type ListModelTraffic = {
+  query: {
+    window?: string;
+  };
+};
+/**
+ * The replicas' own /metrics as Prometheus HTTP service discovery targets.
+ * @public
+ */
+export type ListScrapeTargets = {};
 /**
  * Invokes the model's online deployment with an MLflow scoring body.
  * @public
@@ -717,6 +755,38 @@ export class DefaultApiClient {
   }
 
   /**
+   * Time series of the model's health, from the embedded store or Prometheus.
+   *
+   * Rates, latency percentiles (from the histogram buckets), error ratio
+   * by class, rows, in-flight calls, the prediction distribution of the
+   * range against the range before it, custom KPIs, replica health and
+   * batch chunks. Answered from PromQL, in the same shape, when
+   * `mlPlatform.monitoring.prometheus.baseUrl` is set.
+   */
+  public async getModelMetrics(
+    request: GetModelMetrics,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ModelMetrics>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/metrics${queryString(
+        request.query,
+      )}`,
+      init,
+    );
+  }
+
+  /**
    * What the caller may do with the model, with the reason when not (the UI disables actions with it).
    *
    * The permission policy's decision for each of the platform's
@@ -763,6 +833,32 @@ export class DefaultApiClient {
       signal: options?.signal,
     };
     return await this.fetchApi.fetch(`${baseUrl}/openapi.json`, init);
+  }
+
+  /**
+   * The platform's metrics in the Prometheus text format (prom-client).
+   *
+   * Calls through the gateway (requests by outcome, duration histogram,
+   * rows, in-flight), prediction distributions, custom KPIs, replica health
+   * and batch chunks, labelled by namespace, model, version, deployment,
+   * route and caller kind. Scrape it with a Backstage token (e.g. a static
+   * `backend.auth.externalAccess` token), or without one when
+   * `mlPlatform.monitoring.scrape.allowUnauthenticated` is true.
+   */
+  public async getPrometheusMetrics(
+    _request: GetPrometheusMetrics,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<string>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(`${baseUrl}/metrics`, init);
   }
 
   /**
@@ -930,6 +1026,58 @@ export class DefaultApiClient {
       signal: options?.signal,
     };
     return await this.fetchApi.fetch(`${baseUrl}/models`, init);
+  }
+
+  /**
+   * Each model's calls over the last window (the ML Platform page).
+   */
+  public async listModelTraffic(
+    request: ListModelTraffic,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ListModelTraffic200Response>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/traffic${queryString(request.query)}`,
+      init,
+    );
+  }
+
+  /**
+   * The replicas' own /metrics as Prometheus HTTP service discovery targets.
+   *
+   * For `http_sd_configs` in prometheus.yml; same credentials as
+   * `GET metrics`. Labels: namespace, model, version, deployment,
+   * replica, and `__metrics_path__` / `__scheme__`.
+   */
+  public async listScrapeTargets(
+    _request: ListScrapeTargets,
+    options?: RequestOptions,
+  ): Promise<
+    TypedResponse<
+      Array<{
+        targets: Array<string>;
+        labels: { [key: string]: string };
+      }>
+    >
+  > {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(`${baseUrl}/runtime/scrape-targets`, init);
   }
 
   /**

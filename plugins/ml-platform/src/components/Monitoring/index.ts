@@ -1,0 +1,2 @@
+export { MonitoringTab } from './MonitoringTab';
+export { HealthCard } from './HealthCard';
