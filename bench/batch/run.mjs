@@ -35,6 +35,8 @@ const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1]) || 5;
 const inputs = path.join(os.tmpdir(), 'mlp-bench-datasets');
 fs.mkdirSync(inputs, { recursive: true });
 const with10m = !process.argv.includes('--no-10m');
+/** `mlPlatform.batch.workerIdleTimeout` in app-config.bench.yaml. */
+const WORKER_IDLE_MS = 10_000;
 // Chunks of the vectorised runs: the pandas script reads 100k rows at a time.
 const vectorisedChunk =
   Number(process.argv[process.argv.indexOf('--vectorised-chunk') + 1]) ||
@@ -145,7 +147,10 @@ function memorySample() {
 
 /**
  * CPU seconds so far of the backend's node process (its own) and of the
- * batch workers it started (reaped children, from the same /proc/<pid>/stat).
+ * batch workers it started: reaped children (from the same /proc/<pid>/stat)
+ * plus the workers still running (idle workers wait for the next execution of
+ * their build, `mlPlatform.batch.workerIdleTimeout`); a worker reaped between
+ * two samples moves from one sum to the other.
  */
 function cpuSample() {
   const hz = 100; // USER_HZ on Linux
@@ -156,15 +161,21 @@ function cpuSample() {
   let children = 0;
   for (const line of rows) {
     const [pid, pgid, ...args] = line.trim().split(/\s+/);
-    if (Number(pgid) !== portal.backendPid || !/node/.test(args.join(' ')))
-      continue;
+    if (Number(pgid) !== portal.backendPid) continue;
+    const command = args.join(' ');
+    const worker = /mlp_runtime\.batch/.test(command);
+    if (!worker && !/node/.test(command)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // utime, stime, cutime, cstime are fields 14-17 (1-based) of the whole line.
       const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
-      backend += (utime + stime) / hz;
-      children += (cutime + cstime) / hz;
+      if (worker) {
+        children += (utime + stime) / hz;
+      } else {
+        backend += (utime + stime) / hz;
+        children += (cutime + cstime) / hz;
+      }
     } catch {}
   }
   return { backend, workers: children };
@@ -361,6 +372,9 @@ try {
     ['churn', ['100k', '1m', ...(with10m ? ['10m'] : [])], memory],
     ['churn-numpy', ['1m', ...(with10m ? ['10m'] : [])], numpyMemory],
   ]) {
+    // Idle workers of the other model stop first (workerIdleTimeout in
+    // app-config.bench.yaml): the peak is this model's workers only.
+    await sleep(WORKER_IDLE_MS + 1000);
     for (const name of sizes) {
       const r = await execute(
         { input: input(name), output, chunkSize: 10_000, parallelism: 2 },

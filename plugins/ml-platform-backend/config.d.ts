@@ -237,6 +237,13 @@ export interface Config {
       allowedUrlHosts?: string[];
       /** First retry delay of a failed chunk; doubles per attempt. @default 1 second */
       retryBackoff?: number | { [unit: string]: number } | string;
+      /**
+       * Local runtime: batch workers that finished an execution stay up this
+       * long for the next execution of the same build (no interpreter start,
+       * imports or model load again); 0 stops them with their execution.
+       * @default 30 seconds
+       */
+      workerIdleTimeout?: number | { [unit: string]: number } | string;
       heartbeatInterval?: number | { [unit: string]: number } | string;
       /** An execution whose backend is silent this long is resumed elsewhere. @default 30 seconds */
       staleAfter?: number | { [unit: string]: number } | string;

@@ -68,6 +68,8 @@ export interface PlatformConfig {
     allowedInputRoots: string[];
     maxUploadBytes: number;
     retryBackoffMs: number;
+    /** Idle batch workers of the local runtime wait this long for their build's next execution. */
+    workerIdleMs: number;
     heartbeatMs: number;
     staleAfterMs: number;
     /** How often scheduled batch deployments are checked. */
@@ -166,6 +168,7 @@ export function readPlatformConfig(config: Config): PlatformConfig {
       maxUploadBytes:
         c?.getOptionalNumber('batch.maxUploadBytes') ?? 2 * 1024 ** 3,
       retryBackoffMs: durationMs(c, 'batch.retryBackoff', 1000),
+      workerIdleMs: durationMs(c, 'batch.workerIdleTimeout', 30_000),
       heartbeatMs: durationMs(c, 'batch.heartbeatInterval', 2000),
       staleAfterMs: durationMs(c, 'batch.staleAfter', 30_000),
       scheduleCheckMs: durationMs(c, 'batch.scheduleCheckInterval', 30_000),

@@ -315,6 +315,25 @@ else:
             with open(out) as fh:
                 self.assertEqual(fh.read(), batch.format_results(ids, rows, columns=True))
 
+        def test_formatted_outputs_match_the_records_encoder(self):
+            # floats (shortest round-trip texts), ints, booleans; integer and string
+            # ids; a '%' in an output name; named and unnamed; both line layouts
+            floats = np.array([0.1, 1 / 3, 1e-07, 123456789.12345679, -0.0, 2.0 ** 70])
+            ints = np.array([0, -7, 2 ** 62, 3, 4, 5], dtype=np.int64)
+            flags = floats > 0.2
+            for ids in (range(40, 46), [1, 2, 3, 4, 5, 6], ["a", "b%s", "c", "d", "e", "f"]):
+                for columns in (False, True):
+                    outputs = [("p%d", floats), ("n", ints), ("flag", flags)]
+                    rows = [{"p%d": f, "n": n, "flag": b} for f, n, b in
+                            zip(floats.tolist(), ints.tolist(), flags.tolist())]
+                    self.assertEqual(batch.frames.format_frame_results(ids, outputs, True, columns),
+                                     batch.format_results(list(ids), rows, columns))
+                    for array in (floats, ints, flags):
+                        self.assertEqual(
+                            batch.frames.format_frame_results(ids, [("predictions", array)],
+                                                              False, columns),
+                            batch.format_results(list(ids), array.tolist(), columns))
+
         def test_byte_range(self):
             text = "a,b,c\n1.0,3,monthly\n-4,0,yearly\n2.5,1,other\n"
             path = self.write("in.csv", text)

@@ -120,6 +120,7 @@ export async function createPlatformCore(options: {
       logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
       packages: context.packages,
       sandbox,
+      batchWorkerIdleMs: platformConfig.batch.workerIdleMs,
     });
   const packages = new BuildPackages({
     stores,

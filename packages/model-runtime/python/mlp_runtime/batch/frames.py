@@ -23,8 +23,8 @@ import pandas as pd
 from ..frames import columns_of_rows
 from .common import BadInput, gc_paused
 from .convert import _coerce_ids
-from .encode import (BOOL_TEXTS, encode_ids, fill_template, format_columns,
-                     format_results)
+from .encode import (BOOL_TEXTS, encode_ids, fill_formatted, format_columns,
+                     format_results, ids_are_ints)
 from .read import check_header, detect_format, read_chunk, read_text
 
 # Schema type -> the dtype read_csv parses the column as.
@@ -154,30 +154,41 @@ def _through_records(path, fmt, id_column, schema, byte_range):
     return ids, pd.DataFrame(columns, index=pd.RangeIndex(len(rows)))
 
 
-def _texts_of(array):
-    """JSON texts of a 1-D array of numbers or booleans, as the records path writes
-    them; None when the general encoder must look (strings, NaN, nested)."""
+def _formatted(array):
+    """(printf spec, values) that write a 1-D array of numbers or booleans as the
+    records path writes them; None when the general encoder must look (strings,
+    NaN, nested)."""
     kind = array.dtype.kind
     if array.ndim != 1:
         return None
     if kind == "f":
-        return list(map(float.__repr__, array.tolist())) if np.isfinite(array).all() else None
+        return ("%r", array.tolist()) if np.isfinite(array).all() else None
     if kind == "b":
-        return list(map(BOOL_TEXTS.__getitem__, array.tolist()))
+        return "%s", list(map(BOOL_TEXTS.__getitem__, array.tolist()))
     if kind in "iu":
-        return list(map(int.__repr__, array.tolist()))
+        return "%d", array.tolist()
     return None
+
+
+def _id_values(ids):
+    """(printf spec, values) of the row ids: integers as they are, others encoded."""
+    if ids_are_ints(ids):
+        return "%d", ids
+    return "%s", encode_ids(ids)
 
 
 def format_frame_results(ids, outputs, named, columns=False):
     """The chunk's output lines from ``FrameModel.predict``'s outputs: numeric and
-    boolean columns encoded straight from their arrays."""
+    boolean columns formatted straight from their arrays."""
     with gc_paused():
         names = [name for name, _ in outputs]
-        if named and not (columns and "row_id" in names):
-            texts = [_texts_of(array) for _, array in outputs]
-            if None not in texts:
-                return fill_template(encode_ids(ids), names, texts, columns)
+        if not (columns and "row_id" in names):
+            formatted = [_formatted(array) for _, array in outputs]
+            if None not in formatted and (named or len(formatted) == 1):
+                id_spec, id_values = _id_values(ids)
+                return fill_formatted(id_values, id_spec, names, [v for _, v in formatted],
+                                      [spec for spec, _ in formatted], columns,
+                                      single=not named)
         if named:
             return format_columns(ids, names, [array.tolist() for _, array in outputs], columns)
         return format_results(ids, outputs[0][1].tolist(), columns)

@@ -11,7 +11,7 @@ from ..loader import LoaderError, ModelError, columnar_model, freeze_heap, load_
 from ..parent import exit_with_parent
 from ..schema import SchemaError, load_schema
 from .common import (EXIT_BAD_INPUT, EXIT_IO_ERROR, EXIT_LOAD_ERROR, EXIT_MODEL_ERROR, EXIT_OK,
-                     EXIT_USAGE, BadInput, OutputError)
+                     EXIT_USAGE, BadInput, OutputError, keep_freed_memory)
 from .encode import format_results, write_atomic
 from .read import FORMATS, ByteRange, read_chunk
 
@@ -145,6 +145,7 @@ def main(argv=None):
     except SchemaError as exc:
         return _fail(EXIT_USAGE, "invalid schema: %s" % exc)
     base_dir = os.getcwd()
+    keep_freed_memory()
     try:
         loaded = load_model(args.model_dir, args.entrypoint)
         model = columnar_model(loaded, schema) or loaded
