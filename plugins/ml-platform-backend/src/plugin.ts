@@ -49,6 +49,8 @@ import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
 import { createMonitoring } from './monitoring/createMonitoring';
+import { createAlerting } from './monitoring/alerts/createAlerting';
+import { DatabaseAlertStore } from './database/alerts/DatabaseAlertStore';
 
 /**
  * The ML platform backend plugin.
@@ -288,6 +290,25 @@ export const mlPlatformPlugin = createBackendPlugin({
             });
           }
         }
+        const alerting = createAlerting({
+          config,
+          logger,
+          auth: deps.auth,
+          catalog: deps.catalog,
+          notifications: deps.notifications,
+          models,
+          changes,
+          store: await DatabaseAlertStore.create({ database: deps.database }),
+          manifestStores: store,
+          source: monitoring.source,
+        });
+        for (const task of alerting.tasks) await scheduler.scheduleTask(task);
+        for (const unauthenticated of alerting.unauthenticatedPaths) {
+          deps.httpRouter.addAuthPolicy({
+            path: unauthenticated,
+            allow: 'unauthenticated',
+          });
+        }
         reconciler.start();
         // The reconciler runs on every backend instance: each drives its own
         // runtime (for the local runtime, its own child processes).
@@ -377,6 +398,7 @@ export const mlPlatformPlugin = createBackendPlugin({
             executions,
             invocations,
             monitoring: monitoring.routes,
+            alerting,
             openApi: loadOpenApiDocument(),
             requestLimits: {
               bodyTimeoutMs: platformConfig.gateway.timeoutMs,

@@ -28,6 +28,7 @@ import { BuildService } from './builds/BuildService';
 import { streamBuildLog } from './builds/streamBuildLog';
 import { ModelCatalog } from './services/ModelCatalog';
 import { MonitoringRoutes } from './monitoring/createMonitoring';
+import { Alerting } from './monitoring/alerts/createAlerting';
 import { metricsQuery, trafficQuery } from './monitoring/metricsQuery';
 import { OpenApiDocument } from './schema/openApiDocument';
 import {
@@ -63,6 +64,8 @@ export interface RouterOptions {
   /** Model invocations; the data plane serves them too, ahead of this router. */
   invocations: InvocationRoutes;
   monitoring: MonitoringRoutes;
+  /** Dashboards and alert rules (routes after the JSON parser). */
+  alerting?: Pick<Alerting, 'routes'>;
   openApi: OpenApiDocument;
   /** Bounds of request bodies; defaults as in `mlPlatform.gateway`. */
   requestLimits?: { bodyTimeoutMs: number; maxJsonDepth: number };
@@ -199,6 +202,8 @@ export async function createRouter(
       },
     }),
   );
+
+  options.alerting?.routes(router, { httpAuth, callerOf });
 
   router.get('/openapi.json', async (_req, res) => {
     res.json(openApi.document);

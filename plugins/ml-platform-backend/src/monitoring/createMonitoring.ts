@@ -52,6 +52,8 @@ export interface Monitoring {
   onChunkAttempt?: (attempt: ChunkAttempt) => void;
   /** The recorder; undefined when monitoring is off. */
   recorder?: MetricsRecorder;
+  /** Where model health is read: the embedded store, or Prometheus. */
+  source: MetricsSource;
 }
 
 /**
@@ -130,6 +132,7 @@ export async function createMonitoring(
       });
   return {
     recorder,
+    source,
     onChunkAttempt: recorder && (attempt => recorder!.recordChunk(attempt)),
     routes: {
       allowUnauthenticatedScrape: settings.allowUnauthenticatedScrape,
