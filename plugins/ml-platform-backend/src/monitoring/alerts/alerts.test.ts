@@ -17,6 +17,7 @@ import request from 'supertest';
 import YAML from 'yaml';
 import { mlPlatformPlugin } from '../../plugin';
 import { mlModelComponent } from '../../__testUtils__/churnReference';
+import { dataScienceTeam } from '../../__testUtils__/owners';
 import { api } from '../../__testUtils__/platformApi';
 import { DatabaseAlertStore } from '../../database/alerts/DatabaseAlertStore';
 import { DatabaseMlPlatformStore } from '../../database/DatabaseMlPlatformStore';
@@ -36,23 +37,7 @@ const T0 = Date.UTC(2026, 11, 3, 10, 0, 0);
 const ADA = mockCredentials.user.header('user:default/ada');
 const WEBHOOK_TOKEN = 'alertmanager-webhook-token';
 
-const entities = [
-  mlModelComponent('churn'),
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Group',
-    metadata: { name: 'data-science', namespace: 'default' },
-    spec: { type: 'team', children: [] },
-    relations: [{ type: 'hasMember', targetRef: 'user:default/ada' }],
-  },
-  {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'User',
-    metadata: { name: 'ada', namespace: 'default' },
-    spec: {},
-    relations: [{ type: 'memberOf', targetRef: 'group:default/data-science' }],
-  },
-];
+const entities = [mlModelComponent('churn'), ...dataScienceTeam()];
 
 /** One minute of calls of churn, `errors` of them answered 5xx. */
 function calls(bucketStart: number, requests: number, errors: number): CallRow {
