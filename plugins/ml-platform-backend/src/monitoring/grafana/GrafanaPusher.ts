@@ -112,8 +112,8 @@ export class GrafanaPusher {
     private readonly options: {
       client: GrafanaClient;
       config: GrafanaConfig;
-      dashboards: ModelDashboards;
-      rules: AlertRules;
+      dashboards: Pick<ModelDashboards, 'dashboardOf'>;
+      rules: Pick<AlertRules, 'listModelRefs' | 'rulesOf'>;
       logger: LoggerService;
     },
   ) {}
