@@ -17,6 +17,8 @@ import {
   UploadedInput,
 } from '../types';
 import { ModelMetrics, ModelTraffic } from '../metrics';
+import { AlertHistoryPage, ModelAlert, ModelAlerts } from '../alerts';
+import { ManifestAlertRule } from '../manifest/manifestSchema';
 
 /** A model, addressed by its catalog entity. @public */
 export interface ModelRef {
@@ -193,6 +195,29 @@ export interface MlPlatformApi {
   ): Promise<ModelMetrics>;
   /** Every model's calls over the last `window` (e.g. `1h`, the default). */
   listModelTraffic(window?: string): Promise<ModelTraffic[]>;
+
+  /** The model's alert rules (manifest and API) with their states. */
+  getModelAlerts(ref: ModelRef): Promise<ModelAlerts>;
+  /** Replaces the rules set through the API (the manifest's stay). */
+  updateModelAlerts(
+    ref: ModelRef,
+    rules: ManifestAlertRule[],
+  ): Promise<ModelAlerts>;
+  /** State changes of the model's rules, newest first. */
+  getAlertHistory(
+    ref: ModelRef,
+    query?: { rule?: string; limit?: number; offset?: number },
+  ): Promise<AlertHistoryPage>;
+  /** Holds back a rule's notifications for `duration` (`30m`, `2h`, `1d`). */
+  silenceAlert(
+    ref: ModelRef,
+    rule: string,
+    duration: string,
+  ): Promise<ModelAlert>;
+  /** Lifts a rule's silence. */
+  unsilenceAlert(ref: ModelRef, rule: string): Promise<ModelAlert>;
+  /** The model's generated Grafana dashboard (JSON), for download. */
+  getModelDashboard(ref: ModelRef): Promise<Record<string, unknown>>;
 }
 
 const isStream = (body: unknown): body is ReadableStream<Uint8Array> =>
@@ -471,6 +496,48 @@ export class MlPlatformClient implements MlPlatformApi {
     return (
       await this.json<ListResponse<ModelTraffic>>('GET', `/models/traffic${qs}`)
     ).items;
+  }
+
+  getModelAlerts(ref: ModelRef) {
+    return this.json<ModelAlerts>('GET', `${model(ref)}/alerts`);
+  }
+
+  updateModelAlerts(ref: ModelRef, rules: ManifestAlertRule[]) {
+    return this.json<ModelAlerts>('PUT', `${model(ref)}/alerts`, { rules });
+  }
+
+  getAlertHistory(
+    ref: ModelRef,
+    query: { rule?: string; limit?: number; offset?: number } = {},
+  ) {
+    const params = new URLSearchParams();
+    if (query.rule) params.set('rule', query.rule);
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.offset !== undefined) params.set('offset', String(query.offset));
+    const qs = params.toString();
+    return this.json<AlertHistoryPage>(
+      'GET',
+      `${model(ref)}/alerts/history${qs ? `?${qs}` : ''}`,
+    );
+  }
+
+  silenceAlert(ref: ModelRef, rule: string, duration: string) {
+    return this.json<ModelAlert>(
+      'POST',
+      `${model(ref)}/alerts/${encodeURIComponent(rule)}/silence`,
+      { duration },
+    );
+  }
+
+  unsilenceAlert(ref: ModelRef, rule: string) {
+    return this.json<ModelAlert>(
+      'DELETE',
+      `${model(ref)}/alerts/${encodeURIComponent(rule)}/silence`,
+    );
+  }
+
+  getModelDashboard(ref: ModelRef) {
+    return this.json<Record<string, unknown>>('GET', `${model(ref)}/dashboard`);
   }
 
   async readExecutionResult(

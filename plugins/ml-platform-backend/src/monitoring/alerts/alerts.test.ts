@@ -296,9 +296,9 @@ describe('alerts', () => {
   });
 
   it('keeps API rules beside the manifest, validated, and silences a rule for a while', async () => {
-    const put = (body: unknown) =>
+    const put = (body: object) =>
       request(server).put(api('/models/default/churn/alerts')).send(body);
-    const bad: [unknown, RegExp][] = [
+    const bad: [object, RegExp][] = [
       [
         { rules: [{ name: 'x', metric: 'error_rate', op: '!', threshold: 1 }] },
         /body\.rules\[0\]\.op: expected one of/,
@@ -478,7 +478,7 @@ describe('alerts', () => {
       endsAt:
         status === 'resolved' ? '2026-12-03T11:05:00Z' : '0001-01-01T00:00:00Z',
     });
-    const post = (body: unknown, token = WEBHOOK_TOKEN) =>
+    const post = (body: object, token = WEBHOOK_TOKEN) =>
       request(server)
         .post(api('/alerts/alertmanager'))
         .set('Authorization', `Bearer ${token}`)

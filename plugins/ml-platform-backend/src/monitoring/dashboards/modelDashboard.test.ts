@@ -54,7 +54,7 @@ describe('buildModelDashboard', () => {
     expect(panels.length).toBeGreaterThan(8);
     for (const panel of panels) {
       expect(panel.datasource?.uid).toBe('${datasource}');
-      for (const target of (panel.targets ?? []) as Target[]) {
+      for (const target of (panel.targets ?? []) as unknown as Target[]) {
         expect(target.datasource.uid).toBe('${datasource}');
         expect(target.expr).toContain('namespace="default",model="churn"');
       }
@@ -83,7 +83,7 @@ describe('buildModelDashboard', () => {
       p => p.title === 'Distribution of churn_probability',
     ) as dashboard.Panel;
     expect(heatmap.type).toBe('heatmap');
-    expect((heatmap.targets![0] as Target).expr).toContain(
+    expect((heatmap.targets![0] as unknown as Target).expr).toContain(
       'output="churn_probability"',
     );
   });
