@@ -1,18 +1,15 @@
 import {
   InfoCard,
-  Link,
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
-import { configApiRef, useApi } from '@backstage/core-plugin-api';
+import { useApi } from '@backstage/core-plugin-api';
 import {
   ManifestAlertRule,
   ModelAlert,
   ModelRef,
-  modelDashboardUid,
 } from '@internal/plugin-ml-platform-common';
 import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import MenuItem from '@material-ui/core/MenuItem';
 import Table from '@material-ui/core/Table';
 import TableBody from '@material-ui/core/TableBody';
@@ -28,6 +25,7 @@ import { useElementId, useModelPermissions, usePolledAsync } from '../../hooks';
 import { ActionButton } from '../ActionButton';
 import { FormDialog } from '../FormDialog';
 import { StatusChip } from '../StatusChip';
+import { DashboardLinks } from './DashboardLinks';
 
 const ALERTS_POLL_MS = 30_000;
 const SILENCES = [
@@ -151,49 +149,6 @@ function SilenceDialog(props: {
         ))}
       </TextField>
     </FormDialog>
-  );
-}
-
-/** The generated Grafana dashboard: a link when Grafana is configured, a download always. */
-function DashboardLinks(props: { modelRef: ModelRef }) {
-  const api = useApi(mlPlatformApiRef);
-  const config = useApi(configApiRef);
-  const grafanaUrl = config.getOptionalString(
-    'mlPlatform.monitoring.grafana.url',
-  );
-  const [error, setError] = useState<Error>();
-  const uid = modelDashboardUid(props.modelRef.namespace, props.modelRef.name);
-  const download = async () => {
-    try {
-      const dashboard = await api.getModelDashboard(props.modelRef);
-      const url = URL.createObjectURL(
-        new Blob([JSON.stringify(dashboard, null, 2)], {
-          type: 'application/json',
-        }),
-      );
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${uid}.json`;
-      a.click();
-      URL.revokeObjectURL(url);
-    } catch (e) {
-      setError(e as Error);
-    }
-  };
-  return (
-    <Box display="flex" alignItems="center" flexWrap="wrap" mb={1}>
-      {grafanaUrl && (
-        <Box mr={2}>
-          <Link to={`${grafanaUrl.replace(/\/+$/, '')}/d/${uid}`}>
-            Open the dashboard in Grafana
-          </Link>
-        </Box>
-      )}
-      <Button size="small" variant="outlined" onClick={download}>
-        Download Grafana dashboard
-      </Button>
-      {error && <ResponseErrorPanel error={error} />}
-    </Box>
   );
 }
 
