@@ -41,6 +41,13 @@ export function monitoringLink(change: AlertChange): string {
   });
 }
 
+/** Notification severity of a firing rule, by the rule's severity. */
+const FIRING_SEVERITY = {
+  critical: 'critical',
+  warning: 'high',
+  info: 'normal',
+} as const;
+
 const format = (value: number | undefined) =>
   value === undefined ? 'no data' : Number(value.toPrecision(4)).toString();
 
@@ -90,11 +97,7 @@ export class AlertNotifier {
             : `${condition} no longer holds (value ${format(change.value)})`,
           link: monitoringLink(change),
           severity: firing
-            ? rule.severity === 'critical'
-              ? 'critical'
-              : rule.severity === 'info'
-              ? 'normal'
-              : 'high'
+            ? FIRING_SEVERITY[rule.severity ?? 'warning']
             : 'low',
           topic: `ml-platform:${change.modelRef}`,
           // One notification per firing and per resolution.

@@ -48,7 +48,7 @@ export interface AlertingOptions {
 }
 
 /** Rule names in paths: what PUT accepts, plus what manifests may hold. */
-const RULE_PARAM = /^[^/\x00-\x1f]{1,100}$/;
+const RULE_PARAM = /^[^/\p{Cc}]{1,100}$/u;
 
 /**
  * Dashboards and alerting: the generated Grafana dashboards, the rules of

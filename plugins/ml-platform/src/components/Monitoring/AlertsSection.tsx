@@ -43,6 +43,18 @@ function condition(rule: ManifestAlertRule) {
   return `${rule.metric}${output} ${rule.op} ${rule.threshold} for ${rule.for}`;
 }
 
+function sourceLabel(rule: ModelAlert) {
+  if (rule.source === 'manifest') return 'mlmodel.yaml';
+  return rule.overridesManifest
+    ? 'set here (replaces mlmodel.yaml)'
+    : 'set here';
+}
+
+function notifiedLabel(entry: { notified: boolean; silenced: boolean }) {
+  if (entry.notified) return 'yes';
+  return entry.silenced ? 'no (silenced)' : 'no';
+}
+
 /** A rule as it is written in mlmodel.yaml and sent to the API. */
 function ruleBody(alert: ModelAlert): ManifestAlertRule {
   const { name, metric, output, op, threshold, severity } = alert;
@@ -247,13 +259,7 @@ export function AlertsSection(props: { modelRef: ModelRef }) {
                         ? '—'
                         : Number(rule.value.toPrecision(4))}
                     </TableCell>
-                    <TableCell>
-                      {rule.source === 'manifest'
-                        ? 'mlmodel.yaml'
-                        : rule.overridesManifest
-                        ? 'set here (replaces mlmodel.yaml)'
-                        : 'set here'}
-                    </TableCell>
+                    <TableCell>{sourceLabel(rule)}</TableCell>
                     <TableCell align="right">
                       {rule.silencedUntil ? (
                         <ActionButton
@@ -326,13 +332,7 @@ export function AlertsSection(props: { modelRef: ModelRef }) {
                           : Number(entry.value.toPrecision(4))}
                       </TableCell>
                       <TableCell>{entry.source}</TableCell>
-                      <TableCell>
-                        {entry.notified
-                          ? 'yes'
-                          : entry.silenced
-                          ? 'no (silenced)'
-                          : 'no'}
-                      </TableCell>
+                      <TableCell>{notifiedLabel(entry)}</TableCell>
                     </TableRow>
                   ))}
                 </TableBody>
