@@ -1,17 +1,8 @@
 /**
- * Alert rules and their states as `GET|PUT models/{namespace}/{name}/alerts`
- * and `GET .../alerts/history` answer them.
+ * Alert rules as the platform holds them, and the uid of a model's Grafana
+ * dashboard (the API's shapes are the generated models: ModelAlert, ...).
  */
 import type { ManifestAlertRule } from './manifest/manifestSchema';
-
-/**
- * Where a rule is in its life: `ok` (condition false), `pending` (true for
- * less than `for`), `firing` (true for `for` or longer), `resolved` (false
- * again after firing).
- *
- * @public
- */
-export type AlertState = 'ok' | 'pending' | 'firing' | 'resolved';
 
 /** A rule as the model has it: from `mlmodel.yaml`, or set through the API. @public */
 export type ModelAlertRule = ManifestAlertRule & {
@@ -20,46 +11,6 @@ export type ModelAlertRule = ManifestAlertRule & {
   /** An `api` rule that replaces the manifest's rule of the same name. */
   overridesManifest?: boolean;
 };
-
-/** A rule with its current state. @public */
-export type ModelAlert = ModelAlertRule & {
-  state: AlertState;
-  /** When the state last changed (ISO time); null before the first evaluation. */
-  since: string | null;
-  /** The metric's value at the last evaluation; null without data. */
-  value: number | null;
-  lastEvaluatedAt: string | null;
-  /** Notifications are held back until then (ISO time). */
-  silencedUntil: string | null;
-};
-
-/** `GET models/{namespace}/{name}/alerts`. @public */
-export interface ModelAlerts {
-  items: ModelAlert[];
-  /** How often the embedded evaluator runs, in seconds. */
-  evaluationIntervalSeconds: number;
-}
-
-/** A state change of a rule. @public */
-export interface AlertHistoryEntry {
-  id: number;
-  rule: string;
-  state: AlertState;
-  value: number | null;
-  threshold: number | null;
-  at: string;
-  /** Who saw the change: the embedded evaluator, or an Alertmanager webhook. */
-  source: 'evaluator' | 'alertmanager';
-  /** Whether the owner was notified (not for pending, nor while silenced). */
-  notified: boolean;
-  silenced: boolean;
-}
-
-/** `GET models/{namespace}/{name}/alerts/history`. @public */
-export interface AlertHistoryPage {
-  items: AlertHistoryEntry[];
-  totalCount: number;
-}
 
 /** Grafana's limit on dashboard uids. */
 const MAX_DASHBOARD_UID = 40;

@@ -1,4 +1,4 @@
-import { Request, Response } from 'express';
+import { Response } from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BuildService } from './BuildService';
 
@@ -15,7 +15,8 @@ export async function streamBuildLog(options: {
   follow: boolean;
   after?: number;
   format: 'text' | 'json';
-  req: Request;
+  /** The request, to stop when its client goes away. */
+  req: { on(event: 'close', listener: () => void): unknown };
   res: Response;
   pollMs?: number;
 }) {

@@ -1,27 +1,21 @@
-import { DatabaseService } from '@backstage/backend-plugin-api';
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import {
   AlertHistoryEntry,
   AlertState,
   ManifestAlertRule,
 } from '@internal/plugin-ml-platform-common';
 import { Knex } from 'knex';
+import { DbAlertHistoryRow, DbAlertRuleRow, DbAlertStateRow } from '../tables';
 import {
   AlertStateRecord,
   AlertStore,
   NewAlertHistoryEntry,
 } from './AlertStore';
 
-const migrationsDir = resolvePackagePath(
-  '@internal/plugin-ml-platform-backend',
-  'migrations',
-);
-
 /** bigint columns come back as strings on PostgreSQL. */
 const num = (v: unknown): number | undefined =>
   v === null || v === undefined ? undefined : Number(v);
 
-function toState(row: any): AlertStateRecord {
+function toState(row: DbAlertStateRow): AlertStateRecord {
   return {
     modelRef: row.model_ref,
     rule: row.rule,
@@ -35,15 +29,15 @@ function toState(row: any): AlertStateRecord {
   };
 }
 
-function toHistory(row: any): AlertHistoryEntry {
+function toHistory(row: DbAlertHistoryRow): AlertHistoryEntry {
   return {
     id: Number(row.id),
     rule: row.rule,
-    state: row.state,
+    state: row.state as AlertState,
     value: num(row.value) ?? null,
     threshold: num(row.threshold) ?? null,
     at: new Date(Number(row.at)).toISOString(),
-    source: row.source,
+    source: row.source as AlertHistoryEntry['source'],
     notified: Boolean(row.notified),
     silenced: Boolean(row.silenced),
   };
@@ -63,23 +57,15 @@ function historyRow(entry: NewAlertHistoryEntry) {
   };
 }
 
-/** The alert tables (migrations/20261203600000_alerts.js) through knex. */
+/**
+ * The alert tables (migrations/20261203600000_alerts.js) through knex; takes
+ * a migrated client (`createDatabaseStores`).
+ */
 export class DatabaseAlertStore implements AlertStore {
-  static async create(options: {
-    database: DatabaseService;
-    skipMigrations?: boolean;
-  }): Promise<DatabaseAlertStore> {
-    const client = await options.database.getClient();
-    if (!options.database.migrations?.skip && !options.skipMigrations) {
-      await client.migrate.latest({ directory: migrationsDir });
-    }
-    return new DatabaseAlertStore(client);
-  }
-
   constructor(private readonly db: Knex) {}
 
   async listRules(modelRef: string): Promise<ManifestAlertRule[]> {
-    const rows = await this.db('alert_rules')
+    const rows = await this.db<DbAlertRuleRow>('alert_rules')
       .where({ model_ref: modelRef })
       .orderBy('position');
     return rows.map(row => ({ ...JSON.parse(row.rule), name: row.name }));
@@ -118,7 +104,9 @@ export class DatabaseAlertStore implements AlertStore {
   }
 
   async listStates(modelRef: string): Promise<AlertStateRecord[]> {
-    const rows = await this.db('alert_states').where({ model_ref: modelRef });
+    const rows = await this.db<DbAlertStateRow>('alert_states').where({
+      model_ref: modelRef,
+    });
     return rows.map(toState);
   }
 
@@ -195,7 +183,7 @@ export class DatabaseAlertStore implements AlertStore {
     limit: number;
     offset: number;
   }): Promise<{ items: AlertHistoryEntry[]; totalCount: number }> {
-    const base = this.db('alert_history').where({
+    const base = this.db<DbAlertHistoryRow>('alert_history').where({
       model_ref: options.modelRef,
       ...(options.rule ? { rule: options.rule } : {}),
     });

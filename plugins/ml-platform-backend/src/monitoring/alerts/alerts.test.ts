@@ -19,9 +19,8 @@ import { mlPlatformPlugin } from '../../plugin';
 import { mlModelComponent } from '../../__testUtils__/churnReference';
 import { dataScienceTeam } from '../../__testUtils__/owners';
 import { api } from '../../__testUtils__/platformApi';
-import { DatabaseAlertStore } from '../../database/alerts/DatabaseAlertStore';
-import { DatabaseMlPlatformStore } from '../../database/DatabaseMlPlatformStore';
-import { DatabaseMetricsStore } from '../../database/metrics/DatabaseMetricsStore';
+import { createDatabaseStores } from '../../database';
+import { MetricsStore } from '../../database/metrics/MetricsStore';
 import { CallRow, MINUTE } from '../../database/metrics/types';
 import { ModelManifests } from '../ModelManifests';
 import { EmbeddedMetricsSource } from '../query/EmbeddedMetricsSource';
@@ -75,7 +74,7 @@ describe('alerts', () => {
   let dir: string;
   let now = T0;
   let evaluator: AlertEvaluator;
-  let metrics: DatabaseMetricsStore;
+  let metrics: MetricsStore;
 
   const notificationsOfAda = async () =>
     (
@@ -100,22 +99,16 @@ describe('alerts', () => {
             notifications: notificationService,
           },
           async init(deps) {
-            const store = await DatabaseMlPlatformStore.create({
-              database: deps.database,
-            });
-            metrics = await DatabaseMetricsStore.create({
-              database: deps.database,
-            });
-            const alertStore = await DatabaseAlertStore.create({
-              database: deps.database,
-            });
-            await store.upsertModel({ entityRef: MODEL });
-            const build = await store.createBuild({
+            const stores = await createDatabaseStores(deps.database);
+            metrics = stores.metrics;
+            const alertStore = stores.alerts;
+            await stores.models.upsertModel({ entityRef: MODEL });
+            const build = await stores.builds.createBuild({
               modelRef: MODEL,
               trigger: 'api',
               steps: [],
             });
-            await store.updateBuild(build.id, {
+            await stores.builds.updateBuild(build.id, {
               status: 'succeeded',
               manifest: {
                 apiVersion: 'ml-platform/v1',
@@ -142,7 +135,11 @@ describe('alerts', () => {
             evaluator = new AlertEvaluator({
               rules: new AlertRules({
                 store: alertStore,
-                manifests: new ModelManifests(store),
+                manifests: new ModelManifests({
+                  listModels: () => stores.models.listModels(),
+                  listBuilds: o => stores.builds.listBuilds(o),
+                  getBuildManifest: id => stores.builds.getBuildManifest(id),
+                }),
                 models: undefined as never, // only rulesOf is used
                 changes: undefined as never,
                 evaluationIntervalMs: MIN,
@@ -301,7 +298,7 @@ describe('alerts', () => {
     const bad: [object, RegExp][] = [
       [
         { rules: [{ name: 'x', metric: 'error_rate', op: '!', threshold: 1 }] },
-        /body\.rules\[0\]\.op: expected one of/,
+        /body\.rules\[0\]\.op: expected >, >=, <, <= or ==/,
       ],
       [
         {
