@@ -62,9 +62,6 @@ async function startBackend() {
   return server;
 }
 
-// Each test starts a real backend: seconds on a busy machine, not 5.
-jest.setTimeout(30_000);
-
 describe('ml-platform backend plugin', () => {
   it('lists ml-model components joined with their platform state', async () => {
     const server = await startBackend();

@@ -405,18 +405,18 @@ export class BatchRunner {
       }
       const started = attemptStarts.get(event.seq);
       attemptStarts.delete(event.seq);
+      let seconds = 0;
+      if (event.type === 'succeeded') seconds = event.seconds;
+      else if (started !== undefined) {
+        seconds = (performance.now() - started) / 1000;
+      }
       this.reportAttempt({
         modelRef: execution.modelRef,
         deploymentId: execution.deploymentId,
         buildId: execution.buildId,
         outcome: outcome.type === 'succeeded' ? 'success' : outcome.kind,
         rows: outcome.type === 'succeeded' ? outcome.rows : planned,
-        seconds:
-          event.type === 'succeeded'
-            ? event.seconds
-            : started === undefined
-            ? 0
-            : (performance.now() - started) / 1000,
+        seconds,
       });
       if (outcome.type === 'succeeded') {
         await sink.writeChunk(resultPath(dir, event.seq), event.seq, planned);

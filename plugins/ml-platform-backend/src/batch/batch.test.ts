@@ -250,6 +250,14 @@ describe('batch executions', () => {
       error: expect.stringMatching(/transient failure, please retry/),
     });
     expect(chunks.filter((c: any) => c.attempts === 1)).toHaveLength(5);
+    // Monitoring counted every attempt: six that succeeded, one that failed.
+    const exposition = (await request(server).get(api('/metrics'))).text;
+    const chunksOf = (outcome: string) =>
+      new RegExp(
+        `ml_platform_batch_chunks_total\\{namespace="default",model="flaky",[^}]*outcome="${outcome}"\\} (\\d+)`,
+      ).exec(exposition)?.[1];
+    expect(chunksOf('success')).toBe('6');
+    expect(chunksOf('model_error')).toBe('1');
   });
 
   it('ends with the chunk, its rows and the model error when a chunk keeps failing', async () => {

@@ -3,7 +3,7 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   BuildTrigger,
   ModelBuild,
@@ -412,30 +412,37 @@ export class BuildService {
       fields.commitSha,
     );
     if (existing.length > 0) return undefined;
-    return this.options.changes.record(
-      { actor: `ml-platform:${trigger}` },
-      { action: 'build.create', modelRef: model.entityRef },
-      async () => {
-        const build = await this.options.stores.builds.createBuild({
-          modelRef: model.entityRef,
-          trigger,
-          steps: initialSteps(),
-          ...fields,
-        });
-        const what = `${fields.branch} at ${fields.commitSha.slice(0, 8)}`;
-        this.options.logger.info(
-          `Build v${build.version} of ${model.entityRef} queued by ${trigger} (${what})`,
-        );
-        this.options.queue.wake();
-        return {
-          result: build,
-          message: `Queued build v${build.version} of ${what} (${trigger}${
-            fields.requestedBy ? ` by ${fields.requestedBy}` : ''
-          })`,
-          subjectId: build.id,
-        };
-      },
-    );
+    // Another backend instance may win the race past that check: the
+    // database's unique index refuses the second automatic build.
+    return this.options.changes
+      .record(
+        { actor: `ml-platform:${trigger}` },
+        { action: 'build.create', modelRef: model.entityRef },
+        async () => {
+          const build = await this.options.stores.builds.createBuild({
+            modelRef: model.entityRef,
+            trigger,
+            steps: initialSteps(),
+            ...fields,
+          });
+          const what = `${fields.branch} at ${fields.commitSha.slice(0, 8)}`;
+          this.options.logger.info(
+            `Build v${build.version} of ${model.entityRef} queued by ${trigger} (${what})`,
+          );
+          this.options.queue.wake();
+          return {
+            result: build,
+            message: `Queued build v${build.version} of ${what} (${trigger}${
+              fields.requestedBy ? ` by ${fields.requestedBy}` : ''
+            })`,
+            subjectId: build.id,
+          };
+        },
+      )
+      .catch(error => {
+        if (error instanceof ConflictError) return undefined;
+        throw error;
+      });
   }
 
   /** The branch automatic builds follow; an entity's annotation is checked too. */

@@ -1,6 +1,7 @@
 import { Response } from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BuildService } from './BuildService';
+import { startTextStream } from '../http/textStream';
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
 
@@ -39,8 +40,7 @@ export async function streamBuildLog(options: {
     return;
   }
 
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache');
+  startTextStream(res);
   const write = (lines: { line: string }[]) => {
     if (lines.length) res.write(`${lines.map(l => l.line).join('\n')}\n`);
   };

@@ -16,9 +16,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-// Each test starts a real backend: seconds on a busy machine, not 5.
-jest.setTimeout(30_000);
-
 describe('createMlPlatformRootHttpRouter', () => {
   it('answers invocations ahead of the portal HTTP stack, and routes the rest as usual', async () => {
     const port = await freePort();

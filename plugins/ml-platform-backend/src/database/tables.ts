@@ -28,6 +28,8 @@ export interface DbBuildRow {
   requested_by: string | null;
   branch: string | null;
   commit_sha: string | null;
+  /** commit_sha of a push or poll build: unique per model. */
+  automatic_commit: string | null;
   commit_message: string | null;
   commit_author: string | null;
   failure_reason: string | null;

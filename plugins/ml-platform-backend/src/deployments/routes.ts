@@ -2,6 +2,7 @@ import { RuntimeLogLine } from '@internal/plugin-ml-platform-node';
 import express from 'express';
 import { UpdateDeployment } from '../schema/openapi/generated';
 import { PlatformApiRouter, RouteContext } from '../subsystems/types';
+import { startTextStream } from '../http/textStream';
 import { DeploymentService } from './DeploymentService';
 
 function formatLogLine(l: RuntimeLogLine) {
@@ -68,7 +69,7 @@ export function deploymentRoutes(
       });
       return;
     }
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    startTextStream(res);
     if (lines.length) res.write(`${lines.map(formatLogLine).join('\n')}\n`);
     if (follow !== 'true') {
       res.end();

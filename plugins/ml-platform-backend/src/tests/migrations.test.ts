@@ -213,9 +213,15 @@ describe('migrations', () => {
           await insertMetricsRows(knex);
           tables = [...INITIAL_TABLES, ...METRICS_TABLES];
           before = await counts(knex, tables);
-          expect(before).toMatchObject({ metrics_calls: 1, metrics_kpis: 1 });
         }
       }
+      expect(before).toMatchObject({
+        metrics_calls: 1,
+        metrics_predictions: 1,
+        metrics_kpis: 1,
+        metrics_batch: 1,
+        metrics_replicas: 1,
+      });
 
       // All the way down: nothing of the plugin's is left...
       for (let i = 0; i < migrationsFiles.length; i++) {
@@ -311,6 +317,52 @@ describe('migrations', () => {
           .whereNull('deleted_at')
           .where({ type: 'online', status: 'ready' }),
       ).toHaveLength(2);
+    },
+  );
+  it.each(databases.eachSupportedId())(
+    '20261203800000_automatic_build_once.js, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await migrateUntilBefore(knex, '20261203800000_automatic_build_once.js');
+      await insertInitialRows(knex);
+      const sha = 'b'.repeat(40);
+      const build = (n: number, trigger: string, minute: number) => ({
+        id: id(n),
+        model_ref: MODEL,
+        version: 10 + n,
+        status: 'succeeded',
+        trigger,
+        commit_sha: sha,
+        steps: '[]',
+        created_at: new Date(now.getTime() + minute * 60_000),
+      });
+      // A push and a poll of one commit that a race let through, and a
+      // manual build of it.
+      await knex('builds').insert([
+        build(1, 'push', 1),
+        build(2, 'poll', 2),
+        build(3, 'api', 3),
+      ]);
+
+      await migrateUpOnce(knex);
+      const rows = await knex('builds')
+        .where({ commit_sha: sha })
+        .orderBy('id');
+      expect(rows.map(r => [r.id, r.automatic_commit])).toEqual([
+        [id(1), sha],
+        [id(2), null],
+        [id(3), null],
+      ]);
+      await expect(async () => {
+        await knex('builds').insert({
+          ...build(4, 'push', 4),
+          automatic_commit: sha,
+        });
+      }).rejects.toThrow(/unique|duplicate/i);
+
+      await migrateDownOnce(knex);
+      await knex('builds').insert(build(5, 'push', 5));
+      expect(await knex('builds').where({ commit_sha: sha })).toHaveLength(4);
     },
   );
 });

@@ -59,6 +59,33 @@ describe.each(databases.eachSupportedId())(
       expect(builds.map(b => b.version).sort()).toEqual([1, 2, 3, 4, 5]);
     });
 
+    it('builds a commit automatically once per model, even in a race', async () => {
+      const { stores } = await createStore(databaseId);
+      const push = (modelRef: string, trigger: 'push' | 'poll' | 'api') =>
+        stores.builds.createBuild({
+          modelRef,
+          trigger,
+          commitSha: 'a'.repeat(40),
+          steps,
+        });
+      // Two instances handling one push (and the poller) at once.
+      const results = await Promise.allSettled([
+        push('component:default/a', 'push'),
+        push('component:default/a', 'push'),
+        push('component:default/a', 'poll'),
+      ]);
+      expect(results.filter(r => r.status === 'fulfilled')).toHaveLength(1);
+      expect(
+        results.flatMap(r => (r.status === 'rejected' ? [r.reason.name] : [])),
+      ).toEqual(['ConflictError', 'ConflictError']);
+      // Manual builds of that commit, and other models, are not limited.
+      await push('component:default/a', 'api');
+      await push('component:default/a', 'api');
+      await push('component:default/b', 'push');
+      const builds = await stores.builds.listBuilds({});
+      expect(builds.totalCount).toBe(4);
+    });
+
     it('updates builds and keeps their log in order', async () => {
       const { stores } = await createStore(databaseId);
       const build = await stores.builds.createBuild({

@@ -1,4 +1,4 @@
-import { NotFoundError } from '@backstage/errors';
+import { ConflictError, NotFoundError } from '@backstage/errors';
 import {
   BuildStatus,
   BuildStep,
@@ -11,6 +11,7 @@ import {
   defined,
   fromJson,
   inSlices,
+  isUniqueViolation,
   iso,
   num,
   opt,
@@ -18,6 +19,9 @@ import {
 } from '../conversions';
 import { DbBuildLogRow, DbBuildRow, DbModelRow } from '../tables';
 import { BuildLogLine, BuildStore, BuildUpdate, NewBuild } from './BuildStore';
+
+/** Triggers that build a commit at most once per model. */
+const AUTOMATIC: BuildTrigger[] = ['push', 'poll'];
 
 function toBuild(row: DbBuildRow): ModelBuild {
   return {
@@ -53,39 +57,51 @@ export class DatabaseBuildStore implements BuildStore {
 
   async createBuild(build: NewBuild): Promise<ModelBuild> {
     const id = randomUUID();
-    await this.db.transaction(async tx => {
-      const now = new Date();
-      // The models row is the per-model version counter; the unique
-      // (model_ref, version) index backs it up against races.
-      await tx<DbModelRow>('models')
-        .insert({
-          entity_ref: build.modelRef,
-          last_build_version: 0,
-          registered_at: now,
-          updated_at: now,
-        })
-        .onConflict('entity_ref')
-        .ignore();
-      await tx<DbModelRow>('models')
-        .where({ entity_ref: build.modelRef })
-        .increment('last_build_version', 1);
-      const counter = await tx<DbModelRow>('models')
-        .where({ entity_ref: build.modelRef })
-        .first('last_build_version');
-      await tx<DbBuildRow>('builds').insert({
-        id,
-        model_ref: build.modelRef,
-        version: num(counter?.last_build_version),
-        status: 'queued',
-        trigger: build.trigger,
-        trigger_source: build.triggerSource ?? null,
-        requested_by: build.requestedBy ?? null,
-        branch: build.branch ?? null,
-        commit_sha: build.commitSha ?? null,
-        steps: JSON.stringify(build.steps),
-        created_at: now,
+    await this.db
+      .transaction(async tx => {
+        const now = new Date();
+        // The models row is the per-model version counter; the unique
+        // (model_ref, version) index backs it up against races.
+        await tx<DbModelRow>('models')
+          .insert({
+            entity_ref: build.modelRef,
+            last_build_version: 0,
+            registered_at: now,
+            updated_at: now,
+          })
+          .onConflict('entity_ref')
+          .ignore();
+        await tx<DbModelRow>('models')
+          .where({ entity_ref: build.modelRef })
+          .increment('last_build_version', 1);
+        const counter = await tx<DbModelRow>('models')
+          .where({ entity_ref: build.modelRef })
+          .first('last_build_version');
+        await tx<DbBuildRow>('builds').insert({
+          id,
+          model_ref: build.modelRef,
+          version: num(counter?.last_build_version),
+          status: 'queued',
+          trigger: build.trigger,
+          trigger_source: build.triggerSource ?? null,
+          requested_by: build.requestedBy ?? null,
+          branch: build.branch ?? null,
+          commit_sha: build.commitSha ?? null,
+          automatic_commit: AUTOMATIC.includes(build.trigger)
+            ? build.commitSha ?? null
+            : null,
+          steps: JSON.stringify(build.steps),
+          created_at: now,
+        });
+      })
+      .catch(error => {
+        if (isUniqueViolation(error) && AUTOMATIC.includes(build.trigger)) {
+          throw new ConflictError(
+            `${build.commitSha} of ${build.modelRef} was already built automatically`,
+          );
+        }
+        throw error;
       });
-    });
     return (await this.getBuild(id))!;
   }
 

@@ -1165,8 +1165,16 @@ export const spec = {
         ],
         requestBody: {
           required: true,
+          description:
+            "The file's bytes, whatever Content-Type the client sends (application/octet-stream, text/csv, ...); the filename's extension gives the format.",
           content: {
             'application/octet-stream': {
+              schema: {
+                type: 'string',
+                format: 'binary',
+              },
+            },
+            '*/*': {
               schema: {
                 type: 'string',
                 format: 'binary',
