@@ -316,7 +316,10 @@ export interface Config {
        * scheduler task); the Monitoring tab then links to the dashboard.
        */
       grafana?: {
-        /** e.g. `https://grafana.example.com` @visibility frontend */
+        /**
+         * e.g. `https://grafana.example.com`; the Monitoring tab links there.
+         * @visibility frontend
+         */
         url: string;
         /**
          * A service account token with the Editor role.
