@@ -49,6 +49,8 @@ export class FakeGrafana {
   readonly folders = new Set<string>(['ml-models']);
   private nextId = 1;
   private server?: http.Server;
+  /** Where it listens, once started. */
+  url = '';
 
   constructor(readonly token: string) {}
 
@@ -73,7 +75,10 @@ export class FakeGrafana {
     await new Promise<void>(resolve =>
       this.server!.listen(0, '127.0.0.1', resolve),
     );
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${
+      (this.server.address() as AddressInfo).port
+    }`;
+    return this.url;
   }
 
   async stop() {

@@ -19,6 +19,8 @@ import { mlPlatformPlugin } from '../../plugin';
 import { mlModelComponent } from '../../__testUtils__/churnReference';
 import { dataScienceTeam } from '../../__testUtils__/owners';
 import { api } from '../../__testUtils__/platformApi';
+import { FakeGrafana } from '../../__testUtils__/fakeGrafana';
+import { waitFor } from '../../__testUtils__/modelRepository';
 import { createDatabaseStores } from '../../database';
 import { MetricsStore } from '../../database/metrics/MetricsStore';
 import { CallRow, MINUTE } from '../../database/metrics/types';
@@ -84,8 +86,11 @@ describe('alerts', () => {
         .expect(200)
     ).body.notifications as { payload: any }[];
 
+  const grafana = new FakeGrafana('grafana-sa-token');
+
   beforeAll(async () => {
     dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-alerts-'));
+    const grafanaUrl = await grafana.start();
     // Runs in the ml-platform plugin's scope: its database, its notifier.
     const underTest = createBackendModule({
       pluginId: 'ml-platform',
@@ -169,6 +174,10 @@ describe('alerts', () => {
         underTest,
         notificationsPlugin,
         catalogServiceMock.factory({ entities }),
+        // Scheduled tasks run once at startup, delayed ones too (the push).
+        mockServices.scheduler.factory({
+          includeInitialDelayedTasksOnStartup: true,
+        }),
         mockServices.rootConfig.factory({
           data: {
             app: { baseUrl: 'http://localhost:3000' },
@@ -179,6 +188,12 @@ describe('alerts', () => {
                 // The test runs the evaluator itself, on its own clock.
                 alerts: { enabled: false },
                 alertmanager: { token: WEBHOOK_TOKEN },
+                grafana: {
+                  url: grafanaUrl,
+                  token: 'grafana-sa-token',
+                  folderUid: 'ml-models',
+                  datasourceUid: 'prometheus',
+                },
               },
             },
           },
@@ -191,6 +206,7 @@ describe('alerts', () => {
 
   afterAll(async () => {
     await stop?.();
+    await grafana.stop();
     await fs.promises.rm(dir, { recursive: true, force: true });
   });
 
@@ -547,5 +563,25 @@ describe('alerts', () => {
       .get(api('/models/default/churn/dashboard'))
       .set('Authorization', mockCredentials.none.header())
       .expect(401);
+  });
+
+  it('pushes the dashboard and the rules to the configured Grafana from its scheduled task', async () => {
+    await waitFor(
+      async () =>
+        grafana.dashboards.has('mlp-default-churn') && grafana.rules.size > 0,
+      { what: 'the Grafana push task', timeoutMs: 30_000 },
+    );
+    const [rule] = [...grafana.rules.values()];
+    expect(rule).toMatchObject({
+      labels: { model: 'churn', severity: 'critical' },
+      provenance: '',
+    });
+    // Where the Monitoring tab's link points.
+    const res = await request(server)
+      .get(api('/models/default/churn/dashboard'))
+      .expect(200);
+    expect(res.headers.link).toBe(
+      `<${grafana.url}/d/mlp-default-churn>; rel="alternate"`,
+    );
   });
 });
