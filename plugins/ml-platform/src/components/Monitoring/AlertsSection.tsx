@@ -35,6 +35,9 @@ const SILENCES = [
   { id: '7d', label: '7 days' },
 ];
 
+/** Short cells stay on one line; the condition wraps instead. */
+const NOWRAP = { whiteSpace: 'nowrap' } as const;
+
 const time = (iso: string | null) =>
   iso ? new Date(iso).toLocaleString() : '—';
 
@@ -229,13 +232,13 @@ export function AlertsSection(props: { modelRef: ModelRef }) {
             <Table size="small" aria-label="Alert rules">
               <TableHead>
                 <TableRow>
-                  <TableCell>Rule</TableCell>
-                  <TableCell>Condition</TableCell>
-                  <TableCell>Severity</TableCell>
-                  <TableCell>State</TableCell>
-                  <TableCell>Last change</TableCell>
-                  <TableCell>Value</TableCell>
-                  <TableCell>From</TableCell>
+                  <TableCell style={NOWRAP}>Rule</TableCell>
+                  <TableCell style={NOWRAP}>Condition</TableCell>
+                  <TableCell style={NOWRAP}>Severity</TableCell>
+                  <TableCell style={NOWRAP}>State</TableCell>
+                  <TableCell style={NOWRAP}>Last change</TableCell>
+                  <TableCell style={NOWRAP}>Value</TableCell>
+                  <TableCell style={NOWRAP}>From</TableCell>
                   <TableCell />
                 </TableRow>
               </TableHead>
@@ -244,7 +247,7 @@ export function AlertsSection(props: { modelRef: ModelRef }) {
                   <TableRow key={rule.name}>
                     <TableCell>{rule.name}</TableCell>
                     <TableCell>{condition(rule)}</TableCell>
-                    <TableCell>{rule.severity}</TableCell>
+                    <TableCell style={NOWRAP}>{rule.severity}</TableCell>
                     <TableCell>
                       <StatusChip status={rule.state} />
                       {rule.silencedUntil && (
@@ -259,8 +262,8 @@ export function AlertsSection(props: { modelRef: ModelRef }) {
                         ? '—'
                         : Number(rule.value.toPrecision(4))}
                     </TableCell>
-                    <TableCell>{sourceLabel(rule)}</TableCell>
-                    <TableCell align="right">
+                    <TableCell style={NOWRAP}>{sourceLabel(rule)}</TableCell>
+                    <TableCell align="right" style={NOWRAP}>
                       {rule.silencedUntil ? (
                         <ActionButton
                           decision={permissions.updateAlerts}
@@ -310,12 +313,12 @@ export function AlertsSection(props: { modelRef: ModelRef }) {
               <Table size="small" aria-label="Alert history">
                 <TableHead>
                   <TableRow>
-                    <TableCell>When</TableCell>
-                    <TableCell>Rule</TableCell>
-                    <TableCell>State</TableCell>
-                    <TableCell>Value</TableCell>
-                    <TableCell>Seen by</TableCell>
-                    <TableCell>Owner notified</TableCell>
+                    <TableCell style={NOWRAP}>When</TableCell>
+                    <TableCell style={NOWRAP}>Rule</TableCell>
+                    <TableCell style={NOWRAP}>State</TableCell>
+                    <TableCell style={NOWRAP}>Value</TableCell>
+                    <TableCell style={NOWRAP}>Seen by</TableCell>
+                    <TableCell style={NOWRAP}>Owner notified</TableCell>
                   </TableRow>
                 </TableHead>
                 <TableBody>
