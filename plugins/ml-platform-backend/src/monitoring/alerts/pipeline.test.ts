@@ -24,6 +24,9 @@ import { ModelRepository, waitFor } from '../../__testUtils__/modelRepository';
 import { dataScienceTeam } from '../../__testUtils__/owners';
 import { api, buildModel } from '../../__testUtils__/platformApi';
 import { PrometheusServer, freePort } from '../../__testUtils__/prometheus';
+import { PrometheusMetricsSource } from '../query/PrometheusMetricsSource';
+import { measureRules } from './alertMetrics';
+import { ManifestAlertRule } from '@internal/plugin-ml-platform-common';
 
 jest.setTimeout(180_000);
 
@@ -231,6 +234,16 @@ alerting:
         source: 'alertmanager',
         notified: true,
       });
+
+      // The embedded evaluator reads the same value from this Prometheus
+      // when the metrics route's source is PromQL (prometheus.baseUrl).
+      const measured = await measureRules(
+        new PrometheusMetricsSource({ baseUrl: prometheus.url }),
+        'component:default/churn',
+        [{ ...BURST_RULE, op: '>' } as ManifestAlertRule],
+        Date.now(),
+      );
+      expect(measured.get('error-burst')).toBeGreaterThan(0.3);
 
       // Every exported rule evaluates on Prometheus without an error.
       const rules = await (
