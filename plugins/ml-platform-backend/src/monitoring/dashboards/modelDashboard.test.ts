@@ -1,4 +1,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { parseManifest } from '@internal/plugin-ml-platform-common';
+import fs from 'node:fs';
+import path from 'node:path';
 import { buildModelDashboard, dashboardUid } from './modelDashboard';
 
 const churn = () =>
@@ -86,5 +89,81 @@ describe('buildModelDashboard', () => {
     expect((heatmap.targets![0] as unknown as Target).expr).toContain(
       'output="churn_probability"',
     );
+  });
+
+  it("serialises the churn example's dashboard to JSON that keeps the SDK's types, panels of the SDK's panel plugins", () => {
+    const manifest = parseManifest(
+      fs.readFileSync(
+        path.resolve(
+          __dirname,
+          '../../../../../examples/models/churn/mlmodel.yaml',
+        ),
+        'utf8',
+      ),
+    );
+    const built = buildModelDashboard({
+      namespace: 'default',
+      name: 'churn',
+      outputs: manifest.spec.schema?.outputs,
+    });
+    // The JSON as served and pushed (the SDK's queries carry methods that
+    // JSON drops), read back as the SDK's type.
+    const json: dashboard.Dashboard = JSON.parse(JSON.stringify(built));
+    // The SDK's required dashboard fields, with its types.
+    for (const [key, value] of Object.entries(dashboard.defaultDashboard())) {
+      expect({
+        key,
+        type: typeof json[key as keyof dashboard.Dashboard],
+      }).toEqual({
+        key,
+        type: typeof value,
+      });
+    }
+    const problems: string[] = [];
+    for (const panel of panelsOf(json)) {
+      if (panel.type === 'row') continue;
+      const p = panel as dashboard.Panel;
+      // Each visualisation is one of the SDK's panel plugins, and has the
+      // options and field config that plugin's types require.
+      let plugin: any;
+      try {
+        plugin = require(`@grafana/grafana-foundation-sdk/${p.type}`);
+      } catch {
+        problems.push(`${p.title}: ${p.type} is no SDK panel plugin`);
+        continue;
+      }
+      if (typeof plugin.PanelBuilder !== 'function') {
+        problems.push(`${p.title}: ${p.type} has no PanelBuilder`);
+      }
+      const required = plugin.defaultOptions?.() ?? {};
+      for (const [key, value] of Object.entries(required)) {
+        const actual = (p.options as Record<string, unknown> | undefined)?.[
+          key
+        ];
+        if (typeof actual !== typeof value) {
+          problems.push(`${p.title}: options.${key} is ${typeof actual}`);
+        }
+      }
+      for (const target of (p.targets ?? []) as unknown as Target[]) {
+        if (typeof target.expr !== 'string' || !target.expr) {
+          problems.push(`${p.title}: a target without expr`);
+        }
+      }
+      if (!p.gridPos || typeof p.gridPos.w !== 'number') {
+        problems.push(`${p.title}: no gridPos`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(
+      panelsOf(json)
+        .map(p => p.title ?? '')
+        .filter(
+          t =>
+            t.startsWith('Distribution of') || t.startsWith('Predictions of'),
+        ),
+    ).toEqual([
+      'Distribution of churn_probability',
+      'Predictions of churn per value',
+    ]);
   });
 });
