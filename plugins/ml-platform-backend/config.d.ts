@@ -316,6 +316,51 @@ export interface Config {
          */
         allowUnauthenticated?: boolean;
       };
+      /** Alert rules (`monitoring.alerts` of mlmodel.yaml and `PUT .../alerts`). */
+      alerts?: {
+        /**
+         * Run the embedded evaluator (on the metrics route's source).
+         * Turn off when your own Prometheus evaluates the exported rules.
+         * @default true
+         */
+        enabled?: boolean;
+        /** How often the embedded evaluator runs. @default 1 minute */
+        evaluationInterval?: number | { [unit: string]: number } | string;
+      };
+      /** `POST alerts/alertmanager`, an Alertmanager webhook receiver. */
+      alertmanager?: {
+        /**
+         * The bearer token Alertmanager sends (`http_config.authorization`);
+         * the route answers 404 while it is unset.
+         * @visibility secret
+         */
+        token?: string;
+      };
+      /**
+       * A Grafana to push each model's dashboard and alert rules to (a
+       * scheduler task); the Monitoring tab then links to the dashboard.
+       */
+      grafana?: {
+        /**
+         * e.g. `https://grafana.example.com`; the Monitoring tab links there.
+         * @visibility frontend
+         */
+        url: string;
+        /**
+         * A service account token with the Editor role.
+         * @visibility secret
+         */
+        token: string;
+        /** The folder dashboards and rules go to. */
+        folderUid: string;
+        /**
+         * The Prometheus datasource Grafana-managed alert rules query;
+         * without it only dashboards are pushed.
+         */
+        datasourceUid?: string;
+        /** How often to push. @default 5 minutes */
+        pushInterval?: number | { [unit: string]: number } | string;
+      };
     };
 
     /**

@@ -7,7 +7,7 @@
 // sign in as guest, build the main branch, deploy the build online and as a
 // batch model, predict from the "Try it" form, score an uploaded CSV, see it
 // all in the Activity section, send traffic and read it on the Monitoring
-// tab. It saves
+// tab, and silence the manifest's alert rule in its Alerts section. It saves
 // a screenshot of each section to e2e/screenshots/ and fails on browser errors
 // (uncaught exceptions, console errors other than React dev warnings) and on
 // backend errors logged while the flow runs.
@@ -1032,6 +1032,32 @@ async function backToOverview(page, build) {
 }
 
 /** The Activity section lists what the guest changed, newest first. */
+async function alerts(page) {
+  const panel = await openSection(page, 'Monitoring');
+  const row = panel
+    .getByRole('table', { name: 'Alert rules' })
+    .getByRole('row')
+    .filter({ hasText: 'churn-error-rate' });
+  await until(
+    "the Alerts section to list mlmodel.yaml's churn-error-rate",
+    TIMEOUTS.ui,
+    async () =>
+      (await row.count()) > 0 && (await textOf(row)).includes('mlmodel.yaml'),
+    { lastSeen: async () => (await textOf(panel)).slice(-300) },
+  );
+  await row.getByRole('button', { name: 'Silence', exact: true }).click();
+  await page
+    .getByRole('dialog')
+    .getByRole('button', { name: 'Silence', exact: true })
+    .click();
+  await until('the rule to show its silence', TIMEOUTS.ui, async () =>
+    (await textOf(row)).includes('silenced until'),
+  );
+  await row.scrollIntoViewIfNeeded();
+  await screenshot(page, 'alerts');
+  return 'churn-error-rate listed from mlmodel.yaml, silenced for an hour';
+}
+
 async function activity(page) {
   const panel = await openSection(page, 'Activity');
   const wanted = ['Build', 'Deploy', 'Start execution'];
@@ -1159,6 +1185,9 @@ async function main() {
       () => monitoring(page, build),
       { watch },
     );
+    await step("Alerts: the manifest's rule, silenced", () => alerts(page), {
+      watch,
+    });
     await step('Activity: who changed the model', () => activity(page), {
       watch,
     });

@@ -178,6 +178,8 @@ describe('the portal permission policy, with the real permission backend, catalo
         auth(request(server).post(url(p))).send(body ?? {}),
       patch: (p: string, body: object) =>
         auth(request(server).patch(url(p))).send(body),
+      put: (p: string, body: object) =>
+        auth(request(server).put(url(p))).send(body),
       delete: (p: string) => auth(request(server).delete(url(p))),
       upload: (p: string, csv: string) =>
         auth(request(server).post(url(p)))
@@ -426,6 +428,28 @@ describe('the portal permission policy, with the real permission backend, catalo
         { buildId: made.buildId },
       ],
       ['undeploy', 'delete', `/deployments/${made.onlineId}`, undefined],
+      [
+        'set alert rules',
+        'put',
+        '/models/default/churn/alerts',
+        {
+          rules: [
+            { name: 'quiet', metric: 'error_rate', op: '>', threshold: 2 },
+          ],
+        },
+      ],
+      [
+        'silence an alert',
+        'post',
+        '/models/default/churn/alerts/churn-error-rate/silence',
+        { duration: '1h' },
+      ],
+      [
+        'lift a silence',
+        'delete',
+        '/models/default/churn/alerts/churn-error-rate/silence',
+        undefined,
+      ],
       ['upload', 'upload', '/models/default/churn/uploads?filename=x.csv', CSV],
       [
         'execute',
@@ -448,11 +472,12 @@ describe('the portal permission policy, with the real permission backend, catalo
   /** What a refused change must not have touched. */
   async function snapshot() {
     const guest = await as('guest');
-    const [builds, deployments, executions, model] = await Promise.all([
+    const [builds, deployments, executions, model, alerts] = await Promise.all([
       guest.get('/models/default/churn/builds'),
       guest.get('/models/default/churn/deployments'),
       guest.get('/models/default/churn/executions'),
       guest.get('/models/default/churn'),
+      guest.get('/models/default/churn/alerts'),
     ]);
     return {
       builds: builds.body.items.map((b: any) => [b.id, b.status]),
@@ -464,6 +489,11 @@ describe('the portal permission policy, with the real permission backend, catalo
       ]),
       executions: executions.body.items.map((e: any) => e.id),
       registered: model.body.platform.registered,
+      alerts: alerts.body.items.map((a: any) => [
+        a.name,
+        a.source,
+        a.silencedUntil,
+      ]),
     };
   }
 
@@ -529,6 +559,10 @@ describe('the portal permission policy, with the real permission backend, catalo
       '/models/default/churn/executions',
       `/executions/${made.executionId}`,
       `/executions/${made.executionId}/chunks`,
+      '/models/default/churn/alerts',
+      '/models/default/churn/alerts/history',
+      '/models/default/churn/alerts/prometheus-rules',
+      '/models/default/churn/dashboard',
     ]) {
       const res = await barbara.get(route);
       expect({ route, status: res.status }).toEqual({ route, status: 200 });
@@ -687,6 +721,9 @@ describe('the portal permission policy, with the real permission backend, catalo
       'deployment-scale',
       'deployment-rollout',
       'deployment-delete',
+      'alert-update',
+      'alert-update',
+      'alert-update',
       'execution-create',
       'execution-cancel',
     ]);
@@ -705,7 +742,7 @@ describe('the portal permission policy, with the real permission backend, catalo
           e.status === 'failed' &&
           e.meta?.actor === 'service:ml-platform-consumer',
       ),
-    ).toHaveLength(9);
+    ).toHaveLength(12);
 
     // The activity pages through the same history, newest first.
     const page1 = (await guest.get('/models/default/churn/activity?limit=3'))
@@ -729,7 +766,7 @@ describe('the portal permission policy, with the real permission backend, catalo
     ).body;
     expect(page2.items).toEqual(all.items.slice(3, 6));
     expect(all.items.filter((a: any) => a.outcome === 'refused').length).toBe(
-      9 + 9 + 1,
+      12 + 12 + 1,
     );
   });
 

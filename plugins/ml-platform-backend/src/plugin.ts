@@ -18,6 +18,7 @@ import { AddedArtifactStore } from './artifacts/selectArtifactStore';
 import { createBatchSubsystem } from './batch/createBatchSubsystem';
 import { createBuildsSubsystem } from './builds/createBuildsSubsystem';
 import { createOnlineSubsystem } from './deployments/createOnlineSubsystem';
+import { createAlertingSubsystem } from './monitoring/alerts/createAlertingSubsystem';
 import { createMonitoringSubsystem } from './monitoring/createMonitoringSubsystem';
 import { createRouter } from './router';
 import { createPlatformCore } from './subsystems/core';
@@ -102,10 +103,24 @@ export const mlPlatformPlugin = createBackendPlugin({
           gateway: online.gateway,
           chunkAttempts: batch,
         });
+        const alerting = createAlertingSubsystem(core, {
+          notifications: deps.notifications,
+          source: monitoring.source,
+        });
         // Monitoring first: it stops last, recording the others' last calls.
-        const subsystems: Subsystem[] = [monitoring, builds, online, batch];
-        // Prometheus scrapes without credentials where config allows it.
-        for (const path of monitoring.unauthenticatedPaths) {
+        const subsystems: Subsystem[] = [
+          monitoring,
+          builds,
+          online,
+          batch,
+          alerting,
+        ];
+        // Prometheus scrapes without credentials where config allows it;
+        // Alertmanager's webhook holds a token of its own.
+        for (const path of [
+          ...monitoring.unauthenticatedPaths,
+          ...alerting.unauthenticatedPaths,
+        ]) {
           deps.httpRouter.addAuthPolicy({ path, allow: 'unauthenticated' });
         }
 

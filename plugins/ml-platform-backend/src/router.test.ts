@@ -12,6 +12,7 @@ import { executionRoutes, uploadRoutes } from './batch/routes';
 import { buildRoutes } from './builds/routes';
 import { deploymentRoutes } from './deployments/routes';
 import { MonitoringRouteServices, monitoringRoutes } from './monitoring/routes';
+import { alertingRoutes } from './monitoring/alerts/routes';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -50,6 +51,14 @@ describe('router', () => {
         {
           routes: (api, ctx) =>
             monitoringRoutes(api, ctx, {} as MonitoringRouteServices),
+        },
+        {
+          routes: (api, ctx) =>
+            alertingRoutes(
+              api,
+              ctx,
+              {} as Parameters<typeof alertingRoutes>[2],
+            ),
         },
       ],
     });

@@ -10,3 +10,4 @@ export * from './permissions';
 export * from './manifest';
 export * from './client';
 export * from './limits';
+export * from './alerts';

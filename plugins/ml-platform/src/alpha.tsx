@@ -5,7 +5,10 @@ import {
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 import {
   MlPlatformClient,
   isMlModelEntity,
@@ -50,6 +53,23 @@ export const mlPlatformEntityContent = EntityContentBlueprint.make({
       import('./components/EntityMlPlatformContent').then(m => (
         <m.EntityMlPlatformContent />
       )),
+  },
+});
+
+/**
+ * A card on the model page saying how to see its Grafana dashboards, with
+ * the generated dashboard for download; for portals without Grafana (the
+ * app installs `@backstage-community/plugin-grafana` instead when
+ * `grafana.domain` is set).
+ *
+ * @alpha
+ */
+export const mlPlatformGrafanaHintCard = EntityCardBlueprint.make({
+  name: 'grafana-hint',
+  params: {
+    filter: isMlModelEntity,
+    loader: () =>
+      import('./components/Monitoring').then(m => <m.GrafanaHintCard />),
   },
 });
 

@@ -171,6 +171,9 @@ describe('the "New ML model" template through the real scaffolder', () => {
       expect(entityFile).toMatch(
         /grafana\/dashboard-selector: "tags @> 'ml-model:fraud-score'"/,
       );
+      expect(entityFile).toMatch(
+        /grafana\/alert-label-selector: model=fraud-score/,
+      );
 
       // The catalog has the model, the platform built and deployed it.
       const entity = await request(server).get(

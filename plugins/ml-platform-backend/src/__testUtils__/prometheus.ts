@@ -49,11 +49,15 @@ export class PrometheusServer {
     dir: string;
     /** The `scrape_configs` of prometheus.yml, as YAML. */
     scrapeConfigs: string;
+    /** More top-level sections (`rule_files`, `alerting`), as YAML. */
+    extraConfig?: string;
   }): Promise<PrometheusServer> {
     const config = path.join(options.dir, 'prometheus.yml');
     fs.writeFileSync(
       config,
-      `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n${options.scrapeConfigs}`,
+      `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n${
+        options.extraConfig ?? ''
+      }\nscrape_configs:\n${options.scrapeConfigs}`,
     );
     let output = '';
     const child = spawn(

@@ -1,5 +1,7 @@
 import { DatabaseService } from '@backstage/backend-plugin-api';
 import { DatabaseActivityStore } from './activity/DatabaseActivityStore';
+import { AlertStore } from './alerts/AlertStore';
+import { DatabaseAlertStore } from './alerts/DatabaseAlertStore';
 import { ActivityStore } from './activity/ActivityStore';
 import { DatabaseBuildStore } from './builds/DatabaseBuildStore';
 import { BuildStore } from './builds/BuildStore';
@@ -24,6 +26,7 @@ export interface PlatformStores {
   activity: ActivityStore;
   signingKeys: SigningKeyStore;
   metrics: MetricsStore;
+  alerts: AlertStore;
 }
 
 /** The knex stores over the plugin's database, migrated first. */
@@ -39,10 +42,16 @@ export async function createDatabaseStores(
     activity: new DatabaseActivityStore(db),
     signingKeys: new DatabaseSigningKeyStore(db),
     metrics: new DatabaseMetricsStore(db),
+    alerts: new DatabaseAlertStore(db),
   };
 }
 
 export type { ActivityStore, NewActivity } from './activity/ActivityStore';
+export type {
+  AlertStateRecord,
+  AlertStore,
+  NewAlertHistoryEntry,
+} from './alerts/AlertStore';
 export type {
   BuildLogLine,
   BuildStore,

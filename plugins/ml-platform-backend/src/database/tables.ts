@@ -231,3 +231,43 @@ export type DbMetricsSums<Row> = {
     ? number | string
     : Row[Column];
 } & { step?: number | string };
+
+/** An alert rule set through the API (migrations/20261203600000_alerts.js). */
+export interface DbAlertRuleRow {
+  model_ref: string;
+  name: string;
+  /** JSON: metric, output, op, threshold, for, severity. */
+  rule: string;
+  position: number;
+  updated_by: string | null;
+  /** Epoch milliseconds. */
+  updated_at: BigInt;
+}
+
+/** The current state of one rule of one model; times in epoch milliseconds. */
+export interface DbAlertStateRow {
+  model_ref: string;
+  rule: string;
+  state: string;
+  since: BigInt | null;
+  pending_since: BigInt | null;
+  value: number | null;
+  evaluated_at: BigInt | null;
+  silenced_until: BigInt | null;
+  silenced_by: string | null;
+}
+
+/** A state change of a rule. */
+export interface DbAlertHistoryRow {
+  id: BigInt;
+  model_ref: string;
+  rule: string;
+  state: string;
+  value: number | null;
+  threshold: number | null;
+  at: BigInt;
+  source: string;
+  /** 0/1 on SQLite. */
+  notified: boolean | number;
+  silenced: boolean | number;
+}

@@ -22,6 +22,8 @@ export interface MonitoringSubsystem extends Subsystem {
   recorder?: MetricsRecorder;
   /** Paths to let past Backstage's credentials barrier (scrapes). */
   unauthenticatedPaths: string[];
+  /** Where model health is read: the embedded store, or Prometheus. */
+  source: MetricsSource;
 }
 
 /**
@@ -118,6 +120,7 @@ export function createMonitoringSubsystem(
   return {
     name: 'monitoring',
     recorder,
+    source,
     unauthenticatedPaths: settings.allowUnauthenticatedScrape
       ? SCRAPE_PATHS
       : [],

@@ -201,6 +201,49 @@ async function insertMetricsRows(knex: Knex) {
   });
 }
 
+const ALERTS_MIGRATION = '20261203600000_alerts.js';
+const ALERTS_TABLES = ['alert_rules', 'alert_states', 'alert_history'];
+
+/** A rule set through the API, its state and a history entry. */
+async function insertAlertRows(knex: Knex) {
+  const at = now.getTime();
+  await knex('alert_rules').insert({
+    model_ref: MODEL,
+    name: 'errors',
+    rule: JSON.stringify({
+      metric: 'error_rate',
+      op: '>',
+      threshold: 0.05,
+      for: '5m',
+      severity: 'critical',
+    }),
+    position: 0,
+    updated_by: 'user:default/alice',
+    updated_at: at,
+  });
+  await knex('alert_states').insert({
+    model_ref: MODEL,
+    rule: 'errors',
+    state: 'firing',
+    since: at,
+    pending_since: at - 300_000,
+    value: 0.25,
+    evaluated_at: at,
+    silenced_until: at + 3_600_000,
+    silenced_by: 'user:default/alice',
+  });
+  await knex('alert_history').insert({
+    model_ref: MODEL,
+    rule: 'errors',
+    state: 'firing',
+    value: 0.25,
+    threshold: 0.05,
+    at,
+    source: 'evaluator',
+    notified: true,
+  });
+}
+
 const INITIAL_TABLES = [
   'models',
   'builds',
@@ -248,12 +291,14 @@ describe('migrations', () => {
         ...METRICS_TABLES,
         'activity',
         'signing_keys',
+        ...ALERTS_TABLES,
       ]) {
         expect(await knex.schema.hasTable(table)).toBe(false);
       }
       // ...and up again on the empty database.
       await knex.migrate.latest({ directory: migrationsDir });
       expect(await knex.schema.hasTable('activity')).toBe(true);
+      expect(await knex.schema.hasTable('alert_history')).toBe(true);
     },
   );
 
@@ -419,6 +464,74 @@ describe('migrations', () => {
         kpi: 'revenue_at_risk',
         sum: 12.5,
       });
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    '20261203600000_alerts.js goes down with rows in its tables, and later migrations keep them, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await migrateUntilBefore(knex, ALERTS_MIGRATION);
+      await insertInitialRows(knex);
+      await insertMetricsRows(knex);
+      const earlier = [...INITIAL_TABLES, ...METRICS_TABLES];
+      const initial = await counts(knex, earlier);
+
+      await migrateUpOnce(knex);
+      await insertAlertRows(knex);
+      await migrateDownOnce(knex);
+      for (const table of ALERTS_TABLES) {
+        expect(await knex.schema.hasTable(table)).toBe(false);
+      }
+      expect(await counts(knex, earlier)).toEqual(initial);
+
+      await migrateUpOnce(knex);
+      await insertAlertRows(knex);
+      // One row per model and rule name, one state per model and rule.
+      await expectUniqueViolation(knex, 'alert_rules', () =>
+        knex('alert_rules').insert({
+          model_ref: MODEL,
+          name: 'errors',
+          rule: '{}',
+          position: 1,
+          updated_at: now.getTime(),
+        }),
+      );
+      await expectUniqueViolation(knex, 'alert_states', () =>
+        knex('alert_states').insert({
+          model_ref: MODEL,
+          rule: 'errors',
+          state: 'ok',
+        }),
+      );
+      const tables = [...earlier, ...ALERTS_TABLES];
+      const before = await counts(knex, tables);
+      expect(before).toMatchObject({
+        alert_rules: 1,
+        alert_states: 1,
+        alert_history: 1,
+      });
+      // Every later migration, down and up again, keeps the rows.
+      const later =
+        migrationsFiles.length - 1 - migrationsFiles.indexOf(ALERTS_MIGRATION);
+      for (let i = 0; i < later; i++) {
+        await migrateUpOnce(knex);
+        expect(await counts(knex, tables)).toEqual(before);
+        await migrateDownOnce(knex);
+        expect(await counts(knex, tables)).toEqual(before);
+        await migrateUpOnce(knex);
+      }
+      // Epoch milliseconds beyond 32 bits survive (strings on PostgreSQL).
+      const state = await knex('alert_states').first();
+      expect(Number(state.silenced_until)).toBe(now.getTime() + 3_600_000);
+      expect(state).toMatchObject({ state: 'firing', value: 0.25 });
+      const history = await knex('alert_history').first();
+      expect(Number(history.at)).toBe(now.getTime());
+      expect(Boolean(history.notified)).toBe(true);
+      expect(Boolean(history.silenced)).toBe(false);
+      expect(
+        JSON.parse((await knex('alert_rules').first()).rule),
+      ).toMatchObject({ metric: 'error_rate', threshold: 0.05 });
     },
   );
 });

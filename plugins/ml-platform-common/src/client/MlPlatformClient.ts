@@ -4,6 +4,8 @@ import {
   TypedResponse,
 } from '../schema/openapi/generated/apis';
 import {
+  AlertHistoryPage,
+  AlertRule,
   BatchExecution,
   BuildLogPage,
   CreateDeploymentRequest,
@@ -11,6 +13,8 @@ import {
   DeploymentLogPage,
   ExecutionChunk,
   ModelActivity,
+  ModelAlert,
+  ModelAlerts,
   ModelBuild,
   ModelDeployment,
   ModelMetrics,
@@ -172,6 +176,26 @@ export interface MlPlatformApi {
   ): Promise<ModelMetrics>;
   /** Every model's calls over the last `window` (e.g. `1h`, the default). */
   listModelTraffic(window?: string): Promise<ModelTraffic[]>;
+
+  /** The model's alert rules (manifest and API) with their states. */
+  getModelAlerts(ref: ModelRef): Promise<ModelAlerts>;
+  /** Replaces the rules set through the API (the manifest's stay). */
+  updateModelAlerts(ref: ModelRef, rules: AlertRule[]): Promise<ModelAlerts>;
+  /** State changes of the model's rules, newest first. */
+  getAlertHistory(
+    ref: ModelRef,
+    query?: { rule?: string; limit?: number; offset?: number },
+  ): Promise<AlertHistoryPage>;
+  /** Holds back a rule's notifications for `duration` (`30m`, `2h`, `1d`). */
+  silenceAlert(
+    ref: ModelRef,
+    rule: string,
+    duration: string,
+  ): Promise<ModelAlert>;
+  /** Lifts a rule's silence. */
+  unsilenceAlert(ref: ModelRef, rule: string): Promise<ModelAlert>;
+  /** The model's generated Grafana dashboard (JSON), for download. */
+  getModelDashboard(ref: ModelRef): Promise<Record<string, unknown>>;
 }
 
 function bodyOf(response: Response): ReadableStream<Uint8Array> {
@@ -421,6 +445,40 @@ export class MlPlatformClient implements MlPlatformApi {
   async listModelTraffic(window?: string) {
     return (await json(this.apiClient.listModelTraffic({ query: { window } })))
       .items;
+  }
+
+  getModelAlerts(ref: ModelRef) {
+    return json(this.apiClient.getModelAlerts({ path: ref }));
+  }
+
+  updateModelAlerts(ref: ModelRef, rules: AlertRule[]) {
+    return json(
+      this.apiClient.updateModelAlerts({ path: ref, body: { rules } }),
+    );
+  }
+
+  getAlertHistory(
+    ref: ModelRef,
+    query: { rule?: string; limit?: number; offset?: number } = {},
+  ) {
+    return json(this.apiClient.getAlertHistory({ path: ref, query }));
+  }
+
+  silenceAlert(ref: ModelRef, rule: string, duration: string) {
+    return json(
+      this.apiClient.silenceAlert({
+        path: { ...ref, rule },
+        body: { duration },
+      }),
+    );
+  }
+
+  unsilenceAlert(ref: ModelRef, rule: string) {
+    return json(this.apiClient.unsilenceAlert({ path: { ...ref, rule } }));
+  }
+
+  getModelDashboard(ref: ModelRef) {
+    return json(this.apiClient.getModelDashboard({ path: ref }));
   }
 
   async readExecutionResult(

@@ -86,9 +86,38 @@ export type ModelInterface = (typeof modelInterfaces)[number];
 /** Comparison operators of alert rules. @public */
 export const alertOperators = ['>', '>=', '<', '<=', '=='] as const;
 
-const alertSchema = z.object({
-  name: z.string({ error: 'expected a name' }).min(1),
-  metric: z.string({ error: 'expected a metric name' }).min(1),
+/**
+ * Metrics alert rules compute from a model's health; any other name is one
+ * of the custom KPIs the model returns (their mean over the window).
+ * Latencies are in seconds, rates per second, ratios and drift in [0, 1].
+ *
+ * @public
+ */
+export const alertMetrics = [
+  'error_rate',
+  'latency_p95',
+  'latency_p99',
+  'requests_per_second',
+  'prediction_mean',
+  'prediction_drift',
+] as const;
+
+/** One alert rule, as `mlmodel.yaml` and `PUT .../alerts` give it. @public */
+export const alertRuleSchema = z.object({
+  name: z
+    .string({ error: 'expected a name' })
+    .min(1, { error: 'expected a name' })
+    .max(100, { error: 'expected at most 100 characters' }),
+  metric: z
+    .string({ error: 'expected a metric name' })
+    .min(1, { error: 'expected a metric name' })
+    .max(128, { error: 'expected at most 128 characters' }),
+  /** For prediction_mean and prediction_drift: which output (default: each numeric one, the highest value). */
+  output: z
+    .string({ error: 'expected an output name' })
+    .min(1, { error: 'expected an output name' })
+    .max(128, { error: 'expected at most 128 characters' })
+    .optional(),
   op: z.enum(alertOperators, {
     error: `expected one of ${alertOperators.join(' ')}`,
   }),
@@ -105,6 +134,7 @@ const alertSchema = z.object({
     })
     .default('warning'),
 });
+const alertSchema = alertRuleSchema;
 
 /**
  * The `mlmodel.yaml` every model repository holds. One schema for the

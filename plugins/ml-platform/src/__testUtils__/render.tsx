@@ -1,4 +1,4 @@
-import { discoveryApiRef } from '@backstage/core-plugin-api';
+import { configApiRef, discoveryApiRef } from '@backstage/core-plugin-api';
 import type { Entity } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import {
@@ -55,6 +55,12 @@ export function mockMlPlatformApi(
     'getModelMetrics',
     'listModelTraffic',
     'readExecutionResult',
+    'getModelAlerts',
+    'updateModelAlerts',
+    'getAlertHistory',
+    'silenceAlert',
+    'unsilenceAlert',
+    'getModelDashboard',
   ];
   const api: Record<string, jest.Mock> = {};
   for (const method of methods) {
@@ -74,7 +80,13 @@ export function mockMlPlatformApi(
 /** Renders `element` for an entity, as the catalog's entity page would. */
 export function renderForEntity(
   element: ReactElement,
-  options: { api: MockMlPlatformApi; entity?: Entity; route?: string },
+  options: {
+    api: MockMlPlatformApi;
+    entity?: Entity;
+    route?: string;
+    /** App config the frontend reads (e.g. `mlPlatform.monitoring.grafana.url`). */
+    config?: object;
+  },
 ) {
   return renderInTestApp(
     <TestApiProvider
@@ -84,6 +96,7 @@ export function renderForEntity(
           discoveryApiRef,
           mockApis.discovery({ baseUrl: 'https://portal.example.com' }),
         ],
+        [configApiRef, mockApis.config({ data: options.config ?? {} })],
       ]}
     >
       <EntityProvider entity={options.entity ?? churnEntity}>

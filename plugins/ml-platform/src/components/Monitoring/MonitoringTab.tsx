@@ -22,6 +22,8 @@ import MenuItem from '@material-ui/core/MenuItem';
 import Select from '@material-ui/core/Select';
 import Typography from '@material-ui/core/Typography';
 import { useState } from 'react';
+import { useLocation } from 'react-router-dom';
+import { AlertsSection } from './AlertsSection';
 import { mlPlatformApiRef } from '../../api';
 import { useModelRef, usePolledAsync, useSectionLink } from '../../hooks';
 import {
@@ -47,6 +49,23 @@ export const RANGES = [
 export const METRICS_POLL_MS = 15_000;
 
 const ALL = 'all';
+
+/**
+ * A range given in the page's address (`?from=…&to=…`, as an alert
+ * notification links to it), with a step giving about 60 points.
+ */
+export function rangeFromSearch(
+  search: string,
+): { from: Date; to: Date; stepSeconds: number } | undefined {
+  const params = new URLSearchParams(search);
+  const from = Date.parse(params.get('from') ?? '');
+  const to = Date.parse(params.get('to') ?? '');
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+    return undefined;
+  }
+  const stepSeconds = Math.max(60, Math.ceil((to - from) / 60_000 / 60) * 60);
+  return { from: new Date(from), to: new Date(to), stepSeconds };
+}
 
 const formatMean = (mean: number) =>
   mean.toLocaleString('en-US', { maximumSignificantDigits: 3 });
@@ -206,6 +225,8 @@ export function MonitoringTab() {
   const ref = useModelRef();
   const api = useApi(mlPlatformApiRef);
   const sectionLink = useSectionLink();
+  const { search } = useLocation();
+  const [given, setGiven] = useState(() => rangeFromSearch(search));
   const [rangeId, setRangeId] = useState<(typeof RANGES)[number]['id']>('1h');
   const [deployment, setDeployment] = useState(ALL);
   const [version, setVersion] = useState(ALL);
@@ -213,12 +234,13 @@ export function MonitoringTab() {
   const metrics = usePolledAsync(
     () =>
       api.getModelMetrics(ref, {
-        from: new Date(Date.now() - range.ms),
-        stepSeconds: range.stepSeconds,
+        from: given?.from ?? new Date(Date.now() - range.ms),
+        to: given?.to,
+        stepSeconds: given?.stepSeconds ?? range.stepSeconds,
         deploymentId: deployment === ALL ? undefined : deployment,
         version: version === ALL ? undefined : Number(version),
       }),
-    [api, ref, range, deployment, version],
+    [api, ref, range, given, deployment, version],
     METRICS_POLL_MS,
   );
 
@@ -229,15 +251,25 @@ export function MonitoringTab() {
         {RANGES.map(r => (
           <Button
             key={r.id}
-            aria-pressed={r.id === rangeId}
-            variant={r.id === rangeId ? 'contained' : 'outlined'}
-            color={r.id === rangeId ? 'primary' : 'default'}
-            onClick={() => setRangeId(r.id)}
+            aria-pressed={!given && r.id === rangeId}
+            variant={!given && r.id === rangeId ? 'contained' : 'outlined'}
+            color={!given && r.id === rangeId ? 'primary' : 'default'}
+            onClick={() => {
+              setGiven(undefined);
+              setRangeId(r.id);
+            }}
           >
             {r.label}
           </Button>
         ))}
       </ButtonGroup>
+      {given && (
+        <Box ml={2}>
+          <Typography variant="body2" aria-label="Range">
+            {given.from.toLocaleString()} – {given.to.toLocaleString()}
+          </Typography>
+        </Box>
+      )}
       <Box ml={3} minWidth={180}>
         <FormControl fullWidth size="small">
           <InputLabel id="monitoring-deployment">Deployment</InputLabel>
@@ -323,7 +355,11 @@ export function MonitoringTab() {
       {!hasTraffic && !hasBatch && (
         <EmptyState
           missing="data"
-          title={`No traffic in the last ${range.label}`}
+          title={
+            given
+              ? 'No traffic in this range'
+              : `No traffic in the last ${range.label}`
+          }
           description="Calls through the gateway show here within seconds. Try it from the Try it tab, call the endpoint from the Overview, or pick a longer range."
           action={
             <LinkButton
@@ -386,6 +422,9 @@ export function MonitoringTab() {
             />
           </Grid>
         )}
+        <Grid item xs={12}>
+          <AlertsSection modelRef={ref} />
+        </Grid>
       </Grid>
     </>
   );

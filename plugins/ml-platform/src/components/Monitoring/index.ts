@@ -1,2 +1,3 @@
 export { MonitoringTab } from './MonitoringTab';
 export { HealthCard } from './HealthCard';
+export { GrafanaHintCard } from './DashboardLinks';

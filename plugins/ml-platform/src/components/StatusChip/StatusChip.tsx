@@ -26,6 +26,10 @@ const byStatus: Record<string, typeof StatusOK> = {
   starting: StatusRunning,
   restarting: StatusWarning,
   stopping: StatusAborted,
+  // Alert rule states.
+  ok: StatusOK,
+  firing: StatusError,
+  resolved: StatusOK,
 };
 
 const useStyles = makeStyles(

@@ -1809,12 +1809,380 @@ export const spec = {
         },
       },
     },
+    '/models/{namespace}/{name}/dashboard': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'getModelDashboard',
+        summary:
+          "The model's Grafana dashboard, generated with the Grafana foundation SDK, for download.",
+        description:
+          "Rows for traffic, latency, errors, predictions (per output of the\nlatest build's manifest), custom KPIs and replicas on the platform's\nmetric names, a Prometheus datasource variable and a version\nvariable. Uid `mlp-<namespace>-<name>` (at most 40 characters), tags\n`ml-model` and `ml-model:<name>`.\n",
+        responses: {
+          '200': {
+            description: "The dashboard JSON (Grafana's dashboard model).",
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  additionalProperties: true,
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/models/{namespace}/{name}/alerts': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'getModelAlerts',
+        summary:
+          "The model's alert rules (mlmodel.yaml's and the API's) with their current state.",
+        responses: {
+          '200': {
+            description: 'The rules.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ModelAlerts',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+      put: {
+        operationId: 'updateModelAlerts',
+        summary:
+          'Replaces the rules set through the API (permission ml-platform.alert.update).',
+        description:
+          "The manifest's rules stay; an API rule named like one of them\nreplaces it. An empty list leaves the manifest's rules alone.\n",
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/UpdateModelAlertsRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: "The model's rules now.",
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ModelAlerts',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/models/{namespace}/{name}/alerts/history': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'getAlertHistory',
+        summary: "State changes of the model's rules, newest first.",
+        parameters: [
+          {
+            name: 'rule',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 100,
+            },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+              default: 50,
+            },
+          },
+          {
+            name: 'offset',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 1000000,
+              default: 0,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'A page of history.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/AlertHistoryPage',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/models/{namespace}/{name}/alerts/prometheus-rules': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'getPrometheusRules',
+        summary:
+          "The model's rules as a Prometheus rule file (promtool check rules passes).",
+        description:
+          "One group per model; each rule an alerting rule on the platform's\nexposition labelled `model`, `namespace`, `severity` and\n`ml_platform_rule`, so an Alertmanager can route it to\n`POST alerts/alertmanager`.\n",
+        responses: {
+          '200': {
+            description: 'The rule file.',
+            content: {
+              'application/yaml': {
+                schema: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/models/{namespace}/{name}/alerts/{rule}/silence': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+        {
+          name: 'rule',
+          in: 'path',
+          required: true,
+          schema: {
+            type: 'string',
+            maxLength: 100,
+            pattern: '^[^/]+$',
+            'x-error-message': 'expected an alert rule name',
+          },
+        },
+      ],
+      post: {
+        operationId: 'silenceAlert',
+        summary:
+          "Holds back a rule's notifications for a while (permission ml-platform.alert.update).",
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/SilenceAlertRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The rule with its silence.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ModelAlert',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+      delete: {
+        operationId: 'unsilenceAlert',
+        summary:
+          "Lifts a rule's silence (permission ml-platform.alert.update).",
+        responses: {
+          '200': {
+            description: 'The rule without a silence.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ModelAlert',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/alerts/alertmanager': {
+      post: {
+        operationId: 'receiveAlertmanagerWebhook',
+        summary:
+          'An Alertmanager webhook receiver; alerts of exported rules become owner notifications and history.',
+        description:
+          "Authenticated by `Authorization: Bearer <mlPlatform.monitoring.alertmanager.token>`\n(Alertmanager's `http_config.authorization`), not by Backstage\ncredentials; answers 404 while no token is configured.\n",
+        security: [
+          {
+            alertmanagerToken: [],
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/AlertmanagerWebhook',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description:
+              "How many alerts were recorded, and how many were not the platform's.",
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['accepted', 'ignored'],
+                  properties: {
+                    accepted: {
+                      type: 'integer',
+                    },
+                    ignored: {
+                      type: 'integer',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
   },
   components: {
     securitySchemes: {
       bearerAuth: {
         type: 'http',
         scheme: 'bearer',
+      },
+      alertmanagerToken: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'mlPlatform.monitoring.alertmanager.token',
       },
       artifactToken: {
         type: 'http',
@@ -2974,6 +3342,258 @@ export const spec = {
             format: 'date-time',
           },
         },
+      },
+      AlertRule: {
+        type: 'object',
+        description:
+          'An alert rule, as monitoring.alerts in mlmodel.yaml and PUT .../alerts have it.',
+        required: ['name', 'metric', 'op', 'threshold'],
+        properties: {
+          name: {
+            type: 'string',
+            maxLength: 100,
+            'x-error-message': 'expected a name',
+          },
+          metric: {
+            type: 'string',
+            maxLength: 128,
+            'x-error-message': 'expected a metric name',
+            description:
+              "error_rate, latency_p95, latency_p99 (seconds), requests_per_second, prediction_mean, prediction_drift (0 to 1), or a custom KPI's name.",
+          },
+          output: {
+            type: 'string',
+            maxLength: 128,
+            'x-error-message': 'expected an output name',
+            description:
+              'For prediction_mean and prediction_drift; default every output, the highest value.',
+          },
+          op: {
+            type: 'string',
+            enum: ['>', '>=', '<', '<=', '=='],
+          },
+          threshold: {
+            type: 'number',
+            'x-error-message': 'expected a number',
+          },
+          for: {
+            type: 'string',
+            default: '5m',
+            'x-error-message': 'expected a duration like 30s, 5m or 1h',
+            description:
+              'How long the condition holds before the rule fires, e.g. 0s, 30s, 5m, 1h.',
+          },
+          severity: {
+            type: 'string',
+            enum: ['info', 'warning', 'critical'],
+            default: 'warning',
+          },
+        },
+      },
+      AlertState: {
+        type: 'string',
+        enum: ['ok', 'pending', 'firing', 'resolved'],
+      },
+      ModelAlert: {
+        type: 'object',
+        description: 'A rule with where it comes from and its current state.',
+        required: [
+          'name',
+          'metric',
+          'op',
+          'threshold',
+          'for',
+          'severity',
+          'source',
+          'state',
+          'since',
+          'value',
+          'lastEvaluatedAt',
+          'silencedUntil',
+        ],
+        properties: {
+          name: {
+            type: 'string',
+          },
+          metric: {
+            type: 'string',
+          },
+          output: {
+            type: 'string',
+          },
+          op: {
+            type: 'string',
+            enum: ['>', '>=', '<', '<=', '=='],
+          },
+          threshold: {
+            type: 'number',
+          },
+          for: {
+            type: 'string',
+          },
+          severity: {
+            type: 'string',
+            enum: ['info', 'warning', 'critical'],
+          },
+          source: {
+            type: 'string',
+            enum: ['manifest', 'api'],
+            description:
+              'manifest: from the latest succeeded build; api: set with PUT.',
+          },
+          overridesManifest: {
+            type: 'boolean',
+            description:
+              "An api rule replacing the manifest's rule of the same name.",
+          },
+          state: {
+            $ref: '#/components/schemas/AlertState',
+          },
+          since: {
+            type: 'string',
+            format: 'date-time',
+            nullable: true,
+            description: 'Last change of state.',
+          },
+          value: {
+            type: 'number',
+            nullable: true,
+          },
+          lastEvaluatedAt: {
+            type: 'string',
+            format: 'date-time',
+            nullable: true,
+          },
+          silencedUntil: {
+            type: 'string',
+            format: 'date-time',
+            nullable: true,
+          },
+        },
+      },
+      ModelAlerts: {
+        type: 'object',
+        required: ['items', 'evaluationIntervalSeconds'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ModelAlert',
+            },
+          },
+          evaluationIntervalSeconds: {
+            type: 'number',
+          },
+        },
+      },
+      UpdateModelAlertsRequest: {
+        type: 'object',
+        required: ['rules'],
+        properties: {
+          rules: {
+            type: 'array',
+            maxItems: 50,
+            items: {
+              $ref: '#/components/schemas/AlertRule',
+            },
+          },
+        },
+      },
+      SilenceAlertRequest: {
+        type: 'object',
+        required: ['duration'],
+        properties: {
+          duration: {
+            type: 'string',
+            maxLength: 8,
+            'x-error-message': 'expected a duration like 30m, 2h or 1d',
+            description: 'How long: 30m, 2h, 1d (at most 30d).',
+          },
+        },
+      },
+      AlertHistoryEntry: {
+        type: 'object',
+        required: [
+          'id',
+          'rule',
+          'state',
+          'value',
+          'threshold',
+          'at',
+          'source',
+          'notified',
+          'silenced',
+        ],
+        properties: {
+          id: {
+            type: 'integer',
+          },
+          rule: {
+            type: 'string',
+          },
+          state: {
+            $ref: '#/components/schemas/AlertState',
+          },
+          value: {
+            type: 'number',
+            nullable: true,
+          },
+          threshold: {
+            type: 'number',
+            nullable: true,
+          },
+          at: {
+            type: 'string',
+            format: 'date-time',
+          },
+          source: {
+            type: 'string',
+            enum: ['evaluator', 'alertmanager'],
+          },
+          notified: {
+            type: 'boolean',
+          },
+          silenced: {
+            type: 'boolean',
+          },
+        },
+      },
+      AlertHistoryPage: {
+        type: 'object',
+        required: ['items', 'totalCount'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/AlertHistoryEntry',
+            },
+          },
+          totalCount: {
+            type: 'integer',
+          },
+        },
+      },
+      AlertmanagerWebhook: {
+        type: 'object',
+        description: "Alertmanager's webhook payload (version 4).",
+        required: ['alerts'],
+        properties: {
+          version: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+          },
+          alerts: {
+            type: 'array',
+            maxItems: 1000,
+            items: {
+              type: 'object',
+              additionalProperties: true,
+            },
+          },
+        },
+        additionalProperties: true,
       },
       ModelTraffic: {
         type: 'object',

@@ -3,6 +3,8 @@
 // ******************************************************************
 // Generated from plugins/ml-platform-backend/src/schema/openapi.yaml by
 // plugins/ml-platform-backend/scripts/openapi-generate.js.
+import { AlertHistoryPage } from '../models/AlertHistoryPage.model';
+import { AlertmanagerWebhook } from '../models/AlertmanagerWebhook.model';
 import { BatchExecution } from '../models/BatchExecution.model';
 import { BuildLogPage } from '../models/BuildLogPage.model';
 import { ChunkStatus } from '../models/ChunkStatus.model';
@@ -18,14 +20,19 @@ import { ListExecutionChunks200Response } from '../models/ListExecutionChunks200
 import { ListExecutions200Response } from '../models/ListExecutions200Response.model';
 import { ListModelTraffic200Response } from '../models/ListModelTraffic200Response.model';
 import { ListModels200Response } from '../models/ListModels200Response.model';
+import { ModelAlert } from '../models/ModelAlert.model';
+import { ModelAlerts } from '../models/ModelAlerts.model';
 import { ModelBuild } from '../models/ModelBuild.model';
 import { ModelDeployment } from '../models/ModelDeployment.model';
 import { ModelMetrics } from '../models/ModelMetrics.model';
 import { ModelPermissions } from '../models/ModelPermissions.model';
 import { ModelSummary } from '../models/ModelSummary.model';
 import { Predict200Response } from '../models/Predict200Response.model';
+import { ReceiveAlertmanagerWebhook200Response } from '../models/ReceiveAlertmanagerWebhook200Response.model';
 import { RegisterModelRequest } from '../models/RegisterModelRequest.model';
+import { SilenceAlertRequest } from '../models/SilenceAlertRequest.model';
 import { UpdateDeploymentRequest } from '../models/UpdateDeploymentRequest.model';
+import { UpdateModelAlertsRequest } from '../models/UpdateModelAlertsRequest.model';
 import { UploadArtifact201Response } from '../models/UploadArtifact201Response.model';
 import { UploadedInput } from '../models/UploadedInput.model';
 
@@ -116,6 +123,22 @@ export type DownloadExecutionResult = {
   response: string | Blob;
 };
 /**
+ * State changes of the model's rules, newest first.
+ * @public
+ */
+export type GetAlertHistory = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    rule?: string;
+    limit?: number;
+    offset?: number;
+  };
+  response: AlertHistoryPage;
+};
+/**
  * One build with its steps.
  * @public
  */
@@ -188,6 +211,28 @@ export type GetModel = {
   response: ModelSummary;
 };
 /**
+ * The model's alert rules (mlmodel.yaml's and the API's) with their current state.
+ * @public
+ */
+export type GetModelAlerts = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  response: ModelAlerts;
+};
+/**
+ * The model's Grafana dashboard, generated with the Grafana foundation SDK, for download.
+ * @public
+ */
+export type GetModelDashboard = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  response: { [key: string]: any };
+};
+/**
  * Time series of the model's health, from the embedded store or Prometheus.
  * @public
  */
@@ -228,6 +273,17 @@ export type GetOpenApiDocument = {
  * @public
  */
 export type GetPrometheusMetrics = {
+  response: string;
+};
+/**
+ * The model's rules as a Prometheus rule file (promtool check rules passes).
+ * @public
+ */
+export type GetPrometheusRules = {
+  path: {
+    namespace: string;
+    name: string;
+  };
   response: string;
 };
 /**
@@ -346,6 +402,14 @@ export type Predict = {
   response: Predict200Response;
 };
 /**
+ * An Alertmanager webhook receiver; alerts of exported rules become owner notifications and history.
+ * @public
+ */
+export type ReceiveAlertmanagerWebhook = {
+  body: AlertmanagerWebhook;
+  response: ReceiveAlertmanagerWebhook200Response;
+};
+/**
  * Enables a model on the platform and records where its code lives.
  * @public
  */
@@ -358,6 +422,31 @@ export type RegisterModel = {
   response: ModelSummary;
 };
 /**
+ * Holds back a rule's notifications for a while (permission ml-platform.alert.update).
+ * @public
+ */
+export type SilenceAlert = {
+  path: {
+    namespace: string;
+    name: string;
+    rule: string;
+  };
+  body: SilenceAlertRequest;
+  response: ModelAlert;
+};
+/**
+ * Lifts a rule's silence (permission ml-platform.alert.update).
+ * @public
+ */
+export type UnsilenceAlert = {
+  path: {
+    namespace: string;
+    name: string;
+    rule: string;
+  };
+  response: ModelAlert;
+};
+/**
  * Scales, rolls out another build, or rolls back to an earlier one.
  * @public
  */
@@ -367,6 +456,18 @@ export type UpdateDeployment = {
   };
   body: UpdateDeploymentRequest;
   response: ModelDeployment;
+};
+/**
+ * Replaces the rules set through the API (permission ml-platform.alert.update).
+ * @public
+ */
+export type UpdateModelAlerts = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  body: UpdateModelAlertsRequest;
+  response: ModelAlerts;
 };
 /**
  * Stores the body under the key an artifact token names (a batch pod writing a chunk's predictions).
@@ -402,16 +503,20 @@ export type EndpointMap = {
   '#_delete|/deployments/{id}': DeleteDeployment;
   '#get|/artifacts/{digest}': DownloadArtifact;
   '#get|/executions/{id}/result': DownloadExecutionResult;
+  '#get|/models/{namespace}/{name}/alerts/history': GetAlertHistory;
   '#get|/builds/{id}': GetBuild;
   '#get|/builds/{id}/logs': GetBuildLogs;
   '#get|/deployments/{id}': GetDeployment;
   '#get|/deployments/{id}/logs': GetDeploymentLogs;
   '#get|/executions/{id}': GetExecution;
   '#get|/models/{namespace}/{name}': GetModel;
+  '#get|/models/{namespace}/{name}/alerts': GetModelAlerts;
+  '#get|/models/{namespace}/{name}/dashboard': GetModelDashboard;
   '#get|/models/{namespace}/{name}/metrics': GetModelMetrics;
   '#get|/models/{namespace}/{name}/permissions': GetModelPermissions;
   '#get|/openapi.json': GetOpenApiDocument;
   '#get|/metrics': GetPrometheusMetrics;
+  '#get|/models/{namespace}/{name}/alerts/prometheus-rules': GetPrometheusRules;
   '#post|/v2/models/{name}/infer': InferV2;
   '#get|/models/{namespace}/{name}/activity': ListActivity;
   '#get|/models/{namespace}/{name}/builds': ListBuilds;
@@ -422,8 +527,12 @@ export type EndpointMap = {
   '#get|/models/traffic': ListModelTraffic;
   '#get|/runtime/scrape-targets': ListScrapeTargets;
   '#post|/models/{namespace}/{name}/predict': Predict;
+  '#post|/alerts/alertmanager': ReceiveAlertmanagerWebhook;
   '#post|/models/{namespace}/{name}/register': RegisterModel;
+  '#post|/models/{namespace}/{name}/alerts/{rule}/silence': SilenceAlert;
+  '#_delete|/models/{namespace}/{name}/alerts/{rule}/silence': UnsilenceAlert;
   '#patch|/deployments/{id}': UpdateDeployment;
+  '#put|/models/{namespace}/{name}/alerts': UpdateModelAlerts;
   '#post|/artifacts': UploadArtifact;
   '#post|/models/{namespace}/{name}/uploads': UploadInput;
 };

@@ -3,6 +3,11 @@
 // ******************************************************************
 // Generated from plugins/ml-platform-backend/src/schema/openapi.yaml by
 // plugins/ml-platform-backend/scripts/openapi-generate.js.
+export * from '../models/AlertHistoryEntry.model';
+export * from '../models/AlertHistoryPage.model';
+export * from '../models/AlertRule.model';
+export * from '../models/AlertState.model';
+export * from '../models/AlertmanagerWebhook.model';
 export * from '../models/BatchExecution.model';
 export * from '../models/BatchSettings.model';
 export * from '../models/BranchName.model';
@@ -40,6 +45,8 @@ export * from '../models/MetricsSummary.model';
 export * from '../models/ModelActivity.model';
 export * from '../models/ModelActivityAction.model';
 export * from '../models/ModelActivityOutcome.model';
+export * from '../models/ModelAlert.model';
+export * from '../models/ModelAlerts.model';
 export * from '../models/ModelBuild.model';
 export * from '../models/ModelDecision.model';
 export * from '../models/ModelDeployment.model';
@@ -51,8 +58,11 @@ export * from '../models/ModelSummary.model';
 export * from '../models/ModelTraffic.model';
 export * from '../models/Predict200Response.model';
 export * from '../models/PredictionDistribution.model';
+export * from '../models/ReceiveAlertmanagerWebhook200Response.model';
 export * from '../models/RegisterModelRequest.model';
 export * from '../models/ReplicaHealth.model';
+export * from '../models/SilenceAlertRequest.model';
 export * from '../models/UpdateDeploymentRequest.model';
+export * from '../models/UpdateModelAlertsRequest.model';
 export * from '../models/UploadArtifact201Response.model';
 export * from '../models/UploadedInput.model';

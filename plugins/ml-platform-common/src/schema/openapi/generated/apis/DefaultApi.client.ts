@@ -6,6 +6,8 @@
 import { DiscoveryApi } from '../types/discovery';
 import { FetchApi } from '../types/fetch';
 import { pluginId } from '../pluginId';
+import { AlertHistoryPage } from '../models/AlertHistoryPage.model';
+import { AlertmanagerWebhook } from '../models/AlertmanagerWebhook.model';
 import { BatchExecution } from '../models/BatchExecution.model';
 import { BuildLogPage } from '../models/BuildLogPage.model';
 import { ChunkStatus } from '../models/ChunkStatus.model';
@@ -21,14 +23,19 @@ import { ListExecutionChunks200Response } from '../models/ListExecutionChunks200
 import { ListExecutions200Response } from '../models/ListExecutions200Response.model';
 import { ListModelTraffic200Response } from '../models/ListModelTraffic200Response.model';
 import { ListModels200Response } from '../models/ListModels200Response.model';
+import { ModelAlert } from '../models/ModelAlert.model';
+import { ModelAlerts } from '../models/ModelAlerts.model';
 import { ModelBuild } from '../models/ModelBuild.model';
 import { ModelDeployment } from '../models/ModelDeployment.model';
 import { ModelMetrics } from '../models/ModelMetrics.model';
 import { ModelPermissions } from '../models/ModelPermissions.model';
 import { ModelSummary } from '../models/ModelSummary.model';
 import { Predict200Response } from '../models/Predict200Response.model';
+import { ReceiveAlertmanagerWebhook200Response } from '../models/ReceiveAlertmanagerWebhook200Response.model';
 import { RegisterModelRequest } from '../models/RegisterModelRequest.model';
+import { SilenceAlertRequest } from '../models/SilenceAlertRequest.model';
 import { UpdateDeploymentRequest } from '../models/UpdateDeploymentRequest.model';
+import { UpdateModelAlertsRequest } from '../models/UpdateModelAlertsRequest.model';
 import { UploadArtifact201Response } from '../models/UploadArtifact201Response.model';
 import { UploadedInput } from '../models/UploadedInput.model';
 
@@ -131,6 +138,21 @@ export type DownloadExecutionResult = {
   };
 };
 /**
+ * State changes of the model's rules, newest first.
+ * @public
+ */
+export type GetAlertHistory = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    rule?: string;
+    limit?: number;
+    offset?: number;
+  };
+};
+/**
  * One build with its steps.
  * @public
  */
@@ -197,6 +219,26 @@ export type GetModel = {
   };
 };
 /**
+ * The model's alert rules (mlmodel.yaml's and the API's) with their current state.
+ * @public
+ */
+export type GetModelAlerts = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+};
+/**
+ * The model's Grafana dashboard, generated with the Grafana foundation SDK, for download.
+ * @public
+ */
+export type GetModelDashboard = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+};
+/**
  * Time series of the model's health, from the embedded store or Prometheus.
  * @public
  */
@@ -233,6 +275,16 @@ export type GetOpenApiDocument = {};
  * @public
  */
 export type GetPrometheusMetrics = {};
+/**
+ * The model's rules as a Prometheus rule file (promtool check rules passes).
+ * @public
+ */
+export type GetPrometheusRules = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+};
 /**
  * Open Inference Protocol (KServe V2) inference, the model found by name.
  * @public
@@ -334,6 +386,13 @@ export type Predict = {
   body: { [key: string]: any };
 };
 /**
+ * An Alertmanager webhook receiver; alerts of exported rules become owner notifications and history.
+ * @public
+ */
+export type ReceiveAlertmanagerWebhook = {
+  body: AlertmanagerWebhook;
+};
+/**
  * Enables a model on the platform and records where its code lives.
  * @public
  */
@@ -345,6 +404,29 @@ export type RegisterModel = {
   body: RegisterModelRequest;
 };
 /**
+ * Holds back a rule's notifications for a while (permission ml-platform.alert.update).
+ * @public
+ */
+export type SilenceAlert = {
+  path: {
+    namespace: string;
+    name: string;
+    rule: string;
+  };
+  body: SilenceAlertRequest;
+};
+/**
+ * Lifts a rule's silence (permission ml-platform.alert.update).
+ * @public
+ */
+export type UnsilenceAlert = {
+  path: {
+    namespace: string;
+    name: string;
+    rule: string;
+  };
+};
+/**
  * Scales, rolls out another build, or rolls back to an earlier one.
  * @public
  */
@@ -353,6 +435,17 @@ export type UpdateDeployment = {
     id: string;
   };
   body: UpdateDeploymentRequest;
+};
+/**
+ * Replaces the rules set through the API (permission ml-platform.alert.update).
+ * @public
+ */
+export type UpdateModelAlerts = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  body: UpdateModelAlertsRequest;
 };
 /**
  * Stores the body under the key an artifact token names (a batch pod writing a chunk's predictions).
@@ -613,6 +706,32 @@ export class DefaultApiClient {
   }
 
   /**
+   * State changes of the model's rules, newest first.
+   */
+  public async getAlertHistory(
+    request: GetAlertHistory,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<AlertHistoryPage>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/alerts/history${queryString(
+        request.query,
+      )}`,
+      init,
+    );
+  }
+
+  /**
    * One build with its steps.
    */
   public async getBuild(
@@ -755,6 +874,60 @@ export class DefaultApiClient {
   }
 
   /**
+   * The model's alert rules (mlmodel.yaml's and the API's) with their current state.
+   */
+  public async getModelAlerts(
+    request: GetModelAlerts,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ModelAlerts>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/alerts`,
+      init,
+    );
+  }
+
+  /**
+   * The model's Grafana dashboard, generated with the Grafana foundation SDK, for download.
+   *
+   * Rows for traffic, latency, errors, predictions (per output of the
+   * latest build's manifest), custom KPIs and replicas on the platform's
+   * metric names, a Prometheus datasource variable and a version
+   * variable. Uid `mlp-<namespace>-<name>` (at most 40 characters), tags
+   * `ml-model` and `ml-model:<name>`.
+   */
+  public async getModelDashboard(
+    request: GetModelDashboard,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<{ [key: string]: any }>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/dashboard`,
+      init,
+    );
+  }
+
+  /**
    * Time series of the model's health, from the embedded store or Prometheus.
    *
    * Rates, latency percentiles (from the histogram buckets), error ratio
@@ -859,6 +1032,35 @@ export class DefaultApiClient {
       signal: options?.signal,
     };
     return await this.fetchApi.fetch(`${baseUrl}/metrics`, init);
+  }
+
+  /**
+   * The model's rules as a Prometheus rule file (promtool check rules passes).
+   *
+   * One group per model; each rule an alerting rule on the platform's
+   * exposition labelled `model`, `namespace`, `severity` and
+   * `ml_platform_rule`, so an Alertmanager can route it to
+   * `POST alerts/alertmanager`.
+   */
+  public async getPrometheusRules(
+    request: GetPrometheusRules,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<string>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/alerts/prometheus-rules`,
+      init,
+    );
   }
 
   /**
@@ -1112,6 +1314,31 @@ export class DefaultApiClient {
   }
 
   /**
+   * An Alertmanager webhook receiver; alerts of exported rules become owner notifications and history.
+   *
+   * Authenticated by `Authorization: Bearer <mlPlatform.monitoring.alertmanager.token>`
+   * (Alertmanager's `http_config.authorization`), not by Backstage
+   * credentials; answers 404 while no token is configured.
+   */
+  public async receiveAlertmanagerWebhook(
+    request: ReceiveAlertmanagerWebhook,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ReceiveAlertmanagerWebhook200Response>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        'Content-Type': 'application/json',
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+      signal: options?.signal,
+      body: JSON.stringify(request.body),
+    };
+    return await this.fetchApi.fetch(`${baseUrl}/alerts/alertmanager`, init);
+  }
+
+  /**
    * Enables a model on the platform and records where its code lives.
    *
    * Fields not given keep their value; an empty body changes nothing.
@@ -1140,6 +1367,60 @@ export class DefaultApiClient {
   }
 
   /**
+   * Holds back a rule's notifications for a while (permission ml-platform.alert.update).
+   */
+  public async silenceAlert(
+    request: SilenceAlert,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ModelAlert>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        'Content-Type': 'application/json',
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+      signal: options?.signal,
+      body: JSON.stringify(request.body),
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/alerts/${encodeURIComponent(
+        request.path.rule,
+      )}/silence`,
+      init,
+    );
+  }
+
+  /**
+   * Lifts a rule's silence (permission ml-platform.alert.update).
+   */
+  public async unsilenceAlert(
+    request: UnsilenceAlert,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ModelAlert>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'DELETE',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/alerts/${encodeURIComponent(
+        request.path.rule,
+      )}/silence`,
+      init,
+    );
+  }
+
+  /**
    * Scales, rolls out another build, or rolls back to an earlier one.
    *
    * A rollout starts the new build's replicas and stops the old ones only once the new ones are ready.
@@ -1161,6 +1442,35 @@ export class DefaultApiClient {
     };
     return await this.fetchApi.fetch(
       `${baseUrl}/deployments/${encodeURIComponent(request.path.id)}`,
+      init,
+    );
+  }
+
+  /**
+   * Replaces the rules set through the API (permission ml-platform.alert.update).
+   *
+   * The manifest's rules stay; an API rule named like one of them
+   * replaces it. An empty list leaves the manifest's rules alone.
+   */
+  public async updateModelAlerts(
+    request: UpdateModelAlerts,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ModelAlerts>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        'Content-Type': 'application/json',
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'PUT',
+      signal: options?.signal,
+      body: JSON.stringify(request.body),
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/alerts`,
       init,
     );
   }
