@@ -431,9 +431,11 @@ describe('mlp against a running portal', () => {
     await mlpJson(['batch', 'result', execution.id, again]);
     expect(fs.readFileSync(again, 'utf8')).toBe(result.join('\n').concat('\n'));
 
-    // A long run, cancelled: following it ends with exit 1.
+    // A long run, cancelled: following it ends with exit 1. Long enough
+    // (3,000 chunks) that warm batch workers cannot finish it between two
+    // CLI starts on a loaded machine.
     const long = path.join(tmp, 'long.csv');
-    churnCsv(long, 40_000);
+    churnCsv(long, 300_000);
     const started = await mlpJson([
       'batch',
       'run',
