@@ -49,6 +49,9 @@ import { createRouter } from './router';
 import { loadOpenApiDocument } from './schema/openApiDocument';
 import { ModelCatalog } from './services/ModelCatalog';
 import { createMonitoring } from './monitoring/createMonitoring';
+import { createPredictionEvents } from './events/createPredictionEvents';
+import { createSubscriptions } from './subscriptions/createSubscriptions';
+import { BuildVersions } from './monitoring/BuildVersions';
 
 /**
  * The ML platform backend plugin.
@@ -269,6 +272,18 @@ export const mlPlatformPlugin = createBackendPlugin({
           timeoutMs: platformConfig.gateway.timeoutMs,
           coldStartTimeoutMs: platformConfig.gateway.coldStartTimeoutMs,
         });
+        const subscriptions = await createSubscriptions({
+          config,
+          logger,
+          db: await deps.database.getClient(),
+          auth: deps.auth,
+          events,
+          scheduler,
+          lifecycle,
+          gateway,
+          models,
+          getDeployment: id => store.getDeployment(id),
+        });
         const monitoring = await createMonitoring({
           config,
           logger,
@@ -279,6 +294,7 @@ export const mlPlatformPlugin = createBackendPlugin({
           runtime,
           models,
           gateway,
+          moreMetrics: [subscriptions.metrics],
         });
         if (monitoring.routes.allowUnauthenticatedScrape) {
           for (const scrapePath of ['/metrics', '/runtime/scrape-targets']) {
@@ -288,6 +304,18 @@ export const mlPlatformPlugin = createBackendPlugin({
             });
           }
         }
+        const versions = new BuildVersions(id => store.getBuild(id));
+        const predictionEvents = await createPredictionEvents({
+          config,
+          logger,
+          db: await deps.database.getClient(),
+          scheduler,
+          lifecycle,
+          events,
+          gateway,
+          models,
+          versionOf: buildId => versions.get(buildId),
+        });
         reconciler.start();
         // The reconciler runs on every backend instance: each drives its own
         // runtime (for the local runtime, its own child processes).
@@ -315,7 +343,10 @@ export const mlPlatformPlugin = createBackendPlugin({
           heartbeatMs: platformConfig.batch.heartbeatMs,
           staleAfterMs: platformConfig.batch.staleAfterMs,
           retryBackoffMs: platformConfig.batch.retryBackoffMs,
-          onChunkAttempt: monitoring.onChunkAttempt,
+          onChunkAttempt: attempt => {
+            monitoring.onChunkAttempt?.(attempt);
+            predictionEvents.onChunkAttempt?.(attempt);
+          },
         });
         const executions = new ExecutionService({
           store,
@@ -377,6 +408,8 @@ export const mlPlatformPlugin = createBackendPlugin({
             executions,
             invocations,
             monitoring: monitoring.routes,
+            predictionEvents: predictionEvents.service,
+            subscriptions: subscriptions.service,
             openApi: loadOpenApiDocument(),
             requestLimits: {
               bodyTimeoutMs: platformConfig.gateway.timeoutMs,

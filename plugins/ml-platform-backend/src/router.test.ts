@@ -9,6 +9,8 @@ import { DeploymentService } from './deployments/DeploymentService';
 import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { ExecutionService } from './batch/ExecutionService';
 import { MonitoringRoutes } from './monitoring/createMonitoring';
+import { PredictionEventService } from './events/PredictionEventService';
+import { SubscriptionService } from './subscriptions/SubscriptionService';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -28,6 +30,8 @@ describe('router', () => {
       executions: {} as ExecutionService,
       invocations: {} as InvocationRoutes,
       monitoring: {} as MonitoringRoutes,
+      predictionEvents: {} as PredictionEventService,
+      subscriptions: {} as SubscriptionService,
       openApi,
     });
     const routes = (router as any).stack

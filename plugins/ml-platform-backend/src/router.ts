@@ -30,6 +30,10 @@ import { ModelCatalog } from './services/ModelCatalog';
 import { MonitoringRoutes } from './monitoring/createMonitoring';
 import { metricsQuery, trafficQuery } from './monitoring/metricsQuery';
 import { OpenApiDocument } from './schema/openApiDocument';
+import { PredictionEventService } from './events/PredictionEventService';
+import { addPredictionEventRoutes } from './events/routes';
+import { SubscriptionService } from './subscriptions/SubscriptionService';
+import { addSubscriptionRoutes } from './subscriptions/routes';
 import {
   buildLogsQuery,
   createBuildBody,
@@ -63,6 +67,10 @@ export interface RouterOptions {
   /** Model invocations; the data plane serves them too, ahead of this router. */
   invocations: InvocationRoutes;
   monitoring: MonitoringRoutes;
+  /** `GET models/{ns}/{name}/events` and its export. */
+  predictionEvents: PredictionEventService;
+  /** Event subscriptions (real-time triggers) and dead letters. */
+  subscriptions: SubscriptionService;
   openApi: OpenApiDocument;
   /** Bounds of request bodies; defaults as in `mlPlatform.gateway`. */
   requestLimits?: { bodyTimeoutMs: number; maxJsonDepth: number };
@@ -254,6 +262,16 @@ export async function createRouter(
     res.json(
       await monitoring.metrics.modelMetrics(req.params, query, credentials),
     );
+  });
+
+  addPredictionEventRoutes(router, {
+    httpAuth,
+    events: options.predictionEvents,
+  });
+  addSubscriptionRoutes(router, {
+    httpAuth,
+    callerOf,
+    subscriptions: options.subscriptions,
   });
 
   router.get('/models/:namespace/:name/permissions', async (req, res) => {

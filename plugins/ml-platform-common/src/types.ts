@@ -259,7 +259,11 @@ export type ModelActivityAction =
   | 'deployment.delete'
   | 'execution.create'
   | 'execution.cancel'
-  | 'alert.update';
+  | 'alert.update'
+  | 'subscription.create'
+  | 'subscription.update'
+  | 'subscription.delete'
+  | 'subscription.retry';
 
 /**
  * How a change ended: done, refused (permission or quota), or failed (bad

@@ -61,12 +61,19 @@ export interface BatchRunnerOptions {
 
 /** How one attempt of a chunk ended. */
 export interface ChunkAttempt {
+  executionId: string;
+  /** The chunk's sequence number in its execution. */
+  seq: number;
   modelRef: string;
   deploymentId?: string;
   buildId: string;
   outcome: 'success' | Extract<BatchChunkOutcome, { ok: false }>['kind'];
   rows: number;
   seconds: number;
+  /** Why the attempt failed. */
+  error?: string;
+  /** The attempt's number, from 1. */
+  attempt: number;
 }
 
 /** Why a running execution stops before its chunks are done. */
@@ -395,6 +402,8 @@ export class BatchRunner {
         };
       }
       this.options.onChunkAttempt?.({
+        executionId: execution.id,
+        seq: chunk.seq,
         modelRef: execution.modelRef,
         deploymentId: execution.deploymentId,
         buildId: execution.buildId,
@@ -403,6 +412,8 @@ export class BatchRunner {
         seconds: outcome.ok
           ? outcome.seconds
           : (performance.now() - started) / 1000,
+        error: outcome.ok ? undefined : outcome.error,
+        attempt: attempts,
       });
       if (outcome.ok) {
         await sink.writeChunk(output, chunk.seq, outcome.rows);

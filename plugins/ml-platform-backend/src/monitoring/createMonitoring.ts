@@ -7,6 +7,7 @@ import {
 import { Config } from '@backstage/config';
 import { Runtime } from '@internal/plugin-ml-platform-node';
 import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
 import { DatabaseMetricsStore } from '../database/metrics/DatabaseMetricsStore';
 import { MlPlatformStore } from '../database/MlPlatformStore';
 import { ChunkAttempt } from '../batch/BatchRunner';
@@ -43,6 +44,8 @@ export interface MonitoringOptions {
   runtime: Runtime;
   models: ModelCatalog;
   gateway: Gateway;
+  /** More metrics exposed at `GET metrics` (e.g. subscriptions). */
+  moreMetrics?: Registry[];
 }
 
 /** The monitoring subsystem, wired: what other parts plug into. */
@@ -138,6 +141,7 @@ export async function createMonitoring(
         replicas,
         versions,
         inFlight: () => gateway.callsInFlight(),
+        more: options.moreMetrics,
       }),
       metrics: new MetricsService({
         models: options.models,

@@ -1,0 +1,412 @@
+import { databaseServiceFactory } from '@backstage/backend-defaults/database';
+import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import eventsPlugin from '@backstage/plugin-events-backend';
+import {
+  EventParams,
+  eventsServiceFactory,
+  eventsServiceRef,
+} from '@backstage/plugin-events-node';
+import {
+  DEAD_LETTER_TOPIC,
+  PREDICTION_EVENTS_TOPIC,
+  PredictionEvent,
+} from '@internal/plugin-ml-platform-common';
+import type { JsonObject } from '@backstage/types';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { mlPlatformPlugin } from '../plugin';
+import { churnReference, churnRow } from '../__testUtils__/churnReference';
+import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
+import { api, buildModel } from '../__testUtils__/platformApi';
+
+jest.setTimeout(180_000);
+
+const OUTPUT_TOPIC = 'ml-platform.prediction.churn';
+
+/** Everything published on the topics a downstream consumer would read. */
+const received: EventParams[] = [];
+const on = (topic: string) => received.filter(e => e.topic === topic);
+
+const testSubscriber = createBackendModule({
+  pluginId: 'events',
+  moduleId: 'test-subscriber',
+  register(env) {
+    env.registerInit({
+      deps: { events: eventsServiceRef },
+      async init({ events }) {
+        await events.subscribe({
+          id: 'test-subscriber',
+          topics: [PREDICTION_EVENTS_TOPIC, OUTPUT_TOPIC, DEAD_LETTER_TOPIC],
+          async onEvent(event) {
+            received.push(event);
+          },
+        });
+      },
+    });
+  },
+});
+
+/** An order event: the customer's fields nested, as a shop would send them. */
+function order(i: number, overrides: Record<string, unknown> = {}) {
+  const row = churnRow(i);
+  return {
+    type: 'churn-check',
+    customer: {
+      tenure: row.tenure_months,
+      monthly: row.monthly_charges,
+      total: row.total_charges,
+      contract: row.contract,
+      calls: row.support_calls,
+      internet: row.has_internet,
+    },
+    ...overrides,
+  };
+}
+
+const MAPPING = {
+  columns: {
+    tenure_months: '$.customer.tenure',
+    monthly_charges: '$.customer.monthly',
+    total_charges: '$.customer.total',
+    contract: '$.customer.contract',
+    support_calls: '$.customer.calls',
+    has_internet: '$.customer.internet',
+  },
+};
+
+describe('events in and out: subscriptions and prediction events', () => {
+  let repo: ModelRepository;
+  let dataDir: string;
+  let config: JsonObject;
+  let server: any;
+  let stop: () => Promise<void>;
+  let deploymentId: string;
+  let subscriptionId: string;
+  const reference = churnReference();
+
+  const start = async () => {
+    const backend = await startTestBackend({
+      features: [
+        mlPlatformPlugin,
+        catalogPlugin,
+        eventsPlugin,
+        eventsServiceFactory,
+        testSubscriber,
+        schedulerServiceFactory,
+        databaseServiceFactory,
+        mockServices.rootConfig.factory({ data: config }),
+      ],
+    });
+    server = backend.server;
+    stop = () => backend.stop();
+    await waitFor(
+      async () =>
+        (await request(server).get(api('/models/default/churn'))).status ===
+        200,
+      { what: 'the catalog to ingest the model' },
+    );
+  };
+
+  const postEvent = (body: object, eventId?: string) => {
+    const req = request(server)
+      .post('/api/events/http/orders')
+      .set('Content-Type', 'application/json');
+    if (eventId) req.set('X-Event-Id', eventId);
+    return req.send(JSON.stringify(body));
+  };
+
+  const subscription = async () =>
+    (await request(server).get(api(`/subscriptions/${subscriptionId}`))).body;
+
+  beforeAll(async () => {
+    repo = await ModelRepository.create({ churn: 'churn' });
+    dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-events-'));
+    const catalogFile = path.join(dataDir, 'catalog-info.yaml');
+    await fs.promises.writeFile(
+      catalogFile,
+      [
+        'apiVersion: backstage.io/v1alpha1',
+        'kind: Component',
+        'metadata: { name: churn, namespace: default }',
+        'spec: { type: ml-model, owner: group:default/data-science, lifecycle: experimental }',
+        '',
+      ].join('\n'),
+    );
+    config = {
+      backend: {
+        database: {
+          client: 'better-sqlite3',
+          connection: { directory: path.join(dataDir, 'db') },
+        },
+      },
+      catalog: {
+        locations: [{ type: 'file', target: catalogFile }],
+        rules: [{ allow: ['Component'] }],
+        processingInterval: { seconds: 1 },
+      },
+      events: { http: { topics: ['orders'] } },
+      mlPlatform: {
+        dataDir,
+        git: { root: repo.root },
+        builds: { pollInterval: 0, heartbeatInterval: 200 },
+        online: { reconcileInterval: 500 },
+        events: { flushInterval: 100, redactFields: ['customer_email'] },
+        subscriptions: { pollInterval: 100, retryBackoff: 50, maxAttempts: 2 },
+      },
+    };
+    await start();
+    await request(server)
+      .post(api('/models/default/churn/register'))
+      .send({ gitUrl: repo.url, gitPath: 'churn', defaultBranch: 'main' })
+      .expect(200);
+    const build = await buildModel(server, 'churn');
+    const deployment = await request(server)
+      .post(api('/models/default/churn/deployments'))
+      .send({ buildId: build.id, type: 'online', replicas: 1 });
+    deploymentId = deployment.body.id;
+    await waitFor(
+      async () =>
+        (
+          await request(server).get(api(`/deployments/${deploymentId}`))
+        ).body.status === 'ready',
+      { what: 'the deployment', timeoutMs: 60_000 },
+    );
+  });
+
+  afterAll(async () => {
+    await stop?.();
+    await repo?.remove();
+    await fs.promises.rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('publishes every call as a prediction event, stores it redacted and exports it as JSON lines', async () => {
+    const rows = [0, 1].map(i => ({
+      ...churnRow(i),
+      customer_email: `customer${i}@example.com`,
+    }));
+    const res = await request(server)
+      .post(api('/models/default/churn/predict'))
+      .send({ dataframe_records: rows })
+      .expect(200);
+    const published = await waitFor(
+      async () => on(PREDICTION_EVENTS_TOPIC).at(0)?.eventPayload,
+      { what: 'the prediction event on ml-platform.prediction' },
+    );
+    expect(published).toMatchObject({
+      modelRef: 'component:default/churn',
+      version: 1,
+      deploymentId,
+      caller: 'user:default/mock',
+      callerKind: 'user',
+      trigger: 'http',
+      route: 'records',
+      status: 200,
+      rows: 2,
+      sampled: true,
+      response: res.body,
+      request: {
+        dataframe_records: rows.map(r => ({
+          ...r,
+          customer_email: '[redacted]',
+        })),
+      },
+    });
+    const page = await request(server)
+      .get(api('/models/default/churn/events?status=2xx&limit=10'))
+      .expect(200);
+    expect(page.body.items).toEqual([published]);
+    const exported = await request(server)
+      .get(api('/models/default/churn/events/export?format=jsonl'))
+      .buffer(true)
+      .parse((r, done) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => done(null, text));
+      })
+      .expect('Content-Type', /application\/x-ndjson/)
+      .expect(200);
+    const lines = (exported.body as string).trim().split('\n');
+    expect(lines.map(l => JSON.parse(l))).toEqual([published]);
+    expect(exported.body).not.toContain('example.com');
+  });
+
+  it('turns a subscribed event into a prediction on the output topic, with the source event id', async () => {
+    const created = await request(server)
+      .post(api('/models/default/churn/subscriptions'))
+      .send({
+        deploymentId,
+        topic: 'orders',
+        filter: { path: '$.type', equals: 'churn-check' },
+        mapping: MAPPING,
+      });
+    expect(created.status).toBe(201);
+    subscriptionId = created.body.id;
+    expect(created.body).toMatchObject({
+      outputTopic: OUTPUT_TOPIC,
+      enabled: true,
+      counters: { received: 0, predicted: 0 },
+    });
+
+    await postEvent(order(5), 'order-5').expect(202);
+    const out = await waitFor(async () => on(OUTPUT_TOPIC).at(0), {
+      what: 'the prediction on the output topic',
+    });
+    const row = churnRow(5);
+    expect(out.eventPayload).toMatchObject({
+      sourceEventId: 'order-5',
+      subscriptionId,
+      modelRef: 'component:default/churn',
+      deploymentId,
+      rows: 1,
+      predictions: [
+        { churn_probability: reference(row), churn: expect.any(Boolean) },
+      ],
+    });
+    // The call is a prediction event of its own, triggered by the event.
+    const triggered = await waitFor(
+      async () =>
+        on(PREDICTION_EVENTS_TOPIC)
+          .map(e => e.eventPayload as PredictionEvent)
+          .find(e => e.trigger === 'event'),
+      { what: 'the event-triggered prediction event' },
+    );
+    expect(triggered).toMatchObject({
+      sourceEventId: 'order-5',
+      subscriptionId,
+      callerKind: 'event',
+      route: 'event',
+    });
+  });
+
+  it('filters, predicts a redelivered event once, and dead-letters a malformed one with its reason', async () => {
+    await postEvent(order(6, { type: 'newsletter' }), 'order-6').expect(202);
+    await postEvent(order(7), 'order-7').expect(202);
+    await postEvent(order(7), 'order-7').expect(202);
+    // No id at all: the same payload twice is the same event too.
+    await postEvent(order(8)).expect(202);
+    await postEvent(order(8)).expect(202);
+    await postEvent(
+      { type: 'churn-check', customer: { tenure: 3 } },
+      'bad-1',
+    ).expect(202);
+
+    const counters = await waitFor(
+      async () => {
+        const c = (await subscription()).counters;
+        return c.predicted === 3 && c.filtered === 1 && c.failed === 1
+          ? c
+          : undefined;
+      },
+      { what: 'the events to be handled' },
+    );
+    expect(counters).toMatchObject({ received: 5, lagSeconds: 0 });
+    const outputs = on(OUTPUT_TOPIC).map(
+      e => (e.eventPayload as any).sourceEventId,
+    );
+    expect(outputs.filter(id => id === 'order-7')).toHaveLength(1);
+    expect(outputs).not.toContain('order-6');
+    expect(outputs).toHaveLength(3);
+
+    const letters = await request(server)
+      .get(api(`/subscriptions/${subscriptionId}/deadletters`))
+      .expect(200);
+    expect(letters.body.items).toEqual([
+      expect.objectContaining({
+        eventId: 'bad-1',
+        topic: 'orders',
+        reason: expect.stringMatching(
+          /bad payload: mapping\.columns\.monthly_charges: no value at \$\.customer\.monthly/,
+        ),
+      }),
+    ]);
+    const dead = await waitFor(async () => on(DEAD_LETTER_TOPIC).at(0), {
+      what: 'the dead letter on ml-platform.deadletter',
+    });
+    expect(dead.eventPayload).toMatchObject({
+      subscriptionId,
+      sourceEventId: 'bad-1',
+      reason: letters.body.items[0].reason,
+    });
+
+    // A model error is a dead letter too; retried on request, it fails again.
+    await postEvent(
+      order(9, { customer: { ...order(9).customer, contract: 'lifetime' } }),
+      'bad-2',
+    ).expect(202);
+    const modelError = await waitFor(
+      async () =>
+        (
+          await request(server).get(
+            api(`/subscriptions/${subscriptionId}/deadletters`),
+          )
+        ).body.items.find((l: any) => l.eventId === 'bad-2'),
+      { what: 'the model error in the dead letters' },
+    );
+    expect(modelError.reason).toMatch(
+      /model error: .*unknown contract 'lifetime'/,
+    );
+    await request(server)
+      .post(
+        api(
+          `/subscriptions/${subscriptionId}/deadletters/${modelError.id}/retry`,
+        ),
+      )
+      .expect(202);
+    await waitFor(async () => (await subscription()).counters.failed === 3, {
+      what: 'the retried event to fail again',
+    });
+  });
+
+  it('loses nothing across a backend restart: subscriptions and keys outlive it', async () => {
+    await postEvent(order(10), 'order-10').expect(202);
+    await waitFor(
+      async () =>
+        on(OUTPUT_TOPIC).some(
+          e => (e.eventPayload as any).sourceEventId === 'order-10',
+        ),
+      { what: 'the event before the restart' },
+    );
+    await stop();
+    received.length = 0;
+    await start();
+    await waitFor(
+      async () =>
+        (
+          await request(server).get(api(`/deployments/${deploymentId}`))
+        ).body.status === 'ready',
+      { what: 'the deployment after the restart', timeoutMs: 60_000 },
+    );
+    await postEvent(order(11), 'order-11').expect(202);
+    // Redelivered after the restart: still predicted once.
+    await postEvent(order(10), 'order-10').expect(202);
+    const out = await waitFor(
+      async () =>
+        on(OUTPUT_TOPIC).find(
+          e => (e.eventPayload as any).sourceEventId === 'order-11',
+        ),
+      { what: 'the event after the restart' },
+    );
+    expect((out.eventPayload as any).predictions[0].churn_probability).toBe(
+      reference(churnRow(11)),
+    );
+    await new Promise(r => setTimeout(r, 500));
+    expect(
+      on(OUTPUT_TOPIC).filter(
+        e => (e.eventPayload as any).sourceEventId === 'order-10',
+      ),
+    ).toHaveLength(0);
+    expect((await subscription()).counters).toMatchObject({
+      predicted: 5,
+      received: 8,
+    });
+    const metrics = await request(server).get(api('/metrics')).expect(200);
+    expect(metrics.text).toContain(
+      `ml_platform_subscription_events_total{namespace="default",model="churn",subscription="${subscriptionId}",topic="orders",outcome="predicted"} 5`,
+    );
+  });
+});
