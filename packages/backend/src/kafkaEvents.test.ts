@@ -34,7 +34,7 @@ function documentedKafkaConfig() {
 async function fakeBroker() {
   const requests: { apiKey: number; clientId: string }[] = [];
   const server = net.createServer(socket => {
-    socket.once('data', data => {
+    socket.once('data', (data: Buffer) => {
       // size (4) | api key (2) | version (2) | correlation id (4) | client id
       const apiKey = data.readInt16BE(4);
       const idLength = data.readInt16BE(12);
