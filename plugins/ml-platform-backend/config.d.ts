@@ -268,6 +268,28 @@ export interface Config {
       retention?: number | string | { [unit: string]: number };
     };
 
+    /** Searchable build, deployment and execution logs. */
+    logs?: {
+      /** Lines are deleted after this. @default 14 days */
+      retention?: number | string | { [unit: string]: number };
+      /** How often collected lines are written. @default 1s */
+      flushInterval?: number | string | { [unit: string]: number };
+      /** Lines collected at most between writes; more are dropped and logged. @default 50000 */
+      maxBuffered?: number;
+      /** Also ship every line to Loki's push API (labels model, namespace, version, source, level). */
+      loki?: {
+        /** Loki's base URL; lines go to `<url>/loki/api/v1/push`. */
+        url: string;
+        /** Sent as `X-Scope-OrgID`. */
+        tenant?: string;
+        /**
+         * Sent as a bearer token.
+         * @visibility secret
+         */
+        token?: string;
+      };
+    };
+
     /** Event subscriptions (real-time triggers) of online deployments. */
     subscriptions?: {
       /** Attempts of an event whose model has no ready replica. @default 5 */

@@ -51,6 +51,8 @@ import { ModelCatalog } from './services/ModelCatalog';
 import { createMonitoring } from './monitoring/createMonitoring';
 import { createPredictionEvents } from './events/createPredictionEvents';
 import { createSubscriptions } from './subscriptions/createSubscriptions';
+import { createLogs } from './modelLogs/createLogs';
+import { tapBuildLogs, tapDeploymentLogs } from './modelLogs/logTaps';
 import { BuildVersions } from './monitoring/BuildVersions';
 
 /**
@@ -145,10 +147,36 @@ export const mlPlatformPlugin = createBackendPlugin({
           notifications: deps.notifications,
           logger,
         });
+        const versions = new BuildVersions(id => store.getBuild(id));
+        const logs = await createLogs({
+          config,
+          logger,
+          db: await deps.database.getClient(),
+          scheduler,
+          lifecycle,
+          models,
+          versionOf: buildId => versions.get(buildId),
+          subjectOf: async (source, id) => {
+            if (source === 'build') {
+              const build = await store.getBuild(id);
+              return build && { modelRef: build.modelRef, buildId: id };
+            }
+            const subject =
+              source === 'deployment'
+                ? await store.getDeployment(id)
+                : await store.getExecution(id);
+            return (
+              subject && {
+                modelRef: subject.modelRef,
+                buildId: subject.buildId,
+              }
+            );
+          },
+        });
         const queue = new BuildQueue({
           store,
           runner: new BuildRunner({
-            store,
+            store: tapBuildLogs(store, logs.index),
             artifactStore,
             config: platformConfig,
             git,
@@ -232,6 +260,7 @@ export const mlPlatformPlugin = createBackendPlugin({
           sandbox,
           logger,
         });
+        lifecycle.addShutdownHook(tapDeploymentLogs(runtime, logs.index));
         const reconciler = new Reconciler({
           store,
           runtime,
@@ -304,7 +333,6 @@ export const mlPlatformPlugin = createBackendPlugin({
             });
           }
         }
-        const versions = new BuildVersions(id => store.getBuild(id));
         const predictionEvents = await createPredictionEvents({
           config,
           logger,
@@ -343,6 +371,8 @@ export const mlPlatformPlugin = createBackendPlugin({
           heartbeatMs: platformConfig.batch.heartbeatMs,
           staleAfterMs: platformConfig.batch.staleAfterMs,
           retryBackoffMs: platformConfig.batch.retryBackoffMs,
+          onWorkerLog: (executionId, line) =>
+            logs.index.add('execution', executionId, line),
           onChunkAttempt: attempt => {
             monitoring.onChunkAttempt?.(attempt);
             predictionEvents.onChunkAttempt?.(attempt);
@@ -410,6 +440,7 @@ export const mlPlatformPlugin = createBackendPlugin({
             monitoring: monitoring.routes,
             predictionEvents: predictionEvents.service,
             subscriptions: subscriptions.service,
+            logs: logs.search,
             openApi: loadOpenApiDocument(),
             requestLimits: {
               bodyTimeoutMs: platformConfig.gateway.timeoutMs,

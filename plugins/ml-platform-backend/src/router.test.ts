@@ -11,6 +11,7 @@ import { ExecutionService } from './batch/ExecutionService';
 import { MonitoringRoutes } from './monitoring/createMonitoring';
 import { PredictionEventService } from './events/PredictionEventService';
 import { SubscriptionService } from './subscriptions/SubscriptionService';
+import { LogSearch } from './modelLogs/LogSearch';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -32,6 +33,7 @@ describe('router', () => {
       monitoring: {} as MonitoringRoutes,
       predictionEvents: {} as PredictionEventService,
       subscriptions: {} as SubscriptionService,
+      logs: {} as LogSearch,
       openApi,
     });
     const routes = (router as any).stack

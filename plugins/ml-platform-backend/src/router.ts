@@ -34,6 +34,8 @@ import { PredictionEventService } from './events/PredictionEventService';
 import { addPredictionEventRoutes } from './events/routes';
 import { SubscriptionService } from './subscriptions/SubscriptionService';
 import { addSubscriptionRoutes } from './subscriptions/routes';
+import { LogSearch } from './modelLogs/LogSearch';
+import { addLogRoutes } from './modelLogs/routes';
 import {
   buildLogsQuery,
   createBuildBody,
@@ -71,6 +73,8 @@ export interface RouterOptions {
   predictionEvents: PredictionEventService;
   /** Event subscriptions (real-time triggers) and dead letters. */
   subscriptions: SubscriptionService;
+  /** `GET models/{ns}/{name}/logs`. */
+  logs: LogSearch;
   openApi: OpenApiDocument;
   /** Bounds of request bodies; defaults as in `mlPlatform.gateway`. */
   requestLimits?: { bodyTimeoutMs: number; maxJsonDepth: number };
@@ -273,6 +277,7 @@ export async function createRouter(
     callerOf,
     subscriptions: options.subscriptions,
   });
+  addLogRoutes(router, { httpAuth, logs: options.logs });
 
   router.get('/models/:namespace/:name/permissions', async (req, res) => {
     const credentials = await httpAuth.credentials(req);

@@ -57,6 +57,8 @@ export interface BatchRunnerOptions {
   retryBackoffMs: number;
   /** Told about every chunk attempt (monitoring). */
   onChunkAttempt?: (attempt: ChunkAttempt) => void;
+  /** Each line the execution's workers write (searchable logs). */
+  onWorkerLog?: (executionId: string, line: string) => void;
 }
 
 /** How one attempt of a chunk ended. */
@@ -228,7 +230,12 @@ export class BatchRunner {
           package: pkg,
           workers: execution.parallelism,
         },
-        { onLog: line => logger.debug(`[execution ${execution.id}] ${line}`) },
+        {
+          onLog: line => {
+            logger.debug(`[execution ${execution.id}] ${line}`);
+            this.options.onWorkerLog?.(execution.id, line);
+          },
+        },
       );
       await this.runChunks(execution, source, output, pool, dir, signal);
       throwIfAborted(signal);

@@ -22,6 +22,7 @@ import request from 'supertest';
 import { mlPlatformPlugin } from '../plugin';
 import { churnReference, churnRow } from '../__testUtils__/churnReference';
 import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
+import { fakeLoki } from '../__testUtils__/fakeLoki';
 import { api, buildModel } from '../__testUtils__/platformApi';
 
 jest.setTimeout(180_000);
@@ -86,6 +87,7 @@ describe('events in and out: subscriptions and prediction events', () => {
   let server: any;
   let stop: () => Promise<void>;
   let deploymentId: string;
+  let loki: Awaited<ReturnType<typeof fakeLoki>>;
   let subscriptionId: string;
   const reference = churnReference();
 
@@ -125,6 +127,7 @@ describe('events in and out: subscriptions and prediction events', () => {
 
   beforeAll(async () => {
     repo = await ModelRepository.create({ churn: 'churn' });
+    loki = await fakeLoki();
     dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-events-'));
     const catalogFile = path.join(dataDir, 'catalog-info.yaml');
     await fs.promises.writeFile(
@@ -157,6 +160,7 @@ describe('events in and out: subscriptions and prediction events', () => {
         online: { reconcileInterval: 500 },
         events: { flushInterval: 100, redactFields: ['customer_email'] },
         subscriptions: { pollInterval: 100, retryBackoff: 50, maxAttempts: 2 },
+        logs: { flushInterval: 100, loki: { url: loki.url } },
       },
     };
     await start();
@@ -181,6 +185,7 @@ describe('events in and out: subscriptions and prediction events', () => {
   afterAll(async () => {
     await stop?.();
     await repo?.remove();
+    await loki?.close();
     await fs.promises.rm(dataDir, { recursive: true, force: true });
   });
 
@@ -233,6 +238,77 @@ describe('events in and out: subscriptions and prediction events', () => {
     const lines = (exported.body as string).trim().split('\n');
     expect(lines.map(l => JSON.parse(l))).toEqual([published]);
     expect(exported.body).not.toContain('example.com');
+  });
+
+  it('searches the build and deployment logs, and ships them to Loki', async () => {
+    const search = async (query: string) =>
+      (
+        await request(server)
+          .get(api(`/models/default/churn/logs?${query}`))
+          .expect(200)
+      ).body;
+    const build = await waitFor(
+      async () => {
+        const page = await search('source=build');
+        return page.items.length > 0 ? page : undefined;
+      },
+      { what: 'build log lines' },
+    );
+    expect(build.items[0]).toMatchObject({ source: 'build', version: 1 });
+    const word = build.items
+      .map((l: { line: string }) => l.line)
+      .find((l: string) => /[a-z]{5,}/i.test(l))
+      .match(/[a-z]{5,}/i)[0];
+    const found = await search(`source=build&q=${word.toUpperCase()}`);
+    expect(found.items.length).toBeGreaterThan(0);
+    for (const l of found.items) {
+      expect(l.line.toLowerCase()).toContain(word.toLowerCase());
+    }
+    const deployment = await waitFor(
+      async () => {
+        const page = await search('source=deployment');
+        return page.items.length > 0 ? page : undefined;
+      },
+      { what: 'deployment log lines' },
+    );
+    expect(deployment.items[0]).toMatchObject({
+      source: 'deployment',
+      subjectId: deploymentId,
+      version: 1,
+    });
+    // Following: nothing newer than the last line yet.
+    const after = await search(`source=build&after=${build.lastId}`);
+    expect(after.items.every((l: { id: number }) => l.id > build.lastId)).toBe(
+      true,
+    );
+    const bad = await request(server).get(
+      api('/models/default/churn/logs?source=replica'),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/query\.source/);
+
+    await waitFor(
+      async () =>
+        loki.pushes.some(p =>
+          p.body.streams.some(
+            (s: any) =>
+              s.stream.model === 'churn' &&
+              s.stream.source === 'deployment' &&
+              s.stream.version === '1',
+          ),
+        ),
+      { what: 'deployment lines in Loki' },
+    );
+    const labels = loki.pushes.flatMap(p =>
+      p.body.streams.map((s: any) => s.stream),
+    );
+    expect(labels).toContainEqual(
+      expect.objectContaining({
+        model: 'churn',
+        version: '1',
+        source: 'build',
+      }),
+    );
   });
 
   it('turns a subscribed event into a prediction on the output topic, with the source event id', async () => {
