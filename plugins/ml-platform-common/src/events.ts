@@ -121,3 +121,68 @@ export interface DeadLetter {
   receivedAt: string;
   failedAt: string;
 }
+
+/** Filters of `GET models/{ns}/{name}/events`. @public */
+export interface PredictionEventQuery {
+  /** RFC 3339 or epoch milliseconds. */
+  from?: string;
+  to?: string;
+  /** A code, a class such as `5xx`, or `error`. */
+  status?: string;
+  version?: number;
+  caller?: string;
+  trigger?: PredictionTrigger;
+  limit?: number;
+  cursor?: string;
+}
+
+/** What `POST models/{ns}/{name}/subscriptions` takes. @public */
+export interface SubscriptionBody {
+  deploymentId: string;
+  topic: string;
+  filter?: SubscriptionCondition | SubscriptionCondition[] | null;
+  mapping: SubscriptionMapping;
+  outputTopic?: string;
+  idempotencyKey?: string | null;
+  enabled?: boolean;
+}
+
+/** Where a model log line comes from. @public */
+export type ModelLogSource = 'build' | 'deployment' | 'execution';
+
+/** @public */
+export type ModelLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** A line of a model's logs. @public */
+export interface ModelLogLine {
+  id: number;
+  source: ModelLogSource;
+  /** The build, deployment or execution. */
+  subjectId: string;
+  version: number;
+  time: string;
+  level: ModelLogLevel;
+  /** A build step, a replica, or a worker. */
+  stream?: string;
+  line: string;
+}
+
+/** Lines oldest first; `lastId` continues a follow. @public */
+export interface ModelLogPage {
+  items: ModelLogLine[];
+  lastId: number;
+}
+
+/** Filters of `GET models/{ns}/{name}/logs`. @public */
+export interface ModelLogQuery {
+  source?: ModelLogSource;
+  q?: string;
+  /** This level and above. */
+  level?: ModelLogLevel;
+  from?: string;
+  to?: string;
+  subject?: string;
+  /** Only lines after this id (follow). */
+  after?: number;
+  limit?: number;
+}

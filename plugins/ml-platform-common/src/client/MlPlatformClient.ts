@@ -17,6 +17,15 @@ import {
   UploadedInput,
 } from '../types';
 import { ModelMetrics, ModelTraffic } from '../metrics';
+import {
+  DeadLetter,
+  ModelLogPage,
+  ModelLogQuery,
+  ModelSubscription,
+  PredictionEventPage,
+  PredictionEventQuery,
+  SubscriptionBody,
+} from '../events';
 
 /** A model, addressed by its catalog entity. @public */
 export interface ModelRef {
@@ -193,6 +202,42 @@ export interface MlPlatformApi {
   ): Promise<ModelMetrics>;
   /** Every model's calls over the last `window` (e.g. `1h`, the default). */
   listModelTraffic(window?: string): Promise<ModelTraffic[]>;
+
+  /** A page of the model's prediction events, newest first. */
+  listPredictionEvents(
+    ref: ModelRef,
+    query?: PredictionEventQuery,
+  ): Promise<PredictionEventPage>;
+  /** Every matching event as JSON lines or CSV. */
+  exportPredictionEvents(
+    ref: ModelRef,
+    format: 'jsonl' | 'csv',
+    query?: Omit<PredictionEventQuery, 'limit' | 'cursor'>,
+  ): Promise<Blob>;
+  listSubscriptions(ref: ModelRef): Promise<ModelSubscription[]>;
+  createSubscription(
+    ref: ModelRef,
+    body: SubscriptionBody,
+  ): Promise<ModelSubscription>;
+  updateSubscription(
+    id: string,
+    body: Partial<SubscriptionBody>,
+  ): Promise<ModelSubscription>;
+  deleteSubscription(id: string): Promise<void>;
+  listDeadLetters(id: string): Promise<DeadLetter[]>;
+  retryDeadLetter(id: string, letterId: string): Promise<void>;
+  /** Build, deployment and execution log lines, oldest first. */
+  searchLogs(ref: ModelRef, query?: ModelLogQuery): Promise<ModelLogPage>;
+}
+
+/** Query string of the set values, numbers and strings as they are. */
+function queryString(query: object): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '') params.set(key, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `?${qs}` : '';
 }
 
 const isStream = (body: unknown): body is ReadableStream<Uint8Array> =>
@@ -471,6 +516,79 @@ export class MlPlatformClient implements MlPlatformApi {
     return (
       await this.json<ListResponse<ModelTraffic>>('GET', `/models/traffic${qs}`)
     ).items;
+  }
+
+  listPredictionEvents(ref: ModelRef, query: PredictionEventQuery = {}) {
+    return this.json<PredictionEventPage>(
+      'GET',
+      `${model(ref)}/events${queryString(query)}`,
+    );
+  }
+
+  async exportPredictionEvents(
+    ref: ModelRef,
+    format: 'jsonl' | 'csv',
+    query: Omit<PredictionEventQuery, 'limit' | 'cursor'> = {},
+  ): Promise<Blob> {
+    const response = await this.request(
+      'GET',
+      `${model(ref)}/events/export${queryString({ ...query, format })}`,
+    );
+    return response.blob();
+  }
+
+  async listSubscriptions(ref: ModelRef) {
+    return (
+      await this.json<ListResponse<ModelSubscription>>(
+        'GET',
+        `${model(ref)}/subscriptions`,
+      )
+    ).items;
+  }
+
+  createSubscription(ref: ModelRef, body: SubscriptionBody) {
+    return this.json<ModelSubscription>(
+      'POST',
+      `${model(ref)}/subscriptions`,
+      body,
+    );
+  }
+
+  updateSubscription(id: string, body: Partial<SubscriptionBody>) {
+    return this.json<ModelSubscription>(
+      'PATCH',
+      `/subscriptions/${encodeURIComponent(id)}`,
+      body,
+    );
+  }
+
+  async deleteSubscription(id: string): Promise<void> {
+    await this.request('DELETE', `/subscriptions/${encodeURIComponent(id)}`);
+  }
+
+  async listDeadLetters(id: string) {
+    return (
+      await this.json<ListResponse<DeadLetter>>(
+        'GET',
+        `/subscriptions/${encodeURIComponent(id)}/deadletters`,
+      )
+    ).items;
+  }
+
+  async retryDeadLetter(id: string, letterId: string): Promise<void> {
+    await this.request(
+      'POST',
+      `/subscriptions/${encodeURIComponent(
+        id,
+      )}/deadletters/${encodeURIComponent(letterId)}/retry`,
+    );
+  }
+
+  searchLogs(ref: ModelRef, query: ModelLogQuery = {}) {
+    return this.json<ModelLogPage>(
+      'GET',
+      `${model(ref)}/logs${queryString(query)}`,
+    );
   }
 
   async readExecutionResult(
