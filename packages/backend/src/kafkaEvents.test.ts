@@ -55,6 +55,7 @@ describe('the Kafka events module', () => {
     const backend = await startTestBackend({
       features: [eventsPlugin, eventsServiceFactory, kafkaModule],
     });
+    expect(backend.server.listening).toBe(true);
     await backend.stop();
   });
 

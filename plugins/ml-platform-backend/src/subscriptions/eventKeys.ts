@@ -17,8 +17,8 @@ const ID_HEADERS = [
 /** Keys longer than this are hashed to fit the column. */
 const MAX_KEY_LENGTH = 200;
 
-function hash(text: string) {
-  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
+function hash(value: string) {
+  return `sha256:${createHash('sha256').update(value).digest('hex')}`;
 }
 
 function text(value: unknown): string | undefined {

@@ -31,32 +31,36 @@ export function subscriptionMetrics(store: SubscriptionStore): Registry {
     }
     return snapshot.read;
   };
-  new Counter({
-    name: SUBSCRIPTION_METRICS.events,
-    help: 'Events of each subscription, by outcome (received, filtered, predicted, failed)',
-    labelNames: [...LABELS, 'outcome'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const { labels, counters } of await read()) {
-        for (const [outcome, value] of Object.entries(counters)) {
-          this.inc({ ...labels, outcome }, value);
+  registry.registerMetric(
+    new Counter({
+      name: SUBSCRIPTION_METRICS.events,
+      help: 'Events of each subscription, by outcome (received, filtered, predicted, failed)',
+      labelNames: [...LABELS, 'outcome'],
+      registers: [],
+      async collect() {
+        this.reset();
+        for (const { labels, counters } of await read()) {
+          for (const [outcome, value] of Object.entries(counters)) {
+            this.inc({ ...labels, outcome }, value);
+          }
         }
-      }
-    },
-  });
-  new Gauge({
-    name: SUBSCRIPTION_METRICS.lag,
-    help: 'Seconds the oldest event a subscription has not delivered yet has waited',
-    labelNames: LABELS,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const { labels, lagSeconds } of await read()) {
-        this.set(labels, lagSeconds);
-      }
-    },
-  });
+      },
+    }),
+  );
+  registry.registerMetric(
+    new Gauge({
+      name: SUBSCRIPTION_METRICS.lag,
+      help: 'Seconds the oldest event a subscription has not delivered yet has waited',
+      labelNames: LABELS,
+      registers: [],
+      async collect() {
+        this.reset();
+        for (const { labels, lagSeconds } of await read()) {
+          this.set(labels, lagSeconds);
+        }
+      },
+    }),
+  );
   return registry;
 }
 

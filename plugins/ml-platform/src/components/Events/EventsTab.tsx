@@ -158,12 +158,12 @@ export function EventsTab() {
     void load();
   }, [load]);
 
-  const set = (key: keyof Filters) => (value: string) =>
-    setFilters(f => ({
-      ...f,
-      [key]:
-        value === '' ? undefined : key === 'version' ? Number(value) : value,
-    }));
+  const set = (key: keyof Filters) => (value: string) => {
+    let parsed: string | number | undefined = value;
+    if (value === '') parsed = undefined;
+    else if (key === 'version') parsed = Number(value);
+    setFilters(f => ({ ...f, [key]: parsed }));
+  };
 
   const exportAs = async (format: 'jsonl' | 'csv') => {
     try {

@@ -76,12 +76,13 @@ describe('Logs tab', () => {
     jest.useFakeTimers({ advanceTimers: true });
     try {
       const api = mockMlPlatformApi({
-        searchLogs: async (_ref, query) =>
-          query?.after === 2
-            ? { items: [line(3, 'request handled')], lastId: 3 }
-            : query?.after === 3
-            ? { items: [], lastId: 3 }
-            : { items: [line(1, 'starting'), line(2, 'ready')], lastId: 2 },
+        searchLogs: async (_ref, query) => {
+          if (query?.after === 2) {
+            return { items: [line(3, 'request handled')], lastId: 3 };
+          }
+          if (query?.after === 3) return { items: [], lastId: 3 };
+          return { items: [line(1, 'starting'), line(2, 'ready')], lastId: 2 };
+        },
       });
       await renderForEntity(<EntityMlPlatformContent />, {
         api,
