@@ -7,7 +7,7 @@
 //   node --require @backstage/cli-node/config/nodeTransform.cjs bench/monitoring/seed.ts <file> <calls> <days>
 import { LoggerService } from '@backstage/backend-plugin-api';
 import knexFactory from 'knex';
-import { DatabaseMetricsStore } from '../../plugins/ml-platform-backend/src/database/metrics/DatabaseMetricsStore';
+import { createDatabaseStores } from '../../plugins/ml-platform-backend/src/database';
 import { BuildVersions } from '../../plugins/ml-platform-backend/src/monitoring/BuildVersions';
 import { MetricsRecorder } from '../../plugins/ml-platform-backend/src/monitoring/MetricsRecorder';
 import { MetricsRetention } from '../../plugins/ml-platform-backend/src/monitoring/MetricsRetention';
@@ -35,8 +35,8 @@ async function main() {
   // A throwaway file: no fsync per flush while seeding.
   await knex.raw('PRAGMA journal_mode = WAL');
   await knex.raw('PRAGMA synchronous = OFF');
-  const store = await DatabaseMetricsStore.create({
-    database: { getClient: async () => knex },
+  const { metrics: store } = await createDatabaseStores({
+    getClient: async () => knex,
   });
   const end = Date.now();
   const start = end - days * 24 * HOUR;
@@ -51,9 +51,7 @@ async function main() {
   } as unknown as LoggerService;
   const recorder = new MetricsRecorder({
     store,
-    versions: new BuildVersions(
-      async id => ({ version: Number(id.slice(1)) } as any),
-    ),
+    versions: new BuildVersions(async id => ({ version: Number(id.slice(1)) })),
     logger,
     clock: () => now,
   });

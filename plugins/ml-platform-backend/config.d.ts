@@ -158,6 +158,12 @@ export interface Config {
       scaleToZeroAfter?: number | { [unit: string]: number } | string;
       /** How often the reconciler compares the runtime to the database. @default 10 seconds */
       reconcileInterval?: number | { [unit: string]: number } | string;
+      /**
+       * With several backend instances, each deployment is driven by one;
+       * another takes it over when that one has not reconciled for this long.
+       * @default three reconcile intervals, at least 1.5 seconds
+       */
+      claimStaleAfter?: number | { [unit: string]: number } | string;
     };
 
     /** The invocation gateway (`/v2/models/{name}/infer`, `/models/{ns}/{name}/predict`). */
@@ -393,6 +399,20 @@ export interface Config {
          */
         dir?: string;
       };
+      /**
+       * The plugin's base URL as runtimes on other hosts (pods of the
+       * kubernetes runtime) reach it, e.g.
+       * `http://backstage.backstage.svc:7007/api/ml-platform`; they fetch
+       * builds from `<baseUrl>/artifacts/{digest}`. Default: the backend's
+       * external URL from discovery.
+       */
+      baseUrl?: string;
+      /**
+       * Lifetime of the tokens scoped to one artifact that those runtimes
+       * fetch with; online runtimes get fresh ones as the reconciler runs.
+       * @default 15 minutes
+       */
+      tokenTtl?: number | { [unit: string]: number } | string;
     };
   };
 }

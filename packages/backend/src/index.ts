@@ -1,4 +1,8 @@
 import { createBackend } from '@backstage/backend-defaults';
+import {
+  coreServices,
+  createBackendFeatureLoader,
+} from '@backstage/backend-plugin-api';
 import { createMlPlatformRootHttpRouter } from '@internal/plugin-ml-platform-backend';
 import { mlPlatformPermissionPolicyModule } from './permissionPolicy';
 
@@ -47,8 +51,23 @@ backend.add(import('@backstage/plugin-user-settings-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
 
-// The ML platform.
+// The ML platform; its kubernetes runtime and S3 artifact store are chosen
+// with mlPlatform.runtime and mlPlatform.artifacts.type (app-config.production.yaml).
 backend.add(import('@internal/plugin-ml-platform-backend'));
+backend.add(import('@internal/plugin-ml-platform-backend-module-kubernetes'));
 backend.add(import('@internal/plugin-scaffolder-backend-module-ml-platform'));
+
+// Backstage's Kubernetes plugin (the pods tab of a model's page): on when a
+// `kubernetes` section configures clusters; off in the embedded defaults.
+backend.add(
+  createBackendFeatureLoader({
+    deps: { config: coreServices.rootConfig },
+    *loader({ config }) {
+      if (config.has('kubernetes')) {
+        yield import('@backstage/plugin-kubernetes-backend');
+      }
+    },
+  }),
+);
 
 backend.start();

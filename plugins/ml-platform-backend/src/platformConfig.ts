@@ -19,7 +19,14 @@ export interface PlatformConfig {
   dataDir: string;
   gitRoot: string;
   python: string;
-  artifacts: { type: string; localDir: string };
+  artifacts: {
+    type: string;
+    localDir: string;
+    /** The plugin's base URL as runtimes on other hosts reach it, if not the backend's. */
+    baseUrl?: string;
+    /** Lifetime of the tokens runtimes on other hosts fetch artifacts with. */
+    tokenTtlMs: number;
+  };
   builds: {
     concurrency: number;
     stepTimeoutMs: number;
@@ -38,6 +45,8 @@ export interface PlatformConfig {
     /** An idle deployment with minReplicas 0 stops its replicas after this. */
     scaleToZeroAfterMs: number;
     reconcileIntervalMs: number;
+    /** A deployment's claim by an instance silent this long is taken over. */
+    claimStaleAfterMs: number;
   };
   gateway: {
     timeoutMs: number;
@@ -95,6 +104,8 @@ export function readPlatformConfig(config: Config): PlatformConfig {
         dataDir,
         c?.getOptionalString('artifacts.local.dir') ?? 'artifacts',
       ),
+      baseUrl: c?.getOptionalString('artifacts.baseUrl')?.replace(/\/+$/, ''),
+      tokenTtlMs: durationMs(c, 'artifacts.tokenTtl', 15 * 60_000),
     },
     builds: {
       concurrency: b?.getOptionalNumber('concurrency') ?? 2,
@@ -113,6 +124,11 @@ export function readPlatformConfig(config: Config): PlatformConfig {
     online: {
       scaleToZeroAfterMs: durationMs(c, 'online.scaleToZeroAfter', 15 * 60_000),
       reconcileIntervalMs: durationMs(c, 'online.reconcileInterval', 10_000),
+      claimStaleAfterMs: durationMs(
+        c,
+        'online.claimStaleAfter',
+        Math.max(1_500, 3 * durationMs(c, 'online.reconcileInterval', 10_000)),
+      ),
     },
     gateway: {
       timeoutMs: durationMs(c, 'gateway.timeout', 30_000),

@@ -2,16 +2,22 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { ModelAccess } from './access/ModelAccess';
 import { ModelChanges } from './activity/ModelChanges';
 import { createRouter } from './router';
-import { loadOpenApiDocument } from './schema/openApiDocument';
+import { spec } from './schema/openapi/generated';
 import { ModelCatalog } from './services/ModelCatalog';
 import { BuildService } from './builds/BuildService';
 import { DeploymentService } from './deployments/DeploymentService';
 import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { ExecutionService } from './batch/ExecutionService';
-import { MonitoringRoutes } from './monitoring/createMonitoring';
+import { executionRoutes, uploadRoutes } from './batch/routes';
+import { buildRoutes } from './builds/routes';
+import { deploymentRoutes } from './deployments/routes';
+import { MonitoringRouteServices, monitoringRoutes } from './monitoring/routes';
 import { PredictionEventService } from './events/PredictionEventService';
-import { SubscriptionService } from './subscriptions/SubscriptionService';
+import { predictionEventRoutes } from './events/routes';
 import { LogSearch } from './modelLogs/LogSearch';
+import { logRoutes } from './modelLogs/routes';
+import { SubscriptionService } from './subscriptions/SubscriptionService';
+import { subscriptionRoutes } from './subscriptions/routes';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -20,31 +26,65 @@ function toOpenApiPath(path: string) {
 
 describe('router', () => {
   it('documents every route in openapi.yaml, and nothing more', async () => {
-    const openApi = loadOpenApiDocument();
     const router = await createRouter({
       httpAuth: mockServices.httpAuth(),
       access: new ModelAccess(mockServices.permissions()),
       changes: {} as ModelChanges,
       models: {} as ModelCatalog,
-      builds: {} as BuildService,
-      deployments: {} as DeploymentService,
-      executions: {} as ExecutionService,
       invocations: {} as InvocationRoutes,
-      monitoring: {} as MonitoringRoutes,
-      predictionEvents: {} as PredictionEventService,
-      subscriptions: {} as SubscriptionService,
-      logs: {} as LogSearch,
-      openApi,
+      // Each subsystem's routes, as the plugin adds them.
+      subsystems: [
+        {
+          routes: (api, ctx) =>
+            buildRoutes(api, ctx, {
+              builds: {} as BuildService,
+              models: {} as ModelCatalog,
+            }),
+        },
+        {
+          routes: (api, ctx) =>
+            deploymentRoutes(api, ctx, {
+              deployments: {} as DeploymentService,
+            }),
+        },
+        {
+          streamRoutes: (r, ctx) =>
+            uploadRoutes(r, ctx, { executions: {} as ExecutionService }),
+          routes: (api, ctx) =>
+            executionRoutes(api, ctx, { executions: {} as ExecutionService }),
+        },
+        {
+          routes: (api, ctx) =>
+            monitoringRoutes(api, ctx, {} as MonitoringRouteServices),
+        },
+        {
+          routes: (api, ctx) =>
+            predictionEventRoutes(api, ctx, {
+              events: {} as PredictionEventService,
+            }),
+        },
+        {
+          routes: (api, ctx) =>
+            subscriptionRoutes(api, ctx, {
+              subscriptions: {} as SubscriptionService,
+            }),
+        },
+        {
+          routes: (api, ctx) => logRoutes(api, ctx, { logs: {} as LogSearch }),
+        },
+      ],
     });
-    const routes = (router as any).stack
-      .filter((layer: any) => layer.route)
-      .flatMap((layer: any) =>
-        Object.keys(layer.route.methods).map(
+    // Routes of the router and of the routers it mounts (the typed one).
+    const routesOf = (r: any): string[] =>
+      r.stack.flatMap((layer: any) => {
+        if (layer.handle?.stack) return routesOf(layer.handle);
+        if (!layer.route) return [];
+        return Object.keys(layer.route.methods).map(
           m => `${m.toUpperCase()} ${toOpenApiPath(layer.route.path)}`,
-        ),
-      )
-      .sort();
-    const documented = Object.entries(openApi.document.paths)
+        );
+      });
+    const routes = [...new Set(routesOf(router))].sort();
+    const documented = Object.entries(spec.paths)
       .flatMap(([path, item]) =>
         Object.keys(item)
           .filter(k => ['get', 'post', 'put', 'patch', 'delete'].includes(k))
@@ -55,14 +95,13 @@ describe('router', () => {
   });
 
   it('sends exactly the two invocation routes to the data plane', () => {
-    const urls = Object.entries(loadOpenApiDocument().document.paths).flatMap(
-      ([path, item]) =>
-        Object.keys(item)
-          .filter(k => ['get', 'post', 'put', 'patch', 'delete'].includes(k))
-          .map(m => ({
-            method: m.toUpperCase(),
-            url: `/api/ml-platform${path.replace(/\{(\w+)\}/g, 'x-$1')}`,
-          })),
+    const urls = Object.entries(spec.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter(k => ['get', 'post', 'put', 'patch', 'delete'].includes(k))
+        .map(m => ({
+          method: m.toUpperCase(),
+          url: `/api/ml-platform${path.replace(/\{(\w+)\}/g, 'x-$1')}`,
+        })),
     );
     const served = urls.filter(u => InvocationRoutes.parse(u.method, u.url));
     expect(served).toHaveLength(2);

@@ -1,5 +1,6 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
+import { NotFoundError } from '@backstage/errors';
 import {
   ModelPermissions,
   mlPlatformAlertUpdatePermission,
@@ -14,42 +15,14 @@ import {
   mlPlatformModelReadPermission,
   mlPlatformModelRegisterPermission,
 } from '@internal/plugin-ml-platform-common';
-import { RuntimeLogLine } from '@internal/plugin-ml-platform-node';
-import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
-import { ModelAccess } from './access/ModelAccess';
-import { Caller, ModelChanges } from './activity/ModelChanges';
-import { ExecutionService } from './batch/ExecutionService';
-import { DeploymentService } from './deployments/DeploymentService';
-import { InvocationRoutes } from './gateway/InvocationRoutes';
 import express from 'express';
 import Router from 'express-promise-router';
-import { BuildService } from './builds/BuildService';
-import { streamBuildLog } from './builds/streamBuildLog';
-import { ModelCatalog } from './services/ModelCatalog';
-import { MonitoringRoutes } from './monitoring/createMonitoring';
-import { metricsQuery, trafficQuery } from './monitoring/metricsQuery';
-import { OpenApiDocument } from './schema/openApiDocument';
-import { PredictionEventService } from './events/PredictionEventService';
-import { addPredictionEventRoutes } from './events/routes';
-import { SubscriptionService } from './subscriptions/SubscriptionService';
-import { addSubscriptionRoutes } from './subscriptions/routes';
-import { LogSearch } from './modelLogs/LogSearch';
-import { addLogRoutes } from './modelLogs/routes';
-import {
-  buildLogsQuery,
-  createBuildBody,
-  createDeploymentBody,
-  createExecutionBody,
-  deploymentLogsQuery,
-  listActivityQuery,
-  listChunksQuery,
-  uploadQuery,
-  updateDeploymentBody,
-  listBuildsQuery,
-  registerModelBody,
-} from './schema/requests';
-import { parseRequest } from './validation';
+import { randomUUID } from 'node:crypto';
+import { ModelAccess } from './access/ModelAccess';
+import { ModelChanges } from './activity/ModelChanges';
+import { ArtifactRoutes } from './artifacts/ArtifactRoutes';
+import { page } from './builds/routes';
+import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { scanJson } from './gateway/invocationLimits';
 import {
   assertPathParameter,
@@ -57,37 +30,24 @@ import {
   rejectDotSegments,
   requireJsonBodies,
 } from './http/requestGuards';
+import { createOpenApiRouter, spec } from './schema/openapi/generated';
+import { validateRequests } from './schema/requestValidation';
+import { ModelCatalog } from './services/ModelCatalog';
+import { RouteContext, Subsystem } from './subsystems/types';
 
 export interface RouterOptions {
   httpAuth: HttpAuthService;
   access: ModelAccess;
   changes: ModelChanges;
   models: ModelCatalog;
-  builds: BuildService;
-  deployments: DeploymentService;
-  executions: ExecutionService;
   /** Model invocations; the data plane serves them too, ahead of this router. */
   invocations: InvocationRoutes;
-  monitoring: MonitoringRoutes;
-  /** `GET models/{ns}/{name}/events` and its export. */
-  predictionEvents: PredictionEventService;
-  /** Event subscriptions (real-time triggers) and dead letters. */
-  subscriptions: SubscriptionService;
-  /** `GET models/{ns}/{name}/logs`. */
-  logs: LogSearch;
-  openApi: OpenApiDocument;
+  /** Artifacts for runtimes on other hosts, behind scoped tokens. */
+  artifacts?: ArtifactRoutes;
+  /** The parts of the platform, each adding its routes. */
+  subsystems: Pick<Subsystem, 'streamRoutes' | 'routes'>[];
   /** Bounds of request bodies; defaults as in `mlPlatform.gateway`. */
   requestLimits?: { bodyTimeoutMs: number; maxJsonDepth: number };
-}
-
-const RESULT_TYPES = {
-  csv: 'text/csv; charset=utf-8',
-  jsonl: 'application/x-ndjson',
-  parquet: 'application/vnd.apache.parquet',
-};
-
-function formatLogLine(l: RuntimeLogLine) {
-  return `${l.time} [${l.replica ?? l.stream}] ${l.line}`;
 }
 
 /** What `GET models/{ns}/{name}/permissions` answers, key by key. */
@@ -112,8 +72,10 @@ function requestIdOf(req: express.Request): string {
 }
 
 /**
- * The HTTP layer: parse, authorize, call a service, answer. Every route is in
- * src/schema/openapi.yaml (a test keeps them in step).
+ * The HTTP layer: the request guards, the invocation routes, then the
+ * routes of the OpenAPI document (src/schema/openapi.yaml) on the router
+ * generated from it, validated against it: the models' own here, the rest
+ * from each subsystem. Handlers parse, authorize, call a service, answer.
  */
 export async function createRouter(
   options: RouterOptions,
@@ -123,14 +85,15 @@ export async function createRouter(
     access,
     changes,
     models,
-    builds,
-    deployments,
-    executions,
     invocations,
-    monitoring,
-    openApi,
+    artifacts,
+    subsystems,
   } = options;
   const router = Router();
+  const artifactRoutes = () => {
+    if (!artifacts) throw new NotFoundError('Artifacts are not served here');
+    return artifacts;
+  };
   const limits = options.requestLimits ?? {
     bodyTimeoutMs: 30_000,
     maxJsonDepth: 32,
@@ -145,15 +108,16 @@ export async function createRouter(
     });
   }
 
-  /** The caller of a change, with the request the audit event describes. */
-  const callerOf = async (
-    req: express.Request,
-    res: express.Response,
-  ): Promise<Caller> => ({
-    credentials: await httpAuth.credentials(req),
-    request: req,
-    requestId: res.locals.requestId,
-  });
+  const ctx: RouteContext = {
+    httpAuth,
+    limits,
+    validation: validateRequests(),
+    callerOf: async (req, res) => ({
+      credentials: await httpAuth.credentials(req),
+      request: req,
+      requestId: res.locals.requestId,
+    }),
+  };
 
   // Invocations read their own body, so they come before the JSON parser.
   router.post('/v2/models/:name/infer', (req, res) =>
@@ -178,23 +142,20 @@ export async function createRouter(
     next();
   });
 
-  // Uploads stream to disk, so they come before the JSON parser too; they
-  // may take long, but not stall.
-  router.post(
-    '/models/:namespace/:name/uploads',
-    bodyTimeout(limits.bodyTimeoutMs, 'idle'),
-    async (req, res) => {
-      const credentials = await httpAuth.credentials(req);
-      const { filename } = parseRequest(uploadQuery, req.query, 'query');
-      const upload = await executions.upload(
-        { namespace: req.params.namespace, name: req.params.name },
-        filename,
-        req,
-        credentials,
-      );
-      res.status(201).json(upload);
-    },
+  // Runtimes on other hosts, with a token scoped to one artifact (the
+  // plugin lets these paths past Backstage's credentials barrier). Uploads
+  // stream, so they come before the JSON parser.
+  router.get('/artifacts/:digest', (req, res) =>
+    artifactRoutes().serveDownload(req, res),
   );
+  router.post(
+    '/artifacts',
+    bodyTimeout(limits.bodyTimeoutMs, 'idle'),
+    (req, res) => artifactRoutes().serveUpload(req, res),
+  );
+
+  // Streamed bodies come before the JSON parser too.
+  for (const subsystem of subsystems) subsystem.streamRoutes?.(router, ctx);
 
   router.use(
     requireJsonBodies(),
@@ -212,74 +173,32 @@ export async function createRouter(
     }),
   );
 
-  router.get('/openapi.json', async (_req, res) => {
-    res.json(openApi.document);
+  // The document, with the plugin's own base URL as its server.
+  router.get('/openapi.json', async (req, res) => {
+    res.json({ ...spec, servers: [{ url: req.baseUrl || '/' }] });
   });
 
-  // Scrapes send a Backstage token (e.g. a static externalAccess one), or
-  // none when mlPlatform.monitoring.scrape.allowUnauthenticated is set.
-  const scrapeAuth = async (req: express.Request) => {
-    if (!monitoring.allowUnauthenticatedScrape) {
-      await httpAuth.credentials(req, { allow: ['user', 'service'] });
-    }
-  };
-
-  router.get('/metrics', async (req, res) => {
-    await scrapeAuth(req);
-    const { exposition } = monitoring;
-    const text = await exposition.metrics();
-    res.setHeader('Content-Type', exposition.contentType);
-    res.end(text);
+  const api = await createOpenApiRouter({
+    middleware: [ctx.validation],
+    // Validated ahead by `ctx.validation`, whose answers name the field.
+    validatorOptions: {
+      validateRequests: false,
+      validateSecurity: false,
+      validateApiSpec: false,
+    },
   });
 
-  router.get('/runtime/scrape-targets', async (req, res) => {
-    await scrapeAuth(req);
-    res.json(await monitoring.scrapeTargets());
-  });
-
-  router.get('/models/traffic', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const query = parseRequest(trafficQuery, req.query, 'query');
-    res.json({ items: await monitoring.metrics.traffic(query, credentials) });
-  });
-
-  router.get('/models', async (req, res) => {
+  api.get('/models', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json({ items: await models.listModels(credentials) });
   });
 
-  router.get('/models/:namespace/:name', async (req, res) => {
+  api.get('/models/:namespace/:name', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json(await models.getModel(req.params, credentials));
   });
 
-  router.post('/models/:namespace/:name/register', async (req, res) => {
-    const caller = await callerOf(req, res);
-    const body = parseRequest(registerModelBody, req.body, 'body');
-    await builds.checkSource(body);
-    res.json(await models.register(req.params, body, caller));
-  });
-
-  router.get('/models/:namespace/:name/metrics', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const query = parseRequest(metricsQuery, req.query, 'query');
-    res.json(
-      await monitoring.metrics.modelMetrics(req.params, query, credentials),
-    );
-  });
-
-  addPredictionEventRoutes(router, {
-    httpAuth,
-    events: options.predictionEvents,
-  });
-  addSubscriptionRoutes(router, {
-    httpAuth,
-    callerOf,
-    subscriptions: options.subscriptions,
-  });
-  addLogRoutes(router, { httpAuth, logs: options.logs });
-
-  router.get('/models/:namespace/:name/permissions', async (req, res) => {
+  api.get('/models/:namespace/:name/permissions', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     const modelRef = stringifyEntityRef(
       await models.getEntity(req.params, credentials),
@@ -290,161 +209,23 @@ export async function createRouter(
       keys.map(key => MODEL_PERMISSIONS[key]),
       modelRef,
     );
-    res.json(Object.fromEntries(keys.map((key, i) => [key, decisions[i]])));
+    const answer = {} as ModelPermissions;
+    keys.forEach((key, i) => {
+      answer[key] = decisions[i];
+    });
+    res.json(answer);
   });
 
-  router.get('/models/:namespace/:name/activity', async (req, res) => {
+  api.get('/models/:namespace/:name/activity', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const page = parseRequest(listActivityQuery, req.query, 'query');
     const modelRef = stringifyEntityRef(
       await models.getEntity(req.params, credentials),
     );
-    res.json(await changes.list(modelRef, page));
+    res.json(await changes.list(modelRef, page(req.query)));
   });
 
-  router.post('/models/:namespace/:name/builds', async (req, res) => {
-    const caller = await callerOf(req, res);
-    const body = parseRequest(createBuildBody, req.body, 'body');
-    const { build, created } = await builds.requestBuild({
-      ref: req.params,
-      ...body,
-      trigger: 'api',
-      caller,
-    });
-    res.status(created ? 202 : 200).json(build);
-  });
+  for (const subsystem of subsystems) subsystem.routes?.(api, ctx);
 
-  router.get('/models/:namespace/:name/builds', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const page = parseRequest(listBuildsQuery, req.query, 'query');
-    res.json(await builds.listBuilds(req.params, page, credentials));
-  });
-
-  router.get('/builds/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json(await builds.getBuild(req.params.id, credentials));
-  });
-
-  router.get('/builds/:id/logs', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const query = parseRequest(buildLogsQuery, req.query, 'query');
-    await builds.getBuild(req.params.id, credentials);
-    await streamBuildLog({
-      builds,
-      buildId: req.params.id,
-      follow: query.follow === 'true',
-      after: query.after,
-      format: query.format,
-      req,
-      res,
-    });
-  });
-
-  router.post('/builds/:id/cancel', async (req, res) => {
-    const caller = await callerOf(req, res);
-    res.status(202).json(await builds.cancel(req.params.id, caller));
-  });
-
-  router.post('/models/:namespace/:name/deployments', async (req, res) => {
-    const caller = await callerOf(req, res);
-    const body = parseRequest(createDeploymentBody, req.body, 'body');
-    res.status(201).json(await deployments.create(req.params, body, caller));
-  });
-
-  router.get('/models/:namespace/:name/deployments', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json({ items: await deployments.list(req.params, credentials) });
-  });
-
-  router.get('/deployments/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json(await deployments.get(req.params.id, credentials));
-  });
-
-  router.patch('/deployments/:id', async (req, res) => {
-    const caller = await callerOf(req, res);
-    const body = parseRequest(updateDeploymentBody, req.body, 'body');
-    res.json(await deployments.update(req.params.id, body, caller));
-  });
-
-  router.delete('/deployments/:id', async (req, res) => {
-    const caller = await callerOf(req, res);
-    await deployments.remove(req.params.id, caller);
-    res.status(204).end();
-  });
-
-  router.get('/deployments/:id/logs', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const query = parseRequest(deploymentLogsQuery, req.query, 'query');
-    const lines = await deployments.readLogs(
-      req.params.id,
-      query.after !== undefined
-        ? { afterSeq: query.after }
-        : { tail: query.tail },
-      credentials,
-    );
-    if (query.format === 'json') {
-      res.json({
-        items: lines,
-        lastSeq: lines.at(-1)?.seq ?? query.after ?? 0,
-      });
-      return;
-    }
-    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    if (lines.length) res.write(`${lines.map(formatLogLine).join('\n')}\n`);
-    if (query.follow !== 'true') {
-      res.end();
-      return;
-    }
-    res.flushHeaders();
-    let lastSeq = lines.at(-1)?.seq ?? 0;
-    const unsubscribe = deployments.onLog(req.params.id, line => {
-      if (line.seq <= lastSeq) return;
-      lastSeq = line.seq;
-      res.write(`${formatLogLine(line)}\n`);
-    });
-    req.on('close', unsubscribe);
-  });
-
-  router.post('/models/:namespace/:name/executions', async (req, res) => {
-    const caller = await callerOf(req, res);
-    const body = parseRequest(createExecutionBody, req.body, 'body');
-    res.status(202).json(await executions.create(req.params, body, caller));
-  });
-
-  router.get('/models/:namespace/:name/executions', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json({ items: await executions.list(req.params, credentials) });
-  });
-
-  router.get('/executions/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    res.json(await executions.get(req.params.id, credentials));
-  });
-
-  router.get('/executions/:id/chunks', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const { status } = parseRequest(listChunksQuery, req.query, 'query');
-    res.json({
-      items: await executions.chunks(req.params.id, status, credentials),
-    });
-  });
-
-  router.post('/executions/:id/cancel', async (req, res) => {
-    const caller = await callerOf(req, res);
-    res.status(202).json(await executions.cancel(req.params.id, caller));
-  });
-
-  router.get('/executions/:id/result', async (req, res) => {
-    const credentials = await httpAuth.credentials(req);
-    const result = await executions.result(req.params.id, credentials);
-    res.setHeader('Content-Type', RESULT_TYPES[result.format]);
-    res.setHeader(
-      'Content-Disposition',
-      `attachment; filename="${result.filename}"`,
-    );
-    await pipeline(result.stream, res);
-  });
-
+  router.use(api);
   return router;
 }

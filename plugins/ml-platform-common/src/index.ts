@@ -10,5 +10,4 @@ export * from './permissions';
 export * from './manifest';
 export * from './client';
 export * from './limits';
-export * from './metrics';
 export * from './events';

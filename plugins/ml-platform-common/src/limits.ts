@@ -3,7 +3,8 @@ export type IntRange = { min: number; max?: number };
 
 /**
  * The bounds of deployment and execution sizes: the API refuses what is out
- * of them and the UI's forms check them before sending.
+ * of them (the OpenAPI document's bounds, which a backend test keeps equal)
+ * and the UI's forms check them before sending.
  *
  * @public
  */
@@ -17,22 +18,10 @@ export const SIZE_RANGES = {
 } satisfies Record<string, IntRange>;
 
 /**
- * The longest text each request field may hold: the API refuses longer
- * values with a 400 naming the field, before any work (a Git ref, a path,
- * a URL are all bounded by the programs they reach).
+ * An abbreviated or full commit SHA (SHA-1 or SHA-256), as the API accepts
+ * it: the `CommitSha` pattern of the OpenAPI document (a backend test keeps
+ * the two equal), for forms and the backend's own checks.
  *
  * @public
  */
-export const TEXT_LIMITS = {
-  gitUrl: 2048,
-  gitPath: 1024,
-  branch: 255,
-  manifestPath: 1024,
-  filename: 255,
-  inputPath: 4096,
-  url: 2048,
-  connection: 128,
-  table: 128,
-  query: 100_000,
-  schedule: 256,
-} as const;
+export const COMMIT_SHA = /^[0-9a-fA-F]{7,64}$/;

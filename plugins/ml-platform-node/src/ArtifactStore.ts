@@ -36,3 +36,35 @@ export interface ArtifactStore {
   download(uri: string, destPath: string, digest?: string): Promise<void>;
   delete(uri: string): Promise<void>;
 }
+
+/** A URL with a short-lived token that allows one thing: @public */
+export interface ArtifactLink {
+  url: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token: string;
+  /** When the token stops working (ISO 8601). */
+  expiresAt: string;
+}
+
+/**
+ * How a runtime on another host reaches the artifact store: through the
+ * platform, with tokens scoped to one artifact, never with the store's own
+ * credentials.
+ *
+ * @public
+ */
+export interface ArtifactLinks {
+  /**
+   * `GET artifacts/{digest}` with a token for that digest only: the bytes of
+   * a stored artifact (a build's package, a batch chunk).
+   */
+  download(
+    artifact: { uri: string; digest: string },
+    options?: { ttlMs?: number },
+  ): Promise<ArtifactLink>;
+  /**
+   * `POST artifacts` with a token for that key only: the request body is
+   * stored under `key` and answered with its {@link StoredArtifact}.
+   */
+  upload(key: string, options?: { ttlMs?: number }): Promise<ArtifactLink>;
+}

@@ -6,22 +6,49 @@
  * runtime knows which one is active.
  */
 
-/** A build unpacked on this host with its dependencies installed. @public */
-export interface ModelPackage {
+/**
+ * A succeeded build as every runtime gets it: where its artifact is and how
+ * to run the model in it. A runtime on another host fetches the artifact
+ * through {@link ArtifactLinks} (the platform's `GET artifacts/{digest}`),
+ * never from a path on the backend's disk.
+ *
+ * @public
+ */
+export interface ModelBuildArtifact {
   buildId: string;
   modelRef: string;
   buildVersion: number;
+  /** `module:Class` from the manifest. */
+  entrypoint: string;
+  /** The manifest's `spec.schema` (inputs and outputs), when it has one. */
+  schema?: unknown;
+  /** The requirements file inside the artifact, when it lists anything to install. */
+  requirements?: string;
+  /** The stored artifact (a tarball of the model directory). */
+  artifactUri: string;
+  /** `sha256:<hex>` of the artifact. */
+  artifactDigest: string;
+}
+
+/** A build unpacked on this host with its dependencies installed. @public */
+export interface ModelPackage extends ModelBuildArtifact {
   /** The model's directory (where mlmodel.yaml and the entrypoint live). */
   modelDir: string;
   /** Interpreter with the model's requirements installed (the build's venv). */
   python: string;
-  /** `module:Class` from the manifest. */
-  entrypoint: string;
   /** JSON file holding the manifest's `spec.schema`, when it has one. */
   schemaFile?: string;
-  /** The stored artifact, for runtimes that run the model elsewhere. */
-  artifactUri: string;
-  artifactDigest: string;
+}
+
+/**
+ * Unpacks builds on this host (the build's own workspace when it is still
+ * here, otherwise the artifact, digest checked, with a fresh virtualenv).
+ * For runtimes that run models as local processes.
+ *
+ * @public
+ */
+export interface ModelPackages {
+  get(build: ModelBuildArtifact): Promise<ModelPackage>;
 }
 
 /** What an online deployment should look like. @public */
@@ -29,9 +56,22 @@ export interface OnlineDeploymentSpec {
   deploymentId: string;
   /** Served as `/v2/models/{modelName}`. */
   modelName: string;
-  package: ModelPackage;
+  /** The build the replicas run. */
+  build: ModelBuildArtifact;
   /** 0 stops every replica (scale to zero). */
   replicas: number;
+  /**
+   * Bounds for a runtime that autoscales (a HorizontalPodAutoscaler when
+   * they differ); `replicas` is where it starts.
+   */
+  minReplicas?: number;
+  maxReplicas?: number;
+  /**
+   * Labels the model's entity asks its workloads to carry (from its
+   * `backstage.io/kubernetes-label-selector`), so tools that look for them,
+   * like Backstage's Kubernetes plugin, find the replicas.
+   */
+  labels?: Record<string, string>;
 }
 
 /** @public */
@@ -47,7 +87,10 @@ export interface ReplicaStatus {
   id: string;
   buildId: string;
   state: ReplicaState;
-  /** Base URL while the replica listens, e.g. `http://127.0.0.1:41234`. */
+  /**
+   * Base URL while the replica listens, e.g. `http://127.0.0.1:41234`: an
+   * address the gateway of every backend instance can reach.
+   */
   url?: string;
   pid?: number;
   restarts: number;
@@ -81,7 +124,7 @@ export interface RuntimeLogLine {
   line: string;
 }
 
-/** Workers for one batch execution. @public */
+/** Workers for one batch execution (the local runtime's pool). @public */
 export interface BatchWorkersSpec {
   executionId: string;
   package: ModelPackage;
@@ -107,13 +150,19 @@ export interface BatchChunkTask {
    * `inputPath` (the input file itself), parsed under `header`; row ids count
    * from `firstRowId`, `firstLine` is the file line the range starts on.
    */
-  inputRange?: {
-    offset: number;
-    length: number;
-    header: string;
-    firstRowId: number;
-    firstLine: number;
-  };
+  inputRange?: BatchInputRange;
+}
+
+/** CSV records at a byte range of an input file. @public */
+export interface BatchInputRange {
+  offset: number;
+  length: number;
+  /** The file's header record. */
+  header: string;
+  /** The id of the first record in the range. */
+  firstRowId: number;
+  /** The file line the range starts on (for messages). */
+  firstLine: number;
 }
 
 /** @public */
@@ -122,9 +171,16 @@ export type BatchChunkOutcome =
   | {
       ok: false;
       /** `bad_input` will fail again; the others may pass on a retry. */
-      kind: 'bad_input' | 'model_error' | 'io_error' | 'worker_crashed';
+      kind: BatchFailureKind;
       error: string;
     };
+
+/** Why a chunk failed. @public */
+export type BatchFailureKind =
+  | 'bad_input'
+  | 'model_error'
+  | 'io_error'
+  | 'worker_crashed';
 
 /** Workers started for one execution and gone after it. @public */
 export interface BatchWorkerPool {
@@ -158,10 +214,124 @@ export interface ScrapeTarget {
   scheme?: 'http' | 'https';
 }
 
+/** A planned batch execution, as a {@link BatchRuntime} runs it. @public */
+export interface BatchExecutionSpec {
+  executionId: string;
+  /** The model's name (for names and labels of what the runtime creates). */
+  modelName: string;
+  build: ModelBuildArtifact;
+  /** How many chunks run at once. */
+  parallelism: number;
+  /** Retries of a failed chunk, after its first attempt. */
+  maxRetries: number;
+  /** First retry delay, doubling per attempt, where the runtime chooses it. */
+  retryBackoffMs: number;
+}
+
+/**
+ * One chunk of a planned execution: a URI to read its rows from and one to
+ * write its predictions to (JSON lines). The planner writes chunks on the
+ * backend's host (`file:` URIs); a runtime whose workers run elsewhere moves
+ * them through the artifact store.
+ *
+ * @public
+ */
+export interface BatchChunkSpec {
+  seq: number;
+  /** Rows the planner put in it; a worker that reads another number fails it. */
+  rows: number;
+  input: {
+    uri: string;
+    format: 'csv' | 'jsonl';
+    /** Only these bytes of `uri` hold the chunk (CSV). */
+    range?: BatchInputRange;
+    /** The column holding each row's id (default `__row_id`). */
+    idColumn?: string;
+  };
+  output: {
+    uri: string;
+    /** Object predictions as the line's columns (the final JSON lines format). */
+    columns?: boolean;
+  };
+  /** Attempts made before (a resumed execution counts on from them). */
+  attempts: number;
+}
+
+/** What happened to a chunk, as a {@link BatchRuntime} reports it. @public */
+export type BatchChunkEvent =
+  | { type: 'started'; seq: number; attempt: number }
+  | {
+      type: 'succeeded';
+      seq: number;
+      attempt: number;
+      rows: number;
+      seconds: number;
+    }
+  | {
+      type: 'failed';
+      seq: number;
+      attempt: number;
+      kind: BatchFailureKind;
+      error: string;
+      /** False when the chunk has no retry left (the execution fails). */
+      willRetry: boolean;
+    };
+
+/** @public */
+export interface BatchRunOptions {
+  /**
+   * Receives every attempt's start and end, in order per chunk, and is
+   * awaited; when it throws, the run stops and rejects with its error.
+   */
+  onEvent(event: BatchChunkEvent): Promise<void>;
+  /** Worker output, for the backend's log. */
+  onLog?(line: string): void;
+  /**
+   * Aborted when the execution stops here: cancelled (then {@link
+   * BatchRuntime.cancel} follows) or the backend is shutting down, when
+   * work that runs elsewhere may go on and the next run picks it up.
+   */
+  signal: AbortSignal;
+}
+
+/**
+ * Runs planned batch executions: the local runtime on a pool of worker
+ * processes, a cluster runtime as an Indexed Job. Chunk state lives in the
+ * platform's database; the runtime only reports it.
+ *
+ * @public
+ */
+export interface BatchRuntime {
+  /**
+   * Runs the chunks the plan yields (a pool starts them as they come; a Job
+   * reads the whole plan first) and retries failed ones up to
+   * `maxRetries`. Resolves with `ok: false` once a chunk failed for good (the
+   * rest are stopped), `ok: true` when every chunk succeeded; rejects when
+   * the execution cannot run at all (its workers cannot start).
+   */
+  run(
+    spec: BatchExecutionSpec,
+    chunks: AsyncIterable<BatchChunkSpec>,
+    options: BatchRunOptions,
+  ): Promise<{ ok: boolean }>;
+
+  /** Stops an execution's work wherever it runs (cancel). */
+  cancel(executionId: string): Promise<void>;
+}
+
 /** @public */
 export interface Runtime {
   /** The name `mlPlatform.runtime` selects this runtime by. */
   readonly type: string;
+
+  /**
+   * Whose workloads it reports and changes. `instance` (the default): this
+   * backend instance's own (processes on its host), so with several
+   * instances only the one driving a deployment runs it and the others stop
+   * theirs. `shared`: every instance sees and changes the same workloads (a
+   * cluster), so none stops what another drives.
+   */
+  readonly scope?: 'instance' | 'shared';
 
   /**
    * Brings an online deployment to the spec: starts it, scales it, or rolls
@@ -200,14 +370,8 @@ export interface Runtime {
     listener: (line: RuntimeLogLine) => void,
   ): () => void;
 
-  /**
-   * Starts the workers of a batch execution; resolves once they have loaded
-   * the model, or rejects with the reason they could not.
-   */
-  startBatchWorkers(
-    spec: BatchWorkersSpec,
-    options?: { onLog?: (line: string) => void },
-  ): Promise<BatchWorkerPool>;
+  /** Runs batch executions where this runtime runs models. */
+  readonly batch: BatchRuntime;
 
   /** Stops everything this runtime started (backend shutdown). */
   shutdown(): Promise<void>;

@@ -12,7 +12,7 @@ import { readMlPlatformPaths } from './paths';
  */
 
 /** An abbreviated or full commit SHA, as the API accepts it. @public */
-export const COMMIT_SHA = /^[0-9a-f]{7,64}$/i;
+export { COMMIT_SHA } from '@internal/plugin-ml-platform-common';
 
 /** A full SHA-1 or SHA-256 object name, as Git servers report them. @public */
 export const FULL_COMMIT_SHA = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;

@@ -76,7 +76,10 @@ export async function startSecurityBackend(options: {
         apiVersion: 'backstage.io/v1alpha1',
         kind: 'User',
         metadata: { name: 'guest', namespace: 'default' },
-        spec: {},
+        // memberOf is required: an invalid entity is reprocessed with errors
+        // every second, and the catalog publishes each error unawaited, which
+        // fails the test run when it lands after the events service stops.
+        spec: { memberOf: [] },
       },
     ]
       .map(e => JSON.stringify(e))

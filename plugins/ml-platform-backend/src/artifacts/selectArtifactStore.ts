@@ -1,8 +1,23 @@
 import {
   ArtifactStore,
+  ArtifactStoreFactoryContext,
   LocalArtifactStore,
+  TypedFactories,
 } from '@internal/plugin-ml-platform-node';
 import { PlatformConfig } from '../platformConfig';
+
+type ArtifactsConfig = {
+  artifacts: Pick<PlatformConfig['artifacts'], 'type' | 'localDir'>;
+};
+
+/** The artifact stores to choose from: the built-in local one, and those modules add. */
+export function artifactStoreFactories(
+  config: ArtifactsConfig,
+): TypedFactories<ArtifactStore, ArtifactStoreFactoryContext> {
+  return new TypedFactories('artifact store', {
+    local: () => new LocalArtifactStore(config.artifacts.localDir),
+  });
+}
 
 /**
  * Picks the store named by `mlPlatform.artifacts.type` among the built-in
@@ -10,22 +25,22 @@ import { PlatformConfig } from '../platformConfig';
  * with the names it knows, rather than failing at the first build.
  */
 export function selectArtifactStore(
-  config: Pick<PlatformConfig, 'artifacts'>,
+  config: ArtifactsConfig,
   added: ArtifactStore[],
 ): ArtifactStore {
-  const stores = new Map<string, ArtifactStore>([
-    ['local', new LocalArtifactStore(config.artifacts.localDir)],
-  ]);
-  for (const store of added) stores.set(store.type, store);
-  const store = stores.get(config.artifacts.type);
-  if (!store) {
-    throw new Error(
-      `mlPlatform.artifacts.type is "${
-        config.artifacts.type
-      }", but no artifact store of that type is installed; available: ${[
-        ...stores.keys(),
-      ].join(', ')}`,
-    );
-  }
-  return store;
+  const factories = artifactStoreFactories(config);
+  for (const store of added) factories.add(store);
+  return factories.create(
+    config.artifacts.type,
+    undefined as never,
+    'mlPlatform.artifacts.type',
+  ) as ArtifactStore;
 }
+
+/**
+ * What a module passed to `addArtifactStore`: a store, or a type and the
+ * factory called only when that type is chosen.
+ */
+export type AddedArtifactStore = Parameters<
+  ReturnType<typeof artifactStoreFactories>['add']
+>;

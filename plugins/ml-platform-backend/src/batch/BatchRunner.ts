@@ -1,40 +1,38 @@
 import { LoggerService, UrlReaderService } from '@backstage/backend-plugin-api';
 import {
   ArtifactStore,
-  BatchChunkOutcome,
-  BatchWorkerPool,
+  BatchChunkEvent,
+  BatchChunkSpec,
+  BatchFailureKind,
+  ModelBuildArtifact,
   Runtime,
 } from '@internal/plugin-ml-platform-node';
+import { parseEntityRef } from '@backstage/catalog-model';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ChunkRecord,
-  ExecutionRecord,
-  MlPlatformStore,
-} from '../database/MlPlatformStore';
+import { pathToFileURL } from 'node:url';
+import { ExecutionRecord, PlatformStores } from '../database';
 import { BuildPackages } from '../deployments/BuildPackages';
 import { BatchConnections } from './BatchConnections';
 import {
-  ChunkDescriptor,
   ChunkResult,
-  FileResultSink,
-  JsonlConcatSink,
+  InputRefusedError,
   ResultSink,
   RowSource,
-  SqlTableSink,
+  SinkRegistry,
+  SourceRegistry,
   checkColumns,
-  fileSource,
+  defaultSinks,
+  defaultSources,
   planChunks,
-  sqlSource,
-  streamSource,
 } from './io';
 import { ExecutionInputs } from './ExecutionInputs';
 import { Uploads } from './Uploads';
+import { errorMeta } from '../util/logging';
 
 export interface BatchRunnerOptions {
-  store: MlPlatformStore;
+  stores: Pick<PlatformStores, 'builds' | 'executions'>;
   runtime: Runtime;
   packages: BuildPackages;
   artifactStore: ArtifactStore;
@@ -55,27 +53,27 @@ export interface BatchRunnerOptions {
   staleAfterMs: number;
   /** First retry delay of a failed chunk; doubles per attempt. */
   retryBackoffMs: number;
-  /** Told about every chunk attempt (monitoring). */
-  onChunkAttempt?: (attempt: ChunkAttempt) => void;
-  /** Each line the execution's workers write (searchable logs). */
-  onWorkerLog?: (executionId: string, line: string) => void;
+  /** Row sources by input type; the platform's own by default. */
+  sources?: SourceRegistry;
+  /** Result sinks by output type; the platform's own by default. */
+  sinks?: SinkRegistry;
 }
 
-/** How one attempt of a chunk ended. */
+/** How one attempt of a chunk ended (for monitoring). */
 export interface ChunkAttempt {
   executionId: string;
   /** The chunk's sequence number in its execution. */
   seq: number;
+  /** The attempt's number, from 1. */
+  attempt: number;
   modelRef: string;
   deploymentId?: string;
   buildId: string;
-  outcome: 'success' | Extract<BatchChunkOutcome, { ok: false }>['kind'];
+  outcome: 'success' | BatchFailureKind;
   rows: number;
   seconds: number;
   /** Why the attempt failed. */
   error?: string;
-  /** The attempt's number, from 1. */
-  attempt: number;
 }
 
 /** Why a running execution stops before its chunks are done. */
@@ -90,9 +88,10 @@ class Stop extends Error {
 
 /**
  * Runs batch executions: streams the input into chunk files (the planner),
- * runs them on `parallelism` workers of the runtime while planning goes on,
- * retries failed chunks with backoff, writes each chunk's predictions to the
- * sink as it succeeds, and records every chunk's state in the database. An
+ * hands the planned chunks to the runtime's {@link BatchRuntime} (which runs
+ * them `parallelism` at a time while planning goes on, and retries failed
+ * ones), writes each chunk's predictions to the sink as it succeeds, and
+ * records every attempt of every chunk in the database. An
  * execution whose backend died resumes on another start from its succeeded
  * chunks; keyed writes make every input row appear exactly once.
  */
@@ -103,7 +102,28 @@ export class BatchRunner {
   private timer?: NodeJS.Timeout;
   private stopped = true;
 
-  constructor(private readonly options: BatchRunnerOptions) {}
+  private readonly sources: SourceRegistry;
+  private readonly sinks: SinkRegistry;
+  private readonly attemptListeners: ((attempt: ChunkAttempt) => void)[] = [];
+  private readonly logListeners: ((
+    executionId: string,
+    line: string,
+  ) => void)[] = [];
+
+  constructor(private readonly options: BatchRunnerOptions) {
+    this.sources = options.sources ?? defaultSources();
+    this.sinks = options.sinks ?? defaultSinks();
+  }
+
+  /** Tells `listener` how every chunk attempt ended (monitoring). */
+  onChunkAttempt(listener: (attempt: ChunkAttempt) => void) {
+    this.attemptListeners.push(listener);
+  }
+
+  /** Tells `listener` each line an execution's workers write (logs). */
+  onWorkerLog(listener: (executionId: string, line: string) => void) {
+    this.logListeners.push(listener);
+  }
 
   async start() {
     this.stopped = false;
@@ -118,9 +138,11 @@ export class BatchRunner {
     this.running.set(execution.id, controller);
     const done: Promise<void> = this.execute(execution, controller.signal)
       .catch(error =>
-        this.options.logger.error(
-          `Execution ${execution.id} crashed: ${error}`,
-        ),
+        this.options.logger.error('execution crashed', {
+          executionId: execution.id,
+          model: execution.modelRef,
+          ...errorMeta(error),
+        }),
       )
       .finally(() => {
         this.running.delete(execution.id);
@@ -152,15 +174,15 @@ export class BatchRunner {
     this.timer = setTimeout(async () => {
       try {
         const ids = [...this.running.keys()];
-        await this.options.store.heartbeatExecutions(ids);
-        for (const id of await this.options.store.listCancelRequestedExecutions(
+        await this.options.stores.executions.heartbeatExecutions(ids);
+        for (const id of await this.options.stores.executions.listCancelRequestedExecutions(
           ids,
         )) {
           this.abortLocal(id);
         }
         await this.resumeStale();
       } catch (error) {
-        this.options.logger.warn(`Batch runner tick failed: ${error}`);
+        this.options.logger.warn('batch runner tick failed', errorMeta(error));
       } finally {
         this.tick();
       }
@@ -169,19 +191,20 @@ export class BatchRunner {
 
   private async resumeStale() {
     const before = new Date(Date.now() - this.options.staleAfterMs);
-    for (const execution of await this.options.store.listStaleExecutions(
+    for (const execution of await this.options.stores.executions.listStaleExecutions(
       before,
     )) {
       if (this.running.has(execution.id)) continue;
       if (
-        await this.options.store.claimExecution(
+        await this.options.stores.executions.claimExecution(
           execution.id,
           this.workerId,
           before,
         )
       ) {
         this.options.logger.info(
-          `Resuming execution ${execution.id} from its succeeded chunks`,
+          'resuming execution from its succeeded chunks',
+          { executionId: execution.id, model: execution.modelRef },
         );
         this.launch(execution);
       }
@@ -189,23 +212,24 @@ export class BatchRunner {
   }
 
   private async execute(execution: ExecutionRecord, signal: AbortSignal) {
-    const { store, logger } = this.options;
+    const { stores, logger } = this.options;
     const dir = path.join(this.options.workDir, execution.id);
-    let pool: BatchWorkerPool | undefined;
     let source: RowSource | undefined;
     let sink: ResultSink | undefined;
     try {
-      await store.updateExecution(execution.id, {
+      await stores.executions.updateExecution(execution.id, {
         status: 'running',
         startedAt: execution.startedAt ?? new Date().toISOString(),
       });
       // Chunks that were running when a backend died run again.
-      for (const chunk of await store.listChunks(execution.id, {
+      for (const chunk of await stores.executions.listChunks(execution.id, {
         status: ['running'],
       })) {
-        await store.updateChunk(execution.id, chunk.seq, { status: 'pending' });
+        await stores.executions.updateChunk(execution.id, chunk.seq, {
+          status: 'pending',
+        });
       }
-      const build = await store.getBuild(execution.buildId);
+      const build = await stores.builds.getBuild(execution.buildId);
       if (!build)
         throw new Stop('failed', `Build ${execution.buildId} no longer exists`);
       const manifest = await this.options.packages.manifestOf(build);
@@ -221,30 +245,20 @@ export class BatchRunner {
           `Input ${source.description}: ${(error as Error).message}`,
         );
       }
-      const output = this.openSink(execution, dir);
+      const output = this.sinks.open(execution.output, {
+        connections: this.options.connections,
+        dir,
+      });
       sink = output;
-      const pkg = await this.options.packages.get(build);
-      pool = await this.options.runtime.startBatchWorkers(
-        {
-          executionId: execution.id,
-          package: pkg,
-          workers: execution.parallelism,
-        },
-        {
-          onLog: line => {
-            logger.debug(`[execution ${execution.id}] ${line}`);
-            this.options.onWorkerLog?.(execution.id, line);
-          },
-        },
-      );
-      await this.runChunks(execution, source, output, pool, dir, signal);
+      const artifact = await this.options.packages.artifactOf(build);
+      await this.runChunks(execution, source, output, artifact, dir, signal);
       throwIfAborted(signal);
-      const results = (await store.listChunks(execution.id)).map<ChunkResult>(
-        c => ({
-          seq: c.seq,
-          path: resultPath(dir, c.seq),
-        }),
-      );
+      const results = (
+        await stores.executions.listChunks(execution.id)
+      ).map<ChunkResult>(c => ({
+        seq: c.seq,
+        path: resultPath(dir, c.seq),
+      }));
       const summary = await output.finish(results);
       let resultUri: string | undefined;
       if (execution.output.type === 'file') {
@@ -257,18 +271,30 @@ export class BatchRunner {
         );
         resultUri = stored.uri;
       }
-      await store.updateExecution(execution.id, {
+      await stores.executions.updateExecution(execution.id, {
         status: 'succeeded',
         resultUri,
         finishedAt: new Date().toISOString(),
       });
-      logger.info(`Execution ${execution.id} wrote ${summary.rows} rows`);
+      logger.info('execution succeeded', {
+        executionId: execution.id,
+        model: execution.modelRef,
+        rows: summary.rows,
+      });
       // Chunk files are only needed to resume; the result is stored.
       await fs.promises.rm(dir, { recursive: true, force: true });
     } catch (error) {
       const stop = signal.aborted ? (signal.reason as Stop) : error;
       if (stop instanceof Stop && stop.status === 'interrupted') return;
-      const done = await store.getExecution(execution.id);
+      if (stop instanceof Stop && stop.status === 'cancelled') {
+        await this.options.runtime.batch.cancel(execution.id).catch(e =>
+          logger.warn('could not stop execution', {
+            executionId: execution.id,
+            ...errorMeta(e),
+          }),
+        );
+      }
+      const done = await stores.executions.getExecution(execution.id);
       const status: 'failed' | 'cancelled' =
         stop instanceof Stop && stop.status === 'cancelled'
           ? 'cancelled'
@@ -280,16 +306,17 @@ export class BatchRunner {
         } chunks (${done.rowsDone} rows)`;
       }
       if (!(stop instanceof Stop))
-        logger.warn(
-          `Execution ${execution.id} failed: ${(stop as Error).stack}`,
-        );
-      await store.updateExecution(execution.id, {
+        logger.warn('execution failed', {
+          executionId: execution.id,
+          model: execution.modelRef,
+          ...errorMeta(stop),
+        });
+      await stores.executions.updateExecution(execution.id, {
         status,
         error: message,
         finishedAt: new Date().toISOString(),
       });
     } finally {
-      await pool?.close();
       await sink?.close?.();
       await source?.close().catch(() => {});
     }
@@ -299,232 +326,202 @@ export class BatchRunner {
     execution: ExecutionRecord,
     source: RowSource,
     sink: ResultSink,
-    pool: BatchWorkerPool,
+    build: ModelBuildArtifact,
     dir: string,
     signal: AbortSignal,
   ) {
-    const { store } = this.options;
+    const { stores } = this.options;
     const stored = new Map(
-      (await store.listChunks(execution.id)).map(c => [c.seq, c]),
+      (await stores.executions.listChunks(execution.id)).map(c => [c.seq, c]),
     );
-    const inFlight = new Set<Promise<void>>();
-    let failure: Error | undefined;
-    const fail = (error: Error) => {
-      failure ??= error;
-    };
-
     const planner = planChunks({
       source,
       chunkSize: execution.chunkSize,
       dir: path.join(dir, 'chunks'),
     });
-    let step = await planner.next();
-    while (!step.done) {
-      throwIfAborted(signal);
-      if (failure) throw failure;
-      const chunk = step.value;
-      if (!stored.has(chunk.seq)) {
-        await store.addChunks([
-          {
-            executionId: execution.id,
+    const rowsOf = new Map<number, { start: number; end: number }>();
+    // Chunks as the planner writes them; those a previous run finished are
+    // already in the sink.
+    async function* plan(): AsyncGenerator<BatchChunkSpec> {
+      let step = await planner.next();
+      while (!step.done) {
+        throwIfAborted(signal);
+        const chunk = step.value;
+        rowsOf.set(chunk.seq, { start: chunk.rowStart, end: chunk.rowEnd });
+        const record = stored.get(chunk.seq);
+        if (!record) {
+          await stores.executions.addChunks([
+            {
+              executionId: execution.id,
+              seq: chunk.seq,
+              rowStart: chunk.rowStart,
+              rowEnd: chunk.rowEnd,
+            },
+          ]);
+        }
+        const output = resultPath(dir, chunk.seq);
+        if (record?.status === 'succeeded') {
+          sink.alreadyWritten?.(output, chunk.seq);
+        } else {
+          await fs.promises.mkdir(path.dirname(output), { recursive: true });
+          yield {
             seq: chunk.seq,
-            rowStart: chunk.rowStart,
-            rowEnd: chunk.rowEnd,
-          },
-        ]);
+            rows: chunk.rowEnd - chunk.rowStart,
+            input: {
+              uri: pathToFileURL(chunk.path).href,
+              format: chunk.format,
+              range: chunk.range && {
+                ...chunk.range,
+                firstRowId: chunk.rowStart,
+              },
+            },
+            output: {
+              uri: pathToFileURL(output).href,
+              columns: sink.workersWriteFinalLines === true,
+            },
+            attempts: record?.attempts ?? 0,
+          };
+        }
+        step = await planner.next();
       }
-      if (stored.get(chunk.seq)?.status === 'succeeded') {
-        sink.alreadyWritten?.(resultPath(dir, chunk.seq), chunk.seq);
-      } else {
-        // Keep the planner a little ahead of the workers, not the whole file.
-        while (inFlight.size >= execution.parallelism * 2)
-          await Promise.race(inFlight);
-        const task: Promise<void> = this.runChunk(
-          execution,
-          chunk,
-          stored.get(chunk.seq),
-          sink,
-          pool,
-          dir,
-          signal,
-        )
-          .catch(fail)
-          .finally(() => inFlight.delete(task));
-        inFlight.add(task);
-      }
-      step = await planner.next();
+      await stores.executions.updateExecution(execution.id, {
+        chunksTotal: step.value.chunks,
+        rowsTotal: step.value.rows,
+      });
     }
-    const summary = step.value;
-    await store.updateExecution(execution.id, {
-      chunksTotal: summary.chunks,
-      rowsTotal: summary.rows,
-    });
-    await Promise.all(inFlight);
-    throwIfAborted(signal);
-    if (failure) throw failure;
-  }
 
-  private async runChunk(
-    execution: ExecutionRecord,
-    chunk: ChunkDescriptor,
-    record: ChunkRecord | undefined,
-    sink: ResultSink,
-    pool: BatchWorkerPool,
-    dir: string,
-    signal: AbortSignal,
-  ) {
-    const { store } = this.options;
-    const output = resultPath(dir, chunk.seq);
-    await fs.promises.mkdir(path.dirname(output), { recursive: true });
-    let attempts = record?.attempts ?? 0;
-    for (;;) {
+    let failure: Stop | undefined;
+    // When each chunk's current attempt started, for failed attempts' time.
+    const attemptStarts = new Map<number, number>();
+    const onEvent = async (event: BatchChunkEvent) => {
       throwIfAborted(signal);
-      attempts++;
-      await store.updateChunk(execution.id, chunk.seq, {
-        status: 'running',
-        attempts,
-        startedAt: new Date().toISOString(),
-      });
-      const rows = chunk.rowEnd - chunk.rowStart;
-      const started = performance.now();
-      let outcome = await pool.run({
-        seq: chunk.seq,
-        inputPath: chunk.path,
-        outputPath: output,
-        format: chunk.format,
-        columns: sink instanceof JsonlConcatSink,
-        inputRange: chunk.range && {
-          ...chunk.range,
-          firstRowId: chunk.rowStart,
-        },
-      });
-      throwIfAborted(signal);
+      if (event.type === 'started') {
+        attemptStarts.set(event.seq, performance.now());
+        await stores.executions.updateChunk(execution.id, event.seq, {
+          status: 'running',
+          attempts: event.attempt,
+          startedAt: new Date().toISOString(),
+        });
+        return;
+      }
+      const chunk = rowsOf.get(event.seq)!;
+      const planned = chunk.end - chunk.start;
+      let outcome = event;
       // Exactly once: a worker that read other records than planned (the
       // input changed, or parses a record differently) must not pass.
-      if (outcome.ok && outcome.rows !== rows) {
+      if (outcome.type === 'succeeded' && outcome.rows !== planned) {
         outcome = {
-          ok: false,
+          type: 'failed',
+          seq: event.seq,
+          attempt: event.attempt,
           kind: 'bad_input',
-          error: `the worker read ${outcome.rows} rows where ${rows} were planned`,
+          error: `the worker read ${outcome.rows} rows where ${planned} were planned`,
+          willRetry: false,
         };
       }
-      this.options.onChunkAttempt?.({
+      const started = attemptStarts.get(event.seq);
+      attemptStarts.delete(event.seq);
+      let seconds = 0;
+      if (event.type === 'succeeded') seconds = event.seconds;
+      else if (started !== undefined) {
+        seconds = (performance.now() - started) / 1000;
+      }
+      this.reportAttempt({
         executionId: execution.id,
-        seq: chunk.seq,
+        seq: event.seq,
+        attempt: event.attempt,
         modelRef: execution.modelRef,
         deploymentId: execution.deploymentId,
         buildId: execution.buildId,
-        outcome: outcome.ok ? 'success' : outcome.kind,
-        rows: outcome.ok ? outcome.rows : rows,
-        seconds: outcome.ok
-          ? outcome.seconds
-          : (performance.now() - started) / 1000,
-        error: outcome.ok ? undefined : outcome.error,
-        attempt: attempts,
+        outcome: outcome.type === 'succeeded' ? 'success' : outcome.kind,
+        rows: outcome.type === 'succeeded' ? outcome.rows : planned,
+        seconds,
+        error: outcome.type === 'succeeded' ? undefined : outcome.error,
       });
-      if (outcome.ok) {
-        await sink.writeChunk(output, chunk.seq, outcome.rows);
-        await store.updateChunk(execution.id, chunk.seq, {
+      if (outcome.type === 'succeeded') {
+        await sink.writeChunk(resultPath(dir, event.seq), event.seq, planned);
+        await stores.executions.updateChunk(execution.id, event.seq, {
           status: 'succeeded',
           finishedAt: new Date().toISOString(),
         });
         return;
       }
-      const retriable =
-        outcome.kind !== 'bad_input' && attempts <= execution.maxRetries;
-      await store.updateChunk(execution.id, chunk.seq, {
-        status: retriable ? 'pending' : 'failed',
+      await stores.executions.updateChunk(execution.id, event.seq, {
+        status: outcome.willRetry ? 'pending' : 'failed',
         error: `${outcome.kind}: ${outcome.error}`,
         finishedAt: new Date().toISOString(),
       });
-      if (!retriable) {
-        throw new Stop(
+      if (!outcome.willRetry) {
+        failure ??= new Stop(
           'failed',
-          `Chunk ${chunk.seq} (rows ${chunk.rowStart}-${
-            chunk.rowEnd - 1
-          }) failed after ${attempts} attempt${attempts > 1 ? 's' : ''}: ${
-            outcome.error
-          }`,
+          `Chunk ${event.seq} (rows ${chunk.start}-${
+            chunk.end - 1
+          }) failed after ${outcome.attempt} attempt${
+            outcome.attempt > 1 ? 's' : ''
+          }: ${outcome.error}`,
         );
+        // A worker's miscount is found here: the runtime must stop too.
+        if (event.type === 'succeeded') throw failure;
       }
-      await sleep(
-        this.options.retryBackoffMs * 2 ** (attempts - 1),
-        undefined,
-        { signal },
-      ).catch(() => {});
+    };
+
+    const { ok } = await this.options.runtime.batch.run(
+      {
+        executionId: execution.id,
+        modelName: parseEntityRef(execution.modelRef).name,
+        build,
+        parallelism: execution.parallelism,
+        maxRetries: execution.maxRetries,
+        retryBackoffMs: this.options.retryBackoffMs,
+      },
+      plan(),
+      {
+        onEvent,
+        signal,
+        onLog: line => {
+          this.options.logger.debug(`[execution ${execution.id}] ${line}`);
+          for (const listener of this.logListeners) {
+            listener(execution.id, line);
+          }
+        },
+      },
+    );
+    throwIfAborted(signal);
+    if (failure) throw failure;
+    if (!ok) throw new Stop('failed', 'A chunk failed');
+  }
+
+  private reportAttempt(attempt: ChunkAttempt) {
+    for (const listener of this.attemptListeners) {
+      try {
+        listener(attempt);
+      } catch (error) {
+        this.options.logger.warn('chunk attempt listener failed', {
+          ...errorMeta(error),
+        });
+      }
     }
   }
 
   private async openSource(execution: ExecutionRecord): Promise<RowSource> {
-    const input = execution.input;
-    switch (input.type) {
-      case 'upload': {
-        const upload = await this.options.uploads.resolve(
-          execution.modelRef,
-          input.uploadId,
-          'input.uploadId',
-        );
-        return fileSource(upload.path, {
-          format: input.format ?? upload.format,
-          workersCannotRead: !(await this.workersCanRead(upload.path)),
-        });
-      }
-      case 'path': {
-        const file = await this.options.inputs
-          .resolvePath(input.path, 'input.path')
-          .catch(error => {
-            throw new Stop('failed', (error as Error).message);
-          });
-        return fileSource(file, {
-          format: input.format,
-          workersCannotRead: !(await this.workersCanRead(file)),
-        });
-      }
-      case 'url':
-        await this.options.inputs
-          .checkUrl(input.url, 'input.url')
-          .catch(error => {
-            throw new Stop('failed', (error as Error).message);
-          });
-        return streamSource({
-          name: input.url,
-          format: input.format,
-          tmpDir: this.options.workDir,
-          open: async () =>
-            (await this.options.urlReader.readUrl(input.url)).stream!(),
-        });
-      case 'sql':
-        return sqlSource({
-          knex: this.options.connections.get(
-            input.connection,
-            'input.connection',
-          ),
-          query: input.query,
-        });
-      default:
-        throw new Stop('failed', 'Unknown input type');
-    }
-  }
-
-  private async workersCanRead(file: string): Promise<boolean> {
-    return (await this.options.workersCanRead?.(file)) ?? true;
-  }
-
-  private openSink(execution: ExecutionRecord, dir: string): ResultSink {
-    const output = execution.output;
-    if (output.type === 'table') {
-      return new SqlTableSink({
-        knex: this.options.connections.get(
-          output.connection,
-          'output.connection',
-        ),
-        table: output.table,
+    const { uploads, inputs, connections, urlReader, workDir } = this.options;
+    try {
+      return await this.sources.open(execution.input, {
+        modelRef: execution.modelRef,
+        uploads,
+        inputs,
+        connections,
+        urlReader,
+        tmpDir: workDir,
+        workersCanRead: async file =>
+          (await this.options.workersCanRead?.(file)) ?? true,
       });
+    } catch (error) {
+      if (error instanceof InputRefusedError) {
+        throw new Stop('failed', error.message);
+      }
+      throw error;
     }
-    const dest = path.join(dir, `result.${output.format}`);
-    // JSON lines are written final by the workers and concatenated as chunks end.
-    if (output.format === 'jsonl') return new JsonlConcatSink(dest);
-    return new FileResultSink({ dest, format: output.format });
   }
 }
 

@@ -18,13 +18,14 @@ import { CronTime } from 'cron';
 import { Readable } from 'node:stream';
 import { ModelAccess, principalRef } from '../access/ModelAccess';
 import { Caller, ChangeOutcome, ModelChanges } from '../activity/ModelChanges';
-import { ExecutionRecord, MlPlatformStore } from '../database/MlPlatformStore';
+import { ExecutionRecord, PlatformStores } from '../database';
 import { BuildPackages } from '../deployments/BuildPackages';
 import { Quotas } from '../quotas/Quotas';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { BatchRunner } from './BatchRunner';
 import { ExecutionInputs } from './ExecutionInputs';
 import { Uploads } from './Uploads';
+import { errorMeta } from '../util/logging';
 
 /** An execution as the API shows it: progress, rate and time left. */
 export function withProgress(
@@ -51,7 +52,7 @@ export function withProgress(
 export class ExecutionService {
   constructor(
     private readonly options: {
-      store: MlPlatformStore;
+      stores: Pick<PlatformStores, 'builds' | 'deployments' | 'executions'>;
       models: ModelCatalog;
       access: ModelAccess;
       changes: ModelChanges;
@@ -87,7 +88,7 @@ export class ExecutionService {
     credentials: BackstageCredentials,
   ) {
     const entity = await this.options.models.getEntity(ref, credentials);
-    const items = await this.options.store.listExecutions({
+    const items = await this.options.stores.executions.listExecutions({
       modelRef: stringifyEntityRef(entity),
     });
     return items.map(e => withProgress(e));
@@ -106,7 +107,7 @@ export class ExecutionService {
     credentials: BackstageCredentials,
   ): Promise<ExecutionChunk[]> {
     await this.visible(id, credentials);
-    const chunks = await this.options.store.listChunks(
+    const chunks = await this.options.stores.executions.listChunks(
       id,
       status ? { status: [status] } : undefined,
     );
@@ -128,11 +129,13 @@ export class ExecutionService {
         const active =
           execution.status === 'pending' || execution.status === 'running';
         if (active) {
-          await this.options.store.requestExecutionCancel(id);
+          await this.options.stores.executions.requestExecutionCancel(id);
           this.options.runner.abortLocal(id);
         }
         return {
-          result: withProgress((await this.options.store.getExecution(id))!),
+          result: withProgress(
+            (await this.options.stores.executions.getExecution(id))!,
+          ),
           message: active
             ? `Cancelled the execution (it was ${execution.status})`
             : `The execution had already ended (${execution.status})`,
@@ -181,13 +184,15 @@ export class ExecutionService {
    * execution or a scheduled batch deployment reads.
    */
   async deleteExpiredUploads(retentionMs: number, now = Date.now()) {
-    const { store } = this.options;
+    const { stores } = this.options;
     const keep = new Set<string>();
     const inputs = [
-      ...(await store.listExecutions({ status: ['pending', 'running'] })).map(
-        e => e.input,
-      ),
-      ...(await store.listDeployments({ type: 'batch' })).map(
+      ...(
+        await stores.executions.listExecutions({
+          status: ['pending', 'running'],
+        })
+      ).map(e => e.input),
+      ...(await stores.deployments.listDeployments({ type: 'batch' })).map(
         d => d.batch?.input,
       ),
     ];
@@ -199,7 +204,9 @@ export class ExecutionService {
       keep,
     );
     if (deleted.length) {
-      this.options.logger.info(`Deleted ${deleted.length} expired uploads`);
+      this.options.logger.info('deleted expired uploads', {
+        count: deleted.length,
+      });
     }
     return deleted;
   }
@@ -207,7 +214,7 @@ export class ExecutionService {
   /** Starts the executions of batch deployments whose cron time came. */
   async runSchedules(now = new Date()): Promise<BatchExecution[]> {
     const started: BatchExecution[] = [];
-    const deployments = await this.options.store.listDeployments({
+    const deployments = await this.options.stores.deployments.listDeployments({
       type: 'batch',
     });
     for (const d of deployments) {
@@ -219,16 +226,26 @@ export class ExecutionService {
       try {
         due = new CronTime(settings.schedule).getNextDateFrom(since).toJSDate();
       } catch (error) {
-        this.options.logger.warn(
-          `Deployment ${d.id} has a bad schedule "${settings.schedule}": ${error}`,
-        );
+        this.options.logger.warn('deployment has a bad schedule', {
+          deploymentId: d.id,
+          model: d.modelRef,
+          schedule: settings.schedule,
+          ...errorMeta(error),
+        });
         continue;
       }
       if (due > now) continue;
-      // Recorded first, so a crash right after does not start it twice.
-      await this.options.store.updateDeployment(d.id, {
-        lastScheduledAt: now.toISOString(),
-      });
+      // Recorded first, so a crash right after does not start it twice; of
+      // two instances checking at once, only the one that records it starts it.
+      if (
+        !(await this.options.stores.deployments.claimScheduledRun(
+          d.id,
+          d.lastScheduledAt,
+          now.toISOString(),
+        ))
+      ) {
+        continue;
+      }
       try {
         started.push(
           await this.options.changes.record(
@@ -244,9 +261,11 @@ export class ExecutionService {
           ),
         );
       } catch (error) {
-        this.options.logger.warn(
-          `Scheduled execution of deployment ${d.id} could not start: ${error}`,
-        );
+        this.options.logger.warn('scheduled execution could not start', {
+          deploymentId: d.id,
+          model: d.modelRef,
+          ...errorMeta(error),
+        });
       }
     }
     return started;
@@ -258,7 +277,7 @@ export class ExecutionService {
     trigger: 'api' | 'schedule',
     createdBy?: string,
   ): Promise<ChangeOutcome<BatchExecution>> {
-    const { store } = this.options;
+    const { stores } = this.options;
     const { build, deployment } = await this.target(modelRef, body);
     const settings = deployment?.batch;
     const manifest = await this.options.packages.manifestOf(build);
@@ -266,7 +285,7 @@ export class ExecutionService {
     this.options.inputs.checkOutput(body.output);
     await this.options.quotas.checkConcurrentExecutions(modelRef);
 
-    const execution = await store.createExecution({
+    const execution = await stores.executions.createExecution({
       modelRef,
       deploymentId: deployment?.id,
       buildId: build.id,
@@ -291,7 +310,10 @@ export class ExecutionService {
       createdBy,
     });
     if (
-      await store.claimExecution(execution.id, this.options.runner.workerId)
+      await stores.executions.claimExecution(
+        execution.id,
+        this.options.runner.workerId,
+      )
     ) {
       this.options.runner.launch(execution);
     }
@@ -306,13 +328,13 @@ export class ExecutionService {
     modelRef: string,
     body: CreateExecutionBody,
   ): Promise<{ build: ModelBuild; deployment?: ModelDeployment }> {
-    const { store } = this.options;
+    const { stores } = this.options;
     if (body.deploymentId && body.buildId) {
       throw new InputError('body: give deploymentId or buildId, not both');
     }
     let deployment: ModelDeployment | undefined;
     if (body.deploymentId) {
-      deployment = await store.getDeployment(body.deploymentId);
+      deployment = await stores.deployments.getDeployment(body.deploymentId);
       if (
         !deployment ||
         deployment.modelRef !== modelRef ||
@@ -323,7 +345,10 @@ export class ExecutionService {
         );
       }
     } else if (!body.buildId) {
-      [deployment] = await store.listDeployments({ modelRef, type: 'batch' });
+      [deployment] = await stores.deployments.listDeployments({
+        modelRef,
+        type: 'batch',
+      });
       if (!deployment) {
         throw new InputError(
           `body.deploymentId: ${modelRef} has no batch deployment; give deploymentId or buildId`,
@@ -331,7 +356,7 @@ export class ExecutionService {
       }
     }
     const buildId = deployment?.buildId ?? body.buildId!;
-    const build = await store.getBuild(buildId);
+    const build = await stores.builds.getBuild(buildId);
     if (!build || build.modelRef !== modelRef) {
       throw new InputError(`body.buildId: ${modelRef} has no build ${buildId}`);
     }
@@ -347,7 +372,7 @@ export class ExecutionService {
     id: string,
     credentials: BackstageCredentials,
   ): Promise<ExecutionRecord> {
-    const execution = await this.options.store.getExecution(id);
+    const execution = await this.options.stores.executions.getExecution(id);
     if (!execution) throw new NotFoundError(`No execution with id ${id}`);
     await this.options.models.assertVisible(execution.modelRef, credentials);
     return execution;

@@ -19,6 +19,10 @@ import {
 } from '../__testUtils__/churnReference';
 import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
 import { api, buildModel } from '../__testUtils__/platformApi';
+import {
+  FLAKY_CHURN_MODEL,
+  writeModelVariant,
+} from '../__testUtils__/modelVariants';
 import { ParquetRowWriter } from './io';
 
 jest.setTimeout(240_000);
@@ -78,30 +82,7 @@ describe('batch executions', () => {
     // A model whose second chunk fails once: the first attempt leaves a
     // marker in its working directory (its own files: model processes get
     // nothing of the backend's environment).
-    await repo.writeFile(
-      'flaky/flaky.py',
-      [
-        'import os',
-        'from model import Model as Churn',
-        '',
-        'class Model(Churn):',
-        '    def predict(self, rows):',
-        '        marker = "flaky-marker-" + str(rows[0].get("tenure_months"))',
-        '        if rows[0].get("tenure_months") == 5 and not os.path.exists(marker):',
-        '            open(marker, "w").close()',
-        '            raise RuntimeError("transient failure, please retry")',
-        '        return super().predict(rows)',
-        '',
-      ].join('\n'),
-    );
-    const manifest = await fs.promises.readFile(
-      path.join(repo.workPath, 'flaky/mlmodel.yaml'),
-      'utf8',
-    );
-    await repo.writeFile(
-      'flaky/mlmodel.yaml',
-      manifest.replace('entrypoint: model:Model', 'entrypoint: flaky:Model'),
-    );
+    await writeModelVariant(repo, 'flaky', 'flaky', FLAKY_CHURN_MODEL);
     await repo.commitAndPush('Flaky model');
     tmp = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-batch-'));
     // Model processes run as the sandbox user, who must pass through here.
@@ -269,6 +250,14 @@ describe('batch executions', () => {
       error: expect.stringMatching(/transient failure, please retry/),
     });
     expect(chunks.filter((c: any) => c.attempts === 1)).toHaveLength(5);
+    // Monitoring counted every attempt: six that succeeded, one that failed.
+    const exposition = (await request(server).get(api('/metrics'))).text;
+    const chunksOf = (outcome: string) =>
+      new RegExp(
+        `ml_platform_batch_chunks_total\\{namespace="default",model="flaky",[^}]*outcome="${outcome}"\\} (\\d+)`,
+      ).exec(exposition)?.[1];
+    expect(chunksOf('success')).toBe('6');
+    expect(chunksOf('model_error')).toBe('1');
   });
 
   it('ends with the chunk, its rows and the model error when a chunk keeps failing', async () => {

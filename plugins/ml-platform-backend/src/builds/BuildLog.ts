@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { redactUrlCredentials } from '@internal/plugin-ml-platform-node';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { BuildStore } from '../database';
+import { errorMeta } from '../util/logging';
 
 /**
  * Collects a build's log lines and writes them to the database in batches;
@@ -13,7 +14,7 @@ export class BuildLog {
 
   constructor(
     private readonly buildId: string,
-    private readonly store: MlPlatformStore,
+    private readonly store: BuildStore,
     private readonly logger: LoggerService,
     private readonly secrets: string[] = [],
     private readonly flushMs = 250,
@@ -47,9 +48,11 @@ export class BuildLog {
       try {
         await this.store.appendBuildLog(this.buildId, lines);
       } catch (error) {
-        this.logger.warn(
-          `Could not store ${lines.length} log lines of build ${this.buildId}: ${error}`,
-        );
+        this.logger.warn('could not store build log lines', {
+          buildId: this.buildId,
+          lines: lines.length,
+          ...errorMeta(error),
+        });
       }
     });
     return this.flushing;

@@ -3,6 +3,7 @@ import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { NotificationService } from '@backstage/plugin-notifications-node';
 import { ModelBuild } from '@internal/plugin-ml-platform-common';
+import { errorMeta } from '../util/logging';
 
 /** Tells a model's owner that one of its builds failed. */
 export class BuildNotifier {
@@ -43,9 +44,11 @@ export class BuildNotifier {
         },
       });
     } catch (error) {
-      logger.warn(
-        `Could not notify the owner of ${build.modelRef} about build ${build.id}: ${error}`,
-      );
+      logger.warn('could not notify the owner about a build', {
+        buildId: build.id,
+        model: build.modelRef,
+        ...errorMeta(error),
+      });
     }
   }
 }

@@ -1,5 +1,5 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
-import { DatabaseMlPlatformStore } from '../database/DatabaseMlPlatformStore';
+import { createDatabaseStores } from '../database';
 import { waitFor } from '../__testUtils__/modelRepository';
 import { BuildQueue } from './BuildQueue';
 import { initialSteps } from './BuildRunner';
@@ -9,25 +9,23 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 describe('BuildQueue', () => {
   it('fails a build whose backend died mid-run (no heartbeat), exactly once', async () => {
     const knex = await databases.init('SQLITE_3');
-    const store = await DatabaseMlPlatformStore.create({
-      database: { getClient: async () => knex },
-    });
-    const build = await store.createBuild({
+    const stores = await createDatabaseStores({ getClient: async () => knex });
+    const build = await stores.builds.createBuild({
       modelRef: 'component:default/a',
       trigger: 'api',
       steps: initialSteps(),
     });
     // Another instance claimed it, ran the checkout, and then vanished.
-    await store.claimNextBuild('crashed-instance');
+    await stores.builds.claimNextBuild('crashed-instance');
     const steps = initialSteps();
     steps[0].status = 'succeeded';
     steps[1].status = 'running';
-    await store.updateBuild(build.id, { steps });
+    await stores.builds.updateBuild(build.id, { steps });
 
     const finished: string[] = [];
     const run = jest.fn();
     const queue = new BuildQueue({
-      store,
+      stores,
       runner: { run },
       logger: mockServices.logger.mock(),
       concurrency: 1,
@@ -43,7 +41,7 @@ describe('BuildQueue', () => {
       what: 'the interrupted build to end',
     });
     await queue.stop();
-    const failed = (await store.getBuild(build.id))!;
+    const failed = (await stores.builds.getBuild(build.id))!;
 
     expect(failed.failureReason).toBe(
       'Interrupted: the backend running this build stopped before it finished',
@@ -58,8 +56,8 @@ describe('BuildQueue', () => {
     ]);
     expect(finished).toEqual([`${build.id}:failed`]);
     expect(run).not.toHaveBeenCalled();
-    expect((await store.readBuildLog(build.id)).map(l => l.line)).toEqual([
-      'Build failed: interrupted, the backend running it stopped',
-    ]);
+    expect(
+      (await stores.builds.readBuildLog(build.id)).map(l => l.line),
+    ).toEqual(['Build failed: interrupted, the backend running it stopped']);
   });
 });

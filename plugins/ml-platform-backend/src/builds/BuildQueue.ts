@@ -1,8 +1,9 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ModelBuild } from '@internal/plugin-ml-platform-common';
 import { randomUUID } from 'node:crypto';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { BuildRunner } from './BuildRunner';
+import { errorMeta } from '../util/logging';
 
 /** Abort reason of a backend shutdown. */
 class InterruptedError extends Error {
@@ -15,7 +16,7 @@ class InterruptedError extends Error {
 }
 
 export interface BuildQueueOptions {
-  store: MlPlatformStore;
+  stores: Pick<PlatformStores, 'builds'>;
   runner: Pick<BuildRunner, 'run'>;
   logger: LoggerService;
   concurrency: number;
@@ -81,7 +82,7 @@ export class BuildQueue {
         await this.failStaleBuilds();
         await this.claim();
       } catch (error) {
-        this.options.logger.warn(`Build queue tick failed: ${error}`);
+        this.options.logger.warn('build queue tick failed', errorMeta(error));
       } finally {
         this.tick();
       }
@@ -91,19 +92,24 @@ export class BuildQueue {
   private async heartbeat() {
     const ids = [...this.running.keys()];
     if (ids.length === 0) return;
-    await this.options.store.heartbeatBuilds(ids);
-    for (const id of await this.options.store.listCancelRequested(ids)) {
+    await this.options.stores.builds.heartbeatBuilds(ids);
+    for (const id of await this.options.stores.builds.listCancelRequested(
+      ids,
+    )) {
       this.abortLocal(id, 'Cancelled');
     }
   }
 
   private async failStaleBuilds() {
     const before = new Date(Date.now() - this.options.staleAfterMs);
-    for (const build of await this.options.store.listStaleBuilds(before)) {
+    for (const build of await this.options.stores.builds.listStaleBuilds(
+      before,
+    )) {
       if (this.running.has(build.id)) continue;
-      this.options.logger.warn(
-        `Build ${build.id} was interrupted; marking it failed`,
-      );
+      this.options.logger.warn('build interrupted; marking it failed', {
+        buildId: build.id,
+        model: build.modelRef,
+      });
       const steps = build.steps.map(s =>
         s.status === 'running' || s.status === 'pending'
           ? {
@@ -116,10 +122,10 @@ export class BuildQueue {
           : s,
       );
       // The log is complete before the status says the build ended.
-      await this.options.store.appendBuildLog(build.id, [
+      await this.options.stores.builds.appendBuildLog(build.id, [
         { line: 'Build failed: interrupted, the backend running it stopped' },
       ]);
-      const failed = await this.options.store.updateBuild(build.id, {
+      const failed = await this.options.stores.builds.updateBuild(build.id, {
         status: 'failed',
         steps,
         failureReason:
@@ -135,7 +141,9 @@ export class BuildQueue {
     this.claiming = true;
     try {
       while (!this.stopped && this.running.size < this.options.concurrency) {
-        const build = await this.options.store.claimNextBuild(this.workerId);
+        const build = await this.options.stores.builds.claimNextBuild(
+          this.workerId,
+        );
         if (!build) break;
         this.launch(build);
       }
@@ -148,7 +156,7 @@ export class BuildQueue {
     try {
       const result = await this.options.runner.run(build, controller.signal);
       if (controller.signal.reason instanceof InterruptedError) {
-        await this.options.store.updateBuild(build.id, {
+        await this.options.stores.builds.updateBuild(build.id, {
           status: 'failed',
           failureReason:
             'Interrupted: the backend shut down while this build was running',
@@ -157,7 +165,11 @@ export class BuildQueue {
         await this.options.onFinished?.(result);
       }
     } catch (error) {
-      this.options.logger.error(`Build ${build.id} crashed: ${error}`);
+      this.options.logger.error('build crashed', {
+        buildId: build.id,
+        model: build.modelRef,
+        ...errorMeta(error),
+      });
     }
   }
 

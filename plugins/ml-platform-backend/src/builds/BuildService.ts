@@ -3,7 +3,7 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   BuildTrigger,
   ModelBuild,
@@ -19,7 +19,7 @@ import {
 } from '@internal/plugin-ml-platform-node';
 import { principalRef } from '../access/ModelAccess';
 import { Caller, ChangeOutcome, ModelChanges } from '../activity/ModelChanges';
-import { MlPlatformStore, ModelRecord } from '../database/MlPlatformStore';
+import { ModelRecord, PlatformStores } from '../database';
 import { Quotas } from '../quotas/Quotas';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { KeyedQueue } from '../util/KeyedQueue';
@@ -83,7 +83,7 @@ export class BuildService {
 
   constructor(
     private readonly options: {
-      store: MlPlatformStore;
+      stores: Pick<PlatformStores, 'builds' | 'models'>;
       models: ModelCatalog;
       changes: ModelChanges;
       quotas: Quotas;
@@ -135,8 +135,8 @@ export class BuildService {
     modelRef: string,
     request: Parameters<BuildService['requestBuild']>[0],
   ): Promise<ChangeOutcome<{ build: ModelBuild; created: boolean }>> {
-    const { store } = this.options;
-    let model = await store.getModel(modelRef);
+    const { stores } = this.options;
+    let model = await stores.models.getModel(modelRef);
     if (!model?.gitUrl) {
       const source = sourceFromEntity(entity);
       if (!source) {
@@ -148,7 +148,7 @@ export class BuildService {
         source.url,
         "gitUrl of the model's entity",
       );
-      model = await store.upsertModel({
+      model = await stores.models.upsertModel({
         entityRef: modelRef,
         gitUrl: source.url,
         gitPath: source.path,
@@ -188,7 +188,7 @@ export class BuildService {
     const what = `${branch ? `${branch} at ` : ''}${commitSha.slice(0, 8)}`;
 
     const inProgress = (
-      await store.listBuildsOfCommit(modelRef, commitSha)
+      await stores.builds.listBuildsOfCommit(modelRef, commitSha)
     ).find(
       b =>
         b.trigger === request.trigger &&
@@ -203,7 +203,7 @@ export class BuildService {
     }
 
     await this.options.quotas.checkQueuedBuilds(modelRef);
-    const build = await store.createBuild({
+    const build = await stores.builds.createBuild({
       modelRef,
       trigger: request.trigger,
       triggerSource: request.trigger === 'api' ? 'POST /builds' : 'scaffolder',
@@ -250,7 +250,7 @@ export class BuildService {
         .map(normalizeRepoUrl),
     );
     const builds: ModelBuild[] = [];
-    for (const model of await this.options.store.listModels()) {
+    for (const model of await this.options.stores.models.listModels()) {
       if (!model.gitUrl || !urls.has(normalizeRepoUrl(model.gitUrl))) continue;
       if (!this.urlAllowed(model)) continue;
       const branch =
@@ -276,7 +276,7 @@ export class BuildService {
         commitSha: push.commitSha,
       });
       if (build) {
-        await this.options.store.updateBuild(build.id, {
+        await this.options.stores.builds.updateBuild(build.id, {
           commitMessage: push.commitMessage,
           commitAuthor: push.commitAuthor,
         });
@@ -289,7 +289,7 @@ export class BuildService {
   /** `git ls-remote` every registered model's branch; builds new heads. */
   async poll(): Promise<ModelBuild[]> {
     const builds: ModelBuild[] = [];
-    for (const model of await this.options.store.listModels()) {
+    for (const model of await this.options.stores.models.listModels()) {
       if (!model.gitUrl || !this.urlAllowed(model)) continue;
       const env = this.options.git.envFor(model.gitUrl);
       try {
@@ -319,7 +319,7 @@ export class BuildService {
     credentials: BackstageCredentials,
   ) {
     const entity = await this.options.models.getEntity(ref, credentials);
-    return this.options.store.listBuilds({
+    return this.options.stores.builds.listBuilds({
       modelRef: stringifyEntityRef(entity),
       ...page,
     });
@@ -330,7 +330,7 @@ export class BuildService {
     id: string,
     credentials: BackstageCredentials,
   ): Promise<ModelBuild> {
-    const build = await this.options.store.getBuild(id);
+    const build = await this.options.stores.builds.getBuild(id);
     if (!build) throw new NotFoundError(`No build with id ${id}`);
     await this.options.models.assertVisible(build.modelRef, credentials);
     return build;
@@ -348,12 +348,12 @@ export class BuildService {
         subjectId: id,
       },
       async () => {
-        const outcome = await this.options.store.cancelBuild(id);
+        const outcome = await this.options.stores.builds.cancelBuild(id);
         if (outcome === 'requested') {
           // Other instances see the request on their next heartbeat.
           this.options.queue.abortLocal(id, 'Cancelled');
         }
-        const after = (await this.options.store.getBuild(id))!;
+        const after = (await this.options.stores.builds.getBuild(id))!;
         const messages = {
           cancelled: `Cancelled build v${build.version} before it started`,
           requested: `Stopped build v${build.version} while it ran`,
@@ -366,13 +366,13 @@ export class BuildService {
 
   /** For callers that already checked the caller may see it. */
   async getBuildUnchecked(id: string): Promise<ModelBuild> {
-    const build = await this.options.store.getBuild(id);
+    const build = await this.options.stores.builds.getBuild(id);
     if (!build) throw new NotFoundError(`No build with id ${id}`);
     return build;
   }
 
   readLog(buildId: string, afterId?: number) {
-    return this.options.store.readBuildLog(buildId, { afterId });
+    return this.options.stores.builds.readBuildLog(buildId, { afterId });
   }
 
   /**
@@ -407,35 +407,42 @@ export class BuildService {
     trigger: 'push' | 'poll',
     fields: AutomaticBuildFields,
   ): Promise<ModelBuild | undefined> {
-    const existing = await this.options.store.listBuildsOfCommit(
+    const existing = await this.options.stores.builds.listBuildsOfCommit(
       model.entityRef,
       fields.commitSha,
     );
     if (existing.length > 0) return undefined;
-    return this.options.changes.record(
-      { actor: `ml-platform:${trigger}` },
-      { action: 'build.create', modelRef: model.entityRef },
-      async () => {
-        const build = await this.options.store.createBuild({
-          modelRef: model.entityRef,
-          trigger,
-          steps: initialSteps(),
-          ...fields,
-        });
-        const what = `${fields.branch} at ${fields.commitSha.slice(0, 8)}`;
-        this.options.logger.info(
-          `Build v${build.version} of ${model.entityRef} queued by ${trigger} (${what})`,
-        );
-        this.options.queue.wake();
-        return {
-          result: build,
-          message: `Queued build v${build.version} of ${what} (${trigger}${
-            fields.requestedBy ? ` by ${fields.requestedBy}` : ''
-          })`,
-          subjectId: build.id,
-        };
-      },
-    );
+    // Another backend instance may win the race past that check: the
+    // database's unique index refuses the second automatic build.
+    return this.options.changes
+      .record(
+        { actor: `ml-platform:${trigger}` },
+        { action: 'build.create', modelRef: model.entityRef },
+        async () => {
+          const build = await this.options.stores.builds.createBuild({
+            modelRef: model.entityRef,
+            trigger,
+            steps: initialSteps(),
+            ...fields,
+          });
+          const what = `${fields.branch} at ${fields.commitSha.slice(0, 8)}`;
+          this.options.logger.info(
+            `Build v${build.version} of ${model.entityRef} queued by ${trigger} (${what})`,
+          );
+          this.options.queue.wake();
+          return {
+            result: build,
+            message: `Queued build v${build.version} of ${what} (${trigger}${
+              fields.requestedBy ? ` by ${fields.requestedBy}` : ''
+            })`,
+            subjectId: build.id,
+          };
+        },
+      )
+      .catch(error => {
+        if (error instanceof ConflictError) return undefined;
+        throw error;
+      });
   }
 
   /** The branch automatic builds follow; an entity's annotation is checked too. */

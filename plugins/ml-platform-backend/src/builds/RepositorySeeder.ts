@@ -3,7 +3,7 @@ import { publishDirectory } from '@internal/plugin-ml-platform-node';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { SeedRepository } from '../platformConfig';
 
 /**
@@ -15,7 +15,7 @@ import { SeedRepository } from '../platformConfig';
 export async function seedRepositories(options: {
   seeds: SeedRepository[];
   gitRoot: string;
-  store: MlPlatformStore;
+  stores: Pick<PlatformStores, 'models'>;
   logger: LoggerService;
 }): Promise<void> {
   for (const seed of options.seeds) {
@@ -39,9 +39,9 @@ export async function seedRepositories(options: {
     }
     const url = pathToFileURL(repoPath).href;
     for (const model of seed.models) {
-      const existing = await options.store.getModel(model.entityRef);
+      const existing = await options.stores.models.getModel(model.entityRef);
       if (existing?.gitUrl && existing.gitUrl !== url) continue;
-      await options.store.upsertModel({
+      await options.stores.models.upsertModel({
         entityRef: model.entityRef,
         gitUrl: url,
         gitPath: model.path,

@@ -429,9 +429,12 @@ describe('model builds', () => {
       .post(api('/models/default/churn/builds'))
       .send({ commit: (await repo.commitAndPush('Follow me')).slice(0, 12) });
     expect(res.status).toBe(202);
-    const followed = await request(server).get(
-      api(`/builds/${res.body.id}/logs?follow=true`),
-    );
+    const followed = await request(server)
+      .get(api(`/builds/${res.body.id}/logs?follow=true`))
+      .set('Accept-Encoding', 'gzip');
+    // Compressed, a followed log would arrive only when the build ends.
+    expect(followed.headers['content-encoding']).toBeUndefined();
+    expect(followed.headers['cache-control']).toContain('no-transform');
     expect(followed.text).toMatch(
       /==> checkout[\s\S]*==> package[\s\S]*Build succeeded$/m,
     );

@@ -1,6 +1,7 @@
-import { Request, Response } from 'express';
+import { Response } from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BuildService } from './BuildService';
+import { startTextStream } from '../http/textStream';
 
 const FINISHED = ['succeeded', 'failed', 'cancelled'];
 
@@ -15,7 +16,8 @@ export async function streamBuildLog(options: {
   follow: boolean;
   after?: number;
   format: 'text' | 'json';
-  req: Request;
+  /** The request, to stop when its client goes away. */
+  req: { on(event: 'close', listener: () => void): unknown };
   res: Response;
   pollMs?: number;
 }) {
@@ -38,8 +40,7 @@ export async function streamBuildLog(options: {
     return;
   }
 
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache');
+  startTextStream(res);
   const write = (lines: { line: string }[]) => {
     if (lines.length) res.write(`${lines.map(l => l.line).join('\n')}\n`);
   };

@@ -5,27 +5,34 @@ import {
   ModelBuild,
   validateManifest,
 } from '@internal/plugin-ml-platform-common';
-import { ArtifactStore, ModelPackage } from '@internal/plugin-ml-platform-node';
+import {
+  ArtifactStore,
+  ModelBuildArtifact,
+  ModelPackage,
+  ModelPackages,
+} from '@internal/plugin-ml-platform-node';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { PlatformConfig } from '../platformConfig';
-import { buildWorkspace } from '../builds/BuildRunner';
+import { builtOnThisHost, madeInSandbox } from '../builds/workspace';
 import { createVirtualenv, requirementsToInstall } from '../builds/virtualenv';
 import { Sandbox } from '../sandbox/Sandbox';
 import { runProcess } from '../util/runProcess';
 
 /**
- * Turns a succeeded build into a {@link ModelPackage} on this host: the
- * build's own workspace when it is still here, otherwise the artifact is
- * downloaded (digest checked), unpacked and given a fresh virtualenv.
+ * Describes a succeeded build for runtimes ({@link ModelBuildArtifact}: its
+ * artifact and how to run it) and turns it into a {@link ModelPackage} on this
+ * host: the build's own workspace when it is still here, otherwise the
+ * artifact is downloaded (digest checked), unpacked and given a fresh
+ * virtualenv.
  */
-export class BuildPackages {
+export class BuildPackages implements ModelPackages {
   private readonly inFlight = new Map<string, Promise<ModelPackage>>();
 
   constructor(
     private readonly options: {
-      store: MlPlatformStore;
+      stores: Pick<PlatformStores, 'builds'>;
       artifactStore: ArtifactStore;
       config: PlatformConfig;
       sandbox: Sandbox;
@@ -34,25 +41,17 @@ export class BuildPackages {
   ) {}
 
   async manifestOf(build: ModelBuild): Promise<MlModelManifest> {
-    const manifest = await this.options.store.getBuildManifest(build.id);
+    const manifest = await this.options.stores.builds.getBuildManifest(
+      build.id,
+    );
     if (!manifest) {
       throw new InputError(`Build ${build.id} has no validated manifest`);
     }
     return validateManifest(manifest);
   }
 
-  get(build: ModelBuild): Promise<ModelPackage> {
-    let pending = this.inFlight.get(build.id);
-    if (!pending) {
-      pending = this.resolve(build).finally(() =>
-        this.inFlight.delete(build.id),
-      );
-      this.inFlight.set(build.id, pending);
-    }
-    return pending;
-  }
-
-  private async resolve(build: ModelBuild): Promise<ModelPackage> {
+  /** What a runtime needs to run a succeeded build, wherever it runs it. */
+  async artifactOf(build: ModelBuild): Promise<ModelBuildArtifact> {
     if (
       build.status !== 'succeeded' ||
       !build.artifactUri ||
@@ -63,39 +62,34 @@ export class BuildPackages {
       );
     }
     const manifest = await this.manifestOf(build);
-    const ws = buildWorkspace(this.options.sandbox.workDir, build.id);
-    const base = {
+    return {
       buildId: build.id,
       modelRef: build.modelRef,
       buildVersion: build.version,
       entrypoint: manifest.spec.entrypoint,
+      schema: manifest.spec.schema,
+      requirements: manifest.spec.requirements ?? 'requirements.txt',
       artifactUri: build.artifactUri,
       artifactDigest: build.artifactDigest,
     };
-    if (
-      fs.existsSync(ws.model) &&
-      fs.existsSync(ws.python) &&
-      (await this.madeInSandbox(ws.repo))
-    ) {
-      return {
-        ...base,
-        modelDir: ws.model,
-        python: ws.python,
-        schemaFile: ws.schemaFile,
-      };
-    }
-    return { ...base, ...(await this.materialize(build, manifest)) };
   }
 
-  /**
-   * Whether a build's workspace was made for the current sandbox user (a
-   * build from before, e.g. made as root, is unpacked again instead).
-   */
-  private async madeInSandbox(dir: string): Promise<boolean> {
-    const { uid } = this.options.sandbox;
-    if (uid === undefined) return true;
-    const stat = await fs.promises.stat(dir).catch(() => undefined);
-    return stat?.uid === uid;
+  get(build: ModelBuildArtifact): Promise<ModelPackage> {
+    let pending = this.inFlight.get(build.buildId);
+    if (!pending) {
+      pending = this.resolve(build).finally(() =>
+        this.inFlight.delete(build.buildId),
+      );
+      this.inFlight.set(build.buildId, pending);
+    }
+    return pending;
+  }
+
+  private async resolve(build: ModelBuildArtifact): Promise<ModelPackage> {
+    // The build's own workspace when it was built here.
+    const built = await builtOnThisHost(this.options.sandbox, build.buildId);
+    if (built) return { ...build, ...built };
+    return { ...build, ...(await this.materialize(build)) };
   }
 
   /**
@@ -103,22 +97,24 @@ export class BuildPackages {
    * the backend; the model, its venv and HOME to the sandbox user, who
    * unpacks and installs them.
    */
-  private async materialize(build: ModelBuild, manifest: MlModelManifest) {
+  private async materialize(build: ModelBuildArtifact) {
     const { sandbox } = this.options;
-    const root = path.join(sandbox.workDir, 'packages', build.id);
+    const root = path.join(sandbox.workDir, 'packages', build.buildId);
     const modelDir = path.join(root, 'model');
     const venvDir = path.join(root, 'venv');
     const home = path.join(root, 'home');
     const python = path.join(venvDir, 'bin', 'python');
     const schemaFile = path.join(root, 'schema.json');
     const ready = path.join(root, '.ready');
-    if (fs.existsSync(ready) && (await this.madeInSandbox(modelDir))) {
+    if (fs.existsSync(ready) && (await madeInSandbox(sandbox, modelDir))) {
       return { modelDir, python, schemaFile };
     }
 
-    this.options.logger.info(
-      `Unpacking build ${build.id} from ${build.artifactUri}`,
-    );
+    this.options.logger.info('unpacking build', {
+      buildId: build.buildId,
+      model: build.modelRef,
+      artifactUri: build.artifactUri,
+    });
     await fs.promises.rm(root, { recursive: true, force: true });
     for (const dir of [modelDir, venvDir, home]) {
       await fs.promises.mkdir(dir, { recursive: true, mode: 0o755 });
@@ -126,7 +122,7 @@ export class BuildPackages {
     }
     const tarball = path.join(root, 'model.tar.gz');
     await this.options.artifactStore.download(
-      build.artifactUri!,
+      build.artifactUri,
       tarball,
       build.artifactDigest,
     );
@@ -148,10 +144,7 @@ export class BuildPackages {
       );
     }
     await fs.promises.rm(tarball);
-    await fs.promises.writeFile(
-      schemaFile,
-      JSON.stringify(manifest.spec.schema ?? {}),
-    );
+    await fs.promises.writeFile(schemaFile, JSON.stringify(build.schema ?? {}));
     const venv = await createVirtualenv({
       config: this.options.config,
       sandbox,
@@ -161,15 +154,17 @@ export class BuildPackages {
       requirements: await requirementsToInstall(
         sandbox,
         modelDir,
-        manifest.spec.requirements,
+        build.requirements,
       ),
       onLine: line =>
-        this.options.logger.debug(`[package ${build.id}] ${line}`),
+        this.options.logger.debug(`[package ${build.buildId}] ${line}`),
       timeoutMs: this.options.config.builds.stepTimeoutMs,
     });
     if (venv.error || venv.timedOut) {
       throw new Error(
-        `Could not install build ${build.id}: ${venv.error ?? 'timed out'}`,
+        `Could not install build ${build.buildId}: ${
+          venv.error ?? 'timed out'
+        }`,
       );
     }
     // Written last: a crash half-way leaves no marker and the next call redoes it.

@@ -1,9 +1,10 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotFoundError } from '@backstage/errors';
 import {
   BatchSettings,
   CreateDeploymentBody,
+  DeploymentType,
   ModelDeployment,
   mlPlatformDeploymentCreatePermission,
   mlPlatformDeploymentDeletePermission,
@@ -17,12 +18,13 @@ import {
 import { principalRef } from '../access/ModelAccess';
 import { Caller, ModelChanges } from '../activity/ModelChanges';
 import { ExecutionInputs } from '../batch/ExecutionInputs';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { Quotas } from '../quotas/Quotas';
-import { cronProblem } from '../schema/requests';
+import { cronProblem } from '../batch/cron';
 import { ModelCatalog } from '../services/ModelCatalog';
 import { BuildPackages } from './BuildPackages';
 import { Reconciler } from './Reconciler';
+import { workloadLabels } from './workloadLabels';
 
 /** A deployment with what its runtime says about each replica. */
 export type DeploymentView = ModelDeployment & {
@@ -44,7 +46,7 @@ export interface UpdateDeploymentRequest {
 export class DeploymentService {
   constructor(
     private readonly options: {
-      store: MlPlatformStore;
+      stores: Pick<PlatformStores, 'builds' | 'deployments'>;
       models: ModelCatalog;
       changes: ModelChanges;
       quotas: Quotas;
@@ -68,29 +70,29 @@ export class DeploymentService {
         action: 'deployment.create',
         permission: mlPlatformDeploymentCreatePermission,
       },
-      (_entity, modelRef) =>
-        this.createChecked(modelRef, request, principalRef(caller.credentials)),
+      (entity, modelRef) =>
+        this.createChecked(
+          modelRef,
+          request,
+          workloadLabels(entity),
+          principalRef(caller.credentials),
+        ),
     );
   }
 
   private async createChecked(
     modelRef: string,
     request: CreateDeploymentBody,
+    labels: Record<string, string>,
     createdBy?: string,
   ) {
-    const { store } = this.options;
+    const { stores } = this.options;
     const build = await this.deployableBuild(modelRef, request.buildId);
     const manifest = await this.options.packages.manifestOf(build);
 
-    const existing = await store.listDeployments({
-      modelRef,
-      type: request.type,
-    });
-    if (existing.length > 0) {
-      throw new ConflictError(
-        `${modelRef} already has ${request.type} deployment ${existing[0].id}; PATCH deployments/${existing[0].id} to roll out build v${build.version}, or DELETE it first`,
-      );
-    }
+    // The unique index decides (see createDeployment below); asking first
+    // answers a conflict before the sizes and quotas are looked at.
+    await this.assertNoDeployment(modelRef, request.type, build.version);
 
     let sizes = { replicas: 0, minReplicas: 0, maxReplicas: 0 };
     let batch: BatchSettings | undefined;
@@ -122,7 +124,9 @@ export class DeploymentService {
       };
       if (batch.schedule && !(batch.input && batch.output)) {
         throw new InputError(
-          `body.batch.input: the schedule "${batch.schedule}" needs the input and output its executions use`,
+          request.batch?.schedule
+            ? 'body.batch.schedule: a schedule needs the input and output its executions use'
+            : `body.batch.input: the schedule "${batch.schedule}" needs the input and output its executions use`,
         );
       }
       // Checked now, not when the schedule first fires.
@@ -146,28 +150,39 @@ export class DeploymentService {
       }
     }
 
-    const deployment = await store.createDeployment({
-      modelRef,
-      buildId: build.id,
-      type: request.type,
-      ...sizes,
-      batch,
-      createdBy,
-    });
+    const deployment = await stores.deployments
+      .createDeployment({
+        modelRef,
+        buildId: build.id,
+        type: request.type,
+        ...sizes,
+        batch,
+        createdBy,
+      })
+      .catch(async error => {
+        // Another request deployed the model since the check above.
+        if (error?.name === 'ConflictError') {
+          await this.assertNoDeployment(modelRef, request.type, build.version);
+        }
+        throw error;
+      });
     if (deployment.type === 'online') {
-      await this.options.store.updateDeployment(deployment.id, {
+      await this.options.stores.deployments.updateDeployment(deployment.id, {
         status: 'deploying',
         reason: `Starting ${sizes.replicas} replica(s) of build v${build.version}`,
+        labels,
       });
       void this.options.reconciler.reconcile(deployment.id);
     } else {
-      await store.updateDeployment(deployment.id, {
+      await stores.deployments.updateDeployment(deployment.id, {
         status: 'ready',
         reason: 'Runs nothing until an execution is triggered',
       });
     }
     return {
-      result: this.view((await store.getDeployment(deployment.id))!),
+      result: this.view(
+        (await stores.deployments.getDeployment(deployment.id))!,
+      ),
       message:
         deployment.type === 'online'
           ? `Deployed build v${build.version} online with ${sizes.replicas} replica(s) (min ${sizes.minReplicas}, max ${sizes.maxReplicas})`
@@ -178,12 +193,29 @@ export class DeploymentService {
     };
   }
 
+  /** A ConflictError saying how to proceed when the model has one already. */
+  private async assertNoDeployment(
+    modelRef: string,
+    type: DeploymentType,
+    version: number,
+  ) {
+    const [existing] = await this.options.stores.deployments.listDeployments({
+      modelRef,
+      type,
+    });
+    if (existing) {
+      throw new ConflictError(
+        `${modelRef} already has ${type} deployment ${existing.id}; PATCH deployments/${existing.id} to roll out build v${version}, or DELETE it first`,
+      );
+    }
+  }
+
   async list(
     ref: { namespace: string; name: string },
     credentials: BackstageCredentials,
   ): Promise<DeploymentView[]> {
     const entity = await this.options.models.getEntity(ref, credentials);
-    const deployments = await this.options.store.listDeployments({
+    const deployments = await this.options.stores.deployments.listDeployments({
       modelRef: stringifyEntityRef(entity),
     });
     return deployments.map(d => this.view(d));
@@ -211,13 +243,14 @@ export class DeploymentService {
         modelRef: deployment.modelRef,
         subjectId: id,
       },
-      () => this.updateChecked(deployment, request),
+      () => this.updateChecked(deployment, request, caller.credentials),
     );
   }
 
   private async updateChecked(
     deployment: ModelDeployment,
     request: UpdateDeploymentRequest,
+    credentials: BackstageCredentials,
   ) {
     const { id } = deployment;
     const build = request.buildId
@@ -262,8 +295,19 @@ export class DeploymentService {
         ? `scale to ${sizes.replicas}`
         : undefined,
     ].filter(Boolean);
-    await this.options.store.updateDeployment(id, {
+    // The entity's label selector may have changed since it was deployed.
+    const labels =
+      deployment.type === 'online'
+        ? workloadLabels(
+            await this.options.models.getEntity(
+              parseEntityRef(deployment.modelRef),
+              credentials,
+            ),
+          )
+        : undefined;
+    await this.options.stores.deployments.updateDeployment(id, {
       buildId: build?.id,
+      labels,
       ...sizes,
       // A change of desired state also wakes a scaled-to-zero deployment.
       scaledToZeroAt: deployment.type === 'online' ? null : undefined,
@@ -275,7 +319,7 @@ export class DeploymentService {
       this.options.reconciler.noteRequest(id);
       void this.options.reconciler.reconcile(id);
     }
-    const updated = (await this.options.store.getDeployment(id))!;
+    const updated = (await this.options.stores.deployments.getDeployment(id))!;
     const sized =
       updated.type === 'online'
         ? `${updated.replicas} replica(s) (min ${updated.minReplicas}, max ${updated.maxReplicas})`
@@ -302,7 +346,7 @@ export class DeploymentService {
         subjectId: id,
       },
       async () => {
-        await this.options.store.deleteDeployment(deployment.id);
+        await this.options.stores.deployments.deleteDeployment(deployment.id);
         if (deployment.type === 'online') {
           await this.options.reconciler.reconcile(id);
         }
@@ -332,13 +376,15 @@ export class DeploymentService {
     id: string,
     credentials: BackstageCredentials,
   ): Promise<ModelDeployment> {
-    const deployment = await this.options.store.getDeployment(id);
+    const deployment = await this.options.stores.deployments.getDeployment(id);
     if (!deployment) throw new NotFoundError(`No deployment with id ${id}`);
     await this.options.models.assertVisible(deployment.modelRef, credentials);
     return deployment;
   }
 
   private view(d: ModelDeployment): DeploymentView {
+    // This instance's runtime when it runs the deployment; else the
+    // replicas as the instance that drives it reported them.
     const status =
       d.type === 'online'
         ? this.options.runtime.getOnlineStatus(d.id)
@@ -347,7 +393,7 @@ export class DeploymentService {
   }
 
   private async deployableBuild(modelRef: string, buildId: string) {
-    const build = await this.options.store.getBuild(buildId);
+    const build = await this.options.stores.builds.getBuild(buildId);
     if (!build || build.modelRef !== modelRef) {
       throw new InputError(`body.buildId: ${modelRef} has no build ${buildId}`);
     }

@@ -188,8 +188,9 @@ export class PredictionEventRecorder {
     if (p.sampled) {
       const request = keepPayload(call.request, maxPayloadBytes, this.redact);
       const response = keepPayload(call.response, maxPayloadBytes, new Set());
-      if (request.value !== undefined) event.request = request.value;
-      if (response.value !== undefined) event.response = response.value;
+      // Any JSON value, though the document can only say "object".
+      if (request.value !== undefined) event.request = request.value as any;
+      if (response.value !== undefined) event.response = response.value as any;
       if (request.truncated || response.truncated) event.truncated = true;
     }
     return event;

@@ -1,6 +1,5 @@
-import { HttpAuthService } from '@backstage/backend-plugin-api';
-import express from 'express';
-import { parseRequest } from '../validation';
+import { PlatformApiRouter, RouteContext } from '../subsystems/types';
+import { parseInput } from '../http/parseInput';
 import { exportEventsQuery, listEventsQuery } from './eventsQuery';
 import {
   PredictionEventService,
@@ -9,21 +8,23 @@ import {
 } from './PredictionEventService';
 
 /** `GET models/{ns}/{name}/events` and its export. */
-export function addPredictionEventRoutes(
-  router: express.Router,
-  options: { httpAuth: HttpAuthService; events: PredictionEventService },
+export function predictionEventRoutes(
+  api: PlatformApiRouter,
+  ctx: RouteContext,
+  services: { events: PredictionEventService },
 ) {
-  const { httpAuth, events } = options;
+  const { httpAuth } = ctx;
+  const { events } = services;
 
-  router.get('/models/:namespace/:name/events', async (req, res) => {
+  api.get('/models/:namespace/:name/events', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const query = parseRequest(listEventsQuery, req.query, 'query');
+    const query = parseInput(listEventsQuery, req.query, 'query');
     res.json(await events.list(req.params, query, credentials));
   });
 
-  router.get('/models/:namespace/:name/events/export', async (req, res) => {
+  api.get('/models/:namespace/:name/events/export', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const { format, ...query } = parseRequest(
+    const { format, ...query } = parseInput(
       exportEventsQuery,
       req.query,
       'query',

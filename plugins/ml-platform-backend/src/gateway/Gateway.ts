@@ -3,20 +3,23 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { NotFoundError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   ModelDeployment,
   mlPlatformModelInvokePermission,
 } from '@internal/plugin-ml-platform-common';
 import { Runtime } from '@internal/plugin-ml-platform-node';
 import { principalRef } from '../access/ModelAccess';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { Reconciler } from '../deployments/Reconciler';
 import { ModelCatalog } from '../services/ModelCatalog';
-import { GatewayError, statusOfError } from './GatewayError';
+import { statusOf } from './errors';
 import { ReplicaClient, ReplicaResponse, isRetryable } from './ReplicaClient';
-
-export { GatewayError };
+import { errorMeta } from '../util/logging';
 
 /**
  * How a call reached the gateway: one of its HTTP routes, or an event a
@@ -79,7 +82,7 @@ export type InvocationObserver = (invocation: Invocation) => void;
 export type InvocationBody = () => Promise<Buffer>;
 
 export interface GatewayOptions {
-  store: MlPlatformStore;
+  stores: Pick<PlatformStores, 'deployments' | 'models'>;
   runtime: Runtime;
   reconciler: Reconciler;
   models: ModelCatalog;
@@ -165,8 +168,7 @@ export class Gateway {
     await this.checkVisible(modelRef, credentials);
     const deployment = (await this.onlineDeployments()).byRef.get(modelRef);
     if (!deployment) {
-      throw new GatewayError(
-        503,
+      throw new ServiceUnavailableError(
         `${modelRef} has no online deployment; deploy a build first`,
       );
     }
@@ -204,7 +206,7 @@ export class Gateway {
   private onlineDeployments(fresh = false): Promise<OnlineDeployments> {
     const now = Date.now();
     if (fresh || !this.online || now - this.online.at > 500) {
-      const deployments = this.options.store
+      const deployments = this.options.stores.deployments
         .listDeployments({ type: 'online' })
         .then(indexOnline);
       this.online = { at: now, deployments };
@@ -218,23 +220,21 @@ export class Gateway {
   private async deploymentByName(name: string): Promise<ModelDeployment> {
     const online = (await this.onlineDeployments()).byName.get(name) ?? [];
     if (online.length > 1) {
-      throw new GatewayError(
-        409,
+      throw new ConflictError(
         `Several models are named ${name} (${online
           .map(d => d.modelRef)
           .join(', ')}); use POST models/{namespace}/${name}/predict`,
       );
     }
     if (online.length === 1) return online[0];
-    const known = (await this.options.store.listModels()).some(
+    const known = (await this.options.stores.models.listModels()).some(
       m => parseEntityRef(m.entityRef).name === name,
     );
     throw known
-      ? new GatewayError(
-          503,
+      ? new ServiceUnavailableError(
           `Model ${name} has no online deployment; deploy a build first`,
         )
-      : new GatewayError(404, `No model named ${name}`);
+      : new NotFoundError(`No model named ${name}`);
   }
 
   /** The caller sees the model and may invoke it (remembered a few seconds). */
@@ -242,17 +242,27 @@ export class Gateway {
     modelRef: string,
     credentials: BackstageCredentials,
   ) {
-    try {
-      await this.options.models.assertVisible(
-        modelRef,
-        credentials,
-        mlPlatformModelInvokePermission,
-      );
-    } catch (error) {
-      if (error instanceof NotFoundError)
-        throw new GatewayError(404, error.message);
-      throw error;
-    }
+    await this.options.models.assertVisible(
+      modelRef,
+      credentials,
+      mlPlatformModelInvokePermission,
+    );
+  }
+
+  /**
+   * Ready replicas: from this instance's runtime when it runs the
+   * deployment, else as the instance that drives it reported them.
+   */
+  private async readyUrls(id: string, fresh = false): Promise<string[]> {
+    const { runtime } = this.options;
+    const local = runtime.readyEndpoints(id);
+    if (local.length > 0 || runtime.listOnline().includes(id)) return local;
+    const reported = (await this.onlineDeployments(fresh)).all.find(
+      d => d.id === id,
+    )?.replicaStatus;
+    return (reported ?? [])
+      .filter(r => r.state === 'ready' && r.url)
+      .map(r => r.url!);
   }
 
   private async endpoints(
@@ -261,6 +271,8 @@ export class Gateway {
     const { runtime, reconciler } = this.options;
     reconciler.noteRequest(cached.id);
     let urls = runtime.readyEndpoints(cached.id);
+    if (urls.length > 0) return { urls, coldStart: false };
+    urls = await this.readyUrls(cached.id);
     if (urls.length > 0) return { urls, coldStart: false };
     // No replica: decide on the current state, not the cached one.
     const deployment =
@@ -279,7 +291,7 @@ export class Gateway {
     await reconciler.wake(deployment);
     const deadline = Date.now() + this.options.coldStartTimeoutMs;
     while (Date.now() < deadline) {
-      urls = runtime.readyEndpoints(deployment.id);
+      urls = await this.readyUrls(deployment.id);
       if (urls.length > 0) return { urls, coldStart: true };
       await new Promise(r => setTimeout(r, 25));
     }
@@ -365,7 +377,7 @@ export class Gateway {
         try {
           observer(invocation);
         } catch (e) {
-          this.options.logger.warn(`Invocation observer failed: ${e}`);
+          this.options.logger.warn('invocation observer failed', errorMeta(e));
         }
       }
     };
@@ -381,9 +393,7 @@ export class Gateway {
       for (;;) {
         // Replicas can change between attempts (a restart, a rollout).
         const urls =
-          attempts === 0
-            ? ready.urls
-            : this.options.runtime.readyEndpoints(deployment.id);
+          attempts === 0 ? ready.urls : await this.readyUrls(deployment.id);
         const url =
           this.pick(urls, tried) ??
           (attempts < 3 ? this.pick(urls, new Set()) : undefined);
@@ -406,8 +416,14 @@ export class Gateway {
         }`,
       );
     } catch (error) {
-      const status = statusOfError(error) ?? 502;
-      record(status, attempts, coldStart, undefined, (error as Error).message);
+      const status = statusOf(error);
+      record(
+        status === 500 ? 502 : status,
+        attempts,
+        coldStart,
+        undefined,
+        (error as Error).message,
+      );
       throw error;
     }
   }

@@ -12,12 +12,13 @@ import {
   readBodyWithin,
 } from '../http/requestGuards';
 import { Gateway } from './Gateway';
-import { statusOfError } from './GatewayError';
+import { statusOf } from './errors';
 import {
   InvocationLimits,
   checkRecordsRequest,
   checkV2Request,
 } from './invocationLimits';
+import { errorMeta } from '../util/logging';
 
 /** Which invocation a request is, from its path. */
 export type InvocationRoute =
@@ -172,13 +173,15 @@ export class InvocationRoutes implements DataPlaneHandler {
   private fail(req: IncomingMessage, res: ServerResponse, error: unknown) {
     const { name, message } =
       error instanceof Error ? error : new Error(String(error));
-    const statusCode = statusOfError(error) ?? 500;
+    const statusCode = statusOf(error);
     // A body not read to its end is not drained: the connection ends.
     const unread = !req.complete;
     if (statusCode === 500) {
-      this.options.logger.error(
-        `Invocation ${req.method} ${req.url} failed: ${message}`,
-      );
+      this.options.logger.error('invocation failed', {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        ...errorMeta(error),
+      });
     }
     if (res.headersSent) {
       res.destroy();

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net, { AddressInfo } from 'node:net';
-import { GatewayError } from './GatewayError';
+import { GatewayTimeoutError } from './errors';
 import { ReplicaClient, isRetryable } from './ReplicaClient';
 
 /** A replica stand-in: a real HTTP server answering as `answer` says. */
@@ -62,9 +62,9 @@ describe('ReplicaClient', () => {
     const error = await client
       .send(silent.url, '/invocations', Buffer.from('{}'))
       .catch(e => e);
-    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toBeInstanceOf(GatewayTimeoutError);
     expect(error).toMatchObject({
-      status: 504,
+      statusCode: 504,
       message: 'The model did not answer within 0.3 s',
     });
     expect(isRetryable(error)).toBe(false);

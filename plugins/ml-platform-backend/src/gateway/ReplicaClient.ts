@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { GatewayError } from './GatewayError';
+import { GatewayTimeoutError } from './errors';
 
 /** A replica's answer, read whole. */
 export interface ReplicaResponse {
@@ -453,8 +453,7 @@ export class ReplicaClient {
           this.busy.delete(connection);
         } else if (exchange.deadline <= now) {
           connection.fail(
-            new GatewayError(
-              504,
+            new GatewayTimeoutError(
               `The model did not answer within ${this.timeoutMs / 1000} s`,
             ),
           );

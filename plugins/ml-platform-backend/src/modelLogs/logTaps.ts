@@ -1,15 +1,12 @@
 import { Runtime } from '@internal/plugin-ml-platform-node';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { BuildStore } from '../database/builds/BuildStore';
 import { LogIndex } from './LogIndex';
 
 /**
  * The store the build runner writes through, with every build log line
  * (already masked) also handed to the log index.
  */
-export function tapBuildLogs(
-  store: MlPlatformStore,
-  index: LogIndex,
-): MlPlatformStore {
+export function tapBuildLogs(store: BuildStore, index: LogIndex): BuildStore {
   return new Proxy(store, {
     get(target, property, receiver) {
       if (property === 'appendBuildLog') {

@@ -1,16 +1,16 @@
-import { HttpAuthService } from '@backstage/backend-plugin-api';
-import express from 'express';
-import { parseRequest } from '../validation';
+import { parseInput } from '../http/parseInput';
+import { PlatformApiRouter, RouteContext } from '../subsystems/types';
 import { LogSearch, logsQuery } from './LogSearch';
 
 /** `GET models/{ns}/{name}/logs`. */
-export function addLogRoutes(
-  router: express.Router,
-  options: { httpAuth: HttpAuthService; logs: LogSearch },
+export function logRoutes(
+  api: PlatformApiRouter,
+  ctx: RouteContext,
+  services: { logs: LogSearch },
 ) {
-  router.get('/models/:namespace/:name/logs', async (req, res) => {
-    const credentials = await options.httpAuth.credentials(req);
-    const query = parseRequest(logsQuery, req.query, 'query');
-    res.json(await options.logs.search(req.params, query, credentials));
+  api.get('/models/:namespace/:name/logs', async (req, res) => {
+    const credentials = await ctx.httpAuth.credentials(req);
+    const query = parseInput(logsQuery, req.query, 'query');
+    res.json(await services.logs.search(req.params, query, credentials));
   });
 }

@@ -8,7 +8,9 @@ export class BuildVersions {
   private readonly versions = new Map<string, Promise<number>>();
 
   constructor(
-    private readonly getBuild: (id: string) => Promise<ModelBuild | undefined>,
+    private readonly getBuild: (
+      id: string,
+    ) => Promise<Pick<ModelBuild, 'version'> | undefined>,
   ) {}
 
   /** The build's version, or 0 for a build the platform does not know. */

@@ -1,5 +1,5 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
-import { DatabaseMetricsStore } from '../database/metrics/DatabaseMetricsStore';
+import { MetricsStore, createDatabaseStores } from '../database';
 import { MetricsBatch } from '../database/metrics/types';
 import { BuildVersions } from './BuildVersions';
 import { MetricsRecorder, RecordedCall } from './MetricsRecorder';
@@ -45,7 +45,7 @@ function call(overrides: Partial<RecordedCall> = {}): RecordedCall {
 
 describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
   let now: number;
-  let store: DatabaseMetricsStore;
+  let store: MetricsStore;
   let writes: MetricsBatch[];
   let recorder: MetricsRecorder;
   const versions = new BuildVersions(
@@ -58,9 +58,8 @@ describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
   beforeEach(async () => {
     now = T0;
     const knex = await databases.init(id);
-    store = await DatabaseMetricsStore.create({
-      database: { getClient: async () => knex },
-    });
+    store = (await createDatabaseStores({ getClient: async () => knex }))
+      .metrics;
     writes = [];
     const add = store.add.bind(store);
     jest.spyOn(store, 'add').mockImplementation(async batch => {

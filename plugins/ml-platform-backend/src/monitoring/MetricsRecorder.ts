@@ -19,6 +19,7 @@ import {
 } from './metricNames';
 import { countRows, hasKpis, readPredictions } from './readPredictions';
 import { ReplicaSampler } from './ReplicaSampler';
+import { errorMeta } from '../util/logging';
 
 const MINUTE_MS = MINUTE * 1000;
 
@@ -186,8 +187,8 @@ export class MetricsRecorder {
     body: Buffer;
   }[] = [];
   private readScheduled = false;
-  private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
 
   constructor(private readonly options: MetricsRecorderOptions) {
     this.clock = options.clock ?? Date.now;
@@ -293,7 +294,7 @@ export class MetricsRecorder {
   start(intervalMs: number) {
     this.timer = setInterval(() => {
       void this.flush().catch(error =>
-        this.options.logger.warn('metrics flush failed', { error }),
+        this.options.logger.warn('metrics flush failed', errorMeta(error)),
       );
     }, intervalMs);
     this.timer.unref();

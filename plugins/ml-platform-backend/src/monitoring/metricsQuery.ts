@@ -1,3 +1,5 @@
+import { InputError } from '@backstage/errors';
+import { formatIssues } from '@internal/plugin-ml-platform-common';
 import { z } from 'zod';
 
 /** Most steps one answer has: a chart needs far fewer, Prometheus allows 11,000. */
@@ -92,4 +94,20 @@ const NICE_STEPS_MS = [
 export function defaultStepMs(rangeMs: number): number {
   const target = rangeMs / 60;
   return NICE_STEPS_MS.find(s => s >= target) ?? NICE_STEPS_MS.at(-1)!;
+}
+
+/**
+ * A monitoring query, its times and durations read; the 400 names each bad
+ * field (`query.step: ...`). The OpenAPI document checks types first; these
+ * queries also refuse parameters they do not know.
+ */
+export function parseQuery<S extends z.ZodType>(
+  schema: S,
+  query: unknown,
+): z.output<S> {
+  const result = schema.safeParse(query ?? {});
+  if (!result.success) {
+    throw new InputError(formatIssues(result.error.issues, 'query').join('; '));
+  }
+  return result.data;
 }

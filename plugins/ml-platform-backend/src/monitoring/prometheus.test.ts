@@ -79,9 +79,8 @@ describe('monitoring with a real Prometheus', () => {
     server = backend.server;
     dataPlane.attach(backend.server);
     stop = () => backend.stop();
-    store = await DatabaseMetricsStore.create({
-      database: mockServices.database({ knex }),
-    });
+    // The backend migrated the database.
+    store = new DatabaseMetricsStore(knex);
 
     await request(server)
       .post(api('/models/default/churn/register'))

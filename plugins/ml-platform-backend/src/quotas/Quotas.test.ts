@@ -1,6 +1,6 @@
 import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { DatabaseMlPlatformStore } from '../database/DatabaseMlPlatformStore';
+import { createDatabaseStores } from '../database';
 import { QuotaExceededError, QuotaLimits, Quotas } from './Quotas';
 
 jest.setTimeout(60_000);
@@ -24,12 +24,10 @@ const limits: QuotaLimits = {
 describe.each(databases.eachSupportedId())('Quotas (%s)', databaseId => {
   async function setUp() {
     const knex = await databases.init(databaseId);
-    const store = await DatabaseMlPlatformStore.create({
-      database: { getClient: async () => knex },
-    });
+    const stores = await createDatabaseStores({ getClient: async () => knex });
     const quotas = new Quotas({
       limits,
-      store,
+      stores,
       auth: mockServices.auth(),
       catalog: catalogServiceMock({
         entities: [
@@ -39,12 +37,12 @@ describe.each(databases.eachSupportedId())('Quotas (%s)', databaseId => {
         ],
       }),
     });
-    const build = await store.createBuild({
+    const build = await stores.builds.createBuild({
       modelRef: 'component:default/churn',
       trigger: 'api',
       steps: [],
     });
-    return { store, quotas, build };
+    return { stores, quotas, build };
   }
 
   const refusal = (message: string) =>
@@ -55,9 +53,9 @@ describe.each(databases.eachSupportedId())('Quotas (%s)', databaseId => {
     });
 
   it('counts online replicas (maxReplicas) per model and per owner', async () => {
-    const { store, quotas, build } = await setUp();
+    const { stores, quotas, build } = await setUp();
     const online = (modelRef: string, maxReplicas: number) =>
-      store.createDeployment({
+      stores.deployments.createDeployment({
         modelRef,
         buildId: build.id,
         type: 'online',
@@ -88,14 +86,14 @@ describe.each(databases.eachSupportedId())('Quotas (%s)', databaseId => {
     // Changing churn's own deployment replaces its size instead of adding.
     await quotas.checkOnlineReplicas('component:default/churn', 4, churn.id);
     // Deleted deployments use nothing.
-    await store.deleteDeployment(churn.id);
+    await stores.deployments.deleteDeployment(churn.id);
     await quotas.checkOnlineReplicas('component:default/sentiment', 4);
   });
 
   it('counts pending and running executions per model', async () => {
-    const { store, quotas, build } = await setUp();
+    const { stores, quotas, build } = await setUp();
     const start = () =>
-      store.createExecution({
+      stores.executions.createExecution({
         modelRef: 'component:default/churn',
         buildId: build.id,
         input: { type: 'path', path: 'in.csv' },
@@ -105,7 +103,7 @@ describe.each(databases.eachSupportedId())('Quotas (%s)', databaseId => {
         maxRetries: 0,
       });
     const first = await start();
-    await store.updateExecution(first.id, { status: 'running' });
+    await stores.executions.updateExecution(first.id, { status: 'running' });
     await start();
     await expect(
       quotas.checkConcurrentExecutions('component:default/churn'),
@@ -115,14 +113,14 @@ describe.each(databases.eachSupportedId())('Quotas (%s)', databaseId => {
       ),
     );
     await quotas.checkConcurrentExecutions('component:default/fraud');
-    await store.updateExecution(first.id, { status: 'succeeded' });
+    await stores.executions.updateExecution(first.id, { status: 'succeeded' });
     await quotas.checkConcurrentExecutions('component:default/churn');
   });
 
   it('counts queued builds per model', async () => {
-    const { store, quotas, build } = await setUp();
+    const { stores, quotas, build } = await setUp();
     await quotas.checkQueuedBuilds('component:default/churn');
-    await store.createBuild({
+    await stores.builds.createBuild({
       modelRef: 'component:default/churn',
       trigger: 'api',
       steps: [],
@@ -134,7 +132,7 @@ describe.each(databases.eachSupportedId())('Quotas (%s)', databaseId => {
     expect(error.message).toBe(
       'Quota mlPlatform.quotas.queuedBuildsPerModel (2) exceeded: component:default/churn has 2 builds queued; wait for one to start or cancel one',
     );
-    await store.updateBuild(build.id, { status: 'running' });
+    await stores.builds.updateBuild(build.id, { status: 'running' });
     await quotas.checkQueuedBuilds('component:default/churn');
   });
 });

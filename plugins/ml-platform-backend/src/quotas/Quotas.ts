@@ -6,7 +6,7 @@ import {
   ML_MODEL_COMPONENT_TYPE,
   ModelDeployment,
 } from '@internal/plugin-ml-platform-common';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { ownerRef } from '../services/ModelCatalog';
 
 /** `mlPlatform.quotas`: what one model, or one owner, may use at once. */
@@ -42,7 +42,7 @@ export class Quotas {
   constructor(
     private readonly options: {
       limits: QuotaLimits;
-      store: MlPlatformStore;
+      stores: Pick<PlatformStores, 'builds' | 'deployments' | 'executions'>;
       catalog: CatalogService;
       auth: AuthService;
     },
@@ -50,7 +50,7 @@ export class Quotas {
 
   async checkQueuedBuilds(modelRef: string): Promise<void> {
     const limit = this.options.limits.queuedBuildsPerModel;
-    const { totalCount } = await this.options.store.listBuilds({
+    const { totalCount } = await this.options.stores.builds.listBuilds({
       modelRef,
       status: ['queued'],
       limit: 1,
@@ -66,7 +66,7 @@ export class Quotas {
 
   async checkConcurrentExecutions(modelRef: string): Promise<void> {
     const limit = this.options.limits.concurrentExecutionsPerModel;
-    const active = await this.options.store.listExecutions({
+    const active = await this.options.stores.executions.listExecutions({
       modelRef,
       status: ['pending', 'running'],
       limit,
@@ -90,10 +90,10 @@ export class Quotas {
     maxReplicas: number,
     deploymentId?: string,
   ): Promise<void> {
-    const { limits, store } = this.options;
-    const others = (await store.listDeployments({ type: 'online' })).filter(
-      d => d.id !== deploymentId,
-    );
+    const { limits, stores } = this.options;
+    const others = (
+      await stores.deployments.listDeployments({ type: 'online' })
+    ).filter(d => d.id !== deploymentId);
     const replicasOf = (ds: ModelDeployment[]) =>
       ds.reduce((n, d) => n + d.maxReplicas, 0);
 

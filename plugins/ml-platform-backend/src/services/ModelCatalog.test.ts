@@ -3,7 +3,7 @@ import { NotFoundError } from '@backstage/errors';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { ModelAccess } from '../access/ModelAccess';
 import { ModelChanges } from '../activity/ModelChanges';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
 import { mlModelComponent } from '../__testUtils__/churnReference';
 import { ModelCatalog } from './ModelCatalog';
 
@@ -21,7 +21,7 @@ describe('ModelCatalog.assertVisible', () => {
     const lookups = jest.spyOn(catalog, 'getEntityByRef');
     const models = new ModelCatalog({
       catalog,
-      store: {} as MlPlatformStore,
+      stores: {} as PlatformStores,
       auth: mockServices.auth(),
       access: new ModelAccess(mockServices.permissions()),
       changes: {} as ModelChanges,

@@ -21,7 +21,8 @@ import {
 import { redactUrlCredentials } from '@internal/plugin-ml-platform-node';
 import { ModelAccess, principalRef } from '../access/ModelAccess';
 import { Caller, ChangeOutcome, ModelChanges } from '../activity/ModelChanges';
-import { MlPlatformStore } from '../database/MlPlatformStore';
+import { PlatformStores } from '../database';
+import { readModelStates } from './modelStates';
 
 const VISIBLE_TTL_MS = 10_000;
 const VISIBLE_MAX = 10_000;
@@ -55,7 +56,10 @@ export class ModelCatalog {
   constructor(
     private readonly options: {
       catalog: CatalogService;
-      store: MlPlatformStore;
+      stores: Pick<
+        PlatformStores,
+        'models' | 'builds' | 'deployments' | 'executions'
+      >;
       auth: AuthService;
       access: ModelAccess;
       changes: ModelChanges;
@@ -90,7 +94,8 @@ export class ModelCatalog {
       models.map(e => stringifyEntityRef(e)),
     );
     const entities = models.filter(e => readable.has(stringifyEntityRef(e)));
-    const states = await this.options.store.getModelStates(
+    const states = await readModelStates(
+      this.options.stores,
       entities.map(e => stringifyEntityRef(e)),
     );
     return entities.map(e => this.summarize(e, states));
@@ -153,7 +158,7 @@ export class ModelCatalog {
     credentials: BackstageCredentials,
   ): Promise<ModelSummary> {
     const entity = await this.getEntity(ref, credentials);
-    const states = await this.options.store.getModelStates([
+    const states = await readModelStates(this.options.stores, [
       stringifyEntityRef(entity),
     ]);
     return this.summarize(entity, states);
@@ -194,11 +199,11 @@ export class ModelCatalog {
         permission: mlPlatformModelRegisterPermission,
       },
       async (_entity, modelRef) => {
-        const before = await this.options.store.getModel(modelRef);
+        const before = await this.options.stores.models.getModel(modelRef);
         const given = Object.fromEntries(
           Object.entries(source).filter(([, value]) => value !== undefined),
         );
-        await this.options.store.upsertModel({
+        await this.options.stores.models.upsertModel({
           ...before,
           ...given,
           entityRef: modelRef,

@@ -14,7 +14,7 @@ import {
   SubscriptionStore,
 } from '../database/subscriptions/SubscriptionStore';
 import { Gateway } from '../gateway/Gateway';
-import { statusOfError } from '../gateway/GatewayError';
+import { statusOf } from '../gateway/errors';
 import { eventKeyOf } from './eventKeys';
 import { PayloadError, mapPayload, passesFilter } from './payloadRules';
 
@@ -275,13 +275,14 @@ export class SubscriptionDispatcher {
     try {
       predictions = await this.predict(subscription, delivery, rows);
     } catch (error) {
-      const status = statusOfError(error);
+      const status = statusOf(error);
       const reason = `${error instanceof Error ? error.message : error}`;
-      if (
+      // Thrown, not answered by the model: unreachable (502-504) or an
+      // error of ours (500) is tried again; a refusal (4xx) is not.
+      const transient =
         !(error instanceof DeliveryFailed) &&
-        (status === undefined || UNAVAILABLE.has(status)) &&
-        attempts < settings.maxAttempts
-      ) {
+        (UNAVAILABLE.has(status) || status === 500);
+      if (transient && attempts < settings.maxAttempts) {
         await store.retryDelivery(
           delivery.id,
           attempts,
@@ -291,9 +292,9 @@ export class SubscriptionDispatcher {
         return;
       }
       await dead(
-        error instanceof DeliveryFailed || !UNAVAILABLE.has(status ?? 0)
-          ? reason
-          : `no ready replica after ${attempts} attempts: ${reason}`,
+        transient
+          ? `no ready replica after ${attempts} attempts: ${reason}`
+          : reason,
       );
       return;
     }

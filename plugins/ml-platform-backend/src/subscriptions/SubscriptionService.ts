@@ -35,7 +35,7 @@ function toDeadLetter(d: DeliveryRecord): DeadLetter {
     subscriptionId: d.subscriptionId,
     eventId: d.eventKey,
     topic: d.topic,
-    payload: d.payload,
+    payload: d.payload as DeadLetter['payload'],
     reason: d.reason ?? '',
     attempts: d.attempts,
     receivedAt: new Date(d.receivedAt).toISOString(),

@@ -1,8 +1,6 @@
-import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
-import express from 'express';
-import { Caller } from '../activity/ModelChanges';
-import { parseRequest } from '../validation';
+import { PlatformApiRouter, RouteContext } from '../subsystems/types';
+import { parseInput } from '../http/parseInput';
 import { SubscriptionService } from './SubscriptionService';
 import {
   createSubscriptionBody,
@@ -13,53 +11,51 @@ import {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Subscriptions (real-time triggers) and their dead letters. */
-export function addSubscriptionRoutes(
-  router: express.Router,
-  options: {
-    httpAuth: HttpAuthService;
-    callerOf(req: express.Request, res: express.Response): Promise<Caller>;
-    subscriptions: SubscriptionService;
-  },
+export function subscriptionRoutes(
+  api: PlatformApiRouter,
+  ctx: RouteContext,
+  services: { subscriptions: SubscriptionService },
 ) {
-  const { httpAuth, callerOf, subscriptions } = options;
+  const { httpAuth, callerOf } = ctx;
+  const { subscriptions } = services;
 
-  router.post('/models/:namespace/:name/subscriptions', async (req, res) => {
+  api.post('/models/:namespace/:name/subscriptions', async (req, res) => {
     const caller = await callerOf(req, res);
-    const body = parseRequest(createSubscriptionBody, req.body, 'body');
+    const body = parseInput(createSubscriptionBody, req.body, 'body');
     res.status(201).json(await subscriptions.create(req.params, body, caller));
   });
 
-  router.get('/models/:namespace/:name/subscriptions', async (req, res) => {
+  api.get('/models/:namespace/:name/subscriptions', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json({ items: await subscriptions.list(req.params, credentials) });
   });
 
-  router.get('/subscriptions/:id', async (req, res) => {
+  api.get('/subscriptions/:id', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
     res.json(await subscriptions.get(req.params.id, credentials));
   });
 
-  router.patch('/subscriptions/:id', async (req, res) => {
+  api.patch('/subscriptions/:id', async (req, res) => {
     const caller = await callerOf(req, res);
-    const body = parseRequest(updateSubscriptionBody, req.body, 'body');
+    const body = parseInput(updateSubscriptionBody, req.body, 'body');
     res.json(await subscriptions.update(req.params.id, body, caller));
   });
 
-  router.delete('/subscriptions/:id', async (req, res) => {
+  api.delete('/subscriptions/:id', async (req, res) => {
     const caller = await callerOf(req, res);
     await subscriptions.remove(req.params.id, caller);
     res.status(204).end();
   });
 
-  router.get('/subscriptions/:id/deadletters', async (req, res) => {
+  api.get('/subscriptions/:id/deadletters', async (req, res) => {
     const credentials = await httpAuth.credentials(req);
-    const { limit } = parseRequest(deadLettersQuery, req.query, 'query');
+    const { limit } = parseInput(deadLettersQuery, req.query, 'query');
     res.json({
       items: await subscriptions.deadLetters(req.params.id, limit, credentials),
     });
   });
 
-  router.post(
+  api.post(
     '/subscriptions/:id/deadletters/:letterId/retry',
     async (req, res) => {
       const caller = await callerOf(req, res);

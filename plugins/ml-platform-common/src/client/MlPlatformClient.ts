@@ -1,30 +1,35 @@
 import { ResponseError } from '@backstage/errors';
 import {
+  DefaultApiClient,
+  TypedResponse,
+} from '../schema/openapi/generated/apis';
+import {
   BatchExecution,
-  BatchSettings,
   BuildLogPage,
+  CreateDeploymentRequest,
+  CreateExecutionRequest,
   DeploymentLogPage,
-  DeploymentType,
   ExecutionChunk,
-  ExecutionInput,
-  ExecutionOutput,
-  ListResponse,
-  ModelBuild,
   ModelActivity,
+  ModelBuild,
   ModelDeployment,
+  ModelMetrics,
   ModelPermissions,
   ModelSummary,
+  ModelTraffic,
+  RegisterModelRequest,
+  UpdateDeploymentRequest,
   UploadedInput,
-} from '../types';
-import { ModelMetrics, ModelTraffic } from '../metrics';
-import {
   DeadLetter,
   ModelLogPage,
-  ModelLogQuery,
   ModelSubscription,
   PredictionEventPage,
+} from '../schema/openapi/generated/models';
+import {
+  ModelLogQuery,
   PredictionEventQuery,
   SubscriptionBody,
+  SubscriptionUpdate,
 } from '../events';
 
 /** A model, addressed by its catalog entity. @public */
@@ -60,15 +65,8 @@ export interface ExecutionResultStream {
   size?: number;
 }
 
-/** @public */
-export interface CreateDeploymentBody {
-  buildId: string;
-  type: DeploymentType;
-  replicas?: number;
-  minReplicas?: number;
-  maxReplicas?: number;
-  batch?: Partial<BatchSettings>;
-}
+/** Body of `POST models/{ns}/{name}/deployments`. @public */
+export type CreateDeploymentBody = CreateDeploymentRequest;
 
 /** Which metrics `getModelMetrics` reads. @public */
 export interface ModelMetricsQuery {
@@ -82,16 +80,8 @@ export interface ModelMetricsQuery {
   version?: number;
 }
 
-/** @public */
-export interface CreateExecutionBody {
-  deploymentId?: string;
-  buildId?: string;
-  input: ExecutionInput;
-  output: ExecutionOutput;
-  chunkSize?: number;
-  parallelism?: number;
-  maxRetries?: number;
-}
+/** Body of `POST models/{ns}/{name}/executions`. @public */
+export type CreateExecutionBody = CreateExecutionRequest;
 
 /** The ML platform HTTP API as called by the UI, CLI and other backends. @public */
 export interface MlPlatformApi {
@@ -99,12 +89,7 @@ export interface MlPlatformApi {
   getModel(ref: ModelRef): Promise<ModelSummary>;
   registerModel(
     ref: ModelRef,
-    body?: {
-      gitUrl?: string;
-      gitPath?: string;
-      defaultBranch?: string;
-      manifestPath?: string;
-    },
+    body?: RegisterModelRequest,
   ): Promise<ModelSummary>;
   getModelPermissions(ref: ModelRef): Promise<ModelPermissions>;
   /** The model's history of changes and refused attempts, newest first. */
@@ -141,12 +126,7 @@ export interface MlPlatformApi {
   ): Promise<ModelDeployment>;
   updateDeployment(
     id: string,
-    body: {
-      buildId?: string;
-      replicas?: number;
-      minReplicas?: number;
-      maxReplicas?: number;
-    },
+    body: UpdateDeploymentRequest,
   ): Promise<ModelDeployment>;
   deleteDeployment(id: string): Promise<void>;
   getDeploymentLogs(
@@ -221,7 +201,7 @@ export interface MlPlatformApi {
   ): Promise<ModelSubscription>;
   updateSubscription(
     id: string,
-    body: Partial<SubscriptionBody>,
+    body: SubscriptionUpdate,
   ): Promise<ModelSubscription>;
   deleteSubscription(id: string): Promise<void>;
   listDeadLetters(id: string): Promise<DeadLetter[]>;
@@ -230,108 +210,89 @@ export interface MlPlatformApi {
   searchLogs(ref: ModelRef, query?: ModelLogQuery): Promise<ModelLogPage>;
 }
 
-/** Query string of the set values, numbers and strings as they are. */
-function queryString(query: object): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== '') params.set(key, String(value));
-  }
-  const qs = params.toString();
-  return qs ? `?${qs}` : '';
-}
-
-const isStream = (body: unknown): body is ReadableStream<Uint8Array> =>
-  typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
-
 function bodyOf(response: Response): ReadableStream<Uint8Array> {
   return response.body ?? new Blob([]).stream();
 }
 
-const model = (ref: ModelRef) =>
-  `/models/${encodeURIComponent(ref.namespace)}/${encodeURIComponent(
-    ref.name,
-  )}`;
+/** A response as it came, or the ResponseError naming the server's reason. */
+async function ok<T>(response: TypedResponse<T>): Promise<TypedResponse<T>> {
+  if (!response.ok) {
+    const error = await ResponseError.fromResponse(response as Response);
+    // The backend's message names the field or the reason: keep it visible.
+    const detail = error.body?.error?.message;
+    if (detail && !error.message.includes(detail)) {
+      error.message = `${error.message}: ${detail}`;
+    }
+    throw error;
+  }
+  return response;
+}
 
-/** `?limit=&offset=` of a paged list, or nothing. */
-function pageQuery(page: { limit?: number; offset?: number }) {
-  const query = new URLSearchParams();
-  if (page.limit !== undefined) query.set('limit', String(page.limit));
-  if (page.offset !== undefined) query.set('offset', String(page.offset));
-  const qs = query.toString();
-  return qs ? `?${qs}` : '';
+async function json<T>(response: Promise<TypedResponse<T>>): Promise<T> {
+  return (await ok(await response)).json();
 }
 
 /**
  * Works in the browser and in Node: the caller supplies how to find the
- * backend and how to fetch (with its own credentials).
+ * backend and how to fetch (with its own credentials). Each method calls the
+ * client generated from the OpenAPI document (`DefaultApiClient`) and turns
+ * error answers into a `ResponseError`.
  *
  * @public
  */
 export class MlPlatformClient implements MlPlatformApi {
-  private readonly discoveryApi: {
-    getBaseUrl(pluginId: string): Promise<string>;
-  };
-  private readonly fetchApi: { fetch: typeof fetch };
+  private readonly apiClient: DefaultApiClient;
 
   constructor(options: {
     discoveryApi: { getBaseUrl(pluginId: string): Promise<string> };
     fetchApi?: { fetch: typeof fetch };
   }) {
-    this.discoveryApi = options.discoveryApi;
-    this.fetchApi = options.fetchApi ?? { fetch: (...a) => fetch(...a) };
+    this.apiClient = new DefaultApiClient(options);
   }
 
   async listModels(): Promise<ModelSummary[]> {
-    return (await this.json<ListResponse<ModelSummary>>('GET', '/models'))
-      .items;
+    return (await json(this.apiClient.listModels({}))).items;
   }
 
   getModel(ref: ModelRef) {
-    return this.json<ModelSummary>('GET', model(ref));
+    return json(this.apiClient.getModel({ path: ref }));
   }
 
-  registerModel(ref: ModelRef, body: object = {}) {
-    return this.json<ModelSummary>('POST', `${model(ref)}/register`, body);
+  registerModel(ref: ModelRef, body: RegisterModelRequest = {}) {
+    return json(this.apiClient.registerModel({ path: ref, body }));
   }
 
   getModelPermissions(ref: ModelRef) {
-    return this.json<ModelPermissions>('GET', `${model(ref)}/permissions`);
+    return json(this.apiClient.getModelPermissions({ path: ref }));
   }
 
   listActivity(ref: ModelRef, page: { limit?: number; offset?: number } = {}) {
-    return this.json<{ items: ModelActivity[]; totalCount: number }>(
-      'GET',
-      `${model(ref)}/activity${pageQuery(page)}`,
-    );
+    return json(this.apiClient.listActivity({ path: ref, query: page }));
   }
 
   listBuilds(ref: ModelRef, page: { limit?: number; offset?: number } = {}) {
-    return this.json<{ items: ModelBuild[]; totalCount: number }>(
-      'GET',
-      `${model(ref)}/builds${pageQuery(page)}`,
-    );
+    return json(this.apiClient.listBuilds({ path: ref, query: page }));
   }
 
   getBuild(id: string) {
-    return this.json<ModelBuild>('GET', `/builds/${encodeURIComponent(id)}`);
+    return json(this.apiClient.getBuild({ path: { id } }));
   }
 
   createBuild(ref: ModelRef, body: { branch?: string; commit?: string } = {}) {
-    return this.json<ModelBuild>('POST', `${model(ref)}/builds`, body);
+    return json(this.apiClient.createBuild({ path: ref, body }));
   }
 
   cancelBuild(id: string) {
-    return this.json<ModelBuild>(
-      'POST',
-      `/builds/${encodeURIComponent(id)}/cancel`,
-    );
+    return json(this.apiClient.cancelBuild({ path: { id } }));
   }
 
-  getBuildLog(id: string, after = 0) {
-    return this.json<BuildLogPage>(
-      'GET',
-      `/builds/${encodeURIComponent(id)}/logs?format=json&after=${after}`,
-    );
+  async getBuildLog(id: string, after = 0) {
+    return (await json(
+      this.apiClient.getBuildLogs({
+        path: { id },
+        query: { format: 'json', after },
+      }),
+    )) as BuildLogPage;
   }
 
   followBuildLog(
@@ -339,85 +300,82 @@ export class MlPlatformClient implements MlPlatformApi {
     options: { signal?: AbortSignal } = {},
   ): AsyncIterable<string> {
     return this.lines(
-      `/builds/${encodeURIComponent(id)}/logs?follow=true`,
+      requestOptions =>
+        this.apiClient.getBuildLogs(
+          { path: { id }, query: { follow: 'true' } },
+          requestOptions,
+        ),
       options.signal,
     );
   }
 
   async listDeployments(ref: ModelRef) {
-    return (
-      await this.json<ListResponse<ModelDeployment>>(
-        'GET',
-        `${model(ref)}/deployments`,
-      )
-    ).items;
+    return (await json(this.apiClient.listDeployments({ path: ref }))).items;
   }
 
   getDeployment(id: string) {
-    return this.json<ModelDeployment>(
-      'GET',
-      `/deployments/${encodeURIComponent(id)}`,
-    );
+    return json(this.apiClient.getDeployment({ path: { id } }));
   }
 
   createDeployment(ref: ModelRef, body: CreateDeploymentBody) {
-    return this.json<ModelDeployment>(
-      'POST',
-      `${model(ref)}/deployments`,
-      body,
-    );
+    return json(this.apiClient.createDeployment({ path: ref, body }));
   }
 
-  updateDeployment(id: string, body: object) {
-    return this.json<ModelDeployment>(
-      'PATCH',
-      `/deployments/${encodeURIComponent(id)}`,
-      body,
-    );
+  updateDeployment(id: string, body: UpdateDeploymentRequest) {
+    return json(this.apiClient.updateDeployment({ path: { id }, body }));
   }
 
   async deleteDeployment(id: string): Promise<void> {
-    await this.request('DELETE', `/deployments/${encodeURIComponent(id)}`);
+    await ok(await this.apiClient.deleteDeployment({ path: { id } }));
   }
 
-  getDeploymentLogs(
+  async getDeploymentLogs(
     id: string,
     options: { tail?: number; after?: number } = {},
   ) {
-    const query = new URLSearchParams({ format: 'json' });
-    if (options.tail !== undefined) query.set('tail', String(options.tail));
-    if (options.after !== undefined) query.set('after', String(options.after));
-    return this.json<DeploymentLogPage>(
-      'GET',
-      `/deployments/${encodeURIComponent(id)}/logs?${query}`,
-    );
+    return (await json(
+      this.apiClient.getDeploymentLogs({
+        path: { id },
+        query: { format: 'json', tail: options.tail, after: options.after },
+      }),
+    )) as DeploymentLogPage;
   }
 
   followDeploymentLogs(
     id: string,
     options: { tail?: number; signal?: AbortSignal } = {},
   ): AsyncIterable<string> {
-    const query = new URLSearchParams({ follow: 'true' });
-    if (options.tail !== undefined) query.set('tail', String(options.tail));
     return this.lines(
-      `/deployments/${encodeURIComponent(id)}/logs?${query}`,
+      requestOptions =>
+        this.apiClient.getDeploymentLogs(
+          { path: { id }, query: { follow: 'true', tail: options.tail } },
+          requestOptions,
+        ),
       options.signal,
     );
   }
 
   predict(ref: ModelRef, body: unknown): Promise<PredictionResult> {
-    return this.invoke(`${model(ref)}/predict`, body);
+    return this.invoke(() =>
+      this.apiClient.predict({ path: ref, body: body as object }),
+    );
   }
 
   infer(name: string, body: unknown): Promise<PredictionResult> {
-    return this.invoke(`/v2/models/${encodeURIComponent(name)}/infer`, body);
+    return this.invoke(() =>
+      this.apiClient.inferV2({
+        path: { name },
+        body: body as Parameters<DefaultApiClient['inferV2']>[0]['body'],
+      }),
+    );
   }
 
-  private async invoke(path: string, body: unknown): Promise<PredictionResult> {
+  /** An invocation's answer as it came: model errors are answers too. */
+  private async invoke(
+    call: () => Promise<TypedResponse<unknown>>,
+  ): Promise<PredictionResult> {
     const started = Date.now();
-    const response = await this.request('POST', path, body, {
-      allowErrors: true,
-    });
+    const response = await call();
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -437,92 +395,48 @@ export class MlPlatformClient implements MlPlatformApi {
     file: UploadBody,
     filename: string,
     options: { signal?: AbortSignal } = {},
-  ) {
-    const response = await this.request(
-      'POST',
-      `${model(ref)}/uploads?filename=${encodeURIComponent(filename)}`,
-      file,
-      { signal: options.signal },
+  ): Promise<UploadedInput> {
+    return json(
+      this.apiClient.uploadInput(
+        { path: ref, query: { filename }, body: file },
+        { signal: options.signal },
+      ),
     );
-    return (await response.json()) as UploadedInput;
   }
 
   async listExecutions(ref: ModelRef) {
-    return (
-      await this.json<ListResponse<BatchExecution>>(
-        'GET',
-        `${model(ref)}/executions`,
-      )
-    ).items;
+    return (await json(this.apiClient.listExecutions({ path: ref }))).items;
   }
 
   getExecution(id: string) {
-    return this.json<BatchExecution>(
-      'GET',
-      `/executions/${encodeURIComponent(id)}`,
-    );
+    return json(this.apiClient.getExecution({ path: { id } }));
   }
 
   createExecution(ref: ModelRef, body: CreateExecutionBody) {
-    return this.json<BatchExecution>('POST', `${model(ref)}/executions`, body);
+    return json(this.apiClient.createExecution({ path: ref, body }));
   }
 
   cancelExecution(id: string) {
-    return this.json<BatchExecution>(
-      'POST',
-      `/executions/${encodeURIComponent(id)}/cancel`,
-    );
+    return json(this.apiClient.cancelExecution({ path: { id } }));
   }
 
   async listExecutionChunks(id: string, status?: ExecutionChunk['status']) {
-    const qs = status ? `?status=${status}` : '';
     return (
-      await this.json<ListResponse<ExecutionChunk>>(
-        'GET',
-        `/executions/${encodeURIComponent(id)}/chunks${qs}`,
+      await json(
+        this.apiClient.listExecutionChunks({ path: { id }, query: { status } }),
       )
     ).items;
   }
 
   async downloadExecutionResult(id: string): Promise<Blob> {
-    const response = await this.request(
-      'GET',
-      `/executions/${encodeURIComponent(id)}/result`,
+    const response = await ok(
+      await this.apiClient.downloadExecutionResult({ path: { id } }),
     );
     return response.blob();
   }
 
-  getModelMetrics(ref: ModelRef, query: ModelMetricsQuery = {}) {
-    const params = new URLSearchParams();
-    const seconds = (d: Date) => String(d.getTime() / 1000);
-    if (query.from) params.set('from', seconds(query.from));
-    if (query.to) params.set('to', seconds(query.to));
-    if (query.stepSeconds !== undefined) {
-      params.set('step', String(query.stepSeconds));
-    }
-    if (query.deploymentId) params.set('deployment', query.deploymentId);
-    if (query.version !== undefined) {
-      params.set('version', String(query.version));
-    }
-    const qs = params.toString();
-    return this.json<ModelMetrics>(
-      'GET',
-      `${model(ref)}/metrics${qs ? `?${qs}` : ''}`,
-    );
-  }
-
-  async listModelTraffic(window?: string) {
-    const qs = window ? `?window=${encodeURIComponent(window)}` : '';
-    return (
-      await this.json<ListResponse<ModelTraffic>>('GET', `/models/traffic${qs}`)
-    ).items;
-  }
-
   listPredictionEvents(ref: ModelRef, query: PredictionEventQuery = {}) {
-    return this.json<PredictionEventPage>(
-      'GET',
-      `${model(ref)}/events${queryString(query)}`,
-    );
+    return json(this.apiClient.listPredictionEvents({ path: ref, query }));
   }
 
   async exportPredictionEvents(
@@ -530,81 +444,83 @@ export class MlPlatformClient implements MlPlatformApi {
     format: 'jsonl' | 'csv',
     query: Omit<PredictionEventQuery, 'limit' | 'cursor'> = {},
   ): Promise<Blob> {
-    const response = await this.request(
-      'GET',
-      `${model(ref)}/events/export${queryString({ ...query, format })}`,
+    const response = await ok(
+      await this.apiClient.exportPredictionEvents({
+        path: ref,
+        query: { ...query, format },
+      }),
     );
     return response.blob();
   }
 
   async listSubscriptions(ref: ModelRef) {
-    return (
-      await this.json<ListResponse<ModelSubscription>>(
-        'GET',
-        `${model(ref)}/subscriptions`,
-      )
-    ).items;
+    return (await json(this.apiClient.listSubscriptions({ path: ref }))).items;
   }
 
   createSubscription(ref: ModelRef, body: SubscriptionBody) {
-    return this.json<ModelSubscription>(
-      'POST',
-      `${model(ref)}/subscriptions`,
-      body,
-    );
+    return json(this.apiClient.createSubscription({ path: ref, body }));
   }
 
-  updateSubscription(id: string, body: Partial<SubscriptionBody>) {
-    return this.json<ModelSubscription>(
-      'PATCH',
-      `/subscriptions/${encodeURIComponent(id)}`,
-      body,
-    );
+  updateSubscription(id: string, body: SubscriptionUpdate) {
+    return json(this.apiClient.updateSubscription({ path: { id }, body }));
   }
 
   async deleteSubscription(id: string): Promise<void> {
-    await this.request('DELETE', `/subscriptions/${encodeURIComponent(id)}`);
+    await ok(await this.apiClient.deleteSubscription({ path: { id } }));
   }
 
   async listDeadLetters(id: string) {
     return (
-      await this.json<ListResponse<DeadLetter>>(
-        'GET',
-        `/subscriptions/${encodeURIComponent(id)}/deadletters`,
-      )
+      await json(this.apiClient.listDeadLetters({ path: { id }, query: {} }))
     ).items;
   }
 
   async retryDeadLetter(id: string, letterId: string): Promise<void> {
-    await this.request(
-      'POST',
-      `/subscriptions/${encodeURIComponent(
-        id,
-      )}/deadletters/${encodeURIComponent(letterId)}/retry`,
-    );
+    await ok(await this.apiClient.retryDeadLetter({ path: { id, letterId } }));
   }
 
   searchLogs(ref: ModelRef, query: ModelLogQuery = {}) {
-    return this.json<ModelLogPage>(
-      'GET',
-      `${model(ref)}/logs${queryString(query)}`,
+    return json(this.apiClient.searchModelLogs({ path: ref, query }));
+  }
+
+  getModelMetrics(ref: ModelRef, query: ModelMetricsQuery = {}) {
+    const seconds = (d?: Date) => d && String(d.getTime() / 1000);
+    return json(
+      this.apiClient.getModelMetrics({
+        path: ref,
+        query: {
+          from: seconds(query.from),
+          to: seconds(query.to),
+          step:
+            query.stepSeconds !== undefined
+              ? String(query.stepSeconds)
+              : undefined,
+          deployment: query.deploymentId,
+          version: query.version,
+        },
+      }),
     );
+  }
+
+  async listModelTraffic(window?: string) {
+    return (await json(this.apiClient.listModelTraffic({ query: { window } })))
+      .items;
   }
 
   async readExecutionResult(
     id: string,
     options: { signal?: AbortSignal } = {},
   ): Promise<ExecutionResultStream> {
-    const response = await this.request(
-      'GET',
-      `/executions/${encodeURIComponent(id)}/result`,
-      undefined,
-      { signal: options.signal },
+    const response = await ok(
+      await this.apiClient.downloadExecutionResult(
+        { path: { id } },
+        { signal: options.signal },
+      ),
     );
     const length = response.headers.get('Content-Length');
     const disposition = response.headers.get('Content-Disposition') ?? '';
     return {
-      body: bodyOf(response),
+      body: bodyOf(response as Response),
       contentType: response.headers.get('Content-Type') ?? undefined,
       filename: /filename="([^"]+)"/.exec(disposition)?.[1],
       size: length ? Number(length) : undefined,
@@ -613,16 +529,21 @@ export class MlPlatformClient implements MlPlatformApi {
 
   /** A streamed text response, line by line. */
   private async *lines(
-    path: string,
+    call: (options: {
+      signal?: AbortSignal;
+      headers: Record<string, string>;
+    }) => Promise<TypedResponse<unknown>>,
     signal?: AbortSignal,
   ): AsyncGenerator<string> {
-    const response = await this.request('GET', path, undefined, {
-      signal,
-      // A compressing proxy or middleware holds lines back until its buffer
-      // fills; ask for the bytes as written. (Browsers ignore this header.)
-      headers: { 'Accept-Encoding': 'identity' },
-    });
-    const reader = bodyOf(response).getReader();
+    const response = await ok(
+      await call({
+        signal,
+        // A compressing proxy or middleware holds lines back until its buffer
+        // fills; ask for the bytes as written. (Browsers ignore this header.)
+        headers: { 'Accept-Encoding': 'identity' },
+      }),
+    );
+    const reader = bodyOf(response as Response).getReader();
     const decoder = new TextDecoder();
     let pending = '';
     try {
@@ -640,56 +561,5 @@ export class MlPlatformClient implements MlPlatformApi {
       // The consumer stopped early: close the connection.
       await reader.cancel().catch(() => {});
     }
-  }
-
-  private async json<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<T> {
-    const response = await this.request(method, path, body);
-    return (await response.json()) as T;
-  }
-
-  private async request(
-    method: string,
-    path: string,
-    body?: unknown,
-    options: {
-      allowErrors?: boolean;
-      signal?: AbortSignal;
-      headers?: Record<string, string>;
-    } = {},
-  ): Promise<Response> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('ml-platform');
-    const headers: Record<string, string> = { ...options.headers };
-    const init: RequestInit & { duplex?: 'half' } = {
-      method,
-      headers,
-      signal: options.signal,
-    };
-    if (isStream(body)) {
-      // Sent while it is read; fetch needs `duplex` for a streamed body.
-      headers['Content-Type'] = 'application/octet-stream';
-      init.body = body;
-      init.duplex = 'half';
-    } else if (typeof Blob !== 'undefined' && body instanceof Blob) {
-      headers['Content-Type'] = 'application/octet-stream';
-      init.body = body;
-    } else if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, init);
-    if (!response.ok && !options.allowErrors) {
-      const error = await ResponseError.fromResponse(response);
-      // The backend's message names the field or the reason: keep it visible.
-      const detail = error.body?.error?.message;
-      if (detail && !error.message.includes(detail)) {
-        error.message = `${error.message}: ${detail}`;
-      }
-      throw error;
-    }
-    return response;
   }
 }

@@ -64,7 +64,8 @@ export function createRegisterModelAction(options: {
         waitForEntitySeconds: () => inputSchema.shape.waitForEntitySeconds,
       },
       output: {
-        modelRef: zImpl => zImpl.string().describe('e.g. component:default/churn'),
+        modelRef: zImpl =>
+          zImpl.string().describe('e.g. component:default/churn'),
         buildId: zImpl => zImpl.string().optional().describe('The first build'),
         buildVersion: zImpl => zImpl.number().optional(),
       },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { loadOpenApiDocument } from '../../schema/openApiDocument';
+import { spec } from '../../schema/openapi/generated';
 import { waitFor } from '../../__testUtils__/modelRepository';
 import {
   SecurityBackend,
@@ -26,7 +26,7 @@ type Schema = {
   items?: Schema;
 };
 
-const document = loadOpenApiDocument().document as any;
+const document = spec as any;
 
 function resolve(schema: Schema | undefined): Schema | undefined {
   if (!schema?.$ref) return schema;

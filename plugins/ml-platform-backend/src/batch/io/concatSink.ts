@@ -17,6 +17,7 @@ const COPY_BYTES = 1024 * 1024;
  */
 export class JsonlConcatSink implements ResultSink {
   readonly description: string;
+  readonly workersWriteFinalLines = true;
   /** Result files waiting for their turn, and their row counts when known. */
   private readonly ready = new Map<
     number,

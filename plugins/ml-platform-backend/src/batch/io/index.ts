@@ -30,3 +30,16 @@ export { SqlTableSink, validateTableName } from './sqlSink';
 export type { SqlTableSinkOptions } from './sqlSink';
 export { ParquetRowWriter } from './parquet';
 export type { ParquetColumnSpec, ParquetColumnType } from './parquet';
+export {
+  InputRefusedError,
+  SinkRegistry,
+  SourceRegistry,
+  defaultSinks,
+  defaultSources,
+} from './registry';
+export type {
+  SinkContext,
+  SinkFactory,
+  SourceContext,
+  SourceFactory,
+} from './registry';

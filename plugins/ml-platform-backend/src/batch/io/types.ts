@@ -95,6 +95,11 @@ export interface ResultSink {
   /** Human-readable name used in messages, e.g. `table churn_scores`. */
   readonly description: string;
   /**
+   * True when the workers should write each chunk's lines in their final
+   * form (`--columns`), which the sink then joins as they are.
+   */
+  readonly workersWriteFinalLines?: boolean;
+  /**
    * Called as each chunk succeeds with the worker's row count; must be
    * idempotent (chunks are retried).
    */

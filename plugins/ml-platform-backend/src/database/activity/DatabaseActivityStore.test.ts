@@ -1,6 +1,6 @@
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
 import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
-import { DatabaseMlPlatformStore } from '../DatabaseMlPlatformStore';
+import { createDatabaseStores } from '..';
 import { DatabaseActivityStore } from './DatabaseActivityStore';
 
 jest.setTimeout(60_000);
@@ -9,9 +9,7 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
 
 async function createStore(databaseId: TestDatabaseId) {
   const knex = await databases.init(databaseId);
-  await DatabaseMlPlatformStore.create({
-    database: { getClient: async () => knex },
-  });
+  await createDatabaseStores({ getClient: async () => knex });
   return { knex, store: new DatabaseActivityStore(knex) };
 }
 

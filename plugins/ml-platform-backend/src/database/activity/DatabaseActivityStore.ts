@@ -1,31 +1,33 @@
-import { ModelActivity } from '@internal/plugin-ml-platform-common';
+import {
+  ModelActivity,
+  ModelActivityAction,
+  ModelActivityOutcome,
+} from '@internal/plugin-ml-platform-common';
 import { Knex } from 'knex';
-import { iso, opt } from '../DatabaseMlPlatformStore';
+import { iso, num, opt } from '../conversions';
+import { DbActivityRow } from '../tables';
 import { ActivityStore, NewActivity } from './ActivityStore';
 
-function toActivity(row: any): ModelActivity {
+function toActivity(row: DbActivityRow): ModelActivity {
   return {
     id: String(row.id),
     modelRef: row.model_ref,
-    action: row.action,
+    action: row.action as ModelActivityAction,
     actor: row.actor,
-    outcome: row.outcome,
+    outcome: row.outcome as ModelActivityOutcome,
     message: row.message,
     subjectId: opt(row.subject_id),
     requestId: opt(row.request_id),
-    createdAt: iso(row.created_at)!,
+    createdAt: iso(row.created_at),
   };
 }
 
-/**
- * The activity table. Its migration runs with the plugin's others (in
- * `DatabaseMlPlatformStore.create`), so this takes a migrated client.
- */
+/** The `activity` table. */
 export class DatabaseActivityStore implements ActivityStore {
   constructor(private readonly db: Knex) {}
 
   async add(entry: NewActivity): Promise<ModelActivity> {
-    const [row] = await this.db('activity')
+    const [row] = await this.db<DbActivityRow>('activity')
       .insert({
         model_ref: entry.modelRef,
         action: entry.action,
@@ -45,8 +47,12 @@ export class DatabaseActivityStore implements ActivityStore {
     limit: number;
     offset: number;
   }): Promise<{ items: ModelActivity[]; totalCount: number }> {
-    const base = this.db('activity').where({ model_ref: options.modelRef });
-    const [{ n }] = await base.clone().count({ n: '*' });
+    const base = this.db<DbActivityRow>('activity').where({
+      model_ref: options.modelRef,
+    });
+    const [{ n }] = await base
+      .clone()
+      .count<{ n: number | string }[]>({ n: '*' });
     const rows = await base
       .clone()
       .orderBy([
@@ -55,6 +61,6 @@ export class DatabaseActivityStore implements ActivityStore {
       ])
       .limit(options.limit)
       .offset(options.offset);
-    return { items: rows.map(toActivity), totalCount: Number(n) };
+    return { items: rows.map(toActivity), totalCount: num(n) };
   }
 }

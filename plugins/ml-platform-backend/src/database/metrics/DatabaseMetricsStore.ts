@@ -1,8 +1,13 @@
-import {
-  DatabaseService,
-  resolvePackagePath,
-} from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
+import {
+  DbMetricsBatchRow,
+  DbMetricsCallRow,
+  DbMetricsKpiRow,
+  DbMetricsPredictionRow,
+  DbMetricsReplicaRow,
+  DbMetricsSeriesColumns,
+  DbMetricsSums,
+} from '../tables';
 import { MetricsStore } from './MetricsStore';
 import {
   BatchCounts,
@@ -28,14 +33,15 @@ import {
   StepWindow,
 } from './types';
 
-const migrationsDir = resolvePackagePath(
-  '@internal/plugin-ml-platform-backend',
-  'migrations',
-);
-
 /** Histogram bucket columns, as created by the metrics migration. */
-const LATENCY_COLUMNS = Array.from({ length: 16 }, (_, i) => `lat_b${i}`);
-const DURATION_COLUMNS = Array.from({ length: 16 }, (_, i) => `dur_b${i}`);
+const LATENCY_COLUMNS = Array.from(
+  { length: 16 },
+  (_, i) => `lat_b${i}` as const,
+);
+const DURATION_COLUMNS = Array.from(
+  { length: 16 },
+  (_, i) => `dur_b${i}` as const,
+);
 
 /** Rows per INSERT: far below SQLite's limit of bound variables. */
 const INSERT_CHUNK = 400;
@@ -43,13 +49,13 @@ const INSERT_CHUNK = 400;
 type Combine = 'sum' | 'min' | 'max';
 
 /** One table: its series key columns and how each value column combines. */
-interface TableSpec {
+interface TableSpec<Row extends DbMetricsSeriesColumns> {
   name: string;
-  key: string[];
-  values: Record<string, Combine>;
+  key: (keyof Row & string)[];
+  values: Partial<Record<keyof Row & string, Combine>>;
 }
 
-const SERIES_KEY = [
+const SERIES_KEY: (keyof DbMetricsSeriesColumns)[] = [
   'resolution',
   'bucket_start',
   'model_ref',
@@ -57,10 +63,15 @@ const SERIES_KEY = [
   'build_id',
 ];
 
-const sums = (columns: string[]): Record<string, Combine> =>
-  Object.fromEntries(columns.map(c => [c, 'sum' as const]));
+const sums = <Column extends string>(
+  columns: Column[],
+): Record<Column, Combine> =>
+  Object.fromEntries(columns.map(c => [c, 'sum' as const])) as Record<
+    Column,
+    Combine
+  >;
 
-const CALLS: TableSpec = {
+const CALLS: TableSpec<DbMetricsCallRow> = {
   name: 'metrics_calls',
   key: [...SERIES_KEY, 'route', 'caller_kind'],
   values: {
@@ -77,17 +88,17 @@ const CALLS: TableSpec = {
     in_flight_max: 'max',
   },
 };
-const PREDICTIONS: TableSpec = {
+const PREDICTIONS: TableSpec<DbMetricsPredictionRow> = {
   name: 'metrics_predictions',
   key: [...SERIES_KEY, 'output', 'kind', 'bin'],
   values: { count: 'sum', value_sum: 'sum' },
 };
-const KPIS: TableSpec = {
+const KPIS: TableSpec<DbMetricsKpiRow> = {
   name: 'metrics_kpis',
   key: [...SERIES_KEY, 'kpi'],
   values: { sum: 'sum', count: 'sum' },
 };
-const BATCH: TableSpec = {
+const BATCH: TableSpec<DbMetricsBatchRow> = {
   name: 'metrics_batch',
   key: SERIES_KEY,
   values: sums([
@@ -101,7 +112,7 @@ const BATCH: TableSpec = {
     ...DURATION_COLUMNS,
   ]),
 };
-const REPLICAS: TableSpec = {
+const REPLICAS: TableSpec<DbMetricsReplicaRow> = {
   name: 'metrics_replicas',
   key: [...SERIES_KEY, 'instance_id'],
   values: {
@@ -119,18 +130,18 @@ const TABLES = [CALLS, PREDICTIONS, KPIS, BATCH, REPLICAS];
  * Rows at resolution 60 merged into the hours they fall in (resolution
  * 3600), combining values as the table says.
  */
-function hourRows(
-  table: TableSpec,
-  rows: Record<string, unknown>[],
-): Record<string, unknown>[] {
+function hourRows<Row extends DbMetricsSeriesColumns>(
+  table: TableSpec<Row>,
+  rows: Row[],
+): Row[] {
   const hourMs = HOUR * 1000;
-  const hours = new Map<string, Record<string, unknown>>();
+  const hours = new Map<string, Row>();
   for (const row of rows) {
     if (row.resolution !== MINUTE) continue;
-    const hour: Record<string, unknown> = {
+    const hour: Row = {
       ...row,
       resolution: HOUR,
-      bucket_start: Math.floor((row.bucket_start as number) / hourMs) * hourMs,
+      bucket_start: Math.floor(Number(row.bucket_start) / hourMs) * hourMs,
     };
     const key = JSON.stringify(table.key.map(k => hour[k]));
     const into = hours.get(key);
@@ -138,11 +149,14 @@ function hourRows(
       hours.set(key, hour);
       continue;
     }
+    // Value columns are numbers in rows about to be written.
+    const values = into as Record<string, unknown>;
+    const added = hour as Record<string, unknown>;
     for (const [column, combine] of Object.entries(table.values)) {
-      const a = into[column] as number;
-      const b = hour[column] as number;
-      if (combine === 'sum') into[column] = a + b;
-      else into[column] = combine === 'max' ? Math.max(a, b) : Math.min(a, b);
+      const a = values[column] as number;
+      const b = added[column] as number;
+      if (combine === 'sum') values[column] = a + b;
+      else values[column] = combine === 'max' ? Math.max(a, b) : Math.min(a, b);
     }
   }
   return [...hours.values()];
@@ -151,7 +165,7 @@ function hourRows(
 /** PostgreSQL's numeric sums arrive as strings; SQLite's as numbers. */
 const num = (value: unknown): number => Number(value ?? 0);
 
-function seriesColumns(row: SeriesKey) {
+function seriesColumns(row: SeriesKey): DbMetricsSeriesColumns {
   return {
     resolution: row.resolution,
     bucket_start: row.bucketStart,
@@ -162,11 +176,16 @@ function seriesColumns(row: SeriesKey) {
   };
 }
 
-function bucketColumns(columns: string[], values: number[]) {
-  return Object.fromEntries(columns.map((c, i) => [c, values[i] ?? 0]));
+function bucketColumns<Column extends string>(
+  columns: Column[],
+  values: number[],
+): Record<Column, number> {
+  return Object.fromEntries(
+    columns.map((c, i) => [c, values[i] ?? 0]),
+  ) as Record<Column, number>;
 }
 
-function callColumns(row: CallRow) {
+function callColumns(row: CallRow): DbMetricsCallRow {
   return {
     ...seriesColumns(row),
     route: row.route,
@@ -183,7 +202,7 @@ function callColumns(row: CallRow) {
   };
 }
 
-function predictionColumns(row: PredictionRow) {
+function predictionColumns(row: PredictionRow): DbMetricsPredictionRow {
   return {
     ...seriesColumns(row),
     output: row.output,
@@ -194,7 +213,7 @@ function predictionColumns(row: PredictionRow) {
   };
 }
 
-function kpiColumns(row: KpiRow) {
+function kpiColumns(row: KpiRow): DbMetricsKpiRow {
   return {
     ...seriesColumns(row),
     kpi: row.kpi,
@@ -203,7 +222,7 @@ function kpiColumns(row: KpiRow) {
   };
 }
 
-function batchColumns(row: BatchRow) {
+function batchColumns(row: BatchRow): DbMetricsBatchRow {
   return {
     ...seriesColumns(row),
     chunks: row.chunks,
@@ -217,7 +236,7 @@ function batchColumns(row: BatchRow) {
   };
 }
 
-function replicaColumns(row: ReplicaRow) {
+function replicaColumns(row: ReplicaRow): DbMetricsReplicaRow {
   return {
     ...seriesColumns(row),
     instance_id: row.instanceId,
@@ -230,7 +249,7 @@ function replicaColumns(row: ReplicaRow) {
   };
 }
 
-function toCallCounts(row: Record<string, unknown>): CallCounts {
+function toCallCounts(row: DbMetricsSums<DbMetricsCallRow>): CallCounts {
   return {
     requests: num(row.requests),
     callerErrors: num(row.caller_errors),
@@ -244,7 +263,7 @@ function toCallCounts(row: Record<string, unknown>): CallCounts {
   };
 }
 
-function toBatchCounts(row: Record<string, unknown>): BatchCounts {
+function toBatchCounts(row: DbMetricsSums<DbMetricsBatchRow>): BatchCounts {
   return {
     chunks: num(row.chunks),
     badInput: num(row.bad_input),
@@ -257,7 +276,9 @@ function toBatchCounts(row: Record<string, unknown>): BatchCounts {
   };
 }
 
-function toReplicaCounts(row: Record<string, unknown>): ReplicaCounts {
+function toReplicaCounts(
+  row: DbMetricsSums<DbMetricsReplicaRow>,
+): ReplicaCounts {
   return {
     samples: num(row.samples),
     restarts: num(row.restarts),
@@ -274,43 +295,39 @@ function toReplicaCounts(row: Record<string, unknown>): ReplicaCounts {
  * several backend instances can write the same minute.
  */
 export class DatabaseMetricsStore implements MetricsStore {
-  static async create(options: {
-    database: DatabaseService;
-    skipMigrations?: boolean;
-  }): Promise<DatabaseMetricsStore> {
-    const client = await options.database.getClient();
-    if (!options.database.migrations?.skip && !options.skipMigrations) {
-      await client.migrate.latest({ directory: migrationsDir });
-    }
-    return new DatabaseMetricsStore(client);
-  }
-
   private readonly isPostgres: boolean;
 
-  private constructor(private readonly db: Knex) {
+  constructor(private readonly db: Knex) {
     this.isPostgres = db.client.config.client === 'pg';
   }
 
   async add(batch: MetricsBatch): Promise<void> {
-    const writes: [TableSpec, Record<string, unknown>[]][] = [
-      [CALLS, (batch.calls ?? []).map(callColumns)],
-      [PREDICTIONS, (batch.predictions ?? []).map(predictionColumns)],
-      [KPIS, (batch.kpis ?? []).map(kpiColumns)],
-      [BATCH, (batch.batch ?? []).map(batchColumns)],
-      [REPLICAS, (batch.replicas ?? []).map(replicaColumns)],
-    ];
-    if (writes.every(([, rows]) => rows.length === 0)) return;
+    const calls = (batch.calls ?? []).map(callColumns);
+    const predictions = (batch.predictions ?? []).map(predictionColumns);
+    const kpis = (batch.kpis ?? []).map(kpiColumns);
+    const chunks = (batch.batch ?? []).map(batchColumns);
+    const replicas = (batch.replicas ?? []).map(replicaColumns);
+    const total =
+      calls.length +
+      predictions.length +
+      kpis.length +
+      chunks.length +
+      replicas.length;
+    if (total === 0) return;
     await this.db.transaction(async trx => {
-      for (const [table, rows] of writes) {
-        await this.upsert(trx, table, rows);
-        // The hour holding each minute too: long ranges read hours only.
-        await this.upsert(trx, table, hourRows(table, rows));
-      }
+      await this.write(trx, CALLS, calls);
+      await this.write(trx, PREDICTIONS, predictions);
+      await this.write(trx, KPIS, kpis);
+      await this.write(trx, BATCH, chunks);
+      await this.write(trx, REPLICAS, replicas);
     });
   }
 
   async sumCalls(window: StepWindow): Promise<CallStepSums[]> {
-    const rows = await this.stepQuery(CALLS, window)
+    const rows: DbMetricsSums<DbMetricsCallRow>[] = await this.stepQuery(
+      CALLS,
+      window,
+    )
       .select('version')
       .groupBy('version');
     return rows.map(row => ({
@@ -322,7 +339,10 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   async sumCallsByModel(window: MetricsWindow): Promise<ModelCallSums[]> {
-    const rows = await this.windowQuery(CALLS, window)
+    const rows: DbMetricsSums<DbMetricsCallRow>[] = await this.windowQuery(
+      CALLS,
+      window,
+    )
       .select('model_ref', ...this.aggregates(CALLS))
       .groupBy('model_ref');
     return rows.map(row => ({
@@ -332,18 +352,19 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   async sumPredictions(window: MetricsWindow): Promise<PredictionSums[]> {
-    const rows = await this.windowQuery(PREDICTIONS, window)
-      .select(
-        'output',
-        'kind',
-        'bin',
-        this.db.raw('SUM(count) AS count'),
-        this.db.raw('SUM(value_sum) AS value_sum'),
-      )
-      .groupBy('output', 'kind', 'bin');
+    const rows: DbMetricsSums<DbMetricsPredictionRow>[] =
+      await this.windowQuery(PREDICTIONS, window)
+        .select(
+          'output',
+          'kind',
+          'bin',
+          this.db.raw('SUM(count) AS count'),
+          this.db.raw('SUM(value_sum) AS value_sum'),
+        )
+        .groupBy('output', 'kind', 'bin');
     return rows.map(row => ({
       output: row.output,
-      kind: row.kind,
+      kind: row.kind as PredictionSums['kind'],
       bin: row.bin,
       count: num(row.count),
       valueSum: num(row.value_sum),
@@ -351,7 +372,10 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   async sumKpis(window: StepWindow): Promise<KpiStepSums[]> {
-    const rows = await this.stepQuery(KPIS, window)
+    const rows: DbMetricsSums<DbMetricsKpiRow>[] = await this.stepQuery(
+      KPIS,
+      window,
+    )
       .select('kpi')
       .groupBy('kpi');
     return rows.map(row => ({
@@ -364,7 +388,10 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   async sumBatch(window: StepWindow): Promise<BatchStepSums[]> {
-    const rows = await this.stepQuery(BATCH, window);
+    const rows: DbMetricsSums<DbMetricsBatchRow>[] = await this.stepQuery(
+      BATCH,
+      window,
+    );
     return rows.map(row => ({
       step: num(row.step),
       resolution: num(row.resolution),
@@ -373,7 +400,10 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   async sumReplicas(window: StepWindow): Promise<ReplicaStepSums[]> {
-    const rows = await this.stepQuery(REPLICAS, window)
+    const rows: DbMetricsSums<DbMetricsReplicaRow>[] = await this.stepQuery(
+      REPLICAS,
+      window,
+    )
       .select('instance_id')
       .groupBy('instance_id');
     return rows.map(row => ({
@@ -385,7 +415,10 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   async listSeries(window: MetricsWindow): Promise<SeriesInWindow[]> {
-    const query = (table: TableSpec) =>
+    type Series = Pick<DbMetricsSeriesColumns, 'deployment_id' | 'version'>;
+    const query = <Row extends DbMetricsSeriesColumns>(
+      table: TableSpec<Row>,
+    ): Promise<Series[]> =>
       this.windowQuery(table, window).distinct('deployment_id', 'version');
     const rows = [...(await query(CALLS)), ...(await query(BATCH))];
     const seen = new Map<string, SeriesInWindow>();
@@ -419,11 +452,21 @@ export class DatabaseMetricsStore implements MetricsStore {
     return deleted;
   }
 
-  /** Adds rows to a table: counts add up, maxima and minima combine. */
-  private async upsert(
+  /** Minute rows, and the hours holding them: long ranges read hours only. */
+  private async write<Row extends DbMetricsSeriesColumns>(
     trx: Knex.Transaction,
-    table: TableSpec,
-    rows: Record<string, unknown>[],
+    table: TableSpec<Row>,
+    rows: Row[],
+  ) {
+    await this.upsert(trx, table, rows);
+    await this.upsert(trx, table, hourRows(table, rows));
+  }
+
+  /** Adds rows to a table: counts add up, maxima and minima combine. */
+  private async upsert<Row extends DbMetricsSeriesColumns>(
+    trx: Knex.Transaction,
+    table: TableSpec<Row>,
+    rows: Row[],
   ) {
     if (rows.length === 0) return;
     const [max, min] = this.isPostgres ? ['GREATEST', 'LEAST'] : ['MAX', 'MIN'];
@@ -447,13 +490,20 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   /** SUM/MIN/MAX of a table's value columns, named after them. */
-  private aggregates(table: TableSpec, db: Knex = this.db) {
+  private aggregates<Row extends DbMetricsSeriesColumns>(
+    table: TableSpec<Row>,
+    db: Knex = this.db,
+  ) {
     return Object.entries(table.values).map(([column, combine]) =>
       db.raw(`${combine.toUpperCase()}(??) AS ??`, [column, column]),
     );
   }
 
-  private windowQuery(table: TableSpec, window: MetricsWindow) {
+  private windowQuery<Row extends DbMetricsSeriesColumns>(
+    table: TableSpec<Row>,
+    window: MetricsWindow,
+  ) {
+    // Rows as the read site types them (sums, per step), not as stored.
     const query = this.db(table.name)
       .where('bucket_start', '>=', window.from)
       .where('bucket_start', '<', window.to);
@@ -467,7 +517,10 @@ export class DatabaseMetricsStore implements MetricsStore {
   }
 
   /** A table's values summed per step (from the origin) and resolution. */
-  private stepQuery(table: TableSpec, window: StepWindow) {
+  private stepQuery<Row extends DbMetricsSeriesColumns>(
+    table: TableSpec<Row>,
+    window: StepWindow,
+  ) {
     const step = this.db.raw('CAST((bucket_start - ?) / ? AS INTEGER)', [
       window.origin ?? window.from,
       window.stepMs,

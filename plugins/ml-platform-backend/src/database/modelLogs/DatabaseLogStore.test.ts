@@ -1,21 +1,15 @@
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
-import { Knex } from 'knex';
-import { DatabaseLogStore } from './DatabaseLogStore';
+import { TestDatabaseId } from '@backstage/backend-test-utils';
+import {
+  createTestStores,
+  storeTestDatabases as databases,
+} from '../../__testUtils__/stores';
 import { NewLogLine } from './LogStore';
 
 jest.setTimeout(60_000);
 
-const migrationsDir = resolvePackagePath(
-  '@internal/plugin-ml-platform-backend',
-  'migrations',
-);
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
-
 async function createStore(databaseId: TestDatabaseId) {
-  const knex: Knex = await databases.init(databaseId);
-  await knex.migrate.latest({ directory: migrationsDir });
-  return new DatabaseLogStore(knex);
+  const { stores } = await createTestStores(databaseId);
+  return stores.modelLogs;
 }
 
 const T0 = Date.UTC(2026, 11, 3, 10, 0, 0);

@@ -1,4 +1,5 @@
 import { Knex } from 'knex';
+import { DbModelLogRow } from '../tables';
 import {
   LOG_LEVELS,
   LogLevel,
@@ -9,19 +10,6 @@ import {
   NewLogLine,
 } from './LogStore';
 
-/** A row of `model_logs`. */
-export interface ModelLogRow {
-  id: number | string;
-  model_ref: string;
-  source: LogSource;
-  subject_id: string;
-  version: number;
-  time: number | string;
-  level: LogLevel;
-  stream: string | null;
-  line: string;
-}
-
 const TABLE = 'model_logs';
 const INSERT_CHUNK = 300;
 const DELETE_CHUNK = 5000;
@@ -31,15 +19,15 @@ function likePattern(q: string) {
   return `%${q.toLowerCase().replace(/[\\%_]/g, c => `\\${c}`)}%`;
 }
 
-function fromRow(r: ModelLogRow): ModelLogLine {
+function fromRow(r: DbModelLogRow): ModelLogLine {
   const line: ModelLogLine = {
     id: Number(r.id),
     modelRef: r.model_ref,
-    source: r.source,
+    source: r.source as LogSource,
     subjectId: r.subject_id,
     version: r.version,
     time: Number(r.time),
-    level: r.level,
+    level: r.level as LogLevel,
     line: r.line,
   };
   if (r.stream) line.stream = r.stream;
@@ -70,7 +58,7 @@ export class DatabaseLogStore implements LogStore {
   }
 
   async searchLines(q: LogQuery): Promise<ModelLogLine[]> {
-    const query = this.db<ModelLogRow>(TABLE)
+    const query = this.db<DbModelLogRow>(TABLE)
       .where('model_ref', q.modelRef)
       .limit(q.limit);
     if (q.source) query.where('source', q.source);

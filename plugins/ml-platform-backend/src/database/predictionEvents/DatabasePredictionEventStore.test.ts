@@ -1,22 +1,15 @@
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabaseId } from '@backstage/backend-test-utils';
+import {
+  createTestStores,
+  storeTestDatabases as databases,
+} from '../../__testUtils__/stores';
 import { PredictionEvent } from '@internal/plugin-ml-platform-common';
-import { Knex } from 'knex';
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import { DatabasePredictionEventStore } from './DatabasePredictionEventStore';
 
 jest.setTimeout(60_000);
 
-const migrationsDir = resolvePackagePath(
-  '@internal/plugin-ml-platform-backend',
-  'migrations',
-);
-
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
-
 async function createStore(databaseId: TestDatabaseId) {
-  const knex: Knex = await databases.init(databaseId);
-  await knex.migrate.latest({ directory: migrationsDir });
-  return new DatabasePredictionEventStore(knex);
+  const { stores } = await createTestStores(databaseId);
+  return stores.predictionEvents;
 }
 
 const T0 = Date.UTC(2026, 11, 3, 10, 0, 0);

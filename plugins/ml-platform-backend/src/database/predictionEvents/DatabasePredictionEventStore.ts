@@ -1,34 +1,10 @@
 import { PredictionEvent } from '@internal/plugin-ml-platform-common';
 import { Knex } from 'knex';
+import { DbPredictionEventRow } from '../tables';
 import {
   PredictionEventQuery,
   PredictionEventStore,
 } from './PredictionEventStore';
-
-/** A row of `prediction_events`. */
-export interface PredictionEventRow {
-  id: string;
-  time: number | string;
-  model_ref: string;
-  version: number;
-  build_id: string;
-  deployment_id: string | null;
-  execution_id: string | null;
-  caller: string | null;
-  caller_kind: string;
-  trigger: string;
-  route: string;
-  latency_ms: number;
-  status: number;
-  rows: number | null;
-  error: string | null;
-  request: string | null;
-  response: string | null;
-  sampled: boolean | number;
-  truncated: boolean | number;
-  source_event_id: string | null;
-  subscription_id: string | null;
-}
 
 const TABLE = 'prediction_events';
 /** Rows per INSERT: 21 columns stay far below SQLite's bound-variable limit. */
@@ -36,7 +12,7 @@ const INSERT_CHUNK = 200;
 /** Rows per DELETE, so retention never holds a long lock. */
 const DELETE_CHUNK = 5000;
 
-function toRow(e: PredictionEvent): PredictionEventRow {
+function toRow(e: PredictionEvent): DbPredictionEventRow {
   return {
     id: e.id,
     time: Date.parse(e.time),
@@ -62,7 +38,7 @@ function toRow(e: PredictionEvent): PredictionEventRow {
   };
 }
 
-function fromRow(r: PredictionEventRow): PredictionEvent {
+function fromRow(r: DbPredictionEventRow): PredictionEvent {
   const event: PredictionEvent = {
     id: r.id,
     time: new Date(Number(r.time)).toISOString(),
@@ -117,7 +93,7 @@ export class DatabasePredictionEventStore implements PredictionEventStore {
   }
 
   async listEvents(q: PredictionEventQuery): Promise<PredictionEvent[]> {
-    const query = this.db<PredictionEventRow>(TABLE)
+    const query = this.db<DbPredictionEventRow>(TABLE)
       .where('model_ref', q.modelRef)
       .orderBy([
         { column: 'time', order: 'desc' },

@@ -1,20 +1,14 @@
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
-import { Knex } from 'knex';
+import { TestDatabaseId } from '@backstage/backend-test-utils';
+import {
+  createTestStores,
+  storeTestDatabases as databases,
+} from '../../__testUtils__/stores';
 import { DatabaseSubscriptionStore } from './DatabaseSubscriptionStore';
 
 jest.setTimeout(60_000);
 
-const migrationsDir = resolvePackagePath(
-  '@internal/plugin-ml-platform-backend',
-  'migrations',
-);
-
-const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
-
 async function createStores(databaseId: TestDatabaseId) {
-  const knex: Knex = await databases.init(databaseId);
-  await knex.migrate.latest({ directory: migrationsDir });
+  const { knex } = await createTestStores(databaseId);
   // Two stores on one database: two backend instances.
   return [
     new DatabaseSubscriptionStore(knex),

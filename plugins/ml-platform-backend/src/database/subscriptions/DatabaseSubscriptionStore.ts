@@ -1,4 +1,5 @@
 import { Knex } from 'knex';
+import { DbSubscriptionRow, DbSubscriptionDeliveryRow } from '../tables';
 import {
   Counter,
   DeliveryRecord,
@@ -9,45 +10,9 @@ import {
   SubscriptionUpdate,
 } from './SubscriptionStore';
 
-/** A row of `subscriptions`. */
-export interface SubscriptionRow {
-  id: string;
-  model_ref: string;
-  deployment_id: string;
-  topic: string;
-  filter: string | null;
-  mapping: string;
-  output_topic: string;
-  idempotency_key: string | null;
-  enabled: boolean | number;
-  received: number | string;
-  filtered: number | string;
-  predicted: number | string;
-  failed: number | string;
-  created_at: Date | string;
-  updated_at: Date | string;
-}
-
-/** A row of `subscription_deliveries`. */
-export interface DeliveryRow {
-  id: string;
-  subscription_id: string;
-  event_key: string;
-  topic: string;
-  payload: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: number | string;
-  claimed_by: string | null;
-  claimed_until: number | string | null;
-  reason: string | null;
-  received_at: number | string;
-  finished_at: number | string | null;
-}
-
 const iso = (value: Date | string) => new Date(value).toISOString();
 
-function fromSubscriptionRow(r: SubscriptionRow): SubscriptionRecord {
+function fromSubscriptionRow(r: DbSubscriptionRow): SubscriptionRecord {
   const record: SubscriptionRecord = {
     id: r.id,
     modelRef: r.model_ref,
@@ -68,14 +33,14 @@ function fromSubscriptionRow(r: SubscriptionRow): SubscriptionRecord {
   return record;
 }
 
-function fromDeliveryRow(r: DeliveryRow): DeliveryRecord {
+function fromDeliveryRow(r: DbSubscriptionDeliveryRow): DeliveryRecord {
   const record: DeliveryRecord = {
     id: r.id,
     subscriptionId: r.subscription_id,
     eventKey: r.event_key,
     topic: r.topic,
     payload: JSON.parse(r.payload),
-    status: r.status,
+    status: r.status as DeliveryStatus,
     attempts: r.attempts,
     nextAttemptAt: Number(r.next_attempt_at),
     receivedAt: Number(r.received_at),
@@ -90,7 +55,7 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
   constructor(private readonly db: Knex) {}
 
   async createSubscription(s: NewSubscription): Promise<void> {
-    await this.db<SubscriptionRow>('subscriptions').insert({
+    await this.db<DbSubscriptionRow>('subscriptions').insert({
       id: s.id,
       model_ref: s.modelRef,
       deployment_id: s.deploymentId,
@@ -106,7 +71,7 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
   }
 
   async getSubscription(id: string) {
-    const row = await this.db<SubscriptionRow>('subscriptions')
+    const row = await this.db<DbSubscriptionRow>('subscriptions')
       .where({ id })
       .first();
     return row && fromSubscriptionRow(row);
@@ -115,7 +80,7 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
   async listSubscriptions(
     filter: { modelRef?: string; enabled?: boolean } = {},
   ) {
-    const query = this.db<SubscriptionRow>('subscriptions').orderBy([
+    const query = this.db<DbSubscriptionRow>('subscriptions').orderBy([
       'created_at',
       'id',
     ]);
@@ -125,7 +90,7 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
   }
 
   async updateSubscription(id: string, u: SubscriptionUpdate) {
-    const row: Partial<SubscriptionRow> = { updated_at: new Date() };
+    const row: Partial<DbSubscriptionRow> = { updated_at: new Date() };
     if (u.deploymentId !== undefined) row.deployment_id = u.deploymentId;
     if (u.topic !== undefined) row.topic = u.topic;
     if ('filter' in u) {
@@ -135,7 +100,7 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
     if (u.outputTopic !== undefined) row.output_topic = u.outputTopic;
     if ('idempotencyKey' in u) row.idempotency_key = u.idempotencyKey ?? null;
     if (u.enabled !== undefined) row.enabled = u.enabled;
-    await this.db<SubscriptionRow>('subscriptions').where({ id }).update(row);
+    await this.db<DbSubscriptionRow>('subscriptions').where({ id }).update(row);
   }
 
   async deleteSubscription(id: string) {
@@ -156,7 +121,9 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
   async insertDelivery(
     d: Omit<DeliveryRecord, 'attempts' | 'status'>,
   ): Promise<boolean> {
-    const inserted = await this.db<DeliveryRow>('subscription_deliveries')
+    const inserted = await this.db<DbSubscriptionDeliveryRow>(
+      'subscription_deliveries',
+    )
       .insert({
         id: d.id,
         subscription_id: d.subscriptionId,
@@ -203,7 +170,9 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
         .modify(claimable)
         .update({ claimed_by: owner, claimed_until: now + leaseMs });
       if (won === 1) {
-        const row = await this.db<DeliveryRow>('subscription_deliveries')
+        const row = await this.db<DbSubscriptionDeliveryRow>(
+          'subscription_deliveries',
+        )
           .where({ id, claimed_by: owner })
           .first();
         if (row) claimed.push(fromDeliveryRow(row));
@@ -248,7 +217,9 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
   }
 
   async getDelivery(id: string) {
-    const row = await this.db<DeliveryRow>('subscription_deliveries')
+    const row = await this.db<DbSubscriptionDeliveryRow>(
+      'subscription_deliveries',
+    )
       .where({ id })
       .first();
     return row && fromDeliveryRow(row);
@@ -256,7 +227,9 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
 
   async listDeadLetters(subscriptionIds: string[], limit: number) {
     if (subscriptionIds.length === 0) return [];
-    const rows = await this.db<DeliveryRow>('subscription_deliveries')
+    const rows = await this.db<DbSubscriptionDeliveryRow>(
+      'subscription_deliveries',
+    )
       .whereIn('subscription_id', subscriptionIds)
       .where('status', 'dead')
       .orderBy([

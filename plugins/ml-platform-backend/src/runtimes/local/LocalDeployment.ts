@@ -1,4 +1,5 @@
 import {
+  ModelPackage,
   OnlineDeploymentSpec,
   OnlineRuntimeState,
   OnlineStatus,
@@ -6,12 +7,15 @@ import {
 import { DeploymentLogs } from './DeploymentLogs';
 import { ReplicaSupervisor, SupervisorSettings } from './ReplicaSupervisor';
 
+/** An online spec with its build unpacked on this host. */
+export type LocalOnlineSpec = OnlineDeploymentSpec & { package: ModelPackage };
+
 /** What a replica runs; a different revision means a rolling update. */
-function revisionOf(spec: OnlineDeploymentSpec): string {
+function revisionOf(spec: LocalOnlineSpec): string {
   return JSON.stringify([spec.package.buildId, spec.modelName]);
 }
 
-function describeBuild(spec: OnlineDeploymentSpec): string {
+function describeBuild(spec: LocalOnlineSpec): string {
   return `build ${spec.package.buildId} (version ${spec.package.buildVersion})`;
 }
 
@@ -35,7 +39,7 @@ export class LocalDeployment {
   private lastStatus?: string;
 
   constructor(
-    private spec: OnlineDeploymentSpec,
+    private spec: LocalOnlineSpec,
     readonly logs: DeploymentLogs,
     private readonly settings: SupervisorSettings,
     private readonly onStatus: (status: OnlineStatus) => void,
@@ -58,7 +62,7 @@ export class LocalDeployment {
   }
 
   /** Converges to `spec`; also the first call after construction. */
-  apply(spec: OnlineDeploymentSpec): void {
+  apply(spec: LocalOnlineSpec): void {
     const previous = this.spec;
     this.spec = spec;
     if (revisionOf(spec) !== revisionOf(previous)) {
@@ -208,7 +212,7 @@ export class LocalDeployment {
     }
   }
 
-  private promote(spec: OnlineDeploymentSpec, rolledOut: boolean) {
+  private promote(spec: LocalOnlineSpec, rolledOut: boolean) {
     const revision = revisionOf(spec);
     if (this.servedRevision === revision) return;
     this.servedRevision = revision;
@@ -218,7 +222,7 @@ export class LocalDeployment {
     }
   }
 
-  private addReplica(spec: OnlineDeploymentSpec) {
+  private addReplica(spec: LocalOnlineSpec) {
     const id = `r${this.nextReplica++}`;
     const pkg = spec.package;
     const replica = new ReplicaSupervisor({

@@ -100,7 +100,7 @@ function spec(
   pack: ModelPackage,
   replicas: number,
 ): OnlineDeploymentSpec {
-  return { deploymentId, modelName: 'churn', package: pack, replicas };
+  return { deploymentId, modelName: 'churn', build: pack, replicas };
 }
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
@@ -203,6 +203,8 @@ describe('LocalRuntime', () => {
     const created = new LocalRuntime({
       logger: mockServices.logger.mock(),
       logDir,
+      // The specs carry packages already unpacked on this host.
+      packages: { get: async build => build as ModelPackage },
       restartBackoff: { initialMs: 50, maxMs: 300 },
       crashLoopRestarts: 3,
       readyTimeoutMs: 15_000,

@@ -1,7 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
-  BatchWorkerPool,
-  BatchWorkersSpec,
+  ModelPackages,
   OnlineDeploymentSpec,
   OnlineStatus,
   ReplicaUsage,
@@ -11,7 +10,7 @@ import {
 import type { ProcessLauncher } from '@internal/ml-platform-model-runtime';
 import { KeyedQueue } from '../../util/KeyedQueue';
 import { DeploymentLogs, deploymentLogFile } from './DeploymentLogs';
-import { LocalBatchWorkers } from './LocalBatchWorkers';
+import { LocalBatchRuntime } from './LocalBatchRuntime';
 import { LocalDeployment } from './LocalDeployment';
 import { SupervisorSettings } from './ReplicaSupervisor';
 import { readProcessUsage } from './processUsage';
@@ -32,6 +31,8 @@ export interface LocalSandbox {
 /** @public */
 export interface LocalRuntimeOptions {
   logger: LoggerService;
+  /** Unpacks builds on this host (the build's workspace or its artifact). */
+  packages: ModelPackages;
   /** Deployment logs go to `<logDir>/<deploymentId>.log` (JSON lines). */
   logDir: string;
   /** Delay before restarting a dead replica, doubling per failure. Default 500 ms to 30 s. */
@@ -52,10 +53,12 @@ export interface LocalRuntimeOptions {
 
 /**
  * The embedded default runtime: each online replica is a supervised
- * `mlp_runtime.server` child process on this host, listening on 127.0.0.1.
+ * `mlp_runtime.server` child process on this host, listening on 127.0.0.1;
+ * batch executions run on a pool of worker processes started for each.
  */
 export class LocalRuntime implements Runtime {
   readonly type = 'local';
+  readonly batch: LocalBatchRuntime;
 
   private readonly settings: SupervisorSettings;
   private readonly deployments = new Map<string, LocalDeployment>();
@@ -69,7 +72,6 @@ export class LocalRuntime implements Runtime {
   >();
   private readonly lastStates = new Map<string, string>();
   private shuttingDown = false;
-  private readonly batchPools = new Set<LocalBatchWorkers>();
 
   constructor(private readonly options: LocalRuntimeOptions) {
     this.settings = {
@@ -86,6 +88,11 @@ export class LocalRuntime implements Runtime {
         ? home => options.sandbox!.launcher('replica', home)
         : undefined,
     };
+    this.batch = new LocalBatchRuntime({
+      packages: options.packages,
+      readyTimeoutMs: this.settings.readyTimeoutMs,
+      sandbox: options.sandbox,
+    });
   }
 
   applyOnline(spec: OnlineDeploymentSpec): Promise<void> {
@@ -101,17 +108,21 @@ export class LocalRuntime implements Runtime {
         throw new Error('the local runtime is shutting down');
       }
       const logs = await this.logsFor(spec.deploymentId);
+      const local = {
+        ...spec,
+        package: await this.options.packages.get(spec.build),
+      };
       if (this.shuttingDown) {
         throw new Error('the local runtime is shutting down');
       }
       let deployment = this.deployments.get(spec.deploymentId);
       if (!deployment) {
-        deployment = new LocalDeployment(spec, logs, this.settings, status =>
+        deployment = new LocalDeployment(local, logs, this.settings, status =>
           this.emitStatus(status),
         );
         this.deployments.set(spec.deploymentId, deployment);
       }
-      deployment.apply(spec);
+      deployment.apply(local);
     });
   }
 
@@ -175,29 +186,9 @@ export class LocalRuntime implements Runtime {
     };
   }
 
-  async startBatchWorkers(
-    spec: BatchWorkersSpec,
-    options: { onLog?: (line: string) => void } = {},
-  ): Promise<BatchWorkerPool> {
-    if (this.shuttingDown) throw new Error('The runtime is shutting down');
-    const pool = await LocalBatchWorkers.start(spec, {
-      onLog: options.onLog,
-      readyTimeoutMs: this.settings.readyTimeoutMs,
-      sandbox: this.options.sandbox,
-    });
-    this.batchPools.add(pool);
-    return {
-      run: task => pool.run(task),
-      close: async () => {
-        this.batchPools.delete(pool);
-        await pool.close();
-      },
-    };
-  }
-
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    await Promise.all([...this.batchPools].map(pool => pool.close()));
+    await this.batch.shutdown();
     // Queued behind any apply still in flight, so nothing starts afterwards.
     const ids = new Set([...this.deployments.keys(), ...this.queues.keys()]);
     await Promise.all(

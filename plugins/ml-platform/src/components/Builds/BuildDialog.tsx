@@ -1,11 +1,13 @@
 import { useApi } from '@backstage/core-plugin-api';
-import { ModelBuild, ModelRef } from '@internal/plugin-ml-platform-common';
+import {
+  COMMIT_SHA,
+  ModelBuild,
+  ModelRef,
+} from '@internal/plugin-ml-platform-common';
 import TextField from '@material-ui/core/TextField';
 import { useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
 import { FormDialog } from '../FormDialog';
-
-const COMMIT = /^[0-9a-fA-F]{7,64}$/;
 
 /** Asks the platform to build a branch (or one commit) of the model. */
 export function BuildDialog(props: {
@@ -19,7 +21,7 @@ export function BuildDialog(props: {
   const [branch, setBranch] = useState('');
   const [commit, setCommit] = useState('');
   const commitError =
-    commit.trim() && !COMMIT.test(commit.trim())
+    commit.trim() && !COMMIT_SHA.test(commit.trim())
       ? 'expected a commit SHA (7 to 64 hex digits)'
       : undefined;
 

@@ -33,6 +33,9 @@ function renderBuilds(
   return renderForEntity(<EntityMlPlatformContent />, { api, route });
 }
 
+// Slow under a loaded CI machine; every wait below has its own bound.
+jest.setTimeout(30_000);
+
 describe('Builds tab', () => {
   it('lists builds with status, branch, linked commit, trigger and duration', async () => {
     const api = mockMlPlatformApi({
@@ -204,8 +207,13 @@ describe('Builds tab', () => {
     expect(within(steps).getByText('pip install')).toBeInTheDocument();
     expect(await screen.findByText('Collecting numpy')).toBeInTheDocument();
 
-    await userEvent.click(screen.getByRole('button', { name: 'Cancel build' }));
-    await waitFor(() => expect(api.cancelBuild).toHaveBeenCalledWith(v3.id));
+    // Enabled once the permissions answer, which a loaded machine delays.
+    const cancel = screen.getByRole('button', { name: 'Cancel build' });
+    await waitFor(() => expect(cancel).toBeEnabled(), { timeout: 10_000 });
+    await userEvent.click(cancel);
+    await waitFor(() => expect(api.cancelBuild).toHaveBeenCalledWith(v3.id), {
+      timeout: 10_000,
+    });
     expect(
       await screen.findByRole('button', { name: 'Close' }),
     ).toBeInTheDocument();

@@ -1,0 +1,364 @@
+import { TestDatabases } from '@backstage/backend-test-utils';
+import fs from 'node:fs';
+import { Knex } from 'knex';
+
+const migrationsDir = `${__dirname}/../../migrations`;
+const migrationsFiles = fs
+  .readdirSync(migrationsDir)
+  .filter(f => f.endsWith('.js'))
+  .sort();
+
+async function migrateUpOnce(knex: Knex): Promise<void> {
+  await knex.migrate.up({ directory: migrationsDir });
+}
+
+async function migrateDownOnce(knex: Knex): Promise<void> {
+  await knex.migrate.down({ directory: migrationsDir });
+}
+
+async function migrateUntilBefore(knex: Knex, target: string): Promise<void> {
+  const index = migrationsFiles.indexOf(target);
+  if (index === -1) {
+    throw new Error(`Migration ${target} not found`);
+  }
+  for (let i = 0; i < index; i++) {
+    await migrateUpOnce(knex);
+  }
+}
+
+const MODEL = 'component:default/churn';
+const BUILD = '00000000-0000-4000-8000-000000000001';
+const EXECUTION = '00000000-0000-4000-8000-000000000002';
+const now = new Date('2026-12-01T10:00:00Z');
+
+const id = (n: number) =>
+  `00000000-0000-4000-9000-${String(n).padStart(12, '0')}`;
+
+/** A row in each table of the first migration. */
+async function insertInitialRows(knex: Knex) {
+  await knex('models').insert({
+    entity_ref: MODEL,
+    git_url: 'file:///srv/git/churn.git',
+    last_build_version: 1,
+    registered_at: now,
+    updated_at: now,
+  });
+  await knex('builds').insert({
+    id: BUILD,
+    model_ref: MODEL,
+    version: 1,
+    status: 'succeeded',
+    trigger: 'api',
+    steps: '[]',
+    created_at: now,
+  });
+  await knex('build_logs').insert({
+    build_id: BUILD,
+    line: 'done',
+    created_at: now,
+  });
+  await knex('executions').insert({
+    id: EXECUTION,
+    model_ref: MODEL,
+    build_id: BUILD,
+    status: 'succeeded',
+    input: '{"type":"path","path":"x.csv"}',
+    output: '{"type":"file","format":"jsonl"}',
+    chunk_size: 10,
+    parallelism: 1,
+    max_retries: 0,
+    created_at: now,
+  });
+  await knex('chunks').insert({
+    execution_id: EXECUTION,
+    seq: 0,
+    row_start: 0,
+    row_end: 10,
+    status: 'succeeded',
+    attempts: 1,
+  });
+}
+
+function deployment(deploymentId: string, createdAt: Date, status = 'ready') {
+  return {
+    id: deploymentId,
+    model_ref: MODEL,
+    build_id: BUILD,
+    type: 'online',
+    status,
+    replicas: 1,
+    min_replicas: 1,
+    max_replicas: 1,
+    ready_replicas: 1,
+    created_at: createdAt,
+    updated_at: createdAt,
+  };
+}
+
+async function counts(knex: Knex, tables: string[]) {
+  const result: Record<string, number> = {};
+  for (const table of tables) {
+    const [{ n }] = await knex(table).count<{ n: number | string }[]>({
+      n: '*',
+    });
+    result[table] = Number(n);
+  }
+  return result;
+}
+
+const METRICS_MIGRATION = '20261203300000_metrics.js';
+const METRICS_TABLES = [
+  'metrics_calls',
+  'metrics_predictions',
+  'metrics_kpis',
+  'metrics_batch',
+  'metrics_replicas',
+];
+
+/** A minute row in each table of the metrics migration. */
+async function insertMetricsRows(knex: Knex) {
+  const series = {
+    resolution: 60,
+    bucket_start: now.getTime(),
+    model_ref: MODEL,
+    deployment_id: id(1),
+    build_id: BUILD,
+    version: 1,
+  };
+  await knex('metrics_calls').insert({
+    ...series,
+    route: 'v2',
+    caller_kind: 'user',
+    requests: 3,
+    caller_errors: 1,
+    rows: 30,
+    latency_sum: 0.012,
+    in_flight_max: 2,
+    lat_b3: 3,
+  });
+  await knex('metrics_predictions').insert({
+    ...series,
+    output: 'churn',
+    kind: 'numeric',
+    bin: '0.5',
+    count: 3,
+    value_sum: 1.2,
+  });
+  await knex('metrics_kpis').insert({
+    ...series,
+    kpi: 'revenue_at_risk',
+    sum: 12.5,
+    count: 1,
+  });
+  await knex('metrics_batch').insert({
+    ...series,
+    chunks: 2,
+    model_errors: 1,
+    rows: 20,
+    duration_sum: 0.5,
+    dur_b4: 2,
+  });
+  await knex('metrics_replicas').insert({
+    ...series,
+    instance_id: 'i1',
+    samples: 1,
+    cpu_seconds: 0.3,
+    memory_bytes_max: 50_000_000,
+    ready_min: 1,
+    desired_max: 1,
+  });
+}
+
+const INITIAL_TABLES = [
+  'models',
+  'builds',
+  'build_logs',
+  'deployments',
+  'executions',
+  'chunks',
+];
+
+jest.setTimeout(120_000);
+
+// PostgreSQL runs whenever BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING
+// is set (.ci/run sets it); SQLite always.
+const databases = TestDatabases.create({ ids: ['SQLITE_3', 'POSTGRES_15'] });
+
+describe('migrations', () => {
+  it.each(databases.eachSupportedId())(
+    'every migration goes up and down with data in the tables, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+
+      await migrateUpOnce(knex);
+      for (const table of INITIAL_TABLES) {
+        expect(await knex.schema.hasTable(table)).toBe(true);
+      }
+      await insertInitialRows(knex);
+      await knex('deployments').insert(deployment(id(1), now));
+      let tables = INITIAL_TABLES;
+      let before = await counts(knex, tables);
+
+      // Up one at a time, each one down and up again: no row is lost. The
+      // tables a migration adds get rows too (its down drops them full).
+      for (let i = 1; i < migrationsFiles.length; i++) {
+        const adds = migrationsFiles[i] === METRICS_MIGRATION;
+        await migrateUpOnce(knex);
+        if (adds) await insertMetricsRows(knex);
+        expect(await counts(knex, tables)).toEqual(before);
+        await migrateDownOnce(knex);
+        expect(await counts(knex, tables)).toEqual(before);
+        await migrateUpOnce(knex);
+        if (adds) {
+          await insertMetricsRows(knex);
+          tables = [...INITIAL_TABLES, ...METRICS_TABLES];
+          before = await counts(knex, tables);
+        }
+      }
+      expect(before).toMatchObject({
+        metrics_calls: 1,
+        metrics_predictions: 1,
+        metrics_kpis: 1,
+        metrics_batch: 1,
+        metrics_replicas: 1,
+      });
+
+      // All the way down: nothing of the plugin's is left...
+      for (let i = 0; i < migrationsFiles.length; i++) {
+        await migrateDownOnce(knex);
+      }
+      for (const table of [
+        ...INITIAL_TABLES,
+        ...METRICS_TABLES,
+        'activity',
+        'signing_keys',
+      ]) {
+        expect(await knex.schema.hasTable(table)).toBe(false);
+      }
+      // ...and up again on the empty database.
+      await knex.migrate.latest({ directory: migrationsDir });
+      expect(await knex.schema.hasTable('activity')).toBe(true);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    '20261126150000_builds.js and 20261126200000_executions.js keep existing rows, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await migrateUntilBefore(knex, '20261126150000_builds.js');
+      await insertInitialRows(knex);
+
+      await migrateUpOnce(knex);
+      expect(await knex('models').first()).toMatchObject({
+        entity_ref: MODEL,
+        manifest_path: null,
+      });
+      expect(await knex('builds').first()).toMatchObject({
+        id: BUILD,
+        cancel_requested_at: null,
+      });
+
+      await migrateUpOnce(knex); // 20261126180000_deployments.js
+      await migrateUpOnce(knex); // 20261126200000_executions.js
+      expect(await knex('executions').first()).toMatchObject({
+        id: EXECUTION,
+        trigger: 'api',
+        claimed_by: null,
+        result_uri: null,
+      });
+
+      await migrateDownOnce(knex);
+      const execution = await knex('executions').first();
+      expect(execution).toMatchObject({ id: EXECUTION, status: 'succeeded' });
+      expect(execution).not.toHaveProperty('trigger');
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    '20261203500000_one_live_deployment.js, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await migrateUntilBefore(knex, '20261203500000_one_live_deployment.js');
+      await insertInitialRows(knex);
+      // What a race of the old check-then-insert could leave: two live
+      // online deployments of one model (and an old stopped one).
+      await knex('deployments').insert([
+        deployment(id(1), new Date('2026-12-01T10:00:00Z')),
+        deployment(id(2), new Date('2026-12-01T11:00:00Z')),
+        deployment(id(3), new Date('2026-12-01T09:00:00Z'), 'stopped'),
+      ]);
+
+      await migrateUpOnce(knex);
+      const rows = await knex('deployments').orderBy('id');
+      expect(rows.map(r => [r.id, r.status, r.deleted_at !== null])).toEqual([
+        [id(1), 'stopped', true],
+        [id(2), 'ready', false],
+        [id(3), 'stopped', false],
+      ]);
+      // A second live online deployment is refused by the index...
+      await expect(async () => {
+        await knex('deployments').insert(deployment(id(4), now, 'pending'));
+      }).rejects.toThrow(/unique|duplicate/i);
+      // ...a batch one, a failed one and a deleted one are not.
+      await knex('deployments').insert([
+        { ...deployment(id(5), now), type: 'batch' },
+        deployment(id(6), now, 'failed'),
+        { ...deployment(id(7), now), deleted_at: now },
+      ]);
+
+      await migrateDownOnce(knex);
+      await knex('deployments').insert(deployment(id(8), now));
+      expect(
+        await knex('deployments')
+          .whereNull('deleted_at')
+          .where({ type: 'online', status: 'ready' }),
+      ).toHaveLength(2);
+    },
+  );
+  it.each(databases.eachSupportedId())(
+    '20261203800000_automatic_build_once.js, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await migrateUntilBefore(knex, '20261203800000_automatic_build_once.js');
+      await insertInitialRows(knex);
+      const sha = 'b'.repeat(40);
+      const build = (n: number, trigger: string, minute: number) => ({
+        id: id(n),
+        model_ref: MODEL,
+        version: 10 + n,
+        status: 'succeeded',
+        trigger,
+        commit_sha: sha,
+        steps: '[]',
+        created_at: new Date(now.getTime() + minute * 60_000),
+      });
+      // A push and a poll of one commit that a race let through, and a
+      // manual build of it.
+      await knex('builds').insert([
+        build(1, 'push', 1),
+        build(2, 'poll', 2),
+        build(3, 'api', 3),
+      ]);
+
+      await migrateUpOnce(knex);
+      const rows = await knex('builds')
+        .where({ commit_sha: sha })
+        .orderBy('id');
+      expect(rows.map(r => [r.id, r.automatic_commit])).toEqual([
+        [id(1), sha],
+        [id(2), null],
+        [id(3), null],
+      ]);
+      await expect(async () => {
+        await knex('builds').insert({
+          ...build(4, 'push', 4),
+          automatic_commit: sha,
+        });
+      }).rejects.toThrow(/unique|duplicate/i);
+
+      await migrateDownOnce(knex);
+      await knex('builds').insert(build(5, 'push', 5));
+      expect(await knex('builds').where({ commit_sha: sha })).toHaveLength(4);
+    },
+  );
+});
