@@ -2,7 +2,7 @@
 // Event in -> prediction out, against the gateway's HTTP throughput for the
 // same model, and the gateway with prediction events on and off.
 //
-//   node --require node_modules/@backstage/cli-node/config/nodeTransform.cjs \
+//   node --require ./node_modules/@backstage/cli-node/config/nodeTransform.cjs \
 //     bench/events/run.ts [--duration 6] [--rounds 3] [--phases 2] [--sequential 300]
 //
 // The ML platform plugin runs in this process in a test backend with the
@@ -59,7 +59,7 @@ const row = {
   has_internet: true,
 };
 const v2 = JSON.stringify(churnV2Body([row]));
-/** An order event; autocannon puts a fresh id in `[<id>]` per request. */
+/** An order event with its id. */
 const eventBody = (id: string) =>
   JSON.stringify({ id, type: 'churn-check', customer: row });
 
@@ -125,7 +125,6 @@ function autocannon(
   body: string,
   headers: Record<string, string>,
   seconds: number,
-  extra: string[] = [],
 ): Promise<{
   rps: number;
   total: number;
@@ -147,7 +146,6 @@ function autocannon(
     ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]),
     '-b',
     body,
-    ...extra,
     url,
   ];
   return new Promise((resolve, reject) =>
@@ -166,6 +164,39 @@ function autocannon(
           total: r.requests.total,
           p50: r.latency.p50,
           p99: r.latency.p99,
+          errors: r.errors + r.non2xx,
+        });
+      },
+    ),
+  );
+}
+
+/** Unique events to the ingress, from a child process (postEvents.mjs). */
+function postEvents(
+  url: string,
+  prefix: string,
+  seconds: number,
+): Promise<{ rps: number; total: number; errors: number }> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [
+        path.join(__dirname, 'postEvents.mjs'),
+        url,
+        prefix,
+        String(seconds),
+        String(connections),
+      ],
+      { maxBuffer: 1 << 24 },
+      (error, stdout) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        const r = JSON.parse(stdout);
+        resolve({
+          rps: r.requests.average,
+          total: r.requests.total,
           errors: r.errors + r.non2xx,
         });
       },
@@ -264,13 +295,7 @@ async function runPhase(index: number, eventsOn: boolean) {
       if (eventsOn) {
         const before = outputs;
         const t0 = performance.now();
-        const load = await autocannon(
-          ingress,
-          eventBody(`r${index}-${r}-[<id>]`),
-          {},
-          duration,
-          ['-I'],
-        );
+        const load = await postEvents(ingress, `r${index}-${r}`, duration);
         const inWindow = outputs - before;
         const windowS = (performance.now() - t0) / 1000;
         // Then the backlog drains: how long until every accepted event is out.

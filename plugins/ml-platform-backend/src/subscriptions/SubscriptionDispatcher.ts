@@ -9,6 +9,7 @@ import { ServiceUnavailableError } from '@backstage/errors';
 import { DEAD_LETTER_TOPIC } from '@internal/plugin-ml-platform-common';
 import { randomUUID } from 'node:crypto';
 import {
+  Counter,
   DeliveryRecord,
   SubscriptionRecord,
   SubscriptionStore,
@@ -60,6 +61,9 @@ export class SubscriptionDispatcher {
   private readonly owner = randomUUID();
   private readonly topics = new Set<string>();
   private byTopic = new Map<string, SubscriptionRecord[]>();
+  private byId = new Map<string, SubscriptionRecord>();
+  /** Counter increments not yet added in the database (one write per poll). */
+  private counts = new Map<string, Partial<Record<Counter, number>>>();
   private working = 0;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -105,6 +109,7 @@ export class SubscriptionDispatcher {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.polling;
+    await this.flushCounts();
   }
 
   /**
@@ -118,6 +123,7 @@ export class SubscriptionDispatcher {
       byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
     }
     this.byTopic = byTopic;
+    this.byId = new Map(all.map(s => [s.id, s]));
     for (const topic of byTopic.keys()) {
       if (this.topics.has(topic)) continue;
       this.topics.add(topic);
@@ -137,7 +143,7 @@ export class SubscriptionDispatcher {
   async receive(event: EventParams): Promise<void> {
     const subscriptions = this.byTopic.get(event.topic) ?? [];
     const now = this.now();
-    const fresh: string[] = [];
+    const fresh: DeliveryRecord[] = [];
     for (const subscription of subscriptions) {
       const id = randomUUID();
       let eventKey: string;
@@ -146,15 +152,24 @@ export class SubscriptionDispatcher {
       } catch (error) {
         eventKey = `unkeyed:${id}`;
       }
-      const inserted = await this.options.store.insertDelivery({
+      const delivery: DeliveryRecord = {
         id,
         subscriptionId: subscription.id,
         eventKey,
         topic: event.topic,
         payload: event.eventPayload ?? null,
+        status: 'pending',
+        attempts: 0,
         nextAttemptAt: now,
         receivedAt: now,
-      });
+      };
+      // Claimed by this instance as it is stored, when it has room to
+      // predict it now; else left for the poll (here or elsewhere).
+      const claim =
+        this.working + fresh.length < this.options.settings.concurrency
+          ? { owner: this.owner, until: now + this.options.settings.leaseMs }
+          : undefined;
+      const inserted = await this.options.store.insertDelivery(delivery, claim);
       if (!inserted) {
         this.options.logger.debug('event already received', {
           subscriptionId: subscription.id,
@@ -162,12 +177,10 @@ export class SubscriptionDispatcher {
         });
         continue;
       }
-      await this.options.store.count(subscription.id, { received: 1 });
-      fresh.push(id);
+      this.count(subscription.id, 'received');
+      if (claim) fresh.push(delivery);
     }
-    if (fresh.length > 0 && this.working < this.options.settings.concurrency) {
-      void this.claimAndRun(fresh);
-    }
+    for (const delivery of fresh) void this.run(delivery);
   }
 
   /** Claims due deliveries (retries, a restart's leftovers) and runs them. */
@@ -175,6 +188,7 @@ export class SubscriptionDispatcher {
     if (this.polling || this.stopped) return this.polling ?? Promise.resolve();
     this.polling = (async () => {
       try {
+        await this.flushCounts();
         const free = this.options.settings.concurrency - this.working;
         if (free > 0) await this.claimAndRun(undefined, free);
       } catch (error) {
@@ -190,6 +204,21 @@ export class SubscriptionDispatcher {
 
   private now() {
     return this.options.now?.() ?? Date.now();
+  }
+
+  private count(subscriptionId: string, counter: Counter) {
+    const counts = this.counts.get(subscriptionId) ?? {};
+    counts[counter] = (counts[counter] ?? 0) + 1;
+    this.counts.set(subscriptionId, counts);
+  }
+
+  /** Adds the counted increments in the database. */
+  private async flushCounts() {
+    const counts = this.counts;
+    this.counts = new Map();
+    for (const [id, increments] of counts) {
+      await this.options.store.count(id, increments);
+    }
   }
 
   private async claimAndRun(ids?: string[], limit = ids?.length ?? 1) {
@@ -221,7 +250,9 @@ export class SubscriptionDispatcher {
 
   private async deliver(delivery: DeliveryRecord) {
     const { store, settings } = this.options;
-    const subscription = await store.getSubscription(delivery.subscriptionId);
+    const subscription =
+      this.byId.get(delivery.subscriptionId) ??
+      (await store.getSubscription(delivery.subscriptionId));
     if (!subscription) return; // deleted meanwhile, its deliveries with it
     const attempts = delivery.attempts + 1;
     const dead = async (reason: string) => {
@@ -231,7 +262,7 @@ export class SubscriptionDispatcher {
         attempts,
         this.now(),
       );
-      await store.count(subscription.id, { failed: 1 });
+      this.count(subscription.id, 'failed');
       this.options.logger.warn('subscription event dead-lettered', {
         subscriptionId: subscription.id,
         eventId: delivery.eventKey,
@@ -258,7 +289,7 @@ export class SubscriptionDispatcher {
           attempts,
           this.now(),
         );
-        await store.count(subscription.id, { filtered: 1 });
+        this.count(subscription.id, 'filtered');
         return;
       }
       rows = mapPayload(subscription.mapping, delivery.payload);
@@ -313,7 +344,7 @@ export class SubscriptionDispatcher {
       attempts,
       this.now(),
     );
-    await store.count(subscription.id, { predicted: 1 });
+    this.count(subscription.id, 'predicted');
   }
 
   private async predict(

@@ -93,13 +93,28 @@ describe.each(databases.eachSupportedId())(
           limit: 10,
         }),
       ).toEqual([]);
+      // Claimed as it is stored: the receiver works on it, nobody else.
+      expect(
+        await a.insertDelivery(delivery('x4', 'evt-3'), {
+          owner: 'a',
+          until: T0 + 1000,
+        }),
+      ).toBe(true);
+      expect(
+        await b.claimDeliveries({
+          owner: 'b',
+          now: T0 + 500,
+          leaseMs: 1000,
+          limit: 10,
+        }),
+      ).toEqual([]);
       const taken = await b.claimDeliveries({
         owner: 'b',
         now: T0 + 1500,
         leaseMs: 1000,
         limit: 10,
       });
-      expect(taken).toHaveLength(2);
+      expect(taken).toHaveLength(3);
     });
 
     it('retries later, ends as a dead letter, and reports the lag', async () => {

@@ -120,6 +120,7 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
 
   async insertDelivery(
     d: Omit<DeliveryRecord, 'attempts' | 'status'>,
+    claim?: { owner: string; until: number },
   ): Promise<boolean> {
     const inserted = await this.db<DbSubscriptionDeliveryRow>(
       'subscription_deliveries',
@@ -134,6 +135,8 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
         attempts: 0,
         next_attempt_at: d.nextAttemptAt,
         received_at: d.receivedAt,
+        claimed_by: claim?.owner ?? null,
+        claimed_until: claim?.until ?? null,
       })
       .onConflict(['subscription_id', 'event_key'])
       .ignore()

@@ -76,9 +76,11 @@ export interface SubscriptionStore {
   /**
    * Stores a received event as pending; false when the subscription already
    * has an event with this key (a redelivery, or another instance's copy).
+   * With `claim`, the new delivery is claimed by its receiver at once.
    */
   insertDelivery(
     delivery: Omit<DeliveryRecord, 'attempts' | 'status'>,
+    claim?: { owner: string; until: number },
   ): Promise<boolean>;
   /**
    * Claims pending deliveries due at `now` for `leaseMs`: one instance
