@@ -264,6 +264,12 @@ export interface Config {
       redactFields?: string[];
       /** Publish on the events service (off: stored only). @default true */
       publish?: boolean;
+      /**
+       * Events per published message, `{ events: [...] }`; 1 publishes each
+       * event as a message of its own (one events-bus call per prediction).
+       * @default 100
+       */
+      publishBatchSize?: number;
       /** How often buffered events are written. @default 1s */
       flushInterval?: number | string | { [unit: string]: number };
       /** A buffer of this many events is written at once. @default 500 */

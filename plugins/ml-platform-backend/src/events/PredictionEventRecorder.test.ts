@@ -35,6 +35,7 @@ const settings: EventsConfig = {
   maxPayloadBytes: 1024,
   redactFields: ['email', 'ssn'],
   publish: true,
+  publishBatchSize: 1,
   flushIntervalMs: 60_000,
   flushSize: 500,
   maxBuffered: 20_000,
@@ -197,13 +198,32 @@ describe('PredictionEventRecorder', () => {
     expect(store.events[1].response).toBeUndefined();
   });
 
-  it('writes 2,000 calls in a handful of batches, not one write per call', async () => {
-    const { store, recorder } = recorderWith({});
+  it('writes and publishes 2,000 calls in a handful of batches, not one per call', async () => {
+    const { store, events, recorder } = recorderWith({
+      settings: { publishBatchSize: 100 },
+    });
+    const published: EventParams[] = [];
+    await events.subscribe({
+      id: 'test-subscriber',
+      topics: [PREDICTION_EVENTS_TOPIC],
+      onEvent: async e => {
+        published.push(e);
+      },
+    });
     for (let i = 0; i < 2000; i++) recorder.recordCall(call());
     await recorder.stop();
     expect(store.events).toHaveLength(2000);
     expect(new Set(store.events.map(e => e.id)).size).toBe(2000);
     expect(store.writes).toBeLessThanOrEqual(4);
+    expect(published).toHaveLength(20);
+    const all = published.flatMap(
+      e => (e.eventPayload as { events: PredictionEvent[] }).events,
+    );
+    expect(all).toEqual(store.events);
+    expect(published[0].metadata).toEqual({
+      'x-event-id': all[0].id,
+      'x-event-count': '100',
+    });
   });
 
   it('records a batch chunk as one summary event', async () => {

@@ -22,8 +22,10 @@ type Pending =
  * appends to a buffer (the bodies are referenced, not copied or parsed);
  * a timer, a full buffer and the shutdown turn the buffer into events:
  * payloads parsed, redacted and capped, the build version looked up,
- * then one batched write to the store and a publish per event on
- * `ml-platform.prediction`. Never one write per request.
+ * then one batched write to the store and publishes on
+ * `ml-platform.prediction` (`{ events: [...] }` of up to
+ * `publishBatchSize` events, or each event alone when that is 1). Never
+ * one write or publish per request.
  */
 export class PredictionEventRecorder {
   private buffer: Pending[] = [];
@@ -120,16 +122,30 @@ export class PredictionEventRecorder {
       return;
     }
     if (!events || !settings.publish) return;
-    for (const event of batch) {
+    const size = settings.publishBatchSize;
+    for (let i = 0; i < batch.length; i += size) {
+      const chunk = batch.slice(i, i + size);
       try {
-        await events.publish({
-          topic: PREDICTION_EVENTS_TOPIC,
-          eventPayload: event,
-          metadata: { 'x-event-id': event.id },
-        });
+        await events.publish(
+          size === 1
+            ? {
+                topic: PREDICTION_EVENTS_TOPIC,
+                eventPayload: chunk[0],
+                metadata: { 'x-event-id': chunk[0].id },
+              }
+            : {
+                topic: PREDICTION_EVENTS_TOPIC,
+                eventPayload: { events: chunk },
+                metadata: {
+                  'x-event-id': chunk[0].id,
+                  'x-event-count': String(chunk.length),
+                },
+              },
+        );
       } catch (error) {
-        logger.warn('prediction event not published', {
+        logger.warn('prediction events not published', {
           topic: PREDICTION_EVENTS_TOPIC,
+          events: batch.length - i,
           error: String(error),
         });
         return; // the service is shutting down or unreachable

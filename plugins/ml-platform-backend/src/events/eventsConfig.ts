@@ -11,8 +11,15 @@ export interface EventsConfig {
   maxPayloadBytes: number;
   /** Input field names whose values are replaced by `[redacted]`, at any depth. */
   redactFields: string[];
-  /** Publish each event on the events service topic `ml-platform.prediction`. */
+  /** Publish the events on the events service topic `ml-platform.prediction`. */
   publish: boolean;
+  /**
+   * Events per published message: 1 publishes each event as its own
+   * message; more publish `{ events: [...] }` (a publish is an HTTP call
+   * to the events backend's bus when it is installed, so one per call
+   * would cost the gateway a call of its own).
+   */
+  publishBatchSize: number;
   /** How often buffered events are written (and published). */
   flushIntervalMs: number;
   /** A buffer this full is written at once. */
@@ -39,6 +46,10 @@ export function readEventsConfig(config: Config): EventsConfig {
     maxPayloadBytes: e?.getOptionalNumber('maxPayloadBytes') ?? 64 * 1024,
     redactFields: e?.getOptionalStringArray('redactFields') ?? [],
     publish: e?.getOptionalBoolean('publish') ?? true,
+    publishBatchSize: Math.max(
+      1,
+      e?.getOptionalNumber('publishBatchSize') ?? 100,
+    ),
     flushIntervalMs: durationMs(e, 'flushInterval', 1000),
     flushSize: e?.getOptionalNumber('flushSize') ?? 500,
     maxBuffered: e?.getOptionalNumber('maxBuffered') ?? 20_000,

@@ -32,6 +32,11 @@ const OUTPUT_TOPIC = 'ml-platform.prediction.churn';
 /** Everything published on the topics a downstream consumer would read. */
 const received: EventParams[] = [];
 const on = (topic: string) => received.filter(e => e.topic === topic);
+/** Prediction events, published in batches of `{ events: [...] }`. */
+const predictionEvents = (): PredictionEvent[] =>
+  on(PREDICTION_EVENTS_TOPIC).flatMap(
+    e => (e.eventPayload as { events: PredictionEvent[] }).events,
+  );
 
 const testSubscriber = createBackendModule({
   pluginId: 'events',
@@ -198,10 +203,9 @@ describe('events in and out: subscriptions and prediction events', () => {
       .post(api('/models/default/churn/predict'))
       .send({ dataframe_records: rows })
       .expect(200);
-    const published = await waitFor(
-      async () => on(PREDICTION_EVENTS_TOPIC).at(0)?.eventPayload,
-      { what: 'the prediction event on ml-platform.prediction' },
-    );
+    const published = await waitFor(async () => predictionEvents().at(0), {
+      what: 'the prediction event on ml-platform.prediction',
+    });
     expect(published).toMatchObject({
       modelRef: 'component:default/churn',
       version: 1,
@@ -345,10 +349,7 @@ describe('events in and out: subscriptions and prediction events', () => {
     });
     // The call is a prediction event of its own, triggered by the event.
     const triggered = await waitFor(
-      async () =>
-        on(PREDICTION_EVENTS_TOPIC)
-          .map(e => e.eventPayload as PredictionEvent)
-          .find(e => e.trigger === 'event'),
+      async () => predictionEvents().find(e => e.trigger === 'event'),
       { what: 'the event-triggered prediction event' },
     );
     expect(triggered).toMatchObject({
