@@ -124,22 +124,45 @@ export async function startPortal({ overlay, env = {} }) {
     Authorization: `Bearer ${token}`,
     'Content-Type': 'application/json',
   };
-  const userHeaders = { 'Content-Type': 'application/json' };
+  // Changes (register, build, deploy, run) need a user allowed to change the
+  // models: services may only read and invoke. Guest sign-in resolves to
+  // user:default/guest, a member of the group owning the example models
+  // (catalog-info.yaml); its ownership is read when the token is issued, so
+  // the token is taken once the catalog holds that user.
+  const userHeaders = await waitUntil(
+    async () => {
+      const user = await guestHeaders();
+      const res = await fetch(
+        `${base}/api/catalog/entities/by-name/user/default/guest`,
+        { headers: user },
+      );
+      return res.ok ? guestHeaders() : undefined;
+    },
+    120_000,
+    'the guest user in the catalog',
+    250,
+  );
   // The token carries the groups the catalog knew at sign-in: sign in again
   // once it has read the org.
-  const signIn = async () => {
-    const guest = await (
-      await fetch(`${base}/api/auth/guest/refresh`, { method: 'POST' })
-    ).json();
-    userHeaders.Authorization = `Bearer ${guest.backstageIdentity.token}`;
-  };
-  await signIn();
-  const api = async (method, p, body) => {
-    const res = await fetch(`${base}/api/ml-platform${p}`, {
+  const signIn = async () => Object.assign(userHeaders, await guestHeaders());
+  const send = (method, p, body) =>
+    fetch(`${base}/api/ml-platform${p}`, {
       method,
       headers: userHeaders,
       body: body && JSON.stringify(body),
     });
+  const api = async (method, p, body) => {
+    let res;
+    try {
+      res = await send(method, p, body);
+    } catch (error) {
+      // A kept-alive connection the backend closed while the benchmark was
+      // busy elsewhere for over 5 s (Node's keepAliveTimeout, e.g. during the
+      // pandas script): the request never reached the backend, so it goes
+      // again on a new connection.
+      if (error?.cause?.code !== 'UND_ERR_SOCKET') throw error;
+      res = await send(method, p, body);
+    }
     if (!res.ok)
       throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return res.status === 204 ? undefined : res.json();
@@ -157,20 +180,38 @@ export async function startPortal({ overlay, env = {} }) {
   };
 }
 
-/** A bare repository holding an example model, and a working clone. */
+/** Headers of a guest sign-in (app-config.yaml's guest provider). */
+async function guestHeaders() {
+  const res = await fetch(`${base}/api/auth/guest/refresh`);
+  if (!res.ok) throw new Error(`guest sign-in: ${res.status}`);
+  const { backstageIdentity } = await res.json();
+  return {
+    Authorization: `Bearer ${backstageIdentity.token}`,
+    'Content-Type': 'application/json',
+  };
+}
+
+/**
+ * A bare repository holding a model (an example's name, or a directory), and
+ * a working clone.
+ */
 export function createModelRepo(tmp, example = 'churn') {
+  const source = path.isAbsolute(example)
+    ? example
+    : path.join(root, 'examples/models', example);
+  const name = path.basename(source);
   // Local clone URLs must be under the platform's git root (<dataDir>/git).
-  const bare = path.join(tmp, 'data', 'git', `${example}.git`);
+  const bare = path.join(tmp, 'data', 'git', `${name}.git`);
   fs.mkdirSync(path.dirname(bare), { recursive: true });
-  const work = path.join(tmp, `${example}-work`);
+  const work = path.join(tmp, `${name}-work`);
   git(['init', '-q', '--bare', '-b', 'main', bare]);
   git(['clone', '-q', bare, work]);
-  fs.cpSync(path.join(root, 'examples/models', example), work, {
+  fs.cpSync(source, work, {
     recursive: true,
     filter: s => !s.includes('__pycache__'),
   });
   git(['add', '-A'], work);
-  git(['commit', '-qm', example], work);
+  git(['commit', '-qm', name], work);
   git(['push', '-q', 'origin', 'HEAD:main'], work);
   return { bare, work, url: pathToFileURL(bare).href };
 }

@@ -4,6 +4,13 @@
     python3 bench/model-server/run.py [--model churn] [--rows 1,100] [--connections 1,2,4]
                                       [--rounds 3] [--duration 5] [--json results.json]
 
+Models: ``churn`` and ``sentiment`` (records interface, stdlib), and the vectorised
+``churn-numpy`` (bench/models) and ``churn-sklearn`` (examples/models), both
+``interface: dataframe``: run those with an interpreter that has numpy and pandas
+(``/usr/bin/python3 bench/model-server/run.py --model churn-sklearn``); their
+in-process baseline is ``predict`` on the very DataFrame the server builds from the
+same request.
+
 1. In-process baseline: load the model with the runtime's loader and call
    ``predict`` on the same rows (lists of 1 and 100 row dicts) in a loop.
 2. Start ``python3 -m mlp_runtime.server`` once (default flags, access log on, written
@@ -38,9 +45,16 @@ RUNTIME = os.path.join(REPO, "packages", "model-runtime", "python")
 EXAMPLES = os.path.join(REPO, "examples", "models")
 sys.path.insert(0, RUNTIME)
 
-from mlp_runtime.loader import load_model  # noqa: E402
-from mlp_runtime.v2 import rows_to_inputs  # noqa: E402
+from mlp_runtime.loader import columnar_model, load_model  # noqa: E402
+from mlp_runtime.v2 import parse_infer_request, rows_to_inputs  # noqa: E402
 from mlp_runtime.schema import parse_schema  # noqa: E402
+
+MODEL_DIRS = {
+    "churn": os.path.join(EXAMPLES, "churn"),
+    "sentiment": os.path.join(EXAMPLES, "sentiment"),
+    "churn-numpy": os.path.join(REPO, "bench", "models", "churn-numpy"),
+    "churn-sklearn": os.path.join(EXAMPLES, "churn-sklearn"),
+}
 
 # The schema the backend derives from examples/models/<name>/mlmodel.yaml (the
 # runtime never parses YAML, so the benchmark carries its own copy).
@@ -60,6 +74,9 @@ SCHEMAS = {
         "outputs": [{"name": "label", "type": "string"}, {"name": "score", "type": "double"}],
     },
 }
+# The vectorised churn models: the same inputs and outputs, a DataFrame in.
+for _name in ("churn-numpy", "churn-sklearn"):
+    SCHEMAS[_name] = dict(SCHEMAS["churn"], interface="dataframe")
 
 WORDS = ("great fast support staff slow broken love hate quality price delivery screen "
          "battery helpful rude clean app update crashes friendly terrible excellent not "
@@ -67,7 +84,7 @@ WORDS = ("great fast support staff slow broken love hate quality price delivery 
 
 
 def make_rows(model, n, rng):
-    if model == "churn":
+    if model.startswith("churn"):
         rows = []
         for _ in range(n):
             tenure = rng.randint(0, 72)
@@ -94,11 +111,16 @@ def percentile(sorted_values, q):
 
 # -- in-process baseline -------------------------------------------------------------
 
-def in_process(model_dir, batches, duration):
+def in_process(model_dir, batches, duration, schema, bodies):
     cwd = os.getcwd()
     model = load_model(model_dir, "model:Model")
     os.chdir(cwd)
     predict = model.instance.predict  # the model's own predict, no runtime checks
+    frames = columnar_model(model, schema)
+    if frames is not None:
+        # What the server hands predict for the same request: a DataFrame.
+        batches = [frames.v2_input(parse_infer_request(json.loads(body), schema))[0]
+                   for body in bodies]
     for batch in batches[:10]:
         predict(batch)
     latencies = []
@@ -272,8 +294,15 @@ def main():
     pin = not args.no_pin and cpus >= 2 and hasattr(os, "sched_setaffinity")
     server_cpu, client_cpu = (0, 1) if pin else (None, None)
     all_cpus = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    model_dir = os.path.join(EXAMPLES, args.model)
+    model_dir = MODEL_DIRS[args.model]
     schema = parse_schema(SCHEMAS[args.model])
+    if schema.interface != "records":
+        try:
+            import numpy  # noqa: F401
+            import pandas  # noqa: F401
+        except ImportError:
+            raise SystemExit("--model %s needs numpy and pandas: run this script with "
+                             "/usr/bin/python3 (python3-numpy, python3-pandas)" % args.model)
     sizes = [int(s) for s in args.rows.split(",")]
     conns = [int(c) for c in args.connections.split(",")]
     rng = random.Random(42)
@@ -297,7 +326,8 @@ def main():
             for size in sizes:
                 if pin:
                     os.sched_setaffinity(0, {server_cpu})
-                base = in_process(model_dir, batches[size], args.duration)
+                base = in_process(model_dir, batches[size], args.duration, schema,
+                                  bodies[size])
                 if pin:
                     os.sched_setaffinity(0, all_cpus)
                 this[size] = {"in_process": base, "server": {}}

@@ -15,6 +15,8 @@ export interface Config {
      * sandbox's PATH (/usr/local/bin:/usr/bin:/bin) and must be executable
      * by `mlPlatform.sandbox.user` (an interpreter under /root, e.g. pyenv's,
      * is not); the start fails with what to change otherwise.
+     * A model's manifest may name another with `spec.python`, if it is
+     * listed in `builds.allowedPythons`.
      * @default "python3"
      */
     python?: string;
@@ -121,6 +123,22 @@ export interface Config {
         /** Added to every `pip install`, e.g. `--no-index`. */
         extraArgs?: string[];
       };
+      /**
+       * Create venvs with `--system-site-packages`: models see the packages
+       * of their base interpreter (e.g. Debian's python3-numpy, -pandas,
+       * -sklearn) and pip installs only what is missing. The way to run
+       * models that need packages when no package index is reachable.
+       * @default false
+       */
+      systemSitePackages?: boolean;
+      /**
+       * Vetted base interpreters a model may choose with `spec.python` in its
+       * mlmodel.yaml (absolute paths or `python3.N`), besides `python`. A
+       * manifest must spell one exactly as listed; each is resolved once at
+       * start, on the sandbox's PATH as `python` is, and nothing else is run.
+       * @default []
+       */
+      allowedPythons?: string[];
     };
 
     /**
@@ -219,6 +237,13 @@ export interface Config {
       allowedUrlHosts?: string[];
       /** First retry delay of a failed chunk; doubles per attempt. @default 1 second */
       retryBackoff?: number | { [unit: string]: number } | string;
+      /**
+       * Local runtime: batch workers that finished an execution stay up this
+       * long for the next execution of the same build (no interpreter start,
+       * imports or model load again); 0 stops them with their execution.
+       * @default 30 seconds
+       */
+      workerIdleTimeout?: number | { [unit: string]: number } | string;
       heartbeatInterval?: number | { [unit: string]: number } | string;
       /** An execution whose backend is silent this long is resumed elsewhere. @default 30 seconds */
       staleAfter?: number | { [unit: string]: number } | string;

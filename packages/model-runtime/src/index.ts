@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export * from './modelServer';
+export * from './runtimeSchema';

@@ -8,6 +8,7 @@ import {
   ModelServerProcess,
   startModelServer,
 } from './modelServer';
+import { runtimeSchemaJson } from './runtimeSchema';
 
 jest.setTimeout(60_000);
 
@@ -23,7 +24,7 @@ function writeSchemaFile(dir: string): string {
     fs.readFileSync(path.join(churnDir, 'mlmodel.yaml'), 'utf8'),
   );
   const file = path.join(dir, 'schema.json');
-  fs.writeFileSync(file, JSON.stringify(manifest.spec.schema));
+  fs.writeFileSync(file, runtimeSchemaJson(manifest.spec));
   return file;
 }
 

@@ -105,6 +105,24 @@ describe('manifests', () => {
     });
   });
 
+  it("hands the pod the runtime's schema file: the schema and the model's interface", () => {
+    const schemaOf = (b: typeof build & { interface?: 'dataframe' }) => {
+      const m = onlineManifests({
+        config,
+        spec: { ...spec, build: b },
+        artifactUrl: 'http://x',
+      });
+      const env = (m.deployment as any).spec.template.spec.initContainers[0]
+        .env;
+      return JSON.parse(env.find((e: any) => e.name === 'MLP_SCHEMA').value);
+    };
+    expect(schemaOf(build)).toEqual({ ...build.schema, interface: 'records' });
+    expect(schemaOf({ ...build, interface: 'dataframe' })).toEqual({
+      ...build.schema,
+      interface: 'dataframe',
+    });
+  });
+
   it('makes no autoscaler when the bounds are equal or the deployment is at zero', () => {
     const url = 'http://x';
     expect(

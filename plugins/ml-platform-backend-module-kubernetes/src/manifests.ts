@@ -9,6 +9,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
+import { runtimeSchemaJson } from '@internal/ml-platform-model-runtime';
 import { KubernetesRuntimeConfig } from './config';
 
 /** Labels the runtime sets and selects by. */
@@ -100,7 +101,7 @@ function fetchContainer(
         name: 'MLP_ARTIFACT_TOKEN',
         valueFrom: { secretKeyRef: { name: token.secret, key: token.key } },
       },
-      { name: 'MLP_SCHEMA', value: JSON.stringify(build.schema ?? {}) },
+      { name: 'MLP_SCHEMA', value: runtimeSchemaJson(build) },
       {
         name: 'MLP_REQUIREMENTS',
         value: build.requirements ?? 'requirements.txt',

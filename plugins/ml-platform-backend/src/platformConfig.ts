@@ -37,6 +37,10 @@ export interface PlatformConfig {
     /** A running build whose heartbeat is older than this was interrupted. */
     staleAfterMs: number;
     pip: { indexUrl?: string; extraIndexUrl?: string; extraArgs: string[] };
+    /** Venvs see the base interpreter's packages (`--system-site-packages`). */
+    systemSitePackages: boolean;
+    /** Interpreters a manifest's `spec.python` may name, besides `python`. */
+    allowedPythons: string[];
   };
   seedRepositories: SeedRepository[];
   /** `mlPlatform.runtime`: which runtime runs models. */
@@ -64,6 +68,8 @@ export interface PlatformConfig {
     allowedInputRoots: string[];
     maxUploadBytes: number;
     retryBackoffMs: number;
+    /** Idle batch workers of the local runtime wait this long for their build's next execution. */
+    workerIdleMs: number;
     heartbeatMs: number;
     staleAfterMs: number;
     /** How often scheduled batch deployments are checked. */
@@ -119,6 +125,8 @@ export function readPlatformConfig(config: Config): PlatformConfig {
         extraIndexUrl: b?.getOptionalString('pip.extraIndexUrl'),
         extraArgs: b?.getOptionalStringArray('pip.extraArgs') ?? [],
       },
+      systemSitePackages: b?.getOptionalBoolean('systemSitePackages') ?? false,
+      allowedPythons: b?.getOptionalStringArray('allowedPythons') ?? [],
     },
     runtime: c?.getOptionalString('runtime') ?? 'local',
     online: {
@@ -160,6 +168,7 @@ export function readPlatformConfig(config: Config): PlatformConfig {
       maxUploadBytes:
         c?.getOptionalNumber('batch.maxUploadBytes') ?? 2 * 1024 ** 3,
       retryBackoffMs: durationMs(c, 'batch.retryBackoff', 1000),
+      workerIdleMs: durationMs(c, 'batch.workerIdleTimeout', 30_000),
       heartbeatMs: durationMs(c, 'batch.heartbeatInterval', 2000),
       staleAfterMs: durationMs(c, 'batch.staleAfter', 30_000),
       scheduleCheckMs: durationMs(c, 'batch.scheduleCheckInterval', 30_000),

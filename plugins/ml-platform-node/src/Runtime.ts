@@ -22,6 +22,18 @@ export interface ModelBuildArtifact {
   entrypoint: string;
   /** The manifest's `spec.schema` (inputs and outputs), when it has one. */
   schema?: unknown;
+  /**
+   * The manifest's `spec.interface`: what the model's `predict` receives
+   * (records, a pandas DataFrame or a 2-D numpy array).
+   */
+  interface?: 'records' | 'dataframe' | 'ndarray';
+  /**
+   * The manifest's `spec.python`: the vetted base interpreter its venv is
+   * made from on this host, when it names one (checked against
+   * `mlPlatform.builds.allowedPythons`); a runtime with an image of its own
+   * runs the image's interpreter.
+   */
+  basePython?: string;
   /** The requirements file inside the artifact, when it lists anything to install. */
   requirements?: string;
   /** The stored artifact (a tarball of the model directory). */

@@ -34,6 +34,38 @@ async function poll<T>(
   }
 }
 
+/** Runs the template with `values`; resolves when the task completed. */
+async function runTemplate(server: any, values: Record<string, unknown>) {
+  const task = await request(server)
+    .post('/api/scaffolder/v2/tasks')
+    .send({ templateRef: 'template:default/ml-model', values });
+  expect(task.status).toBe(201);
+  const done = await poll(
+    async () => {
+      const res = await request(server).get(
+        `/api/scaffolder/v2/tasks/${task.body.id}`,
+      );
+      return ['completed', 'failed', 'cancelled'].includes(res.body.status)
+        ? res.body
+        : undefined;
+    },
+    'the task',
+    180_000,
+  );
+  if (done.status !== 'completed') {
+    const events = await request(server).get(
+      `/api/scaffolder/v2/tasks/${task.body.id}/events`,
+    );
+    throw new Error(
+      `task ${done.status}:\n${events.body
+        .map((e: any) => e.body.message)
+        .filter(Boolean)
+        .join('\n')}`,
+    );
+  }
+  return task.body.id as string;
+}
+
 describe('the "New ML model" template through the real scaffolder', () => {
   it('creates the repository, the catalog entity, the first build and a serving deployment', async () => {
     const tmp = await fs.promises.mkdtemp(
@@ -74,7 +106,12 @@ describe('the "New ML model" template through the real scaffolder', () => {
             mlPlatform: {
               dataDir: path.join(tmp, 'data'),
               git: { root: gitRoot },
-              builds: { pollInterval: 0, heartbeatInterval: 200 },
+              builds: {
+                pollInterval: 0,
+                heartbeatInterval: 200,
+                allowedPythons: ['/usr/bin/python3'],
+                systemSitePackages: true,
+              },
             },
           },
         }),
@@ -90,43 +127,14 @@ describe('the "New ML model" template through the real scaffolder', () => {
       }, 'the template in the catalog');
 
       const started = Date.now();
-      const task = await request(server)
-        .post('/api/scaffolder/v2/tasks')
-        .send({
-          templateRef: 'template:default/ml-model',
-          values: {
-            name: 'fraud-score',
-            description: 'Flags risky payments',
-            owner: 'group:default/data-science',
-            starter: 'tabular-classifier',
-            destination: 'platform',
-            deployOnline: true,
-          },
-        });
-      expect(task.status).toBe(201);
-      const done = await poll(
-        async () => {
-          const res = await request(server).get(
-            `/api/scaffolder/v2/tasks/${task.body.id}`,
-          );
-          return ['completed', 'failed', 'cancelled'].includes(res.body.status)
-            ? res.body
-            : undefined;
-        },
-        'the task',
-        180_000,
-      );
-      if (done.status !== 'completed') {
-        const events = await request(server).get(
-          `/api/scaffolder/v2/tasks/${task.body.id}/events`,
-        );
-        throw new Error(
-          `task ${done.status}:\n${events.body
-            .map((e: any) => e.body.message)
-            .filter(Boolean)
-            .join('\n')}`,
-        );
-      }
+      const taskId = await runTemplate(server, {
+        name: 'fraud-score',
+        description: 'Flags risky payments',
+        owner: 'group:default/data-science',
+        starter: 'tabular-classifier',
+        destination: 'platform',
+        deployOnline: true,
+      });
       const seconds = (Date.now() - started) / 1000;
 
       // The bare repository holds the skeleton, rendered.
@@ -146,6 +154,13 @@ describe('the "New ML model" template through the real scaffolder', () => {
         'sample.json',
         'tests/test_model.py',
       ]);
+      const tabularManifest = await runGit(['show', 'main:mlmodel.yaml'], {
+        cwd: repo,
+      });
+      expect(tabularManifest).not.toMatch(/interface:|python:/);
+      expect(await runGit(['show', 'main:README.md'], { cwd: repo })).toContain(
+        '## How it works\n\n- `model.py` holds `Model`: `load()` runs once per process, `predict(rows)`\n',
+      );
       const entityFile = await runGit(['show', 'main:catalog-info.yaml'], {
         cwd: repo,
       });
@@ -188,7 +203,7 @@ describe('the "New ML model" template through the real scaffolder', () => {
       });
       // The output links the model's page and the repository.
       const events = await request(server).get(
-        `/api/scaffolder/v2/tasks/${task.body.id}/events`,
+        `/api/scaffolder/v2/tasks/${taskId}/events`,
       );
       const completion = events.body.find((e: any) => e.type === 'completion');
       expect(completion.body.output.links).toEqual([
@@ -200,6 +215,52 @@ describe('the "New ML model" template through the real scaffolder', () => {
         { title: 'Repository', url: `file://${repo}` },
       ]);
       console.log(`template to serving deployment: ${seconds.toFixed(1)} s`);
+
+      // The scikit-learn starter: a Pipeline on a DataFrame, built and served
+      // on the platform's vetted base interpreter.
+      await runTemplate(server, {
+        name: 'churn-pipeline',
+        owner: 'group:default/data-science',
+        starter: 'sklearn-classifier',
+        destination: 'platform',
+        deployOnline: true,
+      });
+      const manifest = await runGit(['show', 'main:mlmodel.yaml'], {
+        cwd: path.join(gitRoot, 'churn-pipeline.git'),
+      });
+      expect(manifest).toMatch(/^ {2}interface: dataframe$/m);
+      expect(manifest).toMatch(/^ {2}python: \/usr\/bin\/python3$/m);
+      expect(
+        await runGit(['show', 'main:README.md'], {
+          cwd: path.join(gitRoot, 'churn-pipeline.git'),
+        }),
+      ).toContain(
+        '## How it works\n\n- `model.py` holds `Model`: `load()` runs once per process, `predict(features)`\n',
+      );
+      const rows = [
+        {
+          tenure_months: 2,
+          monthly_charges: 85,
+          support_calls: 3,
+          plan: 'basic',
+        },
+        {
+          tenure_months: 60,
+          monthly_charges: 40,
+          support_calls: 0,
+          plan: 'premium',
+        },
+      ];
+      const pipeline = await request(server)
+        .post('/api/ml-platform/models/default/churn-pipeline/predict')
+        .send({ dataframe_records: rows });
+      expect(pipeline.status).toBe(200);
+      const [risky, loyal] = pipeline.body.predictions;
+      expect(risky).toEqual({
+        probability: expect.any(Number),
+        label: expect.any(Boolean),
+      });
+      expect(risky.probability).toBeGreaterThan(loyal.probability);
     } finally {
       await backend.stop();
       await fs.promises.rm(tmp, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 """mlp_runtime: the Python side of the ML platform.
 
-Stdlib only, Python 3.9+.
+Stdlib only, Python 3.9+; numpy and pandas are imported only for models whose
+interface is ``dataframe`` or ``ndarray`` (``mlp_runtime.frames``).
 
 * ``python3 -m mlp_runtime.server``: serves one model over the Open Inference
   Protocol (KServe V2 REST), an MLflow-style ``/invocations`` records endpoint and

@@ -141,3 +141,18 @@ def load_model(model_dir, entrypoint, chdir=True):
         except Exception as exc:
             raise LoaderError("%s.load() failed: %s" % (class_name, format_exception(exc)))
     return LoadedModel(instance, entrypoint, model_dir, time.perf_counter() - started)
+
+
+def columnar_model(model, schema):
+    """A ``frames.FrameModel`` around ``model`` when the schema declares a dataframe or
+    ndarray interface, else None (records). pandas and numpy are imported here, only
+    for those models. Raises LoaderError when they are missing."""
+    if schema is None or schema.interface == "records":
+        return None
+    try:
+        from .frames import FrameModel
+    except ImportError as exc:
+        raise LoaderError("interface %s needs numpy and pandas in the model's environment "
+                          "(requirements.txt, or a base interpreter that has them): %s"
+                          % (schema.interface, format_exception(exc)))
+    return FrameModel(model, schema)

@@ -14,6 +14,14 @@ from .schema import ValidationError
 
 SHAPES = ("dataframe_records", "dataframe_split", "instances", "inputs")
 
+DEFAULT_MAX_ROWS = 1000000
+
+
+def _check_rows(count, where, max_rows):
+    if count > max_rows:
+        raise ValidationError("%s has %d rows; a request may carry at most %d"
+                              % (where, count, max_rows))
+
 
 def _records(records, where):
     if type(records) is not list:
@@ -57,12 +65,13 @@ def _instances(instances, schema, where):
     raise ValidationError("'%s' mixes objects, lists and scalars" % where)
 
 
-def _columns(columns, where):
+def _columns(columns, where, max_rows):
     names = list(columns)
     values = list(columns.values())
     for name, col in zip(names, values):
         if type(col) is not list:
             raise ValidationError("%s.%s must be a list of values" % (where, name))
+        _check_rows(len(col), "%s.%s" % (where, name), max_rows)
     lengths = set(map(len, values))
     if len(lengths) > 1:
         desc = ", ".join("'%s' has %d" % (n, len(v)) for n, v in zip(names, values))
@@ -72,8 +81,10 @@ def _columns(columns, where):
     return rows_from_columns(names, values)
 
 
-def records_to_rows(body, schema=None):
-    """Parse an /invocations body; validate against the schema; return rows."""
+def records_to_rows(body, schema=None, max_rows=DEFAULT_MAX_ROWS):
+    """Parse an /invocations body; validate against the schema; return rows.
+
+    More than ``max_rows`` rows are refused before any row is built."""
     if type(body) is not dict:
         raise ValidationError("request body must be a JSON object with one of: %s"
                               % ", ".join(SHAPES))
@@ -85,6 +96,10 @@ def records_to_rows(body, schema=None):
         raise ValidationError("ambiguous request: give only one of %s" % ", ".join(present))
     key = present[0]
     value = body[key]
+    if type(value) is list:
+        _check_rows(len(value), key, max_rows)
+    elif key == "dataframe_split" and type(value) is dict and type(value.get("data")) is list:
+        _check_rows(len(value["data"]), "dataframe_split.data", max_rows)
     if key == "dataframe_records":
         rows = _records(value, key)
     elif key == "dataframe_split":
@@ -101,7 +116,7 @@ def records_to_rows(body, schema=None):
         rows = _instances(value, schema, key)
     else:
         if type(value) is dict:
-            rows = _columns(value, key)
+            rows = _columns(value, key, max_rows)
         else:
             rows = _instances(value, schema, key)
     if schema is not None:

@@ -2,11 +2,15 @@
 
 Format::
 
-    {"inputs":  [{"name": "age", "type": "double", "required": true}, ...],
+    {"interface": "records",
+     "inputs":  [{"name": "age", "type": "double", "required": true}, ...],
      "outputs": [{"name": "churn_probability", "type": "double"}, ...]}
 
 ``type`` is one of ``double``, ``integer``, ``string``, ``boolean``. ``required``
 defaults to true for inputs (a declared input is one the model needs).
+``interface`` (``spec.interface`` of the manifest) is what ``predict`` receives:
+``records`` (default, a list of dicts), ``dataframe`` (a pandas DataFrame) or
+``ndarray`` (a 2-D numpy array in the inputs' order).
 """
 
 import json
@@ -14,6 +18,7 @@ from itertools import repeat
 from operator import itemgetter
 
 SCHEMA_TYPES = ("double", "integer", "string", "boolean")
+INTERFACES = ("records", "dataframe", "ndarray")
 
 # Schema type -> Open Inference Protocol datatype used in metadata and responses.
 V2_DATATYPE = {"double": "FP64", "integer": "INT64", "string": "BYTES", "boolean": "BOOL"}
@@ -90,7 +95,8 @@ class Field(object):
 
 
 class Schema(object):
-    def __init__(self, inputs=(), outputs=()):
+    def __init__(self, inputs=(), outputs=(), interface="records"):
+        self.interface = interface
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.input_names = [f.name for f in self.inputs]
@@ -201,7 +207,11 @@ def parse_schema(obj):
         raise SchemaError("schema must be a JSON object with inputs and outputs")
     inputs = _parse_fields(obj.get("inputs", []), "inputs", True)
     outputs = _parse_fields(obj.get("outputs", []), "outputs", False)
-    return Schema(inputs, outputs)
+    interface = obj.get("interface", "records")
+    if interface not in INTERFACES:
+        raise SchemaError("schema.interface must be one of %s, got %r"
+                          % (", ".join(INTERFACES), interface))
+    return Schema(inputs, outputs, interface)
 
 
 def load_schema(path):

@@ -4,9 +4,11 @@ import http.client
 import json
 import os
 import select
+import shutil
 import subprocess
 import sys
 import time
+import unittest
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 PKG_DIR = os.path.dirname(TESTS_DIR)
@@ -16,6 +18,35 @@ TOY_SCHEMA = os.path.join(TOY_DIR, "schema.json")
 CASES_DIR = os.path.join(FIXTURES, "loader_cases")
 REPO_ROOT = os.path.abspath(os.path.join(PKG_DIR, "..", "..", ".."))
 EXAMPLES_DIR = os.path.join(REPO_ROOT, "examples", "models")
+
+
+_SCIENTIFIC = []
+
+
+def scientific_python():
+    """An interpreter that imports numpy and pandas (this one, Debian's python3, or
+    ``MLP_TEST_SCIENTIFIC_PYTHON``), or None."""
+    if not _SCIENTIFIC:
+        candidates = [os.environ.get("MLP_TEST_SCIENTIFIC_PYTHON"), sys.executable,
+                      "/usr/bin/python3", shutil.which("python3")]
+        found = None
+        for python in candidates:
+            if python and os.path.exists(python) and subprocess.run(
+                    [python, "-c", "import numpy, pandas"], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL).returncode == 0:
+                found = python
+                break
+        _SCIENTIFIC.append(found)
+    return _SCIENTIFIC[0]
+
+
+def has_numpy_and_pandas():
+    try:
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def child_env():
@@ -87,6 +118,31 @@ class ServerProcess(object):
             os.unlink(self.stderr_path)
         except OSError:
             pass
+
+
+class LiveServerTestCase(unittest.TestCase):
+    """One server per test class (``server_args``, ``server_kw``), a client per test."""
+
+    server_args = ()
+    server_kw = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = ServerProcess(*cls.server_args, **cls.server_kw)
+        if cls.server.port is None:
+            err = cls.server.stderr()
+            cls.server.stop()
+            raise AssertionError("server did not start: %r\n%s" % (cls.server.ready_line, err))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def setUp(self):
+        self.client = Client(self.server.port)
+
+    def tearDown(self):
+        self.client.close()
 
 
 class Client(object):

@@ -438,6 +438,8 @@ class ColumnsOutputTest(unittest.TestCase):
             [{"a": 1, "b": 2}, {"b": 2, "a": 1}],  # same keys, other order
             [{"v": [1, 2]}, {"v": []}],          # nested values
             [0.5, 1e-7, 3.0], ["x", "\u2028"], [True, False], [None], [1, 2 ** 80],
+            # more lines than one format call fills
+            [{"p": i / 7.0, "label": i % 3 == 0} for i in range(10000)],
         ]
         for predictions in cases:
             ids = list(range(len(predictions)))

@@ -13,8 +13,8 @@ import time
 import unittest
 
 from tests import metrics_format
-from tests.helpers import (EXAMPLES_DIR, PKG_DIR, TOY_DIR, TOY_SCHEMA, Client, ServerProcess,
-                           child_env, tensor)
+from tests.helpers import (EXAMPLES_DIR, PKG_DIR, TOY_DIR, TOY_SCHEMA, Client,
+                           LiveServerTestCase, ServerProcess, child_env, tensor)
 
 INFER = "/v2/models/toy/infer"
 
@@ -38,25 +38,9 @@ def raw_request(port, data, timeout=5):
         sock.close()
 
 
-class ServerTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = ServerProcess("--schema", TOY_SCHEMA, "--max-body-bytes", "65536",
-                                   "--version", "7", "--threads", "2")
-        if cls.server.port is None:
-            err = cls.server.stderr()
-            cls.server.stop()
-            raise AssertionError("server did not start: %r\n%s" % (cls.server.ready_line, err))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-
-    def setUp(self):
-        self.client = Client(self.server.port)
-
-    def tearDown(self):
-        self.client.close()
+class ServerTest(LiveServerTestCase):
+    server_args = ("--schema", TOY_SCHEMA, "--max-body-bytes", "65536", "--version", "7",
+                   "--threads", "2")
 
     def infer(self, body, path=INFER):
         return self.client.post(path, body)

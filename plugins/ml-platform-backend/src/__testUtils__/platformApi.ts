@@ -40,3 +40,16 @@ export async function buildModel(
   }
   return build;
 }
+
+/** An execution's result file, downloaded through the API, as text. */
+export async function resultText(server: any, executionId: string) {
+  const result = await request(server)
+    .get(api(`/executions/${executionId}/result`))
+    .buffer(true)
+    .parse((res, done) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => done(null, Buffer.concat(parts).toString('utf8')));
+    });
+  return result.body as string;
+}

@@ -13,7 +13,7 @@ import {
   writeChurnCsv,
 } from '../__testUtils__/churnReference';
 import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
-import { api, buildModel } from '../__testUtils__/platformApi';
+import { api, buildModel, resultText } from '../__testUtils__/platformApi';
 
 jest.setTimeout(240_000);
 
@@ -125,15 +125,9 @@ describe('batch executions across a backend restart', () => {
       expect(chunks.find((c: any) => c.seq === seq).attempts).toBe(1);
     }
 
-    const result = await request(second.server)
-      .get(api(`/executions/${id}/result`))
-      .buffer(true)
-      .parse((res, done) => {
-        const parts: Buffer[] = [];
-        res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => done(null, Buffer.concat(parts).toString('utf8')));
-      });
-    const lines = (result.body as string).split('\n').filter(Boolean);
+    const lines = (await resultText(second.server, id))
+      .split('\n')
+      .filter(Boolean);
     expect(lines).toHaveLength(100_000);
     const seen = new Set<number>();
     const probability = churnReference();

@@ -7,6 +7,7 @@ import {
   parquetReadObjects,
 } from 'hyparquet';
 import knexFactory, { Knex } from 'knex';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -469,6 +470,46 @@ describe('batch executions', () => {
     expect(noIo.body.error.message).toMatch(
       /body.batch.schedule: a schedule needs the input and output/,
     );
+  });
+
+  it('runs the next execution of a build on the idle workers of the last, replacing one that died', async () => {
+    const file = path.join(tmp, 'inputs', 'warm.csv');
+    await writeChurnCsv(file, 40);
+    // The churn build's batch workers (their command names its build's directory).
+    const churnWorkers = () =>
+      execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .filter(l => /mlp_runtime\.batch .*--serve/.test(l))
+        .filter(l => l.includes(tmp) && l.includes(`/builds/${buildId}/`))
+        .map(l => Number(l.trim().split(/\s+/)[0]));
+    const run = async () => {
+      const created = await request(server)
+        .post(api('/models/default/churn/executions'))
+        .send({
+          input: { type: 'path', path: file },
+          output: { type: 'file', format: 'jsonl' },
+          chunkSize: 10,
+          parallelism: 2,
+        });
+      expect(created.status).toBe(202);
+      return finished(created.body.id);
+    };
+    expect(await run()).toMatchObject({ status: 'succeeded', rowsDone: 40 });
+    const idle = churnWorkers();
+    expect(idle).toHaveLength(2);
+    process.kill(idle[0], 'SIGKILL');
+    await waitFor(async () => !churnWorkers().includes(idle[0]), {
+      what: 'the killed worker gone',
+    });
+    expect(await run()).toMatchObject({
+      status: 'succeeded',
+      rowsDone: 40,
+      chunksDone: 4,
+    });
+    const after = churnWorkers();
+    expect(after).toHaveLength(2);
+    expect(after).toContain(idle[1]); // kept: no import or model load again
+    expect(after).not.toContain(idle[0]);
   });
 
   it('cancels, saying how far it got', async () => {

@@ -49,9 +49,11 @@ export function pipEnv(
 /**
  * Creates a virtualenv and installs a model's requirements into it, both in
  * the sandbox (pip runs the packages' build code); pip makes a venv take
- * seconds, so a model with nothing to install gets one without. The venv
- * directory must exist, empty and owned by the sandbox user. Resolves with
- * a one-sentence error, or undefined on success.
+ * seconds, so a model with nothing to install gets one without. With
+ * `mlPlatform.builds.systemSitePackages` the venv also sees the base
+ * interpreter's packages. The venv directory must exist, empty and owned by
+ * the sandbox user. Resolves with a one-sentence error, or undefined on
+ * success.
  */
 export async function createVirtualenv(options: {
   config: Pick<PlatformConfig, 'builds'>;
@@ -60,6 +62,8 @@ export async function createVirtualenv(options: {
   modelDir: string;
   /** HOME of the sandboxed commands (pip's cache goes there). */
   home: string;
+  /** The manifest's `spec.python`, if any (see {@link Sandbox.baseInterpreter}). */
+  python?: string;
   requirements?: string;
   onLine: (line: string) => void;
   signal?: AbortSignal;
@@ -81,10 +85,13 @@ export async function createVirtualenv(options: {
       onLine: line => options.onLine(line),
     });
 
-  const venv = await run(sandbox.python, [
+  const base = sandbox.baseInterpreter(options.python);
+  if ('error' in base) return base;
+  const venv = await run(base.python, [
     '-m',
     'venv',
     ...(requirements ? [] : ['--without-pip']),
+    ...(config.builds.systemSitePackages ? ['--system-site-packages'] : []),
     '--',
     options.venvDir,
   ]);

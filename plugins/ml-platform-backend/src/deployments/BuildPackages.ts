@@ -5,6 +5,7 @@ import {
   ModelBuild,
   validateManifest,
 } from '@internal/plugin-ml-platform-common';
+import { runtimeSchemaJson } from '@internal/ml-platform-model-runtime';
 import {
   ArtifactStore,
   ModelBuildArtifact,
@@ -68,6 +69,8 @@ export class BuildPackages implements ModelPackages {
       buildVersion: build.version,
       entrypoint: manifest.spec.entrypoint,
       schema: manifest.spec.schema,
+      interface: manifest.spec.interface ?? 'records',
+      basePython: manifest.spec.python,
       requirements: manifest.spec.requirements ?? 'requirements.txt',
       artifactUri: build.artifactUri,
       artifactDigest: build.artifactDigest,
@@ -144,13 +147,14 @@ export class BuildPackages implements ModelPackages {
       );
     }
     await fs.promises.rm(tarball);
-    await fs.promises.writeFile(schemaFile, JSON.stringify(build.schema ?? {}));
+    await fs.promises.writeFile(schemaFile, runtimeSchemaJson(build));
     const venv = await createVirtualenv({
       config: this.options.config,
       sandbox,
       venvDir,
       modelDir,
       home,
+      python: build.basePython,
       requirements: await requirementsToInstall(
         sandbox,
         modelDir,

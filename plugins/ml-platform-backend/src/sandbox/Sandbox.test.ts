@@ -2,6 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runProcess } from '../util/runProcess';
 import { Sandbox, SandboxConfig } from './Sandbox';
 
 const config: SandboxConfig = {
@@ -28,6 +29,50 @@ describe('Sandbox', () => {
       logger,
       ...overrides,
     });
+
+  describe("baseInterpreter (a manifest's spec.python)", () => {
+    const allowedPythons = ['/usr/bin/python3', 'sh', 'no-such-interpreter'];
+
+    it('uses mlPlatform.python unless the manifest names an allowed interpreter', async () => {
+      const sandbox = await create({ allowedPythons });
+      expect(sandbox.baseInterpreter()).toEqual({ python: sandbox.python });
+      expect(sandbox.baseInterpreter('python3')).toEqual({
+        python: sandbox.python,
+      });
+      expect(sandbox.baseInterpreter('/usr/bin/python3')).toEqual({
+        python: '/usr/bin/python3',
+      });
+      // A name is resolved at start on the sandbox's PATH, as python is.
+      const sh = sandbox.baseInterpreter('sh');
+      expect(sh).toEqual({ python: expect.stringMatching(/^\/.*\/sh$/) });
+    });
+
+    it('refuses any other interpreter, naming the field and what is allowed', async () => {
+      const sandbox = await create({ allowedPythons });
+      const refused = (p: string) => ({
+        error: `spec.python: ${p} is not an interpreter this platform allows (mlPlatform.builds.allowedPythons: python3, /usr/bin/python3, sh, no-such-interpreter)`,
+      });
+      for (const escape of [
+        '/tmp/python3',
+        '/usr/bin/../bin/python3',
+        '/usr/bin/python3 ',
+        './sh',
+        'python3.11',
+        '--version',
+      ]) {
+        expect(sandbox.baseInterpreter(escape)).toEqual(refused(escape));
+      }
+      expect(sandbox.baseInterpreter('no-such-interpreter')).toEqual({
+        error:
+          'spec.python: no-such-interpreter is allowed (mlPlatform.builds.allowedPythons) but not installed on this host',
+      });
+      // Without an allow-list only mlPlatform.python is allowed.
+      expect((await create({})).baseInterpreter('/usr/bin/python3')).toEqual({
+        error:
+          'spec.python: /usr/bin/python3 is not an interpreter this platform allows (mlPlatform.builds.allowedPythons: python3)',
+      });
+    });
+  });
 
   it('wraps commands in limits, the unprivileged user and, for builds without network, a network namespace', async () => {
     const sandbox = await create({
@@ -153,6 +198,21 @@ describe('Sandbox', () => {
       } finally {
         await fs.promises.rm(first.workDir, { recursive: true, force: true });
       }
+    });
+
+    it('copies the whole runtime, sub-packages included, where the sandbox user imports it', async () => {
+      const sandbox = await create({});
+      const { command, args } = sandbox.wrap('batch', sandbox.python, [
+        '-c',
+        'import mlp_runtime.server.app, mlp_runtime.batch.worker; print("ok")',
+      ]);
+      const result = await runProcess({
+        command,
+        args,
+        env: sandbox.env(tmp, { PYTHONPATH: sandbox.runtimePythonPath }),
+      });
+      expect(result.tail.join('\n')).toBe('ok');
+      expect(result.exitCode).toBe(0);
     });
 
     it('reads model files as the sandbox user: a symlink to a root-only file gives nothing', async () => {

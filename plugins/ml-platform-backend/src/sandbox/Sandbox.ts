@@ -95,6 +95,14 @@ export class Sandbox {
     readonly runtimePythonPath: string,
     private readonly lang: string,
     private readonly tools: Tools,
+    /**
+     * `mlPlatform.python` as configured, and each of
+     * `mlPlatform.builds.allowedPythons` as configured to where it resolved.
+     */
+    private readonly interpreters: {
+      configured: string;
+      allowed: ReadonlyMap<string, string>;
+    },
   ) {}
 
   /**
@@ -108,6 +116,11 @@ export class Sandbox {
     config: SandboxConfig;
     /** `mlPlatform.python`. */
     python: string;
+    /**
+     * `mlPlatform.builds.allowedPythons`: the other interpreters a model's
+     * `spec.python` may name.
+     */
+    allowedPythons?: string[];
     dataDir: string;
     logger: LoggerService;
     /** Defaults to whether this process is root. */
@@ -130,9 +143,17 @@ export class Sandbox {
       setpriv: identity ? tool('setpriv') : 'setpriv',
       unshare: config.buildNetwork ? 'unshare' : tool('unshare'),
     };
-    const python = resolveExecutable(
-      options.python,
-      identity ? SANDBOX_PATH : process.env.PATH ?? SANDBOX_PATH,
+    const searchPath = identity
+      ? SANDBOX_PATH
+      : process.env.PATH ?? SANDBOX_PATH;
+    const python = resolveExecutable(options.python, searchPath);
+    // Resolved here, once, as `python` is: a manifest picks one of these
+    // by its configured spelling and never supplies a path of its own.
+    const allowed = new Map(
+      (options.allowedPythons ?? []).map(p => [
+        p,
+        resolveExecutable(p, searchPath),
+      ]),
     );
     const workDir = identity
       ? await reachableWorkDir(config, options.dataDir, identity, logger)
@@ -149,6 +170,7 @@ export class Sandbox {
       runtimePythonPath,
       process.env.LANG || 'C.UTF-8',
       tools,
+      { configured: options.python, allowed },
     );
     await sandbox.prove(options.python, workDir);
     logger.info(
@@ -163,6 +185,35 @@ export class Sandbox {
           )}, build network ${config.buildNetwork ? 'on' : 'off'}`,
     );
     return sandbox;
+  }
+
+  /**
+   * The base interpreter a model's venv is made from: `mlPlatform.python`,
+   * or the manifest's `spec.python` when `mlPlatform.builds.allowedPythons`
+   * lists it exactly as spelled (vetted interpreters, e.g. one with numpy and
+   * scikit-learn installed). Resolved at start on the sandbox's PATH, as
+   * `python` is; nothing outside the list is ever resolved or run.
+   */
+  baseInterpreter(requested?: string): { python: string } | { error: string } {
+    const { configured, allowed } = this.interpreters;
+    if (requested === undefined || requested === configured) {
+      return { python: this.python };
+    }
+    const resolved = allowed.get(requested);
+    if (resolved === undefined) {
+      return {
+        error: `spec.python: ${requested} is not an interpreter this platform allows (mlPlatform.builds.allowedPythons: ${[
+          configured,
+          ...allowed.keys(),
+        ].join(', ')})`,
+      };
+    }
+    if (!path.isAbsolute(resolved)) {
+      return {
+        error: `spec.python: ${requested} is allowed (mlPlatform.builds.allowedPythons) but not installed on this host`,
+      };
+    }
+    return { python: resolved };
   }
 
   /** The uid processes run as, when the backend is root. */
@@ -518,8 +569,11 @@ function resolveExecutable(command: string, searchPath: string): string {
  */
 async function copyRuntime(dir: string): Promise<string> {
   const source = path.join(modelRuntimePythonPath, 'mlp_runtime');
-  const files = (await fs.promises.readdir(source))
-    .filter(f => f.endsWith('.py'))
+  // Sub-packages too (server/, batch/): every .py file, by relative path.
+  const files = (await fs.promises.readdir(source, { recursive: true }))
+    .filter(
+      f => f.endsWith('.py') && !f.split(path.sep).includes('__pycache__'),
+    )
     .sort();
   const hash = createHash('sha256');
   const contents = new Map<string, Buffer>();
@@ -537,13 +591,14 @@ async function copyRuntime(dir: string): Promise<string> {
   const staging = await fs.promises.mkdtemp(path.join(dir, '.staging-'));
   await fs.promises.mkdir(path.join(staging, 'mlp_runtime'));
   for (const [file, bytes] of contents) {
-    await fs.promises.writeFile(
-      path.join(staging, 'mlp_runtime', file),
-      bytes,
-      {
-        mode: 0o644,
-      },
-    );
+    const into = path.join(staging, 'mlp_runtime', path.dirname(file));
+    if (!fs.existsSync(into)) {
+      await fs.promises.mkdir(into, { recursive: true });
+      await fs.promises.chmod(into, 0o755);
+    }
+    await fs.promises.writeFile(path.join(into, path.basename(file)), bytes, {
+      mode: 0o644,
+    });
   }
   await fs.promises.chmod(path.join(staging, 'mlp_runtime'), 0o755);
   await fs.promises.chmod(staging, 0o755);

@@ -110,6 +110,7 @@ export async function createPlatformCore(options: {
   const sandbox = await Sandbox.create({
     config: platformConfig.sandbox,
     python: platformConfig.python,
+    allowedPythons: platformConfig.builds.allowedPythons,
     dataDir: platformConfig.dataDir,
     logger,
   });
@@ -119,6 +120,7 @@ export async function createPlatformCore(options: {
       logDir: path.join(platformConfig.dataDir, 'logs', 'deployments'),
       packages: context.packages,
       sandbox,
+      batchWorkerIdleMs: platformConfig.batch.workerIdleMs,
     });
   const packages = new BuildPackages({
     stores,

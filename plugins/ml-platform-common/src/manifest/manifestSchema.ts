@@ -73,6 +73,16 @@ const batchSchema = z.object({
     .optional(),
 });
 
+/**
+ * What a model's `predict` receives: `records` (a list of dicts), `dataframe`
+ * (a pandas DataFrame of the schema's inputs) or `ndarray` (a 2-D numpy array
+ * in the schema's input order). @public
+ */
+export const modelInterfaces = ['records', 'dataframe', 'ndarray'] as const;
+
+/** @public */
+export type ModelInterface = (typeof modelInterfaces)[number];
+
 /** Comparison operators of alert rules. @public */
 export const alertOperators = ['>', '>=', '<', '<=', '=='] as const;
 
@@ -119,6 +129,18 @@ export const mlModelManifestSchema = z.object({
         .regex(/^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$/, {
           error: 'expected "module:Class", e.g. "model:Model"',
         }),
+      interface: z
+        .enum(modelInterfaces, {
+          error: `expected one of ${modelInterfaces.join(', ')}`,
+        })
+        .default('records'),
+      python: z
+        .string({ error: 'expected an interpreter' })
+        .regex(/^(\/[A-Za-z0-9._+-]+)+$|^python3(\.\d+)?$/, {
+          error:
+            'expected an absolute path or python3[.N], e.g. "/usr/bin/python3"',
+        })
+        .optional(),
       requirements: z.string().optional(),
       tests: z.string().optional(),
       sample: z.string().optional(),

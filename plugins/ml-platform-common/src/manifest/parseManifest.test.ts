@@ -82,6 +82,31 @@ describe('parseManifest', () => {
     });
   });
 
+  it('declares the model interface and the base interpreter', () => {
+    const m = parseManifest(valid);
+    expect(m.spec.interface).toBe('records');
+    expect(m.spec.python).toBeUndefined();
+    const frame = parseManifest(
+      valid.replace(
+        'entrypoint: model:Model',
+        'entrypoint: model:Model\n  interface: dataframe\n  python: /usr/bin/python3',
+      ),
+    );
+    expect(frame.spec.interface).toBe('dataframe');
+    expect(frame.spec.python).toBe('/usr/bin/python3');
+    expect(
+      problemsOf(
+        valid.replace(
+          'entrypoint: model:Model',
+          'entrypoint: model:Model\n  interface: arrow\n  python: "--version"',
+        ),
+      ),
+    ).toEqual([
+      'spec.interface: expected one of records, dataframe, ndarray',
+      'spec.python: expected an absolute path or python3[.N], e.g. "/usr/bin/python3"',
+    ]);
+  });
+
   it('names the field and the problem', () => {
     expect(
       problemsOf(valid.replace('chunkSize: 500', 'chunkSize: -3')),

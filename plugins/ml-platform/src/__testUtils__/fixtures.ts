@@ -72,9 +72,29 @@ export const churnManifest: MlModelManifest = {
   spec: {
     runtime: 'python',
     entrypoint: 'model:Model',
+    interface: 'records',
     schema: { inputs: churnInputs, outputs: [] },
     online: { replicas: 1, minReplicas: 0, maxReplicas: 4 },
     batch: { chunkSize: 1000, parallelism: 4, maxRetries: 3 },
+  },
+};
+
+/** A model taking a 2-D array: three numeric inputs, `interface: ndarray`. */
+export const ndarrayManifest: MlModelManifest = {
+  apiVersion: 'ml-platform/v1',
+  kind: 'Model',
+  spec: {
+    runtime: 'python',
+    entrypoint: 'model:Model',
+    interface: 'ndarray',
+    schema: {
+      inputs: [
+        { name: 'sepal_length', type: 'double' },
+        { name: 'petal_length', type: 'double' },
+        { name: 'stems', type: 'integer' },
+      ],
+      outputs: [],
+    },
   },
 };
 

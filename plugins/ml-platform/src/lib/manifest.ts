@@ -1,4 +1,8 @@
-import { ManifestField, ModelBuild } from '@internal/plugin-ml-platform-common';
+import {
+  ManifestField,
+  ModelBuild,
+  ModelInterface,
+} from '@internal/plugin-ml-platform-common';
 
 /**
  * The input fields the build's validated manifest declares, or undefined
@@ -10,4 +14,9 @@ export function inputFieldsOf(
 ): ManifestField[] | undefined {
   const inputs = build?.manifest?.spec.schema?.inputs;
   return inputs?.length ? inputs : undefined;
+}
+
+/** What the build's `predict` receives (`spec.interface`); records by default. */
+export function interfaceOf(build: ModelBuild | undefined): ModelInterface {
+  return build?.manifest?.spec.interface ?? 'records';
 }

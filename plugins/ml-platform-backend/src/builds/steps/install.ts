@@ -15,6 +15,7 @@ export const installStep: BuildStepHandler = {
       venvDir: s.ws.venv,
       modelDir: s.modelDir,
       home: s.ws.home,
+      python: s.manifest!.spec.python,
       requirements: await requirementsToInstall(
         sandbox,
         s.modelDir,

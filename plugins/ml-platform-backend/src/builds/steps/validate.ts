@@ -5,6 +5,7 @@ import {
   ManifestError,
   parseManifest,
 } from '@internal/plugin-ml-platform-common';
+import { runtimeSchemaJson } from '@internal/ml-platform-model-runtime';
 import { BuildContext, BuildStepHandler, StepFailure } from './types';
 
 /**
@@ -55,10 +56,7 @@ export const validateStep: BuildStepHandler = {
         throw new StepFailure(`${field}: ${rel} does not exist`);
       }
     }
-    await fs.promises.writeFile(
-      s.ws.schemaFile,
-      JSON.stringify(spec.schema ?? {}),
-    );
+    await fs.promises.writeFile(s.ws.schemaFile, runtimeSchemaJson(spec));
     await s.services.builds.updateBuild(s.build.id, {
       manifest: s.manifest,
     });

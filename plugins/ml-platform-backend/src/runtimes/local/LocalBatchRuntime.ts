@@ -20,13 +20,20 @@ function localPath(uri: string, what: string): string {
 }
 
 /**
- * Batch on this host: `parallelism` worker processes started for an
- * execution (each loads the model once) take chunks as the planner yields
- * them, a little ahead of the workers; a failed chunk is retried with
- * backoff on the next free worker.
+ * Batch on this host: `parallelism` worker processes (each loads the model
+ * once) take chunks as the planner yields them, a little ahead of the
+ * workers; a failed chunk is retried with backoff on the next free worker.
+ * Workers that finished an execution stay up for `workerIdleMs`, so the next
+ * execution of the same build does not pay the interpreter start, imports
+ * (pandas: ~0.25 CPU s per worker) and model load again.
  */
 export class LocalBatchRuntime implements BatchRuntime {
   private readonly pools = new Set<LocalBatchWorkers>();
+  /** Idle workers by build, until their timer stops them. */
+  private readonly warm = new Map<
+    string,
+    { pool: LocalBatchWorkers; timer: NodeJS.Timeout }
+  >();
   private shuttingDown = false;
 
   constructor(
@@ -35,6 +42,8 @@ export class LocalBatchRuntime implements BatchRuntime {
       readyTimeoutMs: number;
       /** Worker processes run contained in it, when given. */
       sandbox?: LocalSandbox;
+      /** How long idle workers wait for the next execution of their build; 0: none. */
+      workerIdleMs?: number;
     },
   ) {}
 
@@ -45,18 +54,27 @@ export class LocalBatchRuntime implements BatchRuntime {
   ): Promise<{ ok: boolean }> {
     if (this.shuttingDown) throw new Error('The runtime is shutting down');
     const pkg = await this.options.packages.get(spec.build);
-    const pool = await LocalBatchWorkers.start(
-      {
-        executionId: spec.executionId,
-        package: pkg,
-        workers: spec.parallelism,
-      },
-      {
+    const workersSpec = {
+      executionId: spec.executionId,
+      package: pkg,
+      workers: spec.parallelism,
+    };
+    const key = JSON.stringify([
+      pkg.artifactDigest,
+      pkg.modelDir,
+      pkg.entrypoint,
+      pkg.schemaFile,
+      pkg.python,
+    ]);
+    const warm = this.takeWarm(key);
+    warm?.reuse(workersSpec, options.onLog);
+    const pool =
+      warm ??
+      (await LocalBatchWorkers.start(workersSpec, {
         onLog: options.onLog,
         readyTimeoutMs: this.options.readyTimeoutMs,
         sandbox: this.options.sandbox,
-      },
-    );
+      }));
     this.pools.add(pool);
     // A chunk that failed for good stops the others, as a cancel does.
     const halt = new AbortController();
@@ -98,7 +116,9 @@ export class LocalBatchRuntime implements BatchRuntime {
       return { ok: !outcome.failedForGood };
     } finally {
       this.pools.delete(pool);
-      await pool.close();
+      // Only workers of a run that ended well wait for the next one.
+      if (!signal.aborted && pool.reusable) this.keepWarm(key, pool);
+      else await pool.close();
     }
   }
 
@@ -107,7 +127,32 @@ export class LocalBatchRuntime implements BatchRuntime {
 
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
-    await Promise.all([...this.pools].map(pool => pool.close()));
+    const warm = [...this.warm.keys()].map(key => this.takeWarm(key)!);
+    await Promise.all([...this.pools, ...warm].map(pool => pool.close()));
+  }
+
+  private takeWarm(key: string): LocalBatchWorkers | undefined {
+    const entry = this.warm.get(key);
+    if (!entry) return undefined;
+    this.warm.delete(key);
+    clearTimeout(entry.timer);
+    return entry.pool.reusable ? entry.pool : void entry.pool.close();
+  }
+
+  private keepWarm(key: string, pool: LocalBatchWorkers) {
+    const idleMs = this.options.workerIdleMs ?? 0;
+    if (idleMs <= 0 || this.shuttingDown) {
+      void pool.close();
+      return;
+    }
+    // One idle pool per build: an older one (a concurrent execution's) stops.
+    void this.takeWarm(key)?.close();
+    const timer = setTimeout(() => {
+      if (this.warm.get(key)?.pool === pool) this.warm.delete(key);
+      void pool.close();
+    }, idleMs);
+    timer.unref();
+    this.warm.set(key, { pool, timer });
   }
 
   /** Runs one chunk until it succeeds or has no retry left; false then. */

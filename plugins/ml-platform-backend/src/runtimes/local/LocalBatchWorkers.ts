@@ -40,9 +40,33 @@ export class LocalBatchWorkers implements BatchWorkerPool {
   private readonly ownedDirs = new Map<string, Promise<void>>();
 
   private constructor(
-    private readonly spec: BatchWorkersSpec,
-    private readonly options: LocalBatchWorkersOptions,
+    private spec: BatchWorkersSpec,
+    private options: LocalBatchWorkersOptions,
   ) {}
+
+  /** Whether another execution of the same build may take these workers. */
+  get reusable(): boolean {
+    return (
+      !this.closed && this.all.size > 0 && this.idle.length === this.all.size
+    );
+  }
+
+  /**
+   * Hands the (idle) workers to another execution of the same build: its
+   * log, and its parallelism (extra workers stop; missing ones start on
+   * demand, as a dead one is replaced).
+   */
+  reuse(spec: BatchWorkersSpec, onLog?: (line: string) => void) {
+    this.spec = spec;
+    this.options = { ...this.options, onLog };
+    this.ownedDirs.clear();
+    while (this.idle.length > Math.max(1, spec.workers)) {
+      const extra = this.idle.pop()!;
+      this.all.delete(extra);
+      extra.child.stdin!.end(); // serve mode ends at stdin EOF
+      setTimeout(() => extra.child.kill('SIGKILL'), 5_000).unref();
+    }
+  }
 
   static async start(
     spec: BatchWorkersSpec,

@@ -49,12 +49,15 @@ export interface LocalRuntimeOptions {
   stopGraceMs?: number;
   /** Contains the processes; without it they run as the backend does. */
   sandbox?: LocalSandbox;
+  /** Idle batch workers wait this long for their build's next execution. Default 0: none. */
+  batchWorkerIdleMs?: number;
 }
 
 /**
  * The embedded default runtime: each online replica is a supervised
  * `mlp_runtime.server` child process on this host, listening on 127.0.0.1;
- * batch executions run on a pool of worker processes started for each.
+ * batch executions run on a pool of worker processes, kept for a while for
+ * the next execution of the same build.
  */
 export class LocalRuntime implements Runtime {
   readonly type = 'local';
@@ -92,6 +95,7 @@ export class LocalRuntime implements Runtime {
       packages: options.packages,
       readyTimeoutMs: this.settings.readyTimeoutMs,
       sandbox: options.sandbox,
+      workerIdleMs: options.batchWorkerIdleMs,
     });
   }
 

@@ -5,13 +5,18 @@ import {
   ResponseErrorPanel,
 } from '@backstage/core-components';
 import { discoveryApiRef, useApi } from '@backstage/core-plugin-api';
-import { ManifestField, ModelRef } from '@internal/plugin-ml-platform-common';
+import {
+  ManifestField,
+  ModelInterface,
+  ModelRef,
+} from '@internal/plugin-ml-platform-common';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
 import {
   cliExample,
   curlExample,
+  matrixInputs,
   recordsExample,
   sdkExample,
   v2Example,
@@ -74,8 +79,11 @@ function Endpoint(props: { title: string; url: string; curl: string }) {
 export function EndpointsCard(props: {
   modelRef: ModelRef;
   fields?: ManifestField[];
+  /** `spec.interface`: ndarray models are shown the single-tensor V2 form. */
+  modelInterface?: ModelInterface;
 }) {
-  const { modelRef, fields } = props;
+  const { modelRef, fields, modelInterface } = props;
+  const columns = matrixInputs(fields, modelInterface);
   const discovery = useApi(discoveryApiRef);
   const { value: baseUrl, error } = useAsync(
     () => discovery.getBaseUrl('ml-platform'),
@@ -107,8 +115,16 @@ export function EndpointsCard(props: {
         <Endpoint
           title="Open Inference Protocol (KServe V2)"
           url={inferUrl}
-          curl={curlExample(inferUrl, v2Example(fields))}
+          curl={curlExample(inferUrl, v2Example(fields, modelInterface))}
         />
+        {columns && (
+          <Typography variant="body2" color="textSecondary" paragraph>
+            This model takes a 2-D array: send every input as one{' '}
+            <code>[N, {columns.length}]</code> tensor, columns in this order:{' '}
+            {columns.map(f => f.name).join(', ')}. One tensor per input works
+            too.
+          </Typography>
+        )}
         <Snippet
           title="Python SDK (ml_platform)"
           code={sdkExample(portalUrl, model, fields)}

@@ -6,6 +6,7 @@ import {
   execution,
   lineBreakersIn,
   mockMlPlatformApi,
+  ndarrayManifest,
   modelMetrics,
   quietMetrics,
   renderForEntity,
@@ -154,6 +155,28 @@ describe('Overview tab', () => {
     expect(
       within(card).getByRole('button', { name: 'Copy mlp command' }),
     ).toBeInTheDocument();
+  });
+
+  it('shows the single-tensor V2 form for a model that takes a 2-D array', async () => {
+    const arrayBuild = build(2, { manifest: ndarrayManifest });
+    const api = mockMlPlatformApi({
+      getModel: async () =>
+        summary({ liveDeployment: deployment({ buildId: arrayBuild.id }) }),
+      getBuild: async () => arrayBuild,
+      listExecutions: async () => [],
+    });
+    await renderForEntity(<EntityMlPlatformContent />, { api });
+
+    const card = await cardOf('Endpoints');
+    const curl = await within(card).findByText(
+      /^curl -X POST '[^']*\/v2\/models\/churn\/infer'/,
+    );
+    expect(curl.textContent).toContain(
+      `-d '{"parameters":{"content_type":"np"},"inputs":[{"name":"input-0","shape":[1,3],"datatype":"FP64","data":[[0,0,0]]}]}'`,
+    );
+    expect(within(card).getByText(/send every input as one/)).toHaveTextContent(
+      'This model takes a 2-D array: send every input as one [N, 3] tensor, columns in this order: sepal_length, petal_length, stems.',
+    );
   });
 
   it('says what is missing for a model never built nor deployed', async () => {

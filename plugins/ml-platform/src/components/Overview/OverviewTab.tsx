@@ -4,7 +4,7 @@ import Grid from '@material-ui/core/Grid';
 import useAsync from 'react-use/esm/useAsync';
 import { mlPlatformApiRef } from '../../api';
 import { useModelRef, usePolledAsync } from '../../hooks';
-import { inputFieldsOf } from '../../lib/manifest';
+import { inputFieldsOf, interfaceOf } from '../../lib/manifest';
 import { HealthCard } from '../Monitoring';
 import { EndpointsCard } from './EndpointsCard';
 import { LatestBuildCard } from './LatestBuildCard';
@@ -35,6 +35,8 @@ export function OverviewTab() {
       <ResponseErrorPanel error={model.error ?? new Error('No such model')} />
     );
   }
+  // The schema of the build that answers, else of the newest one.
+  const schemaBuild = inputFieldsOf(liveBuild.value) ? liveBuild.value : latest;
   return (
     <Grid container spacing={3} alignItems="stretch">
       <Grid item xs={12} md={6}>
@@ -49,7 +51,8 @@ export function OverviewTab() {
       <Grid item xs={12} md={6}>
         <EndpointsCard
           modelRef={ref}
-          fields={inputFieldsOf(liveBuild.value) ?? inputFieldsOf(latest)}
+          fields={inputFieldsOf(schemaBuild)}
+          modelInterface={interfaceOf(schemaBuild)}
         />
       </Grid>
       <Grid item xs={12} md={6}>

@@ -2,6 +2,7 @@ import { ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import {
   ManifestField,
+  ModelInterface,
   ModelRef,
   PredictionResult,
 } from '@internal/plugin-ml-platform-common';
@@ -13,7 +14,13 @@ import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
 import { FormEvent, useState } from 'react';
 import { mlPlatformApiRef } from '../../api';
-import { recordsExample } from '../../lib/examples';
+import {
+  isV2Body,
+  recordsExample,
+  matrixInputs,
+  v2Example,
+  v2MatrixBody,
+} from '../../lib/examples';
 import { InputForm, initialInputValues, rowFromValues } from '../InputForm';
 import { PredictionView } from './PredictionView';
 
@@ -23,28 +30,52 @@ const pretty = (o: unknown) => JSON.stringify(o, null, 2);
 
 /**
  * One prediction from the portal: a form from the build's input schema or
- * the raw request body, and the answer with its status and latency.
+ * the raw request body, and the answer with its status and latency. Models
+ * that take a 2-D array (`ndarray`) are called with the single-tensor
+ * Open Inference Protocol form; any V2 body typed in goes to the V2 route.
  */
 export function PredictPanel(props: {
   modelRef: ModelRef;
   fields?: ManifestField[];
+  modelInterface?: ModelInterface;
 }) {
-  const { modelRef, fields } = props;
+  const { modelRef, fields, modelInterface } = props;
+  const matrix = matrixInputs(fields, modelInterface);
   const api = useApi(mlPlatformApiRef);
   const [mode, setMode] = useState<Mode>(fields ? 'form' : 'json');
   const [values, setValues] = useState(() => initialInputValues(fields ?? []));
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
-  const [json, setJson] = useState(() => pretty(recordsExample(fields)));
+  const [json, setJson] = useState(() =>
+    pretty(matrix ? v2Example(fields, modelInterface) : recordsExample(fields)),
+  );
   const [jsonError, setJsonError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<PredictionResult>();
   const [error, setError] = useState<Error>();
 
+  const bodyHelp = matrix
+    ? `Open Inference Protocol: every input in one [N, ${
+        matrix.length
+      }] tensor (${matrix.map(f => f.name).join(', ')}); or dataframe_records`
+    : 'dataframe_records, dataframe_split, instances or inputs; or Open Inference Protocol tensors';
+
+  /** The form's row as a request body, with the fields it cannot hold. */
+  const formBody = (formFields: ManifestField[]) => {
+    const { row, errors } = rowFromValues(formFields, values);
+    if (!matrix) return { body: { dataframe_records: [row] }, errors };
+    // A matrix has no gaps: every input is needed.
+    for (const f of formFields) {
+      if (!(f.name in row) && !errors[f.name]) {
+        errors[f.name] = 'required: the model takes every input';
+      }
+    }
+    return { body: v2MatrixBody(formFields, [row]), errors };
+  };
+
   const switchMode = (next: Mode) => {
     // The body editor starts from what the form holds.
     if (next === 'json' && fields) {
-      const { row } = rowFromValues(fields, values);
-      setJson(pretty({ dataframe_records: [row] }));
+      setJson(pretty(formBody(fields).body));
       setJsonError(undefined);
     }
     setMode(next);
@@ -52,11 +83,9 @@ export function PredictPanel(props: {
 
   const requestBody = (): unknown | undefined => {
     if (mode === 'form' && fields) {
-      const { row, errors } = rowFromValues(fields, values);
+      const { body, errors } = formBody(fields);
       setFieldErrors(errors);
-      return Object.keys(errors).length
-        ? undefined
-        : { dataframe_records: [row] };
+      return Object.keys(errors).length ? undefined : body;
     }
     try {
       const parsed = JSON.parse(json);
@@ -76,7 +105,11 @@ export function PredictPanel(props: {
     setError(undefined);
     try {
       // Model errors come back as a result; only transport failures throw.
-      setResult(await api.predict(modelRef, body));
+      setResult(
+        await (isV2Body(body)
+          ? api.infer(modelRef.name, body)
+          : api.predict(modelRef, body)),
+      );
     } catch (e) {
       setResult(undefined);
       setError(e as Error);
@@ -123,10 +156,7 @@ export function PredictPanel(props: {
             value={json}
             onChange={e => setJson(e.target.value)}
             error={!!jsonError}
-            helperText={
-              jsonError ??
-              'dataframe_records, dataframe_split, instances or inputs'
-            }
+            helperText={jsonError ?? bodyHelp}
             inputProps={{ style: { fontFamily: 'monospace' } }}
             disabled={busy}
           />

@@ -6,6 +6,7 @@ import {
   deployment,
   lineBreakersIn,
   mockMlPlatformApi,
+  ndarrayManifest,
   renderForEntity,
   responseError,
   summary,
@@ -140,6 +141,84 @@ describe('Try it tab', () => {
         instances: [[1, 2]],
       }),
     );
+  });
+
+  it('calls a model that takes a 2-D array with one [1, F] tensor (Open Inference Protocol)', async () => {
+    const arrayBuild = build(4, { manifest: ndarrayManifest });
+    const api = mockMlPlatformApi({
+      getModel: async () =>
+        summary({ liveDeployment: deployment({ buildId: arrayBuild.id }) }),
+      getBuild: async () => arrayBuild,
+      infer: async () => ({
+        status: 200,
+        body: {
+          outputs: [
+            { name: 'predictions', shape: [1], datatype: 'FP64', data: [2.5] },
+          ],
+        },
+        latencyMs: 5,
+      }),
+    });
+    await renderTryIt(api);
+    await userEvent.type(await screen.findByLabelText('sepal_length'), '5.1');
+    await userEvent.type(screen.getByLabelText('petal_length'), '1.4');
+    await userEvent.click(screen.getByRole('button', { name: 'Predict' }));
+    // A matrix has no gaps: the empty field is named, nothing is sent.
+    expect(
+      screen.getByText('required: the model takes every input'),
+    ).toBeInTheDocument();
+    expect(api.infer).not.toHaveBeenCalled();
+
+    await userEvent.type(screen.getByLabelText('stems'), '2');
+    await userEvent.click(screen.getByRole('button', { name: 'Predict' }));
+    const body = {
+      parameters: { content_type: 'np' },
+      inputs: [
+        {
+          name: 'input-0',
+          shape: [1, 3],
+          datatype: 'FP64',
+          data: [[5.1, 1.4, 2]],
+        },
+      ],
+    };
+    await waitFor(() => expect(api.infer).toHaveBeenCalledWith('churn', body));
+    expect(api.predict).not.toHaveBeenCalled();
+    expect(await screen.findByLabelText('Response body')).toHaveTextContent(
+      '"data": [ 2.5 ]',
+    );
+
+    // The body editor shows the same single-tensor form.
+    await userEvent.click(screen.getByRole('tab', { name: 'JSON' }));
+    const editor = screen.getByLabelText('Request body');
+    expect(JSON.parse((editor as HTMLTextAreaElement).value)).toEqual(body);
+    expect(
+      screen.getByText(/every input in one \[N, 3\] tensor/),
+    ).toHaveTextContent('sepal_length, petal_length, stems');
+  });
+
+  it('sends an Open Inference Protocol body typed into the editor to the V2 route', async () => {
+    const api = mockMlPlatformApi({
+      getModel: async () => summary({ liveDeployment: live }),
+      getBuild: async () => liveBuild,
+      infer: async () => ({ status: 200, body: { outputs: [] }, latencyMs: 3 }),
+    });
+    await renderTryIt(api);
+    await userEvent.click(await screen.findByRole('tab', { name: 'JSON' }));
+    const editor = screen.getByLabelText('Request body');
+    await userEvent.clear(editor);
+    await userEvent.click(editor);
+    const tensors = {
+      inputs: [
+        { name: 'tenure_months', shape: [1], datatype: 'INT64', data: [3] },
+      ],
+    };
+    await userEvent.paste(JSON.stringify(tensors));
+    await userEvent.click(screen.getByRole('button', { name: 'Predict' }));
+    await waitFor(() =>
+      expect(api.infer).toHaveBeenCalledWith(expect.anything(), tensors),
+    );
+    expect(api.predict).not.toHaveBeenCalled();
   });
 
   it('falls back to the JSON editor when the build carries no schema', async () => {

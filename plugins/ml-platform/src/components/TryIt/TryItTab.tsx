@@ -8,7 +8,7 @@ import { useApi } from '@backstage/core-plugin-api';
 import useAsync from 'react-use/esm/useAsync';
 import { mlPlatformApiRef } from '../../api';
 import { useModelRef } from '../../hooks';
-import { inputFieldsOf } from '../../lib/manifest';
+import { inputFieldsOf, interfaceOf } from '../../lib/manifest';
 import { PredictPanel } from './PredictPanel';
 
 /** Calls the live online deployment with one record. */
@@ -48,7 +48,11 @@ export function TryItTab() {
           message="Predictions answer 503 until a build is deployed online."
         />
       )}
-      <PredictPanel modelRef={ref} fields={inputFieldsOf(value.build)} />
+      <PredictPanel
+        modelRef={ref}
+        fields={inputFieldsOf(value.build)}
+        modelInterface={interfaceOf(value.build)}
+      />
     </InfoCard>
   );
 }
