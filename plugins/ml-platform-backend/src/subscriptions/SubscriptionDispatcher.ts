@@ -104,11 +104,36 @@ export class SubscriptionDispatcher {
     void this.poll();
   }
 
-  async stop() {
+  /**
+   * Stops polling, lets predictions under way finish (for at most
+   * `drainMs`), then releases the claims this instance still holds so
+   * that another instance, or this one after a restart, takes those
+   * events at once rather than after the lease.
+   */
+  async stop(drainMs = 5000) {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.polling;
+    const deadline = Date.now() + drainMs;
+    while (this.working > 0 && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 20));
+    }
+    try {
+      const released = await this.options.store.releaseClaims(this.owner);
+      if (released > 0) {
+        this.options.logger.info(
+          'subscription events left to the next instance',
+          {
+            released,
+          },
+        );
+      }
+    } catch (error) {
+      this.options.logger.warn('subscription claims not released', {
+        error: String(error),
+      });
+    }
     await this.flushCounts();
   }
 
@@ -165,7 +190,9 @@ export class SubscriptionDispatcher {
       };
       // Claimed by this instance as it is stored, when it has room to
       // predict it now; else left for the poll (here or elsewhere).
+      // A stopping instance only stores it.
       const claim =
+        !this.stopped &&
         this.working + fresh.length < this.options.settings.concurrency
           ? { owner: this.owner, until: now + this.options.settings.leaseMs }
           : undefined;

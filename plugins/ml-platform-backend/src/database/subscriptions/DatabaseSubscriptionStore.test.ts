@@ -115,6 +115,18 @@ describe.each(databases.eachSupportedId())(
         limit: 10,
       });
       expect(taken).toHaveLength(3);
+      // Released by a stopping instance: taken at once, within the lease.
+      expect(await b.releaseClaims('b')).toBe(3);
+      expect(await a.releaseClaims('a')).toBe(0);
+      const retaken = await a.claimDeliveries({
+        owner: 'a',
+        now: T0 + 1600,
+        leaseMs: 1000,
+        limit: 10,
+      });
+      expect(retaken.map(d => d.id).sort()).toEqual(
+        taken.map(d => d.id).sort(),
+      );
     });
 
     it('retries later, ends as a dead letter, and reports the lag', async () => {

@@ -219,6 +219,12 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
     });
   }
 
+  async releaseClaims(owner: string) {
+    return await this.db('subscription_deliveries')
+      .where({ claimed_by: owner, status: 'pending' })
+      .update({ claimed_by: null, claimed_until: null });
+  }
+
   async getDelivery(id: string) {
     const row = await this.db<DbSubscriptionDeliveryRow>(
       'subscription_deliveries',

@@ -108,6 +108,13 @@ export interface SubscriptionStore {
     nextAttemptAt: number,
     reason: string,
   ): Promise<void>;
+  /**
+   * Releases the claims `owner` still holds on pending deliveries (an
+   * instance shutting down), so another instance, or this one after a
+   * restart, takes them at once instead of after the lease. Returns how
+   * many were released.
+   */
+  releaseClaims(owner: string): Promise<number>;
   getDelivery(id: string): Promise<DeliveryRecord | undefined>;
   /** Dead letters of the subscriptions, newest first. */
   listDeadLetters(
