@@ -3,7 +3,7 @@ import {
   DefaultEventsService,
   EventParams,
 } from '@backstage/plugin-events-node';
-import { createTestStores } from '../__testUtils__/stores';
+import { createTestStores, storeTestDatabases } from '../__testUtils__/stores';
 import { DatabaseSubscriptionStore } from '../database/subscriptions/DatabaseSubscriptionStore';
 import { waitFor } from '../__testUtils__/modelRepository';
 import { Gateway } from '../gateway/Gateway';
@@ -162,4 +162,82 @@ describe('SubscriptionDispatcher', () => {
       predicted: 1,
     });
   });
+  it.each(storeTestDatabases.eachSupportedId())(
+    'predicts an event two instances both receive once, on %s',
+    async databaseId => {
+      const { knex } = await createTestStores(databaseId);
+      // Two stores on one database: two backend instances.
+      const stores = [
+        new DatabaseSubscriptionStore(knex),
+        new DatabaseSubscriptionStore(knex),
+      ];
+      await stores[0].createSubscription({
+        id: 's1',
+        modelRef: 'component:default/churn',
+        deploymentId: 'd1',
+        topic: 'orders',
+        mapping: { columns: { id: '$.id' } },
+        outputTopic: 'ml-platform.prediction.churn',
+        enabled: true,
+        createdAt: new Date().toISOString(),
+      });
+      const outputs: EventParams[] = [];
+      const instances = await Promise.all(
+        stores.map(async store => {
+          const events = DefaultEventsService.create({
+            logger: mockServices.logger.mock(),
+          });
+          await events.subscribe({
+            id: 'test-output',
+            topics: ['ml-platform.prediction.churn'],
+            onEvent: async e => {
+              outputs.push(e);
+            },
+          });
+          const gateway = slowGateway();
+          gateway.release();
+          const dispatcher = new SubscriptionDispatcher({
+            store,
+            events,
+            gateway: gateway.gateway,
+            auth: mockServices.auth(),
+            logger: mockServices.logger.mock(),
+            settings,
+          });
+          await dispatcher.start();
+          return { dispatcher, calls: gateway.calls };
+        }),
+      );
+      const ids = [31, 32, 33, 34, 35];
+      // Each event reaches both instances (each consumes the topic), at once.
+      await Promise.all(
+        ids.flatMap(id =>
+          instances.map(({ dispatcher }) =>
+            dispatcher.receive({
+              topic: 'orders',
+              eventPayload: { id },
+              metadata: { 'x-event-id': `order-${id}` },
+            }),
+          ),
+        ),
+      );
+      await waitFor(async () => outputs.length >= ids.length, {
+        what: 'the predictions',
+      });
+      await new Promise(r => setTimeout(r, 300));
+      await Promise.all(instances.map(({ dispatcher }) => dispatcher.stop()));
+      expect(
+        outputs
+          .map(o => (o.eventPayload as { sourceEventId: string }).sourceEventId)
+          .sort(),
+      ).toEqual(ids.map(id => `order-${id}`));
+      expect([...instances[0].calls, ...instances[1].calls].sort()).toEqual(
+        ids,
+      );
+      expect(await stores[0].getSubscription('s1')).toMatchObject({
+        received: 5,
+        predicted: 5,
+      });
+    },
+  );
 });
