@@ -7,7 +7,8 @@
 // sign in as guest, build the main branch, deploy the build online and as a
 // batch model, predict from the "Try it" form, score an uploaded CSV, see it
 // all in the Activity section, send traffic and read it on the Monitoring
-// tab. It saves
+// tab, find the calls and batch chunks on the Events tab and search the build
+// log on the Logs tab. It saves
 // a screenshot of each section to e2e/screenshots/ and fails on browser errors
 // (uncaught exceptions, console errors other than React dev warnings) and on
 // backend errors logged while the flow runs.
@@ -999,6 +1000,112 @@ async function monitoring(page, build) {
   return `${requests} requests charted (${sent} sent, ${MONITORED_ERRORS} refused), replica ready`;
 }
 
+/** Picks an option of a Material UI select (a button and a listbox). */
+async function choose(page, panel, label, option) {
+  // The select is a button named by its label and its current value.
+  await panel
+    .getByRole('button', { name: new RegExp(`^${label}\\b`) })
+    .first()
+    .click();
+  await page.getByRole('option', { name: option, exact: true }).click();
+}
+
+/**
+ * The Events tab: the refused calls of the Monitoring traffic as prediction
+ * events, one opened with its request and response; the batch chunks.
+ */
+async function predictionEvents(page, build) {
+  const panel = await openSection(page, 'Events');
+  // Filtering reloads the list: the refused calls, newest first.
+  await choose(page, panel, 'Status', 'Caller errors (4xx)');
+  const refused = panel
+    .getByRole('row')
+    .filter({ hasText: '400' })
+    .filter({ hasText: 'http' });
+  const count = await until(
+    `the Events tab to list the ${MONITORED_ERRORS} refused calls`,
+    TIMEOUTS.ui,
+    async () => {
+      const n = await refused.count();
+      return n >= MONITORED_ERRORS ? n : undefined;
+    },
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  const rowText = await textOf(refused.first());
+  if (!rowText.includes(`v${build.version}`)) {
+    throw new StepFailure(`the event row has no version: ${rowText}`);
+  }
+  await refused.first().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor({ timeout: TIMEOUTS.ui });
+  await until(
+    "the event's request and response",
+    TIMEOUTS.ui,
+    async () => {
+      const text = await textOf(dialog);
+      return (
+        text.includes('Request') &&
+        text.includes('"wrong"') &&
+        text.includes('Response') &&
+        text.includes('status 400')
+      );
+    },
+    { lastSeen: async () => (await textOf(dialog)).slice(0, 300) },
+  );
+  await screenshot(page, 'event');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await dialog.waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
+
+  await choose(page, panel, 'Status', 'Any status');
+  await choose(page, panel, 'Trigger', 'Batch');
+  const chunks = panel.getByRole('row').filter({ hasText: 'batch' });
+  await until(
+    "the batch execution's chunks as events",
+    TIMEOUTS.ui,
+    async () => (await chunks.count()) > 0,
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  await screenshot(page, 'events');
+  return `${count} refused calls listed, one opened with its request and response; ${await chunks.count()} batch chunk event(s)`;
+}
+
+/** The Logs tab: build lines, searched by a word they contain; follow mode. */
+async function logs(page) {
+  const panel = await openSection(page, 'Logs');
+  await choose(page, panel, 'Source', 'Builds');
+  const lines = panel.getByLabel('Log lines').locator('[data-level]');
+  await until(
+    'build log lines',
+    TIMEOUTS.ui,
+    async () => (await lines.count()) > 0,
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  const all = await lines.count();
+  // A word of a build line, searched in upper case (the search ignores case).
+  const texts = await lines.allInnerTexts();
+  const word = texts
+    .map(t => t.replace(/^.*?\] /, ''))
+    .map(t => /[a-z]{5,}/i.exec(t)?.[0])
+    .find(Boolean);
+  if (!word) throw new StepFailure(`no word in the build lines: ${texts[0]}`);
+  await panel.getByLabel('Search', { exact: true }).fill(word.toUpperCase());
+  const found = await until(
+    `the lines containing "${word}"`,
+    TIMEOUTS.ui,
+    async () => {
+      const matching = await lines.allInnerTexts();
+      return matching.length > 0 &&
+        matching.every(t => t.toLowerCase().includes(word.toLowerCase()))
+        ? matching.length
+        : undefined;
+    },
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  await panel.getByLabel('Follow', { exact: true }).check();
+  await screenshot(page, 'logs');
+  return `${all} build lines; ${found} contain "${word}"; following`;
+}
+
 async function backToOverview(page, build) {
   const panel = await openSection(page, 'Overview');
   const online = card(panel, 'Online deployment');
@@ -1159,6 +1266,14 @@ async function main() {
       () => monitoring(page, build),
       { watch },
     );
+    await step(
+      'Events: the calls and batch chunks as prediction events',
+      () => predictionEvents(page, build),
+      { watch },
+    );
+    await step('Logs: search the build log, follow', () => logs(page), {
+      watch,
+    });
     await step('Activity: who changed the model', () => activity(page), {
       watch,
     });
