@@ -195,7 +195,7 @@ describe('events in and out: subscriptions and prediction events', () => {
     await fs.promises.rm(dataDir, { recursive: true, force: true });
   });
 
-  it('publishes every call as a prediction event, stores it redacted and exports it as JSON lines', async () => {
+  it('publishes every call as a prediction event, stores it redacted and exports it as JSON lines and CSV', async () => {
     const rows = [0, 1].map(i => ({
       ...churnRow(i),
       customer_email: `customer${i}@example.com`,
@@ -243,6 +243,26 @@ describe('events in and out: subscriptions and prediction events', () => {
     const lines = (exported.body as string).trim().split('\n');
     expect(lines.map(l => JSON.parse(l))).toEqual([published]);
     expect(exported.body).not.toContain('example.com');
+
+    const csv = await request(server)
+      .get(api('/models/default/churn/events/export?format=csv&status=2xx'))
+      .buffer(true)
+      .parse((r, done) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => done(null, text));
+      })
+      .expect('Content-Type', /text\/csv/)
+      .expect(200);
+    const [header, line, ...more] = (csv.body as string).trim().split('\n');
+    expect(more).toEqual([]);
+    const columns = header.split(',');
+    expect(columns.slice(0, 4)).toEqual(['id', 'time', 'modelRef', 'version']);
+    expect(line.startsWith(`${published.id},`)).toBe(true);
+    expect(line).toContain(',component:default/churn,1,');
+    // The request is one JSON cell, quoted, redacted.
+    expect(line).toContain('[redacted]');
+    expect(csv.body).not.toContain('example.com');
   });
 
   it('stores the events of 2,000 calls in far fewer writes than calls', async () => {
