@@ -1035,7 +1035,20 @@ async function predictionEvents(page, build) {
   if (!rowText.includes(`v${build.version}`)) {
     throw new StepFailure(`the event row has no version: ${rowText}`);
   }
-  await refused.first().click();
+  // A call that succeeded, opened: what was asked and what the model said.
+  await choose(page, panel, 'Status', 'Succeeded (2xx)');
+  const succeeded = panel
+    .getByRole('row')
+    .filter({ hasText: /\b200\b/ })
+    .filter({ hasText: 'http' })
+    .filter({ hasText: `v${build.version}` });
+  await until(
+    'the Events tab to list the calls that succeeded',
+    TIMEOUTS.ui,
+    async () => (await succeeded.count()) > 0,
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  await succeeded.first().click();
   const dialog = page.getByRole('dialog');
   await dialog.waitFor({ timeout: TIMEOUTS.ui });
   await until(
@@ -1044,10 +1057,11 @@ async function predictionEvents(page, build) {
     async () => {
       const text = await textOf(dialog);
       return (
+        text.includes('status 200') &&
         text.includes('Request') &&
-        text.includes('"wrong"') &&
+        text.includes('tenure_months') &&
         text.includes('Response') &&
-        text.includes('status 400')
+        text.includes('churn_probability')
       );
     },
     { lastSeen: async () => (await textOf(dialog)).slice(0, 300) },
@@ -1066,7 +1080,7 @@ async function predictionEvents(page, build) {
     { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
   );
   await screenshot(page, 'events');
-  return `${count} refused calls listed, one opened with its request and response; ${await chunks.count()} batch chunk event(s)`;
+  return `${count} refused calls listed; a call that succeeded opened with its request and response; ${await chunks.count()} batch chunk event(s)`;
 }
 
 /** The Logs tab: build lines, searched by a word they contain; follow mode. */

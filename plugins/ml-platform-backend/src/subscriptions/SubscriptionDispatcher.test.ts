@@ -1,4 +1,5 @@
-import { mockServices } from '@backstage/backend-test-utils';
+import { mockServices, TestDatabaseId } from '@backstage/backend-test-utils';
+import { Knex } from 'knex';
 import {
   DefaultEventsService,
   EventParams,
@@ -43,54 +44,67 @@ function slowGateway() {
   return { gateway: gateway as unknown as Gateway, calls, release };
 }
 
+const OUTPUT_TOPIC = 'ml-platform.prediction.churn';
+
+/** A database with one subscription: `orders` events mapped to `{id}` rows. */
+async function subscribedDatabase(databaseId: TestDatabaseId = 'SQLITE_3') {
+  const { knex } = await createTestStores(databaseId);
+  await new DatabaseSubscriptionStore(knex).createSubscription({
+    id: 's1',
+    modelRef: 'component:default/churn',
+    deploymentId: 'd1',
+    topic: 'orders',
+    mapping: { columns: { id: '$.id' } },
+    outputTopic: OUTPUT_TOPIC,
+    enabled: true,
+    createdAt: new Date().toISOString(),
+  });
+  return knex;
+}
+
+/** A backend instance: its own store and events service, one dispatcher. */
+async function instance(knex: Knex, gateway: Gateway) {
+  const store = new DatabaseSubscriptionStore(knex);
+  const events = DefaultEventsService.create({
+    logger: mockServices.logger.mock(),
+  });
+  const outputs: EventParams[] = [];
+  await events.subscribe({
+    id: 'test-output',
+    topics: [OUTPUT_TOPIC],
+    onEvent: async e => {
+      outputs.push(e);
+    },
+  });
+  const dispatcher = new SubscriptionDispatcher({
+    store,
+    events,
+    gateway,
+    auth: mockServices.auth(),
+    logger: mockServices.logger.mock(),
+    settings,
+  });
+  await dispatcher.start();
+  return { store, dispatcher, outputs };
+}
+
+const order = (id: number) => ({
+  topic: 'orders',
+  eventPayload: { id },
+  metadata: { 'x-event-id': `order-${id}` },
+});
+
 describe('SubscriptionDispatcher', () => {
   it('releases the claim of a prediction still under way when it stops, so the next instance takes the event at once', async () => {
-    const { knex } = await createTestStores('SQLITE_3');
-    const store = new DatabaseSubscriptionStore(knex);
-    await store.createSubscription({
-      id: 's1',
-      modelRef: 'component:default/churn',
-      deploymentId: 'd1',
-      topic: 'orders',
-      mapping: { columns: { id: '$.id' } },
-      outputTopic: 'ml-platform.prediction.churn',
-      enabled: true,
-      createdAt: new Date().toISOString(),
-    });
-    const events = DefaultEventsService.create({
-      logger: mockServices.logger.mock(),
-    });
-    const outputs: EventParams[] = [];
-    await events.subscribe({
-      id: 'test-output',
-      topics: ['ml-platform.prediction.churn'],
-      onEvent: async e => {
-        outputs.push(e);
-      },
-    });
-    const dispatcher = (gateway: Gateway) =>
-      new SubscriptionDispatcher({
-        store,
-        events,
-        gateway,
-        auth: mockServices.auth(),
-        logger: mockServices.logger.mock(),
-        settings,
-      });
-
+    const knex = await subscribedDatabase();
     const first = slowGateway();
-    const stopping = dispatcher(first.gateway);
-    await stopping.start();
-    await stopping.receive({
-      topic: 'orders',
-      eventPayload: { id: 21 },
-      metadata: { 'x-event-id': 'order-21' },
-    });
+    const stopping = await instance(knex, first.gateway);
+    await stopping.dispatcher.receive(order(21));
     await waitFor(async () => first.calls.length === 1, {
       what: 'the prediction to start',
     });
     // Stopped while the model still answers (a 100 ms drain).
-    await stopping.stop(100);
+    await stopping.dispatcher.stop(100);
     const [delivery] = await knex('subscription_deliveries').select();
     expect(delivery).toMatchObject({
       status: 'pending',
@@ -100,18 +114,17 @@ describe('SubscriptionDispatcher', () => {
 
     const second = slowGateway();
     second.release();
-    const next = dispatcher(second.gateway);
-    await next.start();
-    await waitFor(async () => outputs.length === 1, {
+    const next = await instance(knex, second.gateway);
+    await waitFor(async () => next.outputs.length === 1, {
       what: 'the next instance to predict the event',
       timeoutMs: 10_000,
     });
-    expect(outputs[0].eventPayload).toMatchObject({
+    expect(next.outputs[0].eventPayload).toMatchObject({
       sourceEventId: 'order-21',
       predictions: [42],
     });
     expect(second.calls).toEqual([21]);
-    await next.stop();
+    await next.dispatcher.stop();
     expect(await knex('subscription_deliveries').first()).toMatchObject({
       status: 'predicted',
     });
@@ -119,35 +132,10 @@ describe('SubscriptionDispatcher', () => {
   });
 
   it('lets a prediction under way finish before it stops', async () => {
-    const { knex } = await createTestStores('SQLITE_3');
-    const store = new DatabaseSubscriptionStore(knex);
-    await store.createSubscription({
-      id: 's1',
-      modelRef: 'component:default/churn',
-      deploymentId: 'd1',
-      topic: 'orders',
-      mapping: { columns: { id: '$.id' } },
-      outputTopic: 'ml-platform.prediction.churn',
-      enabled: true,
-      createdAt: new Date().toISOString(),
-    });
+    const knex = await subscribedDatabase();
     const slow = slowGateway();
-    const dispatcher = new SubscriptionDispatcher({
-      store,
-      events: DefaultEventsService.create({
-        logger: mockServices.logger.mock(),
-      }),
-      gateway: slow.gateway,
-      auth: mockServices.auth(),
-      logger: mockServices.logger.mock(),
-      settings,
-    });
-    await dispatcher.start();
-    await dispatcher.receive({
-      topic: 'orders',
-      eventPayload: { id: 5 },
-      metadata: { 'x-event-id': 'order-5' },
-    });
+    const { store, dispatcher } = await instance(knex, slow.gateway);
+    await dispatcher.receive(order(5));
     await waitFor(async () => slow.calls.length === 1, {
       what: 'the prediction to start',
     });
@@ -162,79 +150,43 @@ describe('SubscriptionDispatcher', () => {
       predicted: 1,
     });
   });
+
   it.each(storeTestDatabases.eachSupportedId())(
     'predicts an event two instances both receive once, on %s',
     async databaseId => {
-      const { knex } = await createTestStores(databaseId);
-      // Two stores on one database: two backend instances.
-      const stores = [
-        new DatabaseSubscriptionStore(knex),
-        new DatabaseSubscriptionStore(knex),
-      ];
-      await stores[0].createSubscription({
-        id: 's1',
-        modelRef: 'component:default/churn',
-        deploymentId: 'd1',
-        topic: 'orders',
-        mapping: { columns: { id: '$.id' } },
-        outputTopic: 'ml-platform.prediction.churn',
-        enabled: true,
-        createdAt: new Date().toISOString(),
-      });
-      const outputs: EventParams[] = [];
+      const knex = await subscribedDatabase(databaseId);
+      // Two instances on one database, each with a model that answers.
       const instances = await Promise.all(
-        stores.map(async store => {
-          const events = DefaultEventsService.create({
-            logger: mockServices.logger.mock(),
-          });
-          await events.subscribe({
-            id: 'test-output',
-            topics: ['ml-platform.prediction.churn'],
-            onEvent: async e => {
-              outputs.push(e);
-            },
-          });
-          const gateway = slowGateway();
+        [slowGateway(), slowGateway()].map(gateway => {
           gateway.release();
-          const dispatcher = new SubscriptionDispatcher({
-            store,
-            events,
-            gateway: gateway.gateway,
-            auth: mockServices.auth(),
-            logger: mockServices.logger.mock(),
-            settings,
-          });
-          await dispatcher.start();
-          return { dispatcher, calls: gateway.calls };
+          return instance(knex, gateway.gateway).then(i => ({
+            ...i,
+            calls: gateway.calls,
+          }));
         }),
       );
       const ids = [31, 32, 33, 34, 35];
       // Each event reaches both instances (each consumes the topic), at once.
       await Promise.all(
         ids.flatMap(id =>
-          instances.map(({ dispatcher }) =>
-            dispatcher.receive({
-              topic: 'orders',
-              eventPayload: { id },
-              metadata: { 'x-event-id': `order-${id}` },
-            }),
-          ),
+          instances.map(({ dispatcher }) => dispatcher.receive(order(id))),
         ),
       );
-      await waitFor(async () => outputs.length >= ids.length, {
+      const outputs = () => instances.flatMap(i => i.outputs);
+      await waitFor(async () => outputs().length >= ids.length, {
         what: 'the predictions',
       });
       await new Promise(r => setTimeout(r, 300));
       await Promise.all(instances.map(({ dispatcher }) => dispatcher.stop()));
       expect(
-        outputs
+        outputs()
           .map(o => (o.eventPayload as { sourceEventId: string }).sourceEventId)
           .sort(),
       ).toEqual(ids.map(id => `order-${id}`));
       expect([...instances[0].calls, ...instances[1].calls].sort()).toEqual(
         ids,
       );
-      expect(await stores[0].getSubscription('s1')).toMatchObject({
+      expect(await instances[0].store.getSubscription('s1')).toMatchObject({
         received: 5,
         predicted: 5,
       });

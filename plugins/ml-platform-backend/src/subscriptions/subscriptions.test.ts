@@ -131,6 +131,21 @@ describe('events in and out: subscriptions and prediction events', () => {
   const subscription = async () =>
     (await request(server).get(api(`/subscriptions/${subscriptionId}`))).body;
 
+  /** An export, its streamed body as text, checked for its content type. */
+  const exportEvents = async (query: string, contentType: RegExp) =>
+    (
+      await request(server)
+        .get(api(`/models/default/churn/events/export?${query}`))
+        .buffer(true)
+        .parse((r, done) => {
+          let text = '';
+          r.on('data', (c: Buffer) => (text += c.toString()));
+          r.on('end', () => done(null, text));
+        })
+        .expect('Content-Type', contentType)
+        .expect(200)
+    ).body as string;
+
   beforeAll(async () => {
     repo = await ModelRepository.create({ churn: 'churn' });
     loki = await fakeLoki();
@@ -230,31 +245,16 @@ describe('events in and out: subscriptions and prediction events', () => {
       .get(api('/models/default/churn/events?status=2xx&limit=10'))
       .expect(200);
     expect(page.body.items).toEqual([published]);
-    const exported = await request(server)
-      .get(api('/models/default/churn/events/export?format=jsonl'))
-      .buffer(true)
-      .parse((r, done) => {
-        let text = '';
-        r.on('data', (c: Buffer) => (text += c.toString()));
-        r.on('end', () => done(null, text));
-      })
-      .expect('Content-Type', /application\/x-ndjson/)
-      .expect(200);
-    const lines = (exported.body as string).trim().split('\n');
+    const exported = await exportEvents(
+      'format=jsonl',
+      /application\/x-ndjson/,
+    );
+    const lines = exported.trim().split('\n');
     expect(lines.map(l => JSON.parse(l))).toEqual([published]);
-    expect(exported.body).not.toContain('example.com');
+    expect(exported).not.toContain('example.com');
 
-    const csv = await request(server)
-      .get(api('/models/default/churn/events/export?format=csv&status=2xx'))
-      .buffer(true)
-      .parse((r, done) => {
-        let text = '';
-        r.on('data', (c: Buffer) => (text += c.toString()));
-        r.on('end', () => done(null, text));
-      })
-      .expect('Content-Type', /text\/csv/)
-      .expect(200);
-    const [header, line, ...more] = (csv.body as string).trim().split('\n');
+    const csv = await exportEvents('format=csv&status=2xx', /text\/csv/);
+    const [header, line, ...more] = csv.trim().split('\n');
     expect(more).toEqual([]);
     const columns = header.split(',');
     expect(columns.slice(0, 4)).toEqual(['id', 'time', 'modelRef', 'version']);
@@ -262,22 +262,14 @@ describe('events in and out: subscriptions and prediction events', () => {
     expect(line).toContain(',component:default/churn,1,');
     // The request is one JSON cell, quoted, redacted.
     expect(line).toContain('[redacted]');
-    expect(csv.body).not.toContain('example.com');
+    expect(csv).not.toContain('example.com');
   });
 
   it('stores the events of 2,000 calls in far fewer writes than calls', async () => {
-    const exportedCount = async () => {
-      const res = await request(server)
-        .get(api('/models/default/churn/events/export?format=jsonl'))
-        .buffer(true)
-        .parse((r, done) => {
-          let text = '';
-          r.on('data', (c: Buffer) => (text += c.toString()));
-          r.on('end', () => done(null, text));
-        })
-        .expect(200);
-      return (res.body as string).split('\n').filter(l => l.trim()).length;
-    };
+    const exportedCount = async () =>
+      (await exportEvents('format=jsonl', /application\/x-ndjson/))
+        .split('\n')
+        .filter(l => l.trim()).length;
     const before = await exportedCount();
     const writes = jest.spyOn(
       DatabasePredictionEventStore.prototype,

@@ -105,6 +105,34 @@ describe('Events tab', () => {
     ).toHaveLength(2);
   });
 
+  it('says why a sampled event has no request: refused before its body was read', async () => {
+    const api = mockMlPlatformApi({
+      listPredictionEvents: async () => ({
+        items: [
+          event(4, {
+            status: 400,
+            error: 'body: expected a JSON object',
+            request: undefined,
+            response: undefined,
+          }),
+        ],
+      }),
+    });
+    await renderForEntity(<EntityMlPlatformContent />, {
+      api,
+      route: '/?tab=events',
+    });
+    await userEvent.click(
+      await screen.findByText('400: body: expected a JSON object'),
+    );
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog.textContent).toContain(
+      'None: the call was refused before its body was read.',
+    );
+    expect(dialog.textContent).toContain('None: the model did not answer.');
+    expect(dialog.textContent).not.toContain('not sampled');
+  });
+
   it('says what to do when there are none', async () => {
     const api = mockMlPlatformApi({
       listPredictionEvents: async () => ({ items: [] }),

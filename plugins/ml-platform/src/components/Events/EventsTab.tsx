@@ -81,6 +81,19 @@ function json(value: unknown) {
   return JSON.stringify(value, null, 2);
 }
 
+/** Why an event has no request (or response) to show. */
+function missing(event: PredictionEvent, label: string): string {
+  if (!event.sampled) {
+    return 'Not kept: this event was not sampled (mlPlatform.events.sampleRate).';
+  }
+  if (event.truncated) {
+    return 'Not kept: larger than mlPlatform.events.maxPayloadBytes.';
+  }
+  return label === 'Request'
+    ? 'None: the call was refused before its body was read.'
+    : 'None: the model did not answer.';
+}
+
 /** One event with its request and response. */
 function EventDialog(props: { event: PredictionEvent; onClose: () => void }) {
   const { event, onClose } = props;
@@ -89,9 +102,7 @@ function EventDialog(props: { event: PredictionEvent; onClose: () => void }) {
       <Typography variant="subtitle2">{label}</Typography>
       {value === undefined ? (
         <Typography variant="body2" color="textSecondary">
-          {event.truncated
-            ? 'Not kept: larger than mlPlatform.events.maxPayloadBytes.'
-            : 'Not kept: this event was not sampled (mlPlatform.events.sampleRate).'}
+          {missing(event, label)}
         </Typography>
       ) : (
         <CodeSnippet language="json" text={json(value)} showCopyCodeButton />
