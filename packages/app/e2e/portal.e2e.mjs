@@ -369,11 +369,14 @@ const IGNORED_CONSOLE = [
   /^Warning: Each child in a list should have a unique "key" prop/,
 ];
 
-// Backend errors that are not the platform's: Backstage's user-settings
-// backend logs a 500 "stream is not readable" when the browser abandons a
-// request (a page navigation while user settings load). The request is gone,
-// so nothing the user sees failed.
-const IGNORED_BACKEND = [/^\[user-settings\].*stream is not readable/];
+// Backend errors that are not the platform's: Backstage's user-settings and
+// permission backends log a 500 "stream is not readable" when the browser
+// abandons a request (a page navigation while user settings or a permission
+// check load; body-parser finds the request gone). The request is gone, so
+// nothing the user sees failed.
+const IGNORED_BACKEND = [
+  /^\[(user-settings|permission)\].*stream is not readable/,
+];
 
 class ErrorWatch {
   constructor(portal) {
