@@ -1023,7 +1023,7 @@ async function predictionEvents(page, build) {
   await choose(page, panel, 'Status', 'Caller errors (4xx)');
   const refused = panel
     .getByRole('row')
-    .filter({ hasText: '400' })
+    .filter({ has: page.getByRole('cell', { name: /^400: / }) })
     .filter({ hasText: 'http' });
   const count = await until(
     `the Events tab to list the ${MONITORED_ERRORS} refused calls`,
@@ -1042,7 +1042,7 @@ async function predictionEvents(page, build) {
   await choose(page, panel, 'Status', 'Succeeded (2xx)');
   const succeeded = panel
     .getByRole('row')
-    .filter({ hasText: /\b200\b/ })
+    .filter({ has: page.getByRole('cell', { name: '200', exact: true }) })
     .filter({ hasText: 'http' })
     .filter({ hasText: `v${build.version}` });
   await until(
