@@ -85,7 +85,7 @@ async function instance(knex: Knex, gateway: Gateway) {
     settings,
   });
   await dispatcher.start();
-  return { store, dispatcher, outputs };
+  return { store, events, dispatcher, outputs };
 }
 
 const order = (id: number) => ({
@@ -148,6 +148,31 @@ describe('SubscriptionDispatcher', () => {
     expect(await store.getSubscription('s1')).toMatchObject({
       received: 1,
       predicted: 1,
+    });
+  });
+
+  it('predicts again, rather than finishing, when the output could not be published', async () => {
+    const knex = await subscribedDatabase();
+    const model = slowGateway();
+    model.release();
+    const { events, dispatcher, outputs } = await instance(knex, model.gateway);
+    const publish = events.publish.bind(events);
+    let refused = 0;
+    jest.spyOn(events, 'publish').mockImplementation(async params => {
+      if (params.topic === OUTPUT_TOPIC && refused++ === 0) {
+        throw new Error('Request failed with 503 Service Unavailable');
+      }
+      return publish(params);
+    });
+    await dispatcher.receive(order(7));
+    await waitFor(async () => outputs.length === 1, {
+      what: 'the prediction, published on the second attempt',
+    });
+    await dispatcher.stop();
+    expect(model.calls).toEqual([7, 7]);
+    expect(await knex('subscription_deliveries').first()).toMatchObject({
+      status: 'predicted',
+      attempts: 2,
     });
   });
 

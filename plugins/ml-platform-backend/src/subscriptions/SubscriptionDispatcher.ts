@@ -356,15 +356,36 @@ export class SubscriptionDispatcher {
       );
       return;
     }
-    await this.publish(subscription.outputTopic, delivery.id, {
-      sourceEventId: delivery.eventKey,
-      subscriptionId: subscription.id,
-      modelRef: subscription.modelRef,
-      deploymentId: subscription.deploymentId,
-      topic: delivery.topic,
-      rows: rows.length,
-      predictions,
-    });
+    const notPublished = await this.publish(
+      subscription.outputTopic,
+      delivery.id,
+      {
+        sourceEventId: delivery.eventKey,
+        subscriptionId: subscription.id,
+        modelRef: subscription.modelRef,
+        deploymentId: subscription.deploymentId,
+        topic: delivery.topic,
+        rows: rows.length,
+        predictions,
+      },
+    );
+    if (notPublished) {
+      // At least once: the prediction is made again later (here, on another
+      // instance, or after a restart) rather than finished unpublished. A
+      // consumer that got this one already knows it by its x-event-id.
+      const reason = `output not published on ${subscription.outputTopic}: ${notPublished}`;
+      if (attempts < settings.maxAttempts) {
+        await store.retryDelivery(
+          delivery.id,
+          attempts,
+          this.now() + settings.retryBackoffMs * 2 ** (attempts - 1),
+          reason,
+        );
+      } else {
+        await dead(reason);
+      }
+      return;
+    }
     await store.finishDelivery(
       delivery.id,
       { status: 'predicted' },
@@ -413,18 +434,25 @@ export class SubscriptionDispatcher {
     return answer.predictions ?? answer;
   }
 
-  private async publish(topic: string, eventId: string, payload: object) {
+  /** Publishes; the error (logged) when the events service refused it. */
+  private async publish(
+    topic: string,
+    eventId: string,
+    payload: object,
+  ): Promise<string | undefined> {
     try {
       await this.options.events.publish({
         topic,
         eventPayload: payload,
         metadata: { 'x-event-id': eventId },
       });
+      return undefined;
     } catch (error) {
       this.options.logger.warn('subscription event not published', {
         topic,
         error: String(error),
       });
+      return String(error);
     }
   }
 }
