@@ -263,6 +263,88 @@ export interface Config {
       };
     };
 
+    /**
+     * Prediction events ("BI events"): one per invocation and per batch
+     * chunk, published on the events service topic `ml-platform.prediction`
+     * and kept in the platform's database.
+     */
+    events?: {
+      /** @default true */
+      enabled?: boolean;
+      /**
+       * Share of events (0 to 1) that keep the request and response.
+       * @default 1.0
+       */
+      sampleRate?: number;
+      /**
+       * A request or response larger than this (bytes) is left out of its
+       * event, which says `truncated`.
+       * @default 65536
+       */
+      maxPayloadBytes?: number;
+      /**
+       * Input fields whose values events never keep (replaced by
+       * `[redacted]`, at any depth and in column-oriented bodies).
+       */
+      redactFields?: string[];
+      /** Publish on the events service (off: stored only). @default true */
+      publish?: boolean;
+      /**
+       * Events per published message, `{ events: [...] }`; 1 publishes each
+       * event as a message of its own (one events-bus call per prediction).
+       * @default 100
+       */
+      publishBatchSize?: number;
+      /** How often buffered events are written. @default 1s */
+      flushInterval?: number | string | { [unit: string]: number };
+      /** A buffer of this many events is written at once. @default 500 */
+      flushSize?: number;
+      /** Events buffered at most between writes; more are dropped and logged. @default 20000 */
+      maxBuffered?: number;
+      /** Stored events are deleted after this. @default 30 days */
+      retention?: number | string | { [unit: string]: number };
+    };
+
+    /** Searchable build, deployment and execution logs. */
+    logs?: {
+      /** Lines are deleted after this. @default 14 days */
+      retention?: number | string | { [unit: string]: number };
+      /** How often collected lines are written. @default 1s */
+      flushInterval?: number | string | { [unit: string]: number };
+      /** Lines collected at most between writes; more are dropped and logged. @default 50000 */
+      maxBuffered?: number;
+      /** Also ship every line to Loki's push API (labels model, namespace, version, source, level). */
+      loki?: {
+        /** Loki's base URL; lines go to `<url>/loki/api/v1/push`. */
+        url: string;
+        /** Sent as `X-Scope-OrgID`. */
+        tenant?: string;
+        /**
+         * Sent as a bearer token.
+         * @visibility secret
+         */
+        token?: string;
+      };
+    };
+
+    /** Event subscriptions (real-time triggers) of online deployments. */
+    subscriptions?: {
+      /** Attempts of an event whose model has no ready replica. @default 5 */
+      maxAttempts?: number;
+      /** First retry delay, doubled per attempt. @default 500ms */
+      retryBackoff?: number | string | { [unit: string]: number };
+      /** How often due retries and a restart's leftovers are picked up. @default 1s */
+      pollInterval?: number | string | { [unit: string]: number };
+      /** How long an instance holds an event before another may take it over. @default 1m */
+      lease?: number | string | { [unit: string]: number };
+      /** Events predicted at once per backend instance. @default 16 */
+      concurrency?: number;
+      /** How often subscriptions made on other instances are picked up. @default 5s */
+      refreshInterval?: number | string | { [unit: string]: number };
+      /** Idempotency keys of handled events are kept this long. @default 7 days */
+      keyRetention?: number | string | { [unit: string]: number };
+    };
+
     /** Model monitoring: the recorder, its store, Prometheus. */
     monitoring?: {
       /**

@@ -7,7 +7,9 @@
 // sign in as guest, build the main branch, deploy the build online and as a
 // batch model, predict from the "Try it" form, score an uploaded CSV, see it
 // all in the Activity section, send traffic and read it on the Monitoring
-// tab, and silence the manifest's alert rule in its Alerts section. It saves
+// tab, silence the manifest's alert rule in its Alerts section, find the
+// calls and batch chunks on the Events tab and search the build log on the
+// Logs tab. It saves
 // a screenshot of each section to e2e/screenshots/ and fails on browser errors
 // (uncaught exceptions, console errors other than React dev warnings) and on
 // backend errors logged while the flow runs.
@@ -368,11 +370,14 @@ const IGNORED_CONSOLE = [
   /^Warning: Each child in a list should have a unique "key" prop/,
 ];
 
-// Backend errors that are not the platform's: Backstage's user-settings
-// backend logs a 500 "stream is not readable" when the browser abandons a
-// request (a page navigation while user settings load). The request is gone,
-// so nothing the user sees failed.
-const IGNORED_BACKEND = [/^\[user-settings\].*stream is not readable/];
+// Backend errors that are not the platform's: Backstage's user-settings and
+// permission backends log a 500 "stream is not readable" when the browser
+// abandons a request (a page navigation while user settings or a permission
+// check load; body-parser finds the request gone). The request is gone, so
+// nothing the user sees failed.
+const IGNORED_BACKEND = [
+  /^\[(user-settings|permission)\].*stream is not readable/,
+];
 
 class ErrorWatch {
   constructor(portal) {
@@ -999,6 +1004,126 @@ async function monitoring(page, build) {
   return `${requests} requests charted (${sent} sent, ${MONITORED_ERRORS} refused), replica ready`;
 }
 
+/** Picks an option of a Material UI select (a button and a listbox). */
+async function choose(page, panel, label, option) {
+  // The select is a button named by its label and its current value.
+  await panel
+    .getByRole('button', { name: new RegExp(`^${label}\\b`) })
+    .first()
+    .click();
+  await page.getByRole('option', { name: option, exact: true }).click();
+}
+
+/**
+ * The Events tab: the refused calls of the Monitoring traffic as prediction
+ * events, one opened with its request and response; the batch chunks.
+ */
+async function predictionEvents(page, build) {
+  const panel = await openSection(page, 'Events');
+  // Filtering reloads the list: the refused calls, newest first.
+  await choose(page, panel, 'Status', 'Caller errors (4xx)');
+  const refused = panel
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell', { name: /^400: / }) })
+    .filter({ hasText: 'http' });
+  const count = await until(
+    `the Events tab to list the ${MONITORED_ERRORS} refused calls`,
+    TIMEOUTS.ui,
+    async () => {
+      const n = await refused.count();
+      return n >= MONITORED_ERRORS ? n : undefined;
+    },
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  const rowText = await textOf(refused.first());
+  if (!rowText.includes(`v${build.version}`)) {
+    throw new StepFailure(`the event row has no version: ${rowText}`);
+  }
+  // A call that succeeded, opened: what was asked and what the model said.
+  await choose(page, panel, 'Status', 'Succeeded (2xx)');
+  const succeeded = panel
+    .getByRole('row')
+    .filter({ has: page.getByRole('cell', { name: '200', exact: true }) })
+    .filter({ hasText: 'http' })
+    .filter({ hasText: `v${build.version}` });
+  await until(
+    'the Events tab to list the calls that succeeded',
+    TIMEOUTS.ui,
+    async () => (await succeeded.count()) > 0,
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  await succeeded.first().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor({ timeout: TIMEOUTS.ui });
+  await until(
+    "the event's request and response",
+    TIMEOUTS.ui,
+    async () => {
+      const text = await textOf(dialog);
+      return (
+        text.includes('status 200') &&
+        text.includes('Request') &&
+        text.includes('tenure_months') &&
+        text.includes('Response') &&
+        text.includes('churn_probability')
+      );
+    },
+    { lastSeen: async () => (await textOf(dialog)).slice(0, 300) },
+  );
+  await screenshot(page, 'event');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await dialog.waitFor({ state: 'hidden', timeout: TIMEOUTS.ui });
+
+  await choose(page, panel, 'Status', 'Any status');
+  await choose(page, panel, 'Trigger', 'Batch');
+  const chunks = panel.getByRole('row').filter({ hasText: 'batch' });
+  await until(
+    "the batch execution's chunks as events",
+    TIMEOUTS.ui,
+    async () => (await chunks.count()) > 0,
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  await screenshot(page, 'events');
+  return `${count} refused calls listed; a call that succeeded opened with its request and response; ${await chunks.count()} batch chunk event(s)`;
+}
+
+/** The Logs tab: build lines, searched by a word they contain; follow mode. */
+async function logs(page) {
+  const panel = await openSection(page, 'Logs');
+  await choose(page, panel, 'Source', 'Builds');
+  const lines = panel.getByLabel('Log lines').locator('[data-level]');
+  await until(
+    'build log lines',
+    TIMEOUTS.ui,
+    async () => (await lines.count()) > 0,
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  const all = await lines.count();
+  // A word of a build line, searched in upper case (the search ignores case).
+  const texts = await lines.allInnerTexts();
+  const word = texts
+    .map(t => t.replace(/^.*?\] /, ''))
+    .map(t => /[a-z]{5,}/i.exec(t)?.[0])
+    .find(Boolean);
+  if (!word) throw new StepFailure(`no word in the build lines: ${texts[0]}`);
+  await panel.getByLabel('Search', { exact: true }).fill(word.toUpperCase());
+  const found = await until(
+    `the lines containing "${word}"`,
+    TIMEOUTS.ui,
+    async () => {
+      const matching = await lines.allInnerTexts();
+      return matching.length > 0 &&
+        matching.every(t => t.toLowerCase().includes(word.toLowerCase()))
+        ? matching.length
+        : undefined;
+    },
+    { lastSeen: async () => (await textOf(panel)).slice(0, 300) },
+  );
+  await panel.getByLabel('Follow', { exact: true }).check();
+  await screenshot(page, 'logs');
+  return `${all} build lines; ${found} contain "${word}"; following`;
+}
+
 async function backToOverview(page, build) {
   const panel = await openSection(page, 'Overview');
   const online = card(panel, 'Online deployment');
@@ -1186,6 +1311,14 @@ async function main() {
       { watch },
     );
     await step("Alerts: the manifest's rule, silenced", () => alerts(page), {
+      watch,
+    });
+    await step(
+      'Events: the calls and batch chunks as prediction events',
+      () => predictionEvents(page, build),
+      { watch },
+    );
+    await step('Logs: search the build log, follow', () => logs(page), {
       watch,
     });
     await step('Activity: who changed the model', () => activity(page), {

@@ -37,6 +37,10 @@ backend.add(
 backend.add(import('@backstage/plugin-events-backend'));
 backend.add(import('@backstage/plugin-events-backend-module-github'));
 backend.add(import('@backstage/plugin-events-backend-module-gitlab'));
+// Kafka topics into the events service (and events out to Kafka), for
+// models fed by real-time traffic at scale; idle until
+// events.modules.kafka is configured (see app-config.yaml).
+backend.add(import('@backstage/plugin-events-backend-module-kafka'));
 
 // Permissions: a model's owners and platform admins change it, every
 // signed-in user reads and invokes (permission.mlPlatform in app-config.yaml).

@@ -358,6 +358,55 @@ describe('model permissions', () => {
     });
   });
 
+  it('refuses subscriptions to a caller who may not update deployments, and names a bad field first', async () => {
+    const { server } = await startTestBackend({
+      features: [
+        mlPlatformPlugin,
+        catalogServiceMock.factory({ entities }),
+        readAndInvokeOnly,
+        mockServices.rootConfig.factory({
+          data: { mlPlatform: { dataDir: '/tmp/mlp-plugin-test' } },
+        }),
+      ],
+    });
+    const subscriptions = '/api/ml-platform/models/default/churn/subscriptions';
+    const bad = await request(server)
+      .post(subscriptions)
+      .send({
+        deploymentId: 'd1',
+        topic: 'orders',
+        mapping: { rows: 'items' },
+      });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/body\.mapping\.rows/);
+    const looping = await request(server)
+      .post(subscriptions)
+      .send({
+        deploymentId: 'd1',
+        topic: 'ml-platform.prediction',
+        mapping: { rows: '$.items' },
+      });
+    expect(looping.status).toBe(400);
+    expect(looping.body.error.message).toMatch(/body\.topic/);
+
+    const denied = await request(server)
+      .post(subscriptions)
+      .send({
+        deploymentId: 'd1',
+        topic: 'orders',
+        mapping: { rows: '$.items' },
+      });
+    expect(denied.status).toBe(403);
+    expect((await request(server).get(subscriptions)).body).toEqual({
+      items: [],
+    });
+    const events = await request(server).get(
+      '/api/ml-platform/models/default/churn/events?status=abc',
+    );
+    expect(events.status).toBe(400);
+    expect(events.body.error.message).toMatch(/query\.status/);
+  });
+
   it('never lets a service change a model, whatever the permission service says', async () => {
     const { server } = await startTestBackend({
       features: [

@@ -20,6 +20,10 @@ import { createBuildsSubsystem } from './builds/createBuildsSubsystem';
 import { createOnlineSubsystem } from './deployments/createOnlineSubsystem';
 import { createAlertingSubsystem } from './monitoring/alerts/createAlertingSubsystem';
 import { createMonitoringSubsystem } from './monitoring/createMonitoringSubsystem';
+import { createPredictionEventsSubsystem } from './events/createPredictionEventsSubsystem';
+import { createLogsSubsystem } from './modelLogs/createLogsSubsystem';
+import { tapBuildLogs } from './modelLogs/logTaps';
+import { createSubscriptionsSubsystem } from './subscriptions/createSubscriptionsSubsystem';
 import { createRouter } from './router';
 import { createPlatformCore } from './subsystems/core';
 import { Subsystem } from './subsystems/types';
@@ -93,13 +97,38 @@ export const mlPlatformPlugin = createBackendPlugin({
           path: '/artifacts',
           allow: 'unauthenticated',
         });
-        const builds = await createBuildsSubsystem(core, deps);
+        const logs = createLogsSubsystem(core);
+        // Build lines reach the searchable logs as they are stored.
+        const builds = await createBuildsSubsystem(
+          {
+            ...core,
+            stores: {
+              ...core.stores,
+              builds: tapBuildLogs(core.stores.builds, logs.index),
+            },
+          },
+          deps,
+        );
         const batch = createBatchSubsystem(core, deps);
+        batch.onWorkerLog((executionId, line) =>
+          logs.index.add('execution', executionId, line),
+        );
         const online = createOnlineSubsystem(core, {
           httpAuth: deps.httpAuth,
           inputs: batch.inputs,
         });
+        const subscriptions = await createSubscriptionsSubsystem(core, {
+          events: deps.events,
+          auth: deps.auth,
+          gateway: online.gateway,
+        });
         const monitoring = createMonitoringSubsystem(core, {
+          gateway: online.gateway,
+          chunkAttempts: batch,
+          moreMetrics: [subscriptions.metrics],
+        });
+        const predictionEvents = createPredictionEventsSubsystem(core, {
+          events: deps.events,
           gateway: online.gateway,
           chunkAttempts: batch,
         });
@@ -107,11 +136,15 @@ export const mlPlatformPlugin = createBackendPlugin({
           notifications: deps.notifications,
           source: monitoring.source,
         });
-        // Monitoring first: it stops last, recording the others' last calls.
+        // Recorders first: they stop last, recording the others' last calls
+        // and lines; subscriptions stop before the gateway they call.
         const subsystems: Subsystem[] = [
           monitoring,
+          predictionEvents,
+          logs,
           builds,
           online,
+          subscriptions,
           batch,
           alerting,
         ];

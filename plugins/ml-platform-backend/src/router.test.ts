@@ -13,6 +13,12 @@ import { buildRoutes } from './builds/routes';
 import { deploymentRoutes } from './deployments/routes';
 import { MonitoringRouteServices, monitoringRoutes } from './monitoring/routes';
 import { alertingRoutes } from './monitoring/alerts/routes';
+import { PredictionEventService } from './events/PredictionEventService';
+import { predictionEventRoutes } from './events/routes';
+import { LogSearch } from './modelLogs/LogSearch';
+import { logRoutes } from './modelLogs/routes';
+import { SubscriptionService } from './subscriptions/SubscriptionService';
+import { subscriptionRoutes } from './subscriptions/routes';
 
 /** Express route paths (`/models/:namespace/:name`) in OpenAPI form. */
 function toOpenApiPath(path: string) {
@@ -59,6 +65,21 @@ describe('router', () => {
               ctx,
               {} as Parameters<typeof alertingRoutes>[2],
             ),
+        },
+        {
+          routes: (api, ctx) =>
+            predictionEventRoutes(api, ctx, {
+              events: {} as PredictionEventService,
+            }),
+        },
+        {
+          routes: (api, ctx) =>
+            subscriptionRoutes(api, ctx, {
+              subscriptions: {} as SubscriptionService,
+            }),
+        },
+        {
+          routes: (api, ctx) => logRoutes(api, ctx, { logs: {} as LogSearch }),
         },
       ],
     });

@@ -11,3 +11,4 @@ export * from './manifest';
 export * from './client';
 export * from './limits';
 export * from './alerts';
+export * from './events';

@@ -61,12 +61,19 @@ export interface BatchRunnerOptions {
 
 /** How one attempt of a chunk ended (for monitoring). */
 export interface ChunkAttempt {
+  executionId: string;
+  /** The chunk's sequence number in its execution. */
+  seq: number;
+  /** The attempt's number, from 1. */
+  attempt: number;
   modelRef: string;
   deploymentId?: string;
   buildId: string;
   outcome: 'success' | BatchFailureKind;
   rows: number;
   seconds: number;
+  /** Why the attempt failed. */
+  error?: string;
 }
 
 /** Why a running execution stops before its chunks are done. */
@@ -98,6 +105,10 @@ export class BatchRunner {
   private readonly sources: SourceRegistry;
   private readonly sinks: SinkRegistry;
   private readonly attemptListeners: ((attempt: ChunkAttempt) => void)[] = [];
+  private readonly logListeners: ((
+    executionId: string,
+    line: string,
+  ) => void)[] = [];
 
   constructor(private readonly options: BatchRunnerOptions) {
     this.sources = options.sources ?? defaultSources();
@@ -107,6 +118,11 @@ export class BatchRunner {
   /** Tells `listener` how every chunk attempt ended (monitoring). */
   onChunkAttempt(listener: (attempt: ChunkAttempt) => void) {
     this.attemptListeners.push(listener);
+  }
+
+  /** Tells `listener` each line an execution's workers write (logs). */
+  onWorkerLog(listener: (executionId: string, line: string) => void) {
+    this.logListeners.push(listener);
   }
 
   async start() {
@@ -411,12 +427,16 @@ export class BatchRunner {
         seconds = (performance.now() - started) / 1000;
       }
       this.reportAttempt({
+        executionId: execution.id,
+        seq: event.seq,
+        attempt: event.attempt,
         modelRef: execution.modelRef,
         deploymentId: execution.deploymentId,
         buildId: execution.buildId,
         outcome: outcome.type === 'succeeded' ? 'success' : outcome.kind,
         rows: outcome.type === 'succeeded' ? outcome.rows : planned,
         seconds,
+        error: outcome.type === 'succeeded' ? undefined : outcome.error,
       });
       if (outcome.type === 'succeeded') {
         await sink.writeChunk(resultPath(dir, event.seq), event.seq, planned);
@@ -458,8 +478,12 @@ export class BatchRunner {
       {
         onEvent,
         signal,
-        onLog: line =>
-          this.options.logger.debug(`[execution ${execution.id}] ${line}`),
+        onLog: line => {
+          this.options.logger.debug(`[execution ${execution.id}] ${line}`);
+          for (const listener of this.logListeners) {
+            listener(execution.id, line);
+          }
+        },
       },
     );
     throwIfAborted(signal);

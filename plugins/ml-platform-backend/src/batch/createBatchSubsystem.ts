@@ -16,6 +16,8 @@ export interface BatchSubsystem extends Subsystem {
   inputs: ExecutionInputs;
   /** Tells `listener` how every chunk attempt ended (monitoring). */
   onChunkAttempt(listener: (attempt: ChunkAttempt) => void): void;
+  /** Tells `listener` each line an execution's workers write (logs). */
+  onWorkerLog(listener: (executionId: string, line: string) => void): void;
 }
 
 export function createBatchSubsystem(
@@ -71,6 +73,7 @@ export function createBatchSubsystem(
     executions,
     inputs,
     onChunkAttempt: listener => runner.onChunkAttempt(listener),
+    onWorkerLog: listener => runner.onWorkerLog(listener),
     streamRoutes: (router, ctx) => uploadRoutes(router, ctx, { executions }),
     routes: (api, ctx) => executionRoutes(api, ctx, { executions }),
     tasks: [

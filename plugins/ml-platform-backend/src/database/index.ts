@@ -16,6 +16,12 @@ import { DatabaseModelStore } from './models/DatabaseModelStore';
 import { ModelStore } from './models/ModelStore';
 import { DatabaseSigningKeyStore } from './signingKeys/DatabaseSigningKeyStore';
 import { SigningKeyStore } from './signingKeys/SigningKeyStore';
+import { DatabasePredictionEventStore } from './predictionEvents/DatabasePredictionEventStore';
+import { PredictionEventStore } from './predictionEvents/PredictionEventStore';
+import { DatabaseSubscriptionStore } from './subscriptions/DatabaseSubscriptionStore';
+import { SubscriptionStore } from './subscriptions/SubscriptionStore';
+import { DatabaseLogStore } from './modelLogs/DatabaseLogStore';
+import { LogStore } from './modelLogs/LogStore';
 
 /** One store per aggregate; each service takes the ones it needs. */
 export interface PlatformStores {
@@ -27,6 +33,9 @@ export interface PlatformStores {
   signingKeys: SigningKeyStore;
   metrics: MetricsStore;
   alerts: AlertStore;
+  predictionEvents: PredictionEventStore;
+  subscriptions: SubscriptionStore;
+  modelLogs: LogStore;
 }
 
 /** The knex stores over the plugin's database, migrated first. */
@@ -43,6 +52,9 @@ export async function createDatabaseStores(
     signingKeys: new DatabaseSigningKeyStore(db),
     metrics: new DatabaseMetricsStore(db),
     alerts: new DatabaseAlertStore(db),
+    predictionEvents: new DatabasePredictionEventStore(db),
+    subscriptions: new DatabaseSubscriptionStore(db),
+    modelLogs: new DatabaseLogStore(db),
   };
 }
 

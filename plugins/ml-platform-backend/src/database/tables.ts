@@ -271,3 +271,77 @@ export interface DbAlertHistoryRow {
   notified: boolean | number;
   silenced: boolean | number;
 }
+
+/** A row of `prediction_events`. */
+export interface DbPredictionEventRow {
+  id: string;
+  time: number | string;
+  model_ref: string;
+  version: number;
+  build_id: string;
+  deployment_id: string | null;
+  execution_id: string | null;
+  caller: string | null;
+  caller_kind: string;
+  trigger: string;
+  route: string;
+  latency_ms: number;
+  status: number;
+  rows: number | null;
+  error: string | null;
+  request: string | null;
+  response: string | null;
+  sampled: boolean | number;
+  truncated: boolean | number;
+  source_event_id: string | null;
+  subscription_id: string | null;
+}
+
+/** A row of `subscriptions`. */
+export interface DbSubscriptionRow {
+  id: string;
+  model_ref: string;
+  deployment_id: string;
+  topic: string;
+  filter: string | null;
+  mapping: string;
+  output_topic: string;
+  idempotency_key: string | null;
+  enabled: boolean | number;
+  received: number | string;
+  filtered: number | string;
+  predicted: number | string;
+  failed: number | string;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+/** A row of `subscription_deliveries`. */
+export interface DbSubscriptionDeliveryRow {
+  id: string;
+  subscription_id: string;
+  event_key: string;
+  topic: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number | string;
+  claimed_by: string | null;
+  claimed_until: number | string | null;
+  reason: string | null;
+  received_at: number | string;
+  finished_at: number | string | null;
+}
+
+/** A row of `model_logs`. */
+export interface DbModelLogRow {
+  id: number | string;
+  model_ref: string;
+  source: string;
+  subject_id: string;
+  version: number;
+  time: number | string;
+  level: string;
+  stream: string | null;
+  line: string;
+}

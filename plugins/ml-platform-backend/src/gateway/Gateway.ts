@@ -55,6 +55,22 @@ export interface Invocation {
    */
   request?: Buffer;
   response?: Buffer;
+  /** For calls a subscription made: the event it predicts. */
+  source?: InvocationSource;
+}
+
+/** The event behind a call a subscription made. */
+export interface InvocationSource {
+  subscriptionId: string;
+  /** The event's id (its idempotency key). */
+  eventId: string;
+}
+
+/** How a call came in, for calls from inside the backend. */
+export interface InvocationVia {
+  route: InvocationRoute;
+  callerKind?: 'event';
+  source?: InvocationSource;
 }
 
 export type InvocationObserver = (invocation: Invocation) => void;
@@ -146,9 +162,7 @@ export class Gateway {
     ref: { namespace: string; name: string },
     body: InvocationBody,
     credentials: BackstageCredentials,
-    via: { route: 'records' | 'event'; callerKind?: 'event' } = {
-      route: 'records',
-    },
+    via: InvocationVia = { route: 'records' },
   ) {
     const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
     await this.checkVisible(modelRef, credentials);
@@ -318,7 +332,7 @@ export class Gateway {
     path: string,
     readBody: InvocationBody,
     credentials: BackstageCredentials,
-    via: { route: InvocationRoute; callerKind?: 'event' } = { route: protocol },
+    via: InvocationVia = { route: protocol },
   ): Promise<ReplicaResponse> {
     const started = performance.now();
     let calls = this.inFlight.get(deployment.id);
@@ -357,6 +371,7 @@ export class Gateway {
         inFlight,
         request: body,
         response,
+        source: via.source,
       };
       for (const observer of this.observers) {
         try {

@@ -137,6 +137,8 @@ export interface PrometheusExpositionOptions {
     buildId: string;
     inFlight: number;
   }>;
+  /** More metrics of the platform (e.g. subscriptions), exposed alongside. */
+  more?: Registry[];
 }
 
 /**
@@ -269,7 +271,9 @@ export class PrometheusExposition {
   /** The exposition text, with every value read now. */
   async metrics(): Promise<string> {
     await this.collect();
-    return this.registry.metrics();
+    const more = this.options.more ?? [];
+    if (more.length === 0) return this.registry.metrics();
+    return Registry.merge([this.registry, ...more]).metrics();
   }
 
   private async modelLabels(

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
 import { ChunkAttempt } from '../batch/BatchRunner';
 import { Gateway } from '../gateway/Gateway';
 import { PlatformCore } from '../subsystems/core';
@@ -41,6 +42,8 @@ export function createMonitoringSubsystem(
     chunkAttempts: {
       onChunkAttempt(listener: (attempt: ChunkAttempt) => void): void;
     };
+    /** More metrics exposed at `GET metrics` (e.g. subscriptions). */
+    moreMetrics?: Registry[];
   },
 ): MonitoringSubsystem {
   const { config, logger, stores, runtime, models } = core;
@@ -113,6 +116,7 @@ export function createMonitoringSubsystem(
       replicas,
       versions,
       inFlight: () => gateway.callsInFlight(),
+      more: deps.moreMetrics,
     }),
     metrics: new MetricsService({ models, source, replicas }),
     scrapeTargets: () => listScrapeTargets({ runtime, modelOf, versions }),

@@ -24,7 +24,17 @@ import {
   RegisterModelRequest,
   UpdateDeploymentRequest,
   UploadedInput,
+  DeadLetter,
+  ModelLogPage,
+  ModelSubscription,
+  PredictionEventPage,
 } from '../schema/openapi/generated/models';
+import {
+  ModelLogQuery,
+  PredictionEventQuery,
+  SubscriptionBody,
+  SubscriptionUpdate,
+} from '../events';
 
 /** A model, addressed by its catalog entity. @public */
 export interface ModelRef {
@@ -196,6 +206,31 @@ export interface MlPlatformApi {
   unsilenceAlert(ref: ModelRef, rule: string): Promise<ModelAlert>;
   /** The model's generated Grafana dashboard (JSON), for download. */
   getModelDashboard(ref: ModelRef): Promise<Record<string, unknown>>;
+  /** A page of the model's prediction events, newest first. */
+  listPredictionEvents(
+    ref: ModelRef,
+    query?: PredictionEventQuery,
+  ): Promise<PredictionEventPage>;
+  /** Every matching event as JSON lines or CSV. */
+  exportPredictionEvents(
+    ref: ModelRef,
+    format: 'jsonl' | 'csv',
+    query?: Omit<PredictionEventQuery, 'limit' | 'cursor'>,
+  ): Promise<Blob>;
+  listSubscriptions(ref: ModelRef): Promise<ModelSubscription[]>;
+  createSubscription(
+    ref: ModelRef,
+    body: SubscriptionBody,
+  ): Promise<ModelSubscription>;
+  updateSubscription(
+    id: string,
+    body: SubscriptionUpdate,
+  ): Promise<ModelSubscription>;
+  deleteSubscription(id: string): Promise<void>;
+  listDeadLetters(id: string): Promise<DeadLetter[]>;
+  retryDeadLetter(id: string, letterId: string): Promise<void>;
+  /** Build, deployment and execution log lines, oldest first. */
+  searchLogs(ref: ModelRef, query?: ModelLogQuery): Promise<ModelLogPage>;
 }
 
 function bodyOf(response: Response): ReadableStream<Uint8Array> {
@@ -421,6 +456,54 @@ export class MlPlatformClient implements MlPlatformApi {
       await this.apiClient.downloadExecutionResult({ path: { id } }),
     );
     return response.blob();
+  }
+
+  listPredictionEvents(ref: ModelRef, query: PredictionEventQuery = {}) {
+    return json(this.apiClient.listPredictionEvents({ path: ref, query }));
+  }
+
+  async exportPredictionEvents(
+    ref: ModelRef,
+    format: 'jsonl' | 'csv',
+    query: Omit<PredictionEventQuery, 'limit' | 'cursor'> = {},
+  ): Promise<Blob> {
+    const response = await ok(
+      await this.apiClient.exportPredictionEvents({
+        path: ref,
+        query: { ...query, format },
+      }),
+    );
+    return response.blob();
+  }
+
+  async listSubscriptions(ref: ModelRef) {
+    return (await json(this.apiClient.listSubscriptions({ path: ref }))).items;
+  }
+
+  createSubscription(ref: ModelRef, body: SubscriptionBody) {
+    return json(this.apiClient.createSubscription({ path: ref, body }));
+  }
+
+  updateSubscription(id: string, body: SubscriptionUpdate) {
+    return json(this.apiClient.updateSubscription({ path: { id }, body }));
+  }
+
+  async deleteSubscription(id: string): Promise<void> {
+    await ok(await this.apiClient.deleteSubscription({ path: { id } }));
+  }
+
+  async listDeadLetters(id: string) {
+    return (
+      await json(this.apiClient.listDeadLetters({ path: { id }, query: {} }))
+    ).items;
+  }
+
+  async retryDeadLetter(id: string, letterId: string): Promise<void> {
+    await ok(await this.apiClient.retryDeadLetter({ path: { id, letterId } }));
+  }
+
+  searchLogs(ref: ModelRef, query: ModelLogQuery = {}) {
+    return json(this.apiClient.searchModelLogs({ path: ref, query }));
   }
 
   getModelMetrics(ref: ModelRef, query: ModelMetricsQuery = {}) {

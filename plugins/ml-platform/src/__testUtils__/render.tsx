@@ -61,6 +61,15 @@ export function mockMlPlatformApi(
     'silenceAlert',
     'unsilenceAlert',
     'getModelDashboard',
+    'listPredictionEvents',
+    'exportPredictionEvents',
+    'listSubscriptions',
+    'createSubscription',
+    'updateSubscription',
+    'deleteSubscription',
+    'listDeadLetters',
+    'retryDeadLetter',
+    'searchLogs',
   ];
   const api: Record<string, jest.Mock> = {};
   for (const method of methods) {
@@ -73,6 +82,10 @@ export function mockMlPlatformApi(
   }
   if (!overrides.getModelPermissions) {
     api.getModelPermissions.mockResolvedValue(allowAll);
+  }
+  // The Deployments tab always lists the triggers below the deployments.
+  if (!overrides.listSubscriptions) {
+    api.listSubscriptions.mockResolvedValue([]);
   }
   return api as unknown as MockMlPlatformApi;
 }

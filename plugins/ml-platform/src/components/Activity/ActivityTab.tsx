@@ -29,6 +29,10 @@ const ACTIONS: Record<ModelActivityAction, string> = {
   'execution.create': 'Start execution',
   'execution.cancel': 'Cancel execution',
   'alert.update': 'Change alerts',
+  'subscription.create': 'Subscribe',
+  'subscription.update': 'Change subscription',
+  'subscription.delete': 'Unsubscribe',
+  'subscription.retry': 'Retry dead letter',
 };
 
 const columns: TableColumn<ModelActivity>[] = [

@@ -13,6 +13,7 @@ import { ActionButton } from '../ActionButton';
 import { TabContent } from '../TabContent';
 import { DeployDialog } from './DeployDialog';
 import { DeploymentCard } from './DeploymentCard';
+import { TriggersSection } from './TriggersSection';
 
 // Online first: it is the one serving predictions.
 const typeOrder = { online: 0, batch: 1 };
@@ -95,6 +96,7 @@ export function DeploymentsTab() {
             </Grid>
           ))}
         </Grid>
+        <TriggersSection deployments={list} />
       </TabContent>
       {deployOpen && (
         <DeployDialog

@@ -9,6 +9,8 @@ import { ActivityTab } from '../Activity';
 import { BatchTab } from '../Batch';
 import { BuildsTab } from '../Builds';
 import { DeploymentsTab } from '../Deployments';
+import { EventsTab } from '../Events';
+import { LogsTab } from '../Logs';
 import { MonitoringTab } from '../Monitoring';
 import { NotAnMlModel } from '../NotAnMlModel';
 import { OverviewTab } from '../Overview';
@@ -20,6 +22,8 @@ const tabs: { id: string; label: string; component: ComponentType }[] = [
   { id: 'deployments', label: 'Deployments', component: DeploymentsTab },
   { id: 'batch', label: 'Batch', component: BatchTab },
   { id: 'monitoring', label: 'Monitoring', component: MonitoringTab },
+  { id: 'logs', label: 'Logs', component: LogsTab },
+  { id: 'events', label: 'Events', component: EventsTab },
   { id: 'try-it', label: 'Try it', component: TryItTab },
   { id: 'activity', label: 'Activity', component: ActivityTab },
 ];

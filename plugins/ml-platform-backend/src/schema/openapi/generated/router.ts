@@ -1809,6 +1809,563 @@ export const spec = {
         },
       },
     },
+    '/models/{namespace}/{name}/events': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'listPredictionEvents',
+        summary: "The model's prediction events (BI events), newest first.",
+        description:
+          'One event per invocation (records, V2, event-triggered) and per batch\nchunk attempt. Inputs and outputs are kept for the share\n`mlPlatform.events.sampleRate`, up to `maxPayloadBytes`, with the\n`redactFields` replaced by `[redacted]`.\n',
+        parameters: [
+          {
+            $ref: '#/components/parameters/eventsFrom',
+          },
+          {
+            $ref: '#/components/parameters/eventsTo',
+          },
+          {
+            $ref: '#/components/parameters/eventsStatus',
+          },
+          {
+            $ref: '#/components/parameters/eventsVersion',
+          },
+          {
+            $ref: '#/components/parameters/eventsCaller',
+          },
+          {
+            $ref: '#/components/parameters/eventsTrigger',
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1000,
+              default: 100,
+            },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            description: 'The `nextCursor` of the previous page.',
+            schema: {
+              type: 'string',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'A page of events.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/PredictionEventPage',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/models/{namespace}/{name}/events/export': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'exportPredictionEvents',
+        summary:
+          'Every matching prediction event, streamed as JSON lines or CSV.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/eventsFrom',
+          },
+          {
+            $ref: '#/components/parameters/eventsTo',
+          },
+          {
+            $ref: '#/components/parameters/eventsStatus',
+          },
+          {
+            $ref: '#/components/parameters/eventsVersion',
+          },
+          {
+            $ref: '#/components/parameters/eventsCaller',
+          },
+          {
+            $ref: '#/components/parameters/eventsTrigger',
+          },
+          {
+            name: 'format',
+            in: 'query',
+            schema: {
+              type: 'string',
+              enum: ['jsonl', 'csv'],
+              default: 'jsonl',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The events, newest first.',
+            content: {
+              'application/x-ndjson': {
+                schema: {
+                  type: 'string',
+                },
+              },
+              'text/csv': {
+                schema: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/models/{namespace}/{name}/subscriptions': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'listSubscriptions',
+        summary:
+          "The model's event subscriptions (real-time triggers) with their counters.",
+        responses: {
+          '200': {
+            description: 'The subscriptions.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/ModelSubscription',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+      post: {
+        operationId: 'createSubscription',
+        summary:
+          'Subscribes an online deployment of the model to an events-service topic.',
+        description:
+          "Each event on `topic` that passes `filter` is mapped to input rows by\n`mapping`, predicted, and the predictions are published on\n`outputTopic` (default `ml-platform.prediction.<model>`) with the\nsource event's id. Needs `ml-platform.deployment.update` on the model.\n",
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/SubscriptionRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The subscription.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ModelSubscription',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/subscriptions/{id}': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'getSubscription',
+        summary: 'A subscription with its counters.',
+        responses: {
+          '200': {
+            description: 'The subscription.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ModelSubscription',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+      patch: {
+        operationId: 'updateSubscription',
+        summary:
+          'Changes a subscription; `null` clears filter or idempotencyKey.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                properties: {
+                  deploymentId: {
+                    type: 'string',
+                  },
+                  topic: {
+                    type: 'string',
+                  },
+                  filter: {
+                    description:
+                      'A condition, a list of them, or null to remove the filter.',
+                    oneOf: [
+                      {
+                        $ref: '#/components/schemas/SubscriptionCondition',
+                      },
+                      {
+                        type: 'array',
+                        items: {
+                          $ref: '#/components/schemas/SubscriptionCondition',
+                        },
+                      },
+                      {
+                        type: 'object',
+                        nullable: true,
+                        maxProperties: 0,
+                      },
+                    ],
+                  },
+                  mapping: {
+                    $ref: '#/components/schemas/SubscriptionMapping',
+                  },
+                  outputTopic: {
+                    type: 'string',
+                  },
+                  idempotencyKey: {
+                    type: 'string',
+                    nullable: true,
+                  },
+                  enabled: {
+                    type: 'boolean',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The subscription.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ModelSubscription',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+      delete: {
+        operationId: 'deleteSubscription',
+        summary:
+          'Removes a subscription, its idempotency keys and dead letters.',
+        responses: {
+          '204': {
+            description: 'Removed.',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/subscriptions/{id}/deadletters': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+      ],
+      get: {
+        operationId: 'listDeadLetters',
+        summary:
+          'Events the subscription could not predict, with the reason, newest first.',
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+              default: 50,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The dead letters.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['items'],
+                  properties: {
+                    items: {
+                      type: 'array',
+                      items: {
+                        $ref: '#/components/schemas/DeadLetter',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/subscriptions/{id}/deadletters/{letterId}/retry': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/id',
+        },
+        {
+          name: 'letterId',
+          in: 'path',
+          required: true,
+          schema: {
+            type: 'string',
+            format: 'uuid',
+          },
+        },
+      ],
+      post: {
+        operationId: 'retryDeadLetter',
+        summary: 'Delivers a dead letter again.',
+        responses: {
+          '202': {
+            description: 'The event is pending again.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['status'],
+                  properties: {
+                    status: {
+                      type: 'string',
+                      enum: ['pending'],
+                    },
+                  },
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '403': {
+            $ref: '#/components/responses/Forbidden',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
+    '/models/{namespace}/{name}/logs': {
+      parameters: [
+        {
+          $ref: '#/components/parameters/namespace',
+        },
+        {
+          $ref: '#/components/parameters/name',
+        },
+      ],
+      get: {
+        operationId: 'searchModelLogs',
+        summary: "Searches the model's build, deployment and execution logs.",
+        description:
+          "Lines oldest first: the newest `limit` matching ones, or with `after`\n(a previous answer's `lastId`) only newer ones, to follow. `q` is a\ncase-insensitive substring; `level` keeps that level and above.\nKept for `mlPlatform.logs.retention`.\n",
+        parameters: [
+          {
+            name: 'source',
+            in: 'query',
+            schema: {
+              type: 'string',
+              enum: ['build', 'deployment', 'execution'],
+            },
+          },
+          {
+            name: 'q',
+            in: 'query',
+            schema: {
+              type: 'string',
+              maxLength: 200,
+            },
+          },
+          {
+            name: 'level',
+            in: 'query',
+            schema: {
+              type: 'string',
+              enum: ['debug', 'info', 'warn', 'error'],
+            },
+          },
+          {
+            $ref: '#/components/parameters/eventsFrom',
+          },
+          {
+            $ref: '#/components/parameters/eventsTo',
+          },
+          {
+            name: 'subject',
+            in: 'query',
+            description: 'One build, deployment or execution id.',
+            schema: {
+              type: 'string',
+            },
+          },
+          {
+            name: 'after',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 0,
+            },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 2000,
+              default: 500,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The lines.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ModelLogPage',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/BadRequest',
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+          '404': {
+            $ref: '#/components/responses/NotFound',
+          },
+        },
+      },
+    },
     '/models/{namespace}/{name}/dashboard': {
       parameters: [
         {
@@ -2192,6 +2749,55 @@ export const spec = {
       },
     },
     parameters: {
+      eventsFrom: {
+        name: 'from',
+        in: 'query',
+        description: 'RFC 3339 time or epoch milliseconds (inclusive).',
+        schema: {
+          type: 'string',
+        },
+      },
+      eventsTo: {
+        name: 'to',
+        in: 'query',
+        description: 'RFC 3339 time or epoch milliseconds (exclusive).',
+        schema: {
+          type: 'string',
+        },
+      },
+      eventsStatus: {
+        name: 'status',
+        in: 'query',
+        description:
+          'A status code, a class (`4xx`), or `error` (400 and above).',
+        schema: {
+          type: 'string',
+        },
+      },
+      eventsVersion: {
+        name: 'version',
+        in: 'query',
+        schema: {
+          type: 'integer',
+          minimum: 0,
+        },
+      },
+      eventsCaller: {
+        name: 'caller',
+        in: 'query',
+        description: 'e.g. `user:default/ada`.',
+        schema: {
+          type: 'string',
+        },
+      },
+      eventsTrigger: {
+        name: 'trigger',
+        in: 'query',
+        schema: {
+          type: 'string',
+          enum: ['http', 'event', 'batch'],
+        },
+      },
       namespace: {
         name: 'namespace',
         in: 'path',
@@ -2711,6 +3317,10 @@ export const spec = {
           'execution.create',
           'execution.cancel',
           'alert.update',
+          'subscription.create',
+          'subscription.update',
+          'subscription.delete',
+          'subscription.retry',
         ],
       },
       ModelActivityOutcome: {
@@ -3906,6 +4516,402 @@ export const spec = {
           startedAt: {
             type: 'string',
             format: 'date-time',
+          },
+        },
+      },
+      PredictionEvent: {
+        type: 'object',
+        required: [
+          'id',
+          'time',
+          'modelRef',
+          'version',
+          'buildId',
+          'callerKind',
+          'trigger',
+          'route',
+          'latencyMs',
+          'status',
+          'sampled',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+            description: 'The request id.',
+          },
+          time: {
+            type: 'string',
+            format: 'date-time',
+          },
+          modelRef: {
+            type: 'string',
+          },
+          version: {
+            type: 'integer',
+          },
+          buildId: {
+            type: 'string',
+          },
+          deploymentId: {
+            type: 'string',
+          },
+          executionId: {
+            type: 'string',
+          },
+          caller: {
+            type: 'string',
+          },
+          callerKind: {
+            type: 'string',
+            enum: ['user', 'service', 'event', 'batch'],
+          },
+          trigger: {
+            type: 'string',
+            enum: ['http', 'event', 'batch'],
+          },
+          route: {
+            type: 'string',
+          },
+          latencyMs: {
+            type: 'number',
+          },
+          status: {
+            type: 'integer',
+          },
+          rows: {
+            type: 'integer',
+          },
+          error: {
+            type: 'string',
+          },
+          request: {
+            type: 'object',
+            description: 'The request body, redacted; only when sampled.',
+          },
+          response: {
+            type: 'object',
+            description: "The model's answer; only when sampled.",
+          },
+          sampled: {
+            type: 'boolean',
+          },
+          truncated: {
+            type: 'boolean',
+          },
+          sourceEventId: {
+            type: 'string',
+          },
+          subscriptionId: {
+            type: 'string',
+          },
+        },
+      },
+      PredictionEventPage: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/PredictionEvent',
+            },
+          },
+          nextCursor: {
+            type: 'string',
+          },
+        },
+      },
+      SubscriptionCondition: {
+        type: 'object',
+        required: ['path'],
+        additionalProperties: false,
+        properties: {
+          path: {
+            type: 'string',
+            example: '$.type',
+            description: 'JSONPath: .name, [n], [*]',
+          },
+          equals: {
+            description: 'A string, number, boolean or null the value equals.',
+            oneOf: [
+              {
+                type: 'string',
+                nullable: true,
+              },
+              {
+                type: 'number',
+              },
+              {
+                type: 'boolean',
+              },
+            ],
+          },
+          in: {
+            type: 'array',
+            items: {
+              oneOf: [
+                {
+                  type: 'string',
+                  nullable: true,
+                },
+                {
+                  type: 'number',
+                },
+                {
+                  type: 'boolean',
+                },
+              ],
+            },
+          },
+          exists: {
+            type: 'boolean',
+          },
+        },
+      },
+      SubscriptionMapping: {
+        type: 'object',
+        additionalProperties: false,
+        description:
+          'Payload fields to input columns. `columns` maps each column to a\nJSONPath; with `rows` (an array path) one row per element, column\npaths relative to the element; `rows` alone takes the elements as rows.\n',
+        properties: {
+          rows: {
+            type: 'string',
+            example: '$.items',
+          },
+          columns: {
+            type: 'object',
+            additionalProperties: {
+              type: 'string',
+            },
+            example: {
+              tenure: '$.customer.tenure',
+            },
+          },
+        },
+      },
+      SubscriptionRequest: {
+        type: 'object',
+        required: ['deploymentId', 'topic', 'mapping'],
+        additionalProperties: false,
+        properties: {
+          deploymentId: {
+            type: 'string',
+          },
+          topic: {
+            type: 'string',
+          },
+          filter: {
+            oneOf: [
+              {
+                $ref: '#/components/schemas/SubscriptionCondition',
+              },
+              {
+                type: 'array',
+                items: {
+                  $ref: '#/components/schemas/SubscriptionCondition',
+                },
+              },
+            ],
+          },
+          mapping: {
+            $ref: '#/components/schemas/SubscriptionMapping',
+          },
+          outputTopic: {
+            type: 'string',
+          },
+          idempotencyKey: {
+            type: 'string',
+            description:
+              "A JSONPath to the payload's id; by default the event's id (x-event-id, ce-id, ...), its `id`, or a hash of it.",
+          },
+          enabled: {
+            type: 'boolean',
+          },
+        },
+      },
+      ModelSubscription: {
+        type: 'object',
+        required: [
+          'id',
+          'modelRef',
+          'deploymentId',
+          'topic',
+          'mapping',
+          'outputTopic',
+          'enabled',
+          'counters',
+          'createdAt',
+          'updatedAt',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          modelRef: {
+            type: 'string',
+          },
+          deploymentId: {
+            type: 'string',
+          },
+          topic: {
+            type: 'string',
+          },
+          filter: {
+            oneOf: [
+              {
+                $ref: '#/components/schemas/SubscriptionCondition',
+              },
+              {
+                type: 'array',
+                items: {
+                  $ref: '#/components/schemas/SubscriptionCondition',
+                },
+              },
+            ],
+          },
+          mapping: {
+            $ref: '#/components/schemas/SubscriptionMapping',
+          },
+          outputTopic: {
+            type: 'string',
+          },
+          idempotencyKey: {
+            type: 'string',
+          },
+          enabled: {
+            type: 'boolean',
+          },
+          counters: {
+            type: 'object',
+            required: [
+              'received',
+              'filtered',
+              'predicted',
+              'failed',
+              'lagSeconds',
+            ],
+            properties: {
+              received: {
+                type: 'integer',
+              },
+              filtered: {
+                type: 'integer',
+              },
+              predicted: {
+                type: 'integer',
+              },
+              failed: {
+                type: 'integer',
+              },
+              lagSeconds: {
+                type: 'number',
+              },
+            },
+          },
+          createdAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          updatedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+      DeadLetter: {
+        type: 'object',
+        required: [
+          'id',
+          'subscriptionId',
+          'eventId',
+          'topic',
+          'payload',
+          'reason',
+          'attempts',
+          'receivedAt',
+          'failedAt',
+        ],
+        properties: {
+          id: {
+            type: 'string',
+          },
+          subscriptionId: {
+            type: 'string',
+          },
+          eventId: {
+            type: 'string',
+          },
+          topic: {
+            type: 'string',
+          },
+          payload: {},
+          reason: {
+            type: 'string',
+          },
+          attempts: {
+            type: 'integer',
+          },
+          receivedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          failedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+        },
+      },
+      ModelLogPage: {
+        type: 'object',
+        required: ['items', 'lastId'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: [
+                'id',
+                'source',
+                'subjectId',
+                'version',
+                'time',
+                'level',
+                'line',
+              ],
+              properties: {
+                id: {
+                  type: 'integer',
+                },
+                source: {
+                  type: 'string',
+                  enum: ['build', 'deployment', 'execution'],
+                },
+                subjectId: {
+                  type: 'string',
+                },
+                version: {
+                  type: 'integer',
+                },
+                time: {
+                  type: 'string',
+                  format: 'date-time',
+                },
+                level: {
+                  type: 'string',
+                  enum: ['debug', 'info', 'warn', 'error'],
+                },
+                stream: {
+                  type: 'string',
+                  description: 'A build step, a replica or a worker.',
+                },
+                line: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+          lastId: {
+            type: 'integer',
           },
         },
       },

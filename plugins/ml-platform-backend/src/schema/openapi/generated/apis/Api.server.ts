@@ -15,24 +15,32 @@ import { DeploymentLogPage } from '../models/DeploymentLogPage.model';
 import { InferV2Request } from '../models/InferV2Request.model';
 import { ListActivity200Response } from '../models/ListActivity200Response.model';
 import { ListBuilds200Response } from '../models/ListBuilds200Response.model';
+import { ListDeadLetters200Response } from '../models/ListDeadLetters200Response.model';
 import { ListDeployments200Response } from '../models/ListDeployments200Response.model';
 import { ListExecutionChunks200Response } from '../models/ListExecutionChunks200Response.model';
 import { ListExecutions200Response } from '../models/ListExecutions200Response.model';
 import { ListModelTraffic200Response } from '../models/ListModelTraffic200Response.model';
 import { ListModels200Response } from '../models/ListModels200Response.model';
+import { ListSubscriptions200Response } from '../models/ListSubscriptions200Response.model';
 import { ModelAlert } from '../models/ModelAlert.model';
 import { ModelAlerts } from '../models/ModelAlerts.model';
 import { ModelBuild } from '../models/ModelBuild.model';
 import { ModelDeployment } from '../models/ModelDeployment.model';
+import { ModelLogPage } from '../models/ModelLogPage.model';
 import { ModelMetrics } from '../models/ModelMetrics.model';
 import { ModelPermissions } from '../models/ModelPermissions.model';
+import { ModelSubscription } from '../models/ModelSubscription.model';
 import { ModelSummary } from '../models/ModelSummary.model';
 import { Predict200Response } from '../models/Predict200Response.model';
+import { PredictionEventPage } from '../models/PredictionEventPage.model';
 import { ReceiveAlertmanagerWebhook200Response } from '../models/ReceiveAlertmanagerWebhook200Response.model';
 import { RegisterModelRequest } from '../models/RegisterModelRequest.model';
+import { RetryDeadLetter202Response } from '../models/RetryDeadLetter202Response.model';
 import { SilenceAlertRequest } from '../models/SilenceAlertRequest.model';
+import { SubscriptionRequest } from '../models/SubscriptionRequest.model';
 import { UpdateDeploymentRequest } from '../models/UpdateDeploymentRequest.model';
 import { UpdateModelAlertsRequest } from '../models/UpdateModelAlertsRequest.model';
+import { UpdateSubscriptionRequest } from '../models/UpdateSubscriptionRequest.model';
 import { UploadArtifact201Response } from '../models/UploadArtifact201Response.model';
 import { UploadedInput } from '../models/UploadedInput.model';
 
@@ -93,10 +101,32 @@ export type CreateExecution = {
   response: BatchExecution;
 };
 /**
+ * Subscribes an online deployment of the model to an events-service topic.
+ * @public
+ */
+export type CreateSubscription = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  body: SubscriptionRequest;
+  response: ModelSubscription;
+};
+/**
  * Undeploys; its replicas stop.
  * @public
  */
 export type DeleteDeployment = {
+  path: {
+    id: string;
+  };
+  response: void;
+};
+/**
+ * Removes a subscription, its idempotency keys and dead letters.
+ * @public
+ */
+export type DeleteSubscription = {
   path: {
     id: string;
   };
@@ -121,6 +151,26 @@ export type DownloadExecutionResult = {
     id: string;
   };
   response: string | Blob;
+};
+/**
+ * Every matching prediction event, streamed as JSON lines or CSV.
+ * @public
+ */
+export type ExportPredictionEvents = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    from?: string;
+    to?: string;
+    status?: string;
+    version?: number;
+    caller?: string;
+    trigger?: 'http' | 'event' | 'batch';
+    format?: 'jsonl' | 'csv';
+  };
+  response: string;
 };
 /**
  * State changes of the model's rules, newest first.
@@ -287,6 +337,16 @@ export type GetPrometheusRules = {
   response: string;
 };
 /**
+ * A subscription with its counters.
+ * @public
+ */
+export type GetSubscription = {
+  path: {
+    id: string;
+  };
+  response: ModelSubscription;
+};
+/**
  * Open Inference Protocol (KServe V2) inference, the model found by name.
  * @public
  */
@@ -326,6 +386,19 @@ export type ListBuilds = {
     offset?: number;
   };
   response: ListBuilds200Response;
+};
+/**
+ * Events the subscription could not predict, with the reason, newest first.
+ * @public
+ */
+export type ListDeadLetters = {
+  path: {
+    id: string;
+  };
+  query: {
+    limit?: number;
+  };
+  response: ListDeadLetters200Response;
 };
 /**
  * The model's deployments.
@@ -380,6 +453,27 @@ export type ListModelTraffic = {
   response: ListModelTraffic200Response;
 };
 /**
+ * The model's prediction events (BI events), newest first.
+ * @public
+ */
+export type ListPredictionEvents = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    from?: string;
+    to?: string;
+    status?: string;
+    version?: number;
+    caller?: string;
+    trigger?: 'http' | 'event' | 'batch';
+    limit?: number;
+    cursor?: string;
+  };
+  response: PredictionEventPage;
+};
+/**
  * The replicas' own /metrics as Prometheus HTTP service discovery targets.
  * @public
  */
@@ -388,6 +482,17 @@ export type ListScrapeTargets = {
     targets: Array<string>;
     labels: { [key: string]: string };
   }>;
+};
+/**
+ * The model's event subscriptions (real-time triggers) with their counters.
+ * @public
+ */
+export type ListSubscriptions = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  response: ListSubscriptions200Response;
 };
 /**
  * Invokes the model's online deployment with an MLflow scoring body.
@@ -420,6 +525,38 @@ export type RegisterModel = {
   };
   body: RegisterModelRequest;
   response: ModelSummary;
+};
+/**
+ * Delivers a dead letter again.
+ * @public
+ */
+export type RetryDeadLetter = {
+  path: {
+    id: string;
+    letterId: string;
+  };
+  response: RetryDeadLetter202Response;
+};
+/**
+ * Searches the model's build, deployment and execution logs.
+ * @public
+ */
+export type SearchModelLogs = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    source?: 'build' | 'deployment' | 'execution';
+    q?: string;
+    level?: 'debug' | 'info' | 'warn' | 'error';
+    from?: string;
+    to?: string;
+    subject?: string;
+    after?: number;
+    limit?: number;
+  };
+  response: ModelLogPage;
 };
 /**
  * Holds back a rule's notifications for a while (permission ml-platform.alert.update).
@@ -470,6 +607,17 @@ export type UpdateModelAlerts = {
   response: ModelAlerts;
 };
 /**
+ * Changes a subscription; `null` clears filter or idempotencyKey.
+ * @public
+ */
+export type UpdateSubscription = {
+  path: {
+    id: string;
+  };
+  body: UpdateSubscriptionRequest;
+  response: ModelSubscription;
+};
+/**
  * Stores the body under the key an artifact token names (a batch pod writing a chunk's predictions).
  * @public
  */
@@ -500,9 +648,12 @@ export type EndpointMap = {
   '#post|/models/{namespace}/{name}/builds': CreateBuild;
   '#post|/models/{namespace}/{name}/deployments': CreateDeployment;
   '#post|/models/{namespace}/{name}/executions': CreateExecution;
+  '#post|/models/{namespace}/{name}/subscriptions': CreateSubscription;
   '#_delete|/deployments/{id}': DeleteDeployment;
+  '#_delete|/subscriptions/{id}': DeleteSubscription;
   '#get|/artifacts/{digest}': DownloadArtifact;
   '#get|/executions/{id}/result': DownloadExecutionResult;
+  '#get|/models/{namespace}/{name}/events/export': ExportPredictionEvents;
   '#get|/models/{namespace}/{name}/alerts/history': GetAlertHistory;
   '#get|/builds/{id}': GetBuild;
   '#get|/builds/{id}/logs': GetBuildLogs;
@@ -517,22 +668,29 @@ export type EndpointMap = {
   '#get|/openapi.json': GetOpenApiDocument;
   '#get|/metrics': GetPrometheusMetrics;
   '#get|/models/{namespace}/{name}/alerts/prometheus-rules': GetPrometheusRules;
+  '#get|/subscriptions/{id}': GetSubscription;
   '#post|/v2/models/{name}/infer': InferV2;
   '#get|/models/{namespace}/{name}/activity': ListActivity;
   '#get|/models/{namespace}/{name}/builds': ListBuilds;
+  '#get|/subscriptions/{id}/deadletters': ListDeadLetters;
   '#get|/models/{namespace}/{name}/deployments': ListDeployments;
   '#get|/executions/{id}/chunks': ListExecutionChunks;
   '#get|/models/{namespace}/{name}/executions': ListExecutions;
   '#get|/models': ListModels;
   '#get|/models/traffic': ListModelTraffic;
+  '#get|/models/{namespace}/{name}/events': ListPredictionEvents;
   '#get|/runtime/scrape-targets': ListScrapeTargets;
+  '#get|/models/{namespace}/{name}/subscriptions': ListSubscriptions;
   '#post|/models/{namespace}/{name}/predict': Predict;
   '#post|/alerts/alertmanager': ReceiveAlertmanagerWebhook;
   '#post|/models/{namespace}/{name}/register': RegisterModel;
+  '#post|/subscriptions/{id}/deadletters/{letterId}/retry': RetryDeadLetter;
+  '#get|/models/{namespace}/{name}/logs': SearchModelLogs;
   '#post|/models/{namespace}/{name}/alerts/{rule}/silence': SilenceAlert;
   '#_delete|/models/{namespace}/{name}/alerts/{rule}/silence': UnsilenceAlert;
   '#patch|/deployments/{id}': UpdateDeployment;
   '#put|/models/{namespace}/{name}/alerts': UpdateModelAlerts;
+  '#patch|/subscriptions/{id}': UpdateSubscription;
   '#post|/artifacts': UploadArtifact;
   '#post|/models/{namespace}/{name}/uploads': UploadInput;
 };

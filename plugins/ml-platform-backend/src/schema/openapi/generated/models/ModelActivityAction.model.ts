@@ -18,4 +18,8 @@ export type ModelActivityAction =
   | 'deployment.delete'
   | 'execution.create'
   | 'execution.cancel'
-  | 'alert.update';
+  | 'alert.update'
+  | 'subscription.create'
+  | 'subscription.update'
+  | 'subscription.delete'
+  | 'subscription.retry';

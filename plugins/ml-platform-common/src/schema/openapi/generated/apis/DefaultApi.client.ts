@@ -18,24 +18,32 @@ import { DeploymentLogPage } from '../models/DeploymentLogPage.model';
 import { InferV2Request } from '../models/InferV2Request.model';
 import { ListActivity200Response } from '../models/ListActivity200Response.model';
 import { ListBuilds200Response } from '../models/ListBuilds200Response.model';
+import { ListDeadLetters200Response } from '../models/ListDeadLetters200Response.model';
 import { ListDeployments200Response } from '../models/ListDeployments200Response.model';
 import { ListExecutionChunks200Response } from '../models/ListExecutionChunks200Response.model';
 import { ListExecutions200Response } from '../models/ListExecutions200Response.model';
 import { ListModelTraffic200Response } from '../models/ListModelTraffic200Response.model';
 import { ListModels200Response } from '../models/ListModels200Response.model';
+import { ListSubscriptions200Response } from '../models/ListSubscriptions200Response.model';
 import { ModelAlert } from '../models/ModelAlert.model';
 import { ModelAlerts } from '../models/ModelAlerts.model';
 import { ModelBuild } from '../models/ModelBuild.model';
 import { ModelDeployment } from '../models/ModelDeployment.model';
+import { ModelLogPage } from '../models/ModelLogPage.model';
 import { ModelMetrics } from '../models/ModelMetrics.model';
 import { ModelPermissions } from '../models/ModelPermissions.model';
+import { ModelSubscription } from '../models/ModelSubscription.model';
 import { ModelSummary } from '../models/ModelSummary.model';
 import { Predict200Response } from '../models/Predict200Response.model';
+import { PredictionEventPage } from '../models/PredictionEventPage.model';
 import { ReceiveAlertmanagerWebhook200Response } from '../models/ReceiveAlertmanagerWebhook200Response.model';
 import { RegisterModelRequest } from '../models/RegisterModelRequest.model';
+import { RetryDeadLetter202Response } from '../models/RetryDeadLetter202Response.model';
 import { SilenceAlertRequest } from '../models/SilenceAlertRequest.model';
+import { SubscriptionRequest } from '../models/SubscriptionRequest.model';
 import { UpdateDeploymentRequest } from '../models/UpdateDeploymentRequest.model';
 import { UpdateModelAlertsRequest } from '../models/UpdateModelAlertsRequest.model';
+import { UpdateSubscriptionRequest } from '../models/UpdateSubscriptionRequest.model';
 import { UploadArtifact201Response } from '../models/UploadArtifact201Response.model';
 import { UploadedInput } from '../models/UploadedInput.model';
 
@@ -111,10 +119,30 @@ export type CreateExecution = {
   body: CreateExecutionRequest;
 };
 /**
+ * Subscribes an online deployment of the model to an events-service topic.
+ * @public
+ */
+export type CreateSubscription = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  body: SubscriptionRequest;
+};
+/**
  * Undeploys; its replicas stop.
  * @public
  */
 export type DeleteDeployment = {
+  path: {
+    id: string;
+  };
+};
+/**
+ * Removes a subscription, its idempotency keys and dead letters.
+ * @public
+ */
+export type DeleteSubscription = {
   path: {
     id: string;
   };
@@ -135,6 +163,25 @@ export type DownloadArtifact = {
 export type DownloadExecutionResult = {
   path: {
     id: string;
+  };
+};
+/**
+ * Every matching prediction event, streamed as JSON lines or CSV.
+ * @public
+ */
+export type ExportPredictionEvents = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    from?: string;
+    to?: string;
+    status?: string;
+    version?: number;
+    caller?: string;
+    trigger?: 'http' | 'event' | 'batch';
+    format?: 'jsonl' | 'csv';
   };
 };
 /**
@@ -286,6 +333,15 @@ export type GetPrometheusRules = {
   };
 };
 /**
+ * A subscription with its counters.
+ * @public
+ */
+export type GetSubscription = {
+  path: {
+    id: string;
+  };
+};
+/**
  * Open Inference Protocol (KServe V2) inference, the model found by name.
  * @public
  */
@@ -321,6 +377,18 @@ export type ListBuilds = {
   query: {
     limit?: number;
     offset?: number;
+  };
+};
+/**
+ * Events the subscription could not predict, with the reason, newest first.
+ * @public
+ */
+export type ListDeadLetters = {
+  path: {
+    id: string;
+  };
+  query: {
+    limit?: number;
   };
 };
 /**
@@ -370,10 +438,40 @@ export type ListModelTraffic = {
   };
 };
 /**
+ * The model's prediction events (BI events), newest first.
+ * @public
+ */
+export type ListPredictionEvents = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    from?: string;
+    to?: string;
+    status?: string;
+    version?: number;
+    caller?: string;
+    trigger?: 'http' | 'event' | 'batch';
+    limit?: number;
+    cursor?: string;
+  };
+};
+/**
  * The replicas' own /metrics as Prometheus HTTP service discovery targets.
  * @public
  */
 export type ListScrapeTargets = {};
+/**
+ * The model's event subscriptions (real-time triggers) with their counters.
+ * @public
+ */
+export type ListSubscriptions = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+};
 /**
  * Invokes the model's online deployment with an MLflow scoring body.
  * @public
@@ -402,6 +500,36 @@ export type RegisterModel = {
     name: string;
   };
   body: RegisterModelRequest;
+};
+/**
+ * Delivers a dead letter again.
+ * @public
+ */
+export type RetryDeadLetter = {
+  path: {
+    id: string;
+    letterId: string;
+  };
+};
+/**
+ * Searches the model's build, deployment and execution logs.
+ * @public
+ */
+export type SearchModelLogs = {
+  path: {
+    namespace: string;
+    name: string;
+  };
+  query: {
+    source?: 'build' | 'deployment' | 'execution';
+    q?: string;
+    level?: 'debug' | 'info' | 'warn' | 'error';
+    from?: string;
+    to?: string;
+    subject?: string;
+    after?: number;
+    limit?: number;
+  };
 };
 /**
  * Holds back a rule's notifications for a while (permission ml-platform.alert.update).
@@ -446,6 +574,16 @@ export type UpdateModelAlerts = {
     name: string;
   };
   body: UpdateModelAlertsRequest;
+};
+/**
+ * Changes a subscription; `null` clears filter or idempotencyKey.
+ * @public
+ */
+export type UpdateSubscription = {
+  path: {
+    id: string;
+  };
+  body: UpdateSubscriptionRequest;
 };
 /**
  * Stores the body under the key an artifact token names (a batch pod writing a chunk's predictions).
@@ -636,6 +774,37 @@ export class DefaultApiClient {
   }
 
   /**
+   * Subscribes an online deployment of the model to an events-service topic.
+   *
+   * Each event on `topic` that passes `filter` is mapped to input rows by
+   * `mapping`, predicted, and the predictions are published on
+   * `outputTopic` (default `ml-platform.prediction.<model>`) with the
+   * source event's id. Needs `ml-platform.deployment.update` on the model.
+   */
+  public async createSubscription(
+    request: CreateSubscription,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ModelSubscription>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        'Content-Type': 'application/json',
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+      signal: options?.signal,
+      body: JSON.stringify(request.body),
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/subscriptions`,
+      init,
+    );
+  }
+
+  /**
    * Undeploys; its replicas stop.
    */
   public async deleteDeployment(
@@ -653,6 +822,28 @@ export class DefaultApiClient {
     };
     return await this.fetchApi.fetch(
       `${baseUrl}/deployments/${encodeURIComponent(request.path.id)}`,
+      init,
+    );
+  }
+
+  /**
+   * Removes a subscription, its idempotency keys and dead letters.
+   */
+  public async deleteSubscription(
+    request: DeleteSubscription,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<void>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'DELETE',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/subscriptions/${encodeURIComponent(request.path.id)}`,
       init,
     );
   }
@@ -701,6 +892,32 @@ export class DefaultApiClient {
     };
     return await this.fetchApi.fetch(
       `${baseUrl}/executions/${encodeURIComponent(request.path.id)}/result`,
+      init,
+    );
+  }
+
+  /**
+   * Every matching prediction event, streamed as JSON lines or CSV.
+   */
+  public async exportPredictionEvents(
+    request: ExportPredictionEvents,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<string>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/events/export${queryString(
+        request.query,
+      )}`,
       init,
     );
   }
@@ -1064,6 +1281,28 @@ export class DefaultApiClient {
   }
 
   /**
+   * A subscription with its counters.
+   */
+  public async getSubscription(
+    request: GetSubscription,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ModelSubscription>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/subscriptions/${encodeURIComponent(request.path.id)}`,
+      init,
+    );
+  }
+
+  /**
    * Open Inference Protocol (KServe V2) inference, the model found by name.
    */
   public async inferV2(
@@ -1135,6 +1374,30 @@ export class DefaultApiClient {
       )}/${encodeURIComponent(request.path.name)}/builds${queryString(
         request.query,
       )}`,
+      init,
+    );
+  }
+
+  /**
+   * Events the subscription could not predict, with the reason, newest first.
+   */
+  public async listDeadLetters(
+    request: ListDeadLetters,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ListDeadLetters200Response>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/subscriptions/${encodeURIComponent(
+        request.path.id,
+      )}/deadletters${queryString(request.query)}`,
       init,
     );
   }
@@ -1253,6 +1516,37 @@ export class DefaultApiClient {
   }
 
   /**
+   * The model's prediction events (BI events), newest first.
+   *
+   * One event per invocation (records, V2, event-triggered) and per batch
+   * chunk attempt. Inputs and outputs are kept for the share
+   * `mlPlatform.events.sampleRate`, up to `maxPayloadBytes`, with the
+   * `redactFields` replaced by `[redacted]`.
+   */
+  public async listPredictionEvents(
+    request: ListPredictionEvents,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<PredictionEventPage>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/events${queryString(
+        request.query,
+      )}`,
+      init,
+    );
+  }
+
+  /**
    * The replicas' own /metrics as Prometheus HTTP service discovery targets.
    *
    * For `http_sd_configs` in prometheus.yml; same credentials as
@@ -1280,6 +1574,30 @@ export class DefaultApiClient {
       signal: options?.signal,
     };
     return await this.fetchApi.fetch(`${baseUrl}/runtime/scrape-targets`, init);
+  }
+
+  /**
+   * The model's event subscriptions (real-time triggers) with their counters.
+   */
+  public async listSubscriptions(
+    request: ListSubscriptions,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ListSubscriptions200Response>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/subscriptions`,
+      init,
+    );
   }
 
   /**
@@ -1362,6 +1680,61 @@ export class DefaultApiClient {
       `${baseUrl}/models/${encodeURIComponent(
         request.path.namespace,
       )}/${encodeURIComponent(request.path.name)}/register`,
+      init,
+    );
+  }
+
+  /**
+   * Delivers a dead letter again.
+   */
+  public async retryDeadLetter(
+    request: RetryDeadLetter,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<RetryDeadLetter202Response>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'POST',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/subscriptions/${encodeURIComponent(
+        request.path.id,
+      )}/deadletters/${encodeURIComponent(request.path.letterId)}/retry`,
+      init,
+    );
+  }
+
+  /**
+   * Searches the model's build, deployment and execution logs.
+   *
+   * Lines oldest first: the newest `limit` matching ones, or with `after`
+   * (a previous answer's `lastId`) only newer ones, to follow. `q` is a
+   * case-insensitive substring; `level` keeps that level and above.
+   * Kept for `mlPlatform.logs.retention`.
+   */
+  public async searchModelLogs(
+    request: SearchModelLogs,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ModelLogPage>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/models/${encodeURIComponent(
+        request.path.namespace,
+      )}/${encodeURIComponent(request.path.name)}/logs${queryString(
+        request.query,
+      )}`,
       init,
     );
   }
@@ -1471,6 +1844,30 @@ export class DefaultApiClient {
       `${baseUrl}/models/${encodeURIComponent(
         request.path.namespace,
       )}/${encodeURIComponent(request.path.name)}/alerts`,
+      init,
+    );
+  }
+
+  /**
+   * Changes a subscription; `null` clears filter or idempotencyKey.
+   */
+  public async updateSubscription(
+    request: UpdateSubscription,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ModelSubscription>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        'Content-Type': 'application/json',
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'PATCH',
+      signal: options?.signal,
+      body: JSON.stringify(request.body),
+    };
+    return await this.fetchApi.fetch(
+      `${baseUrl}/subscriptions/${encodeURIComponent(request.path.id)}`,
       init,
     );
   }

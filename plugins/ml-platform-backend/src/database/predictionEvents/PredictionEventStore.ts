@@ -1,0 +1,27 @@
+import { PredictionEvent } from '@internal/plugin-ml-platform-common';
+
+/** Which events of a model to read, newest first. */
+export interface PredictionEventQuery {
+  modelRef: string;
+  /** Epoch milliseconds, inclusive. */
+  from?: number;
+  /** Epoch milliseconds, exclusive. */
+  to?: number;
+  /** An exact status, or a class: `2xx`, `4xx`, `5xx`; `error` is >= 400. */
+  status?: string;
+  version?: number;
+  caller?: string;
+  trigger?: string;
+  limit: number;
+  /** From a previous page: events older than this one. */
+  before?: { time: number; id: string };
+}
+
+/** The prediction events (BI events) of every model. */
+export interface PredictionEventStore {
+  /** Writes a batch of events in as few statements as the database allows. */
+  insertEvents(events: PredictionEvent[]): Promise<void>;
+  listEvents(query: PredictionEventQuery): Promise<PredictionEvent[]>;
+  /** Deletes events older than `time` (epoch ms); returns how many. */
+  deleteBefore(time: number): Promise<number>;
+}

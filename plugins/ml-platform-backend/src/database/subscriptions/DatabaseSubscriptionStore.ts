@@ -1,0 +1,274 @@
+import { Knex } from 'knex';
+import { DbSubscriptionRow, DbSubscriptionDeliveryRow } from '../tables';
+import {
+  Counter,
+  DeliveryRecord,
+  DeliveryStatus,
+  NewSubscription,
+  SubscriptionRecord,
+  SubscriptionStore,
+  SubscriptionUpdate,
+} from './SubscriptionStore';
+
+const iso = (value: Date | string) => new Date(value).toISOString();
+
+function fromSubscriptionRow(r: DbSubscriptionRow): SubscriptionRecord {
+  const record: SubscriptionRecord = {
+    id: r.id,
+    modelRef: r.model_ref,
+    deploymentId: r.deployment_id,
+    topic: r.topic,
+    mapping: JSON.parse(r.mapping),
+    outputTopic: r.output_topic,
+    enabled: Boolean(r.enabled),
+    received: Number(r.received),
+    filtered: Number(r.filtered),
+    predicted: Number(r.predicted),
+    failed: Number(r.failed),
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+  if (r.filter !== null) record.filter = JSON.parse(r.filter);
+  if (r.idempotency_key !== null) record.idempotencyKey = r.idempotency_key;
+  return record;
+}
+
+function fromDeliveryRow(r: DbSubscriptionDeliveryRow): DeliveryRecord {
+  const record: DeliveryRecord = {
+    id: r.id,
+    subscriptionId: r.subscription_id,
+    eventKey: r.event_key,
+    topic: r.topic,
+    payload: JSON.parse(r.payload),
+    status: r.status as DeliveryStatus,
+    attempts: r.attempts,
+    nextAttemptAt: Number(r.next_attempt_at),
+    receivedAt: Number(r.received_at),
+  };
+  if (r.reason !== null) record.reason = r.reason;
+  if (r.finished_at !== null) record.finishedAt = Number(r.finished_at);
+  return record;
+}
+
+/** Subscriptions in the plugin's database. */
+export class DatabaseSubscriptionStore implements SubscriptionStore {
+  constructor(private readonly db: Knex) {}
+
+  async createSubscription(s: NewSubscription): Promise<void> {
+    await this.db<DbSubscriptionRow>('subscriptions').insert({
+      id: s.id,
+      model_ref: s.modelRef,
+      deployment_id: s.deploymentId,
+      topic: s.topic,
+      filter: s.filter === undefined ? null : JSON.stringify(s.filter),
+      mapping: JSON.stringify(s.mapping),
+      output_topic: s.outputTopic,
+      idempotency_key: s.idempotencyKey ?? null,
+      enabled: s.enabled,
+      created_at: new Date(s.createdAt),
+      updated_at: new Date(s.createdAt),
+    });
+  }
+
+  async getSubscription(id: string) {
+    const row = await this.db<DbSubscriptionRow>('subscriptions')
+      .where({ id })
+      .first();
+    return row && fromSubscriptionRow(row);
+  }
+
+  async listSubscriptions(
+    filter: { modelRef?: string; enabled?: boolean } = {},
+  ) {
+    const query = this.db<DbSubscriptionRow>('subscriptions').orderBy([
+      'created_at',
+      'id',
+    ]);
+    if (filter.modelRef) query.where('model_ref', filter.modelRef);
+    if (filter.enabled !== undefined) query.where('enabled', filter.enabled);
+    return (await query).map(fromSubscriptionRow);
+  }
+
+  async updateSubscription(id: string, u: SubscriptionUpdate) {
+    const row: Partial<DbSubscriptionRow> = { updated_at: new Date() };
+    if (u.deploymentId !== undefined) row.deployment_id = u.deploymentId;
+    if (u.topic !== undefined) row.topic = u.topic;
+    if ('filter' in u) {
+      row.filter = u.filter === undefined ? null : JSON.stringify(u.filter);
+    }
+    if (u.mapping !== undefined) row.mapping = JSON.stringify(u.mapping);
+    if (u.outputTopic !== undefined) row.output_topic = u.outputTopic;
+    if ('idempotencyKey' in u) row.idempotency_key = u.idempotencyKey ?? null;
+    if (u.enabled !== undefined) row.enabled = u.enabled;
+    await this.db<DbSubscriptionRow>('subscriptions').where({ id }).update(row);
+  }
+
+  async deleteSubscription(id: string) {
+    await this.db.transaction(async tx => {
+      await tx('subscription_deliveries').where('subscription_id', id).delete();
+      await tx('subscriptions').where({ id }).delete();
+    });
+  }
+
+  async count(id: string, counters: Partial<Record<Counter, number>>) {
+    const increments = Object.fromEntries(
+      Object.entries(counters).filter(([, n]) => n),
+    );
+    if (Object.keys(increments).length === 0) return;
+    await this.db('subscriptions').where({ id }).increment(increments);
+  }
+
+  async insertDelivery(
+    d: Omit<DeliveryRecord, 'attempts' | 'status'>,
+    claim?: { owner: string; until: number },
+  ): Promise<boolean> {
+    const inserted = await this.db<DbSubscriptionDeliveryRow>(
+      'subscription_deliveries',
+    )
+      .insert({
+        id: d.id,
+        subscription_id: d.subscriptionId,
+        event_key: d.eventKey,
+        topic: d.topic,
+        payload: JSON.stringify(d.payload),
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: d.nextAttemptAt,
+        received_at: d.receivedAt,
+        claimed_by: claim?.owner ?? null,
+        claimed_until: claim?.until ?? null,
+      })
+      .onConflict(['subscription_id', 'event_key'])
+      .ignore()
+      .returning('id');
+    return inserted.length > 0;
+  }
+
+  async claimDeliveries(options: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    ids?: string[];
+  }): Promise<DeliveryRecord[]> {
+    const { owner, now, leaseMs, limit, ids } = options;
+    const claimable = (q: Knex.QueryBuilder) =>
+      q
+        .where('status', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .where(w =>
+          w.whereNull('claimed_until').orWhere('claimed_until', '<', now),
+        );
+    const candidates = this.db('subscription_deliveries')
+      .modify(claimable)
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .pluck('id');
+    if (ids) candidates.whereIn('id', ids);
+    const claimed: DeliveryRecord[] = [];
+    for (const id of await candidates) {
+      // A conditional update per row: of two instances, one wins it.
+      const won = await this.db('subscription_deliveries')
+        .where({ id })
+        .modify(claimable)
+        .update({ claimed_by: owner, claimed_until: now + leaseMs });
+      if (won === 1) {
+        const row = await this.db<DbSubscriptionDeliveryRow>(
+          'subscription_deliveries',
+        )
+          .where({ id, claimed_by: owner })
+          .first();
+        if (row) claimed.push(fromDeliveryRow(row));
+      }
+    }
+    return claimed;
+  }
+
+  async finishDelivery(
+    id: string,
+    outcome: { status: Exclude<DeliveryStatus, 'pending'>; reason?: string },
+    attempts: number,
+    now: number,
+  ) {
+    await this.db('subscription_deliveries')
+      .where({ id })
+      .update({
+        status: outcome.status,
+        reason: outcome.reason ?? null,
+        attempts,
+        finished_at: now,
+        claimed_by: null,
+        claimed_until: null,
+      });
+  }
+
+  async retryDelivery(
+    id: string,
+    attempts: number,
+    nextAttemptAt: number,
+    reason: string,
+  ) {
+    await this.db('subscription_deliveries').where({ id }).update({
+      status: 'pending',
+      attempts,
+      next_attempt_at: nextAttemptAt,
+      reason,
+      finished_at: null,
+      claimed_by: null,
+      claimed_until: null,
+    });
+  }
+
+  async releaseClaims(owner: string) {
+    return await this.db('subscription_deliveries')
+      .where({ claimed_by: owner, status: 'pending' })
+      .update({ claimed_by: null, claimed_until: null });
+  }
+
+  async getDelivery(id: string) {
+    const row = await this.db<DbSubscriptionDeliveryRow>(
+      'subscription_deliveries',
+    )
+      .where({ id })
+      .first();
+    return row && fromDeliveryRow(row);
+  }
+
+  async listDeadLetters(subscriptionIds: string[], limit: number) {
+    if (subscriptionIds.length === 0) return [];
+    const rows = await this.db<DbSubscriptionDeliveryRow>(
+      'subscription_deliveries',
+    )
+      .whereIn('subscription_id', subscriptionIds)
+      .where('status', 'dead')
+      .orderBy([
+        { column: 'finished_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(limit);
+    return rows.map(fromDeliveryRow);
+  }
+
+  async oldestPending(subscriptionIds: string[]) {
+    const oldest = new Map<string, number>();
+    if (subscriptionIds.length === 0) return oldest;
+    const rows: { subscription_id: string; oldest: number | string }[] =
+      await this.db('subscription_deliveries')
+        .whereIn('subscription_id', subscriptionIds)
+        .where('status', 'pending')
+        .groupBy('subscription_id')
+        .select('subscription_id')
+        .min({ oldest: 'received_at' });
+    for (const row of rows) {
+      oldest.set(row.subscription_id, Number(row.oldest));
+    }
+    return oldest;
+  }
+
+  async deleteFinishedBefore(time: number) {
+    return this.db('subscription_deliveries')
+      .whereIn('status', ['predicted', 'filtered'])
+      .where('finished_at', '<', time)
+      .delete();
+  }
+}

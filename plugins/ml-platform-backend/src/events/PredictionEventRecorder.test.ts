@@ -1,0 +1,267 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import {
+  DefaultEventsService,
+  EventParams,
+} from '@backstage/plugin-events-node';
+import {
+  PREDICTION_EVENTS_TOPIC,
+  PredictionEvent,
+} from '@internal/plugin-ml-platform-common';
+import { PredictionEventStore } from '../database/predictionEvents/PredictionEventStore';
+import { Invocation } from '../gateway/Gateway';
+import { EventsConfig } from './eventsConfig';
+import { PredictionEventRecorder } from './PredictionEventRecorder';
+import { REDACTED } from './payloads';
+
+/** A store that keeps what it is given and counts its writes. */
+class CountingStore implements PredictionEventStore {
+  writes = 0;
+  events: PredictionEvent[] = [];
+  async insertEvents(events: PredictionEvent[]) {
+    this.writes++;
+    this.events.push(...events);
+  }
+  async listEvents() {
+    return this.events;
+  }
+  async deleteBefore() {
+    return 0;
+  }
+}
+
+const settings: EventsConfig = {
+  enabled: true,
+  sampleRate: 1,
+  maxPayloadBytes: 1024,
+  redactFields: ['email', 'ssn'],
+  publish: true,
+  publishBatchSize: 1,
+  flushIntervalMs: 60_000,
+  flushSize: 500,
+  maxBuffered: 20_000,
+  retentionMs: 86_400_000,
+};
+
+function call(overrides: Partial<Invocation> = {}): Invocation {
+  const request = Buffer.from(
+    JSON.stringify({
+      dataframe_records: [
+        { tenure: 3, email: 'ada@example.com', nested: { ssn: '123' } },
+      ],
+    }),
+  );
+  return {
+    modelRef: 'component:default/churn',
+    deploymentId: 'd1',
+    buildId: 'b1',
+    protocol: 'records',
+    route: 'records',
+    callerKind: 'user',
+    caller: 'user:default/ada',
+    status: 200,
+    latencyMs: 3.25,
+    requestBytes: request.length,
+    responseBytes: 0,
+    attempts: 1,
+    coldStart: false,
+    inFlight: 1,
+    request,
+    response: Buffer.from('{"predictions": [0.25]}'),
+    ...overrides,
+  };
+}
+
+function recorderWith(options: {
+  settings?: Partial<EventsConfig>;
+  random?: () => number;
+}) {
+  const store = new CountingStore();
+  const events = DefaultEventsService.create({
+    logger: mockServices.logger.mock(),
+  });
+  const recorder = new PredictionEventRecorder({
+    settings: { ...settings, ...options.settings },
+    store,
+    events,
+    versionOf: async buildId => (buildId === 'b1' ? 7 : 0),
+    logger: mockServices.logger.mock(),
+    random: options.random,
+  });
+  return { store, events, recorder };
+}
+
+describe('PredictionEventRecorder', () => {
+  it('publishes each event on ml-platform.prediction and stores it, redacted', async () => {
+    const { store, events, recorder } = recorderWith({});
+    const received: EventParams[] = [];
+    await events.subscribe({
+      id: 'test-subscriber',
+      topics: [PREDICTION_EVENTS_TOPIC],
+      onEvent: async e => {
+        received.push(e);
+      },
+    });
+    recorder.recordCall(call());
+    await recorder.flush();
+
+    expect(received).toHaveLength(1);
+    const event = received[0].eventPayload as PredictionEvent;
+    expect(event).toEqual(store.events[0]);
+    expect(event).toMatchObject({
+      modelRef: 'component:default/churn',
+      version: 7,
+      buildId: 'b1',
+      deploymentId: 'd1',
+      caller: 'user:default/ada',
+      callerKind: 'user',
+      trigger: 'http',
+      route: 'records',
+      latencyMs: 3.25,
+      status: 200,
+      rows: 1,
+      sampled: true,
+      request: {
+        dataframe_records: [
+          { tenure: 3, email: REDACTED, nested: { ssn: REDACTED } },
+        ],
+      },
+      response: { predictions: [0.25] },
+    });
+    expect(event.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.stringify(store.events)).not.toContain('ada@example.com');
+  });
+
+  it('redacts column-oriented bodies too', async () => {
+    const { store, recorder } = recorderWith({});
+    recorder.recordCall(
+      call({
+        request: Buffer.from(
+          JSON.stringify({
+            dataframe_split: {
+              columns: ['tenure', 'email'],
+              data: [[1, 'a@b.c']],
+            },
+          }),
+        ),
+      }),
+    );
+    recorder.recordCall(
+      call({
+        protocol: 'v2',
+        route: 'v2',
+        request: Buffer.from(
+          JSON.stringify({
+            inputs: [
+              { name: 'email', shape: [1], datatype: 'BYTES', data: ['a@b.c'] },
+              { name: 'tenure', shape: [1], datatype: 'FP64', data: [1] },
+            ],
+          }),
+        ),
+        response: Buffer.from(
+          '{"outputs":[{"name":"p","shape":[1],"data":[1]}]}',
+        ),
+      }),
+    );
+    await recorder.flush();
+    expect(JSON.stringify(store.events)).not.toContain('a@b.c');
+    expect(store.events[0].request).toEqual({
+      dataframe_split: { columns: ['tenure', 'email'], data: [[1, REDACTED]] },
+    });
+    expect(store.events[1].rows).toBe(1);
+  });
+
+  it('keeps payloads of the sampled share only, and none over the cap', async () => {
+    const draws = [0.1, 0.6, 0.2, 0.9];
+    const { store, recorder } = recorderWith({
+      settings: { sampleRate: 0.5, maxPayloadBytes: 200 },
+      random: () => draws.shift()!,
+    });
+    recorder.recordCall(call());
+    recorder.recordCall(call());
+    const big = Buffer.from(
+      JSON.stringify({ dataframe_records: [{ text: 'x'.repeat(500) }] }),
+    );
+    recorder.recordCall(call({ request: big }));
+    recorder.recordCall(call());
+    await recorder.flush();
+    // Every call has an event; payloads only where sampled and small enough.
+    expect(store.events.map(e => [e.sampled, e.request !== undefined])).toEqual(
+      [
+        [true, true],
+        [false, false],
+        [true, false],
+        [false, false],
+      ],
+    );
+    expect(store.events[2].truncated).toBe(true);
+    expect(store.events[2].response).toEqual({ predictions: [0.25] });
+    expect(store.events[1].response).toBeUndefined();
+  });
+
+  it('writes and publishes 2,000 calls in a handful of batches, not one per call', async () => {
+    const { store, events, recorder } = recorderWith({
+      settings: { publishBatchSize: 100 },
+    });
+    const published: EventParams[] = [];
+    await events.subscribe({
+      id: 'test-subscriber',
+      topics: [PREDICTION_EVENTS_TOPIC],
+      onEvent: async e => {
+        published.push(e);
+      },
+    });
+    for (let i = 0; i < 2000; i++) recorder.recordCall(call());
+    await recorder.stop();
+    expect(store.events).toHaveLength(2000);
+    expect(new Set(store.events.map(e => e.id)).size).toBe(2000);
+    expect(store.writes).toBeLessThanOrEqual(4);
+    expect(published).toHaveLength(20);
+    const all = published.flatMap(
+      e => (e.eventPayload as { events: PredictionEvent[] }).events,
+    );
+    expect(all).toEqual(store.events);
+    expect(published[0].metadata).toEqual({
+      'x-event-id': all[0].id,
+      'x-event-count': '100',
+    });
+  });
+
+  it('records a batch chunk as one summary event', async () => {
+    const { store, recorder } = recorderWith({});
+    recorder.recordChunk({
+      executionId: 'x1',
+      seq: 3,
+      attempt: 2,
+      modelRef: 'component:default/churn',
+      deploymentId: undefined,
+      buildId: 'b1',
+      outcome: 'model_error',
+      rows: 1000,
+      seconds: 1.5,
+      error: 'ValueError: bad',
+    });
+    await recorder.flush();
+    expect(store.events).toEqual([
+      expect.objectContaining({
+        id: 'x1:3:2',
+        executionId: 'x1',
+        trigger: 'batch',
+        callerKind: 'batch',
+        status: 500,
+        rows: 1000,
+        latencyMs: 1500,
+        error: 'ValueError: bad',
+        version: 7,
+      }),
+    ]);
+  });
+
+  it('drops events over the buffer limit and says so', async () => {
+    const { store, recorder } = recorderWith({
+      settings: { maxBuffered: 10, flushSize: 1000 },
+    });
+    for (let i = 0; i < 15; i++) recorder.recordCall(call());
+    await recorder.flush();
+    expect(store.events).toHaveLength(10);
+  });
+});

@@ -1,0 +1,214 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  PREDICTION_EVENTS_TOPIC,
+  PredictionEvent,
+} from '@internal/plugin-ml-platform-common';
+import { EventsService } from '@backstage/plugin-events-node';
+import { randomUUID } from 'node:crypto';
+import { ChunkAttempt } from '../batch/BatchRunner';
+import { PredictionEventStore } from '../database/predictionEvents/PredictionEventStore';
+import { Invocation } from '../gateway/Gateway';
+import { countRows } from '../monitoring/readPredictions';
+import { EventsConfig } from './eventsConfig';
+import { keepPayload } from './payloads';
+
+/** A call or chunk as the hooks hand it over: turned into an event at flush. */
+type Pending =
+  | { kind: 'call'; at: number; id: string; call: Invocation; sampled: boolean }
+  | { kind: 'chunk'; at: number; chunk: ChunkAttempt };
+
+/**
+ * Prediction events from the gateway's and batch runner's hooks. A hook only
+ * appends to a buffer (the bodies are referenced, not copied or parsed);
+ * a timer, a full buffer and the shutdown turn the buffer into events:
+ * payloads parsed, redacted and capped, the build version looked up,
+ * then one batched write to the store and publishes on
+ * `ml-platform.prediction` (`{ events: [...] }` of up to
+ * `publishBatchSize` events, or each event alone when that is 1). Never
+ * one write or publish per request.
+ */
+export class PredictionEventRecorder {
+  private buffer: Pending[] = [];
+  private dropped = 0;
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly redact: Set<string>;
+
+  constructor(
+    private readonly options: {
+      settings: EventsConfig;
+      store: PredictionEventStore;
+      /** Absent: events are stored only. */
+      events?: EventsService;
+      versionOf(buildId: string): Promise<number>;
+      logger: LoggerService;
+      /** For tests: the sampling draw, in [0, 1). */
+      random?: () => number;
+    },
+  ) {
+    this.redact = new Set(options.settings.redactFields);
+  }
+
+  /** The gateway's observer: every call through it. */
+  recordCall(call: Invocation): void {
+    const random = this.options.random ?? Math.random;
+    this.push({
+      kind: 'call',
+      at: Date.now(),
+      id: randomUUID(),
+      call,
+      sampled: random() < this.options.settings.sampleRate,
+    });
+  }
+
+  /** The batch runner's hook: one summary event per chunk attempt. */
+  recordChunk(chunk: ChunkAttempt): void {
+    this.push({ kind: 'chunk', at: Date.now(), chunk });
+  }
+
+  start() {
+    this.timer = setInterval(
+      () => void this.flush(),
+      this.options.settings.flushIntervalMs,
+    );
+    this.timer.unref?.();
+  }
+
+  /** Stops the timer and writes what is buffered. */
+  async stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  /** Writes and publishes what is buffered; flushes run one at a time. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushNow());
+    return this.flushing;
+  }
+
+  private push(pending: Pending) {
+    if (this.buffer.length >= this.options.settings.maxBuffered) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push(pending);
+    if (this.buffer.length === this.options.settings.flushSize) {
+      void this.flush();
+    }
+  }
+
+  private async flushNow(): Promise<void> {
+    const { logger, store, events, settings } = this.options;
+    if (this.dropped > 0) {
+      logger.warn('prediction events dropped: the buffer was full', {
+        dropped: this.dropped,
+        maxBuffered: settings.maxBuffered,
+      });
+      this.dropped = 0;
+    }
+    if (this.buffer.length === 0) return;
+    const taken = this.buffer;
+    this.buffer = [];
+    let batch: PredictionEvent[];
+    try {
+      batch = await Promise.all(taken.map(p => this.toEvent(p)));
+      await store.insertEvents(batch);
+    } catch (error) {
+      logger.error('prediction events not stored', {
+        events: taken.length,
+        error: String(error),
+      });
+      return;
+    }
+    if (!events || !settings.publish) return;
+    const size = settings.publishBatchSize;
+    for (let i = 0; i < batch.length; i += size) {
+      const chunk = batch.slice(i, i + size);
+      try {
+        await events.publish(
+          size === 1
+            ? {
+                topic: PREDICTION_EVENTS_TOPIC,
+                eventPayload: chunk[0],
+                metadata: { 'x-event-id': chunk[0].id },
+              }
+            : {
+                topic: PREDICTION_EVENTS_TOPIC,
+                eventPayload: { events: chunk },
+                metadata: {
+                  'x-event-id': chunk[0].id,
+                  'x-event-count': String(chunk.length),
+                },
+              },
+        );
+      } catch (error) {
+        logger.warn('prediction events not published', {
+          topic: PREDICTION_EVENTS_TOPIC,
+          events: batch.length - i,
+          error: String(error),
+        });
+        return; // the service is shutting down or unreachable
+      }
+    }
+  }
+
+  private async toEvent(p: Pending): Promise<PredictionEvent> {
+    const time = new Date(p.at).toISOString();
+    if (p.kind === 'chunk') {
+      const c = p.chunk;
+      return {
+        id: `${c.executionId}:${c.seq}:${c.attempt}`,
+        time,
+        modelRef: c.modelRef,
+        version: await this.options.versionOf(c.buildId),
+        buildId: c.buildId,
+        deploymentId: c.deploymentId,
+        executionId: c.executionId,
+        callerKind: 'batch',
+        trigger: 'batch',
+        route: 'batch',
+        latencyMs: c.seconds * 1000,
+        status: c.outcome === 'success' ? 200 : 500,
+        rows: c.rows,
+        error: c.error,
+        sampled: false,
+      };
+    }
+    const { call } = p;
+    const { maxPayloadBytes } = this.options.settings;
+    const event: PredictionEvent = {
+      id: p.id,
+      time,
+      modelRef: call.modelRef,
+      version: await this.options.versionOf(call.buildId),
+      buildId: call.buildId,
+      deploymentId: call.deploymentId,
+      caller: call.caller,
+      callerKind: call.callerKind,
+      trigger: call.route === 'event' ? 'event' : 'http',
+      route: call.route,
+      latencyMs: Math.round(call.latencyMs * 1000) / 1000,
+      status: call.status,
+      sampled: p.sampled,
+    };
+    if (call.response && call.status < 300) {
+      const rows = countRows(call.protocol, call.response);
+      if (rows !== undefined) event.rows = rows;
+    }
+    if (call.error) event.error = call.error;
+    if (call.source) {
+      event.sourceEventId = call.source.eventId;
+      event.subscriptionId = call.source.subscriptionId;
+    }
+    if (p.sampled) {
+      const request = keepPayload(call.request, maxPayloadBytes, this.redact);
+      const response = keepPayload(call.response, maxPayloadBytes, new Set());
+      // Any JSON value, though the document can only say "object".
+      if (request.value !== undefined) event.request = request.value as any;
+      if (response.value !== undefined) event.response = response.value as any;
+      if (request.truncated || response.truncated) event.truncated = true;
+    }
+    return event;
+  }
+}

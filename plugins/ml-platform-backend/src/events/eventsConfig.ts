@@ -1,0 +1,58 @@
+import { Config } from '@backstage/config';
+import { durationMs } from '../platformConfig';
+
+/** `mlPlatform.events`, with defaults applied. */
+export interface EventsConfig {
+  /** Off: no prediction event is recorded, published or stored. */
+  enabled: boolean;
+  /** Share of events (0..1) whose inputs and outputs are kept. */
+  sampleRate: number;
+  /** A request or response larger than this is left out (`truncated`). */
+  maxPayloadBytes: number;
+  /** Input field names whose values are replaced by `[redacted]`, at any depth. */
+  redactFields: string[];
+  /** Publish the events on the events service topic `ml-platform.prediction`. */
+  publish: boolean;
+  /**
+   * Events per published message: 1 publishes each event as its own
+   * message; more publish `{ events: [...] }` (a publish is an HTTP call
+   * to the events backend's bus when it is installed, so one per call
+   * would cost the gateway a call of its own).
+   */
+  publishBatchSize: number;
+  /** How often buffered events are written (and published). */
+  flushIntervalMs: number;
+  /** A buffer this full is written at once. */
+  flushSize: number;
+  /** Events buffered at most; more are dropped (and counted) until a flush. */
+  maxBuffered: number;
+  /** Stored events are deleted after this. */
+  retentionMs: number;
+}
+
+const DAY_MS = 86_400_000;
+
+export function readEventsConfig(config: Config): EventsConfig {
+  const e = config.getOptionalConfig('mlPlatform.events');
+  const sampleRate = e?.getOptionalNumber('sampleRate') ?? 1;
+  if (!(sampleRate >= 0 && sampleRate <= 1)) {
+    throw new Error(
+      `mlPlatform.events.sampleRate must be between 0 and 1, got ${sampleRate}`,
+    );
+  }
+  return {
+    enabled: e?.getOptionalBoolean('enabled') ?? true,
+    sampleRate,
+    maxPayloadBytes: e?.getOptionalNumber('maxPayloadBytes') ?? 64 * 1024,
+    redactFields: e?.getOptionalStringArray('redactFields') ?? [],
+    publish: e?.getOptionalBoolean('publish') ?? true,
+    publishBatchSize: Math.max(
+      1,
+      e?.getOptionalNumber('publishBatchSize') ?? 100,
+    ),
+    flushIntervalMs: durationMs(e, 'flushInterval', 1000),
+    flushSize: e?.getOptionalNumber('flushSize') ?? 500,
+    maxBuffered: e?.getOptionalNumber('maxBuffered') ?? 20_000,
+    retentionMs: durationMs(e, 'retention', 30 * DAY_MS),
+  };
+}

@@ -1,0 +1,91 @@
+/** What an event keeps of a request or response body. */
+export interface KeptPayload {
+  /** The body as JSON (redacted), or its text when it is not JSON. */
+  value?: unknown;
+  /** True when the body was over the cap and left out. */
+  truncated: boolean;
+}
+
+export const REDACTED = '[redacted]';
+
+/**
+ * Replaces the value of every key in `fields`, at any depth (records,
+ * `dataframe_split` column lists are handled by `redactColumns`).
+ */
+function redactDeep(value: unknown, fields: Set<string>): unknown {
+  if (Array.isArray(value)) return value.map(v => redactDeep(v, fields));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = fields.has(key) ? REDACTED : redactDeep(v, fields);
+  }
+  return out;
+}
+
+/**
+ * Column-oriented shapes name a field once and put its values elsewhere:
+ * `dataframe_split` (`columns` + `data` rows) and V2 `inputs` (a tensor per
+ * `name`). Their values of redacted fields are replaced too.
+ */
+function redactColumns(value: unknown, fields: Set<string>): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return value;
+  }
+  const body = value as Record<string, any>;
+  const split = body.dataframe_split;
+  if (
+    split &&
+    Array.isArray(split.columns) &&
+    Array.isArray(split.data) &&
+    split.columns.some((c: unknown) => fields.has(String(c)))
+  ) {
+    const hidden = split.columns.map((c: unknown) => fields.has(String(c)));
+    return {
+      ...body,
+      dataframe_split: {
+        ...split,
+        data: split.data.map((row: unknown) =>
+          Array.isArray(row)
+            ? row.map((v, i) => (hidden[i] ? REDACTED : v))
+            : row,
+        ),
+      },
+    };
+  }
+  if (Array.isArray(body.inputs)) {
+    return {
+      ...body,
+      inputs: body.inputs.map((tensor: any) =>
+        tensor && typeof tensor === 'object' && fields.has(String(tensor.name))
+          ? { ...tensor, data: REDACTED }
+          : tensor,
+      ),
+    };
+  }
+  return value;
+}
+
+/**
+ * A body as an event keeps it: left out over `maxBytes`, parsed as JSON
+ * (its text when it is not), with the values of `redact` fields replaced.
+ */
+export function keepPayload(
+  body: Buffer | undefined,
+  maxBytes: number,
+  redact: Set<string>,
+): KeptPayload {
+  if (!body || body.length === 0) return { truncated: false };
+  if (body.length > maxBytes) return { truncated: true };
+  const text = body.toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Not JSON (a refused body): kept as text, nothing to redact by field.
+    return { value: redact.size > 0 ? REDACTED : text, truncated: false };
+  }
+  if (redact.size > 0) {
+    value = redactColumns(redactDeep(value, redact), redact);
+  }
+  return { value, truncated: false };
+}

@@ -1,0 +1,145 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  LogSource,
+  LogStore,
+  NewLogLine,
+} from '../database/modelLogs/LogStore';
+import { levelOf } from './logLevel';
+import { LokiPusher } from './LokiPusher';
+
+/** A line as a source hands it over; model and version found at flush. */
+interface PendingLine {
+  source: LogSource;
+  subjectId: string;
+  time: number;
+  stream?: string;
+  line: string;
+}
+
+/** Finds the model and build version of a build, deployment or execution. */
+export type SubjectResolver = (
+  source: LogSource,
+  subjectId: string,
+) => Promise<{ modelRef: string; version: number } | undefined>;
+
+/** Lines longer than this are cut (a runaway line must not fill the database). */
+const MAX_LINE = 8000;
+
+/**
+ * Collects build, deployment and execution log lines from their sources,
+ * and writes them in batches to the log store (and to Loki when configured).
+ * Build lines arrive masked; the others are the model's own output.
+ */
+export class LogIndex {
+  private buffer: PendingLine[] = [];
+  private dropped = 0;
+  private timer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly options: {
+      store: LogStore;
+      resolve: SubjectResolver;
+      logger: LoggerService;
+      loki?: LokiPusher;
+      flushIntervalMs: number;
+      maxBuffered: number;
+    },
+  ) {}
+
+  add(
+    source: LogSource,
+    subjectId: string,
+    line: string,
+    extra: { time?: number; stream?: string } = {},
+  ) {
+    if (this.buffer.length >= this.options.maxBuffered) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push({
+      source,
+      subjectId,
+      time: extra.time ?? Date.now(),
+      stream: extra.stream,
+      line:
+        line.length > MAX_LINE
+          ? `${line.slice(0, MAX_LINE)} [truncated]`
+          : line,
+    });
+  }
+
+  start() {
+    this.timer = setInterval(
+      () => void this.flush(),
+      this.options.flushIntervalMs,
+    );
+    this.timer.unref?.();
+  }
+
+  async stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.flushNow());
+    return this.flushing;
+  }
+
+  private async flushNow() {
+    const { store, resolve, logger, loki } = this.options;
+    if (this.dropped > 0) {
+      logger.warn('model log lines dropped: the buffer was full', {
+        dropped: this.dropped,
+      });
+      this.dropped = 0;
+    }
+    if (this.buffer.length === 0) return;
+    const taken = this.buffer;
+    this.buffer = [];
+    const subjects = new Map<
+      string,
+      Promise<{ modelRef: string; version: number } | undefined>
+    >();
+    const lines: NewLogLine[] = [];
+    for (const p of taken) {
+      const key = `${p.source}:${p.subjectId}`;
+      let subject = subjects.get(key);
+      if (!subject) {
+        subject = resolve(p.source, p.subjectId).catch(() => undefined);
+        subjects.set(key, subject);
+      }
+      const found = await subject;
+      if (!found) continue;
+      lines.push({
+        ...found,
+        source: p.source,
+        subjectId: p.subjectId,
+        time: p.time,
+        level: levelOf(p.line),
+        stream: p.stream,
+        line: p.line,
+      });
+    }
+    try {
+      await store.appendLines(lines);
+    } catch (error) {
+      logger.warn('model log lines not stored', {
+        lines: lines.length,
+        error: String(error),
+      });
+    }
+    if (loki) {
+      try {
+        await loki.push(lines);
+      } catch (error) {
+        logger.warn('log lines not pushed to Loki', {
+          lines: lines.length,
+          error: String(error),
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,220 @@
+import { mockServices, TestDatabaseId } from '@backstage/backend-test-utils';
+import { Knex } from 'knex';
+import {
+  DefaultEventsService,
+  EventParams,
+} from '@backstage/plugin-events-node';
+import { createTestStores, storeTestDatabases } from '../__testUtils__/stores';
+import { DatabaseSubscriptionStore } from '../database/subscriptions/DatabaseSubscriptionStore';
+import { waitFor } from '../__testUtils__/modelRepository';
+import { Gateway } from '../gateway/Gateway';
+import { SubscriptionDispatcher } from './SubscriptionDispatcher';
+
+jest.setTimeout(60_000);
+
+const settings = {
+  maxAttempts: 3,
+  retryBackoffMs: 50,
+  pollIntervalMs: 50,
+  // Far longer than the test: a claim kept by a stopped instance would
+  // hold its event for the rest of it.
+  leaseMs: 10 * 60_000,
+  concurrency: 4,
+  refreshIntervalMs: 60_000,
+};
+
+/** A gateway whose first answer waits until `release()`. */
+function slowGateway() {
+  let release = () => {};
+  const released = new Promise<void>(r => {
+    release = r;
+  });
+  const calls: string[] = [];
+  const gateway = {
+    predict: jest.fn(async (_ref: unknown, body: () => Promise<Buffer>) => {
+      const rows = JSON.parse((await body()).toString()).dataframe_records;
+      calls.push(rows[0].id);
+      if (calls.length === 1) await released;
+      return {
+        status: 200,
+        body: Buffer.from(JSON.stringify({ predictions: [rows[0].id * 2] })),
+      };
+    }),
+  };
+  return { gateway: gateway as unknown as Gateway, calls, release };
+}
+
+const OUTPUT_TOPIC = 'ml-platform.prediction.churn';
+
+/** A database with one subscription: `orders` events mapped to `{id}` rows. */
+async function subscribedDatabase(databaseId: TestDatabaseId = 'SQLITE_3') {
+  const { knex } = await createTestStores(databaseId);
+  await new DatabaseSubscriptionStore(knex).createSubscription({
+    id: 's1',
+    modelRef: 'component:default/churn',
+    deploymentId: 'd1',
+    topic: 'orders',
+    mapping: { columns: { id: '$.id' } },
+    outputTopic: OUTPUT_TOPIC,
+    enabled: true,
+    createdAt: new Date().toISOString(),
+  });
+  return knex;
+}
+
+/** A backend instance: its own store and events service, one dispatcher. */
+async function instance(knex: Knex, gateway: Gateway) {
+  const store = new DatabaseSubscriptionStore(knex);
+  const events = DefaultEventsService.create({
+    logger: mockServices.logger.mock(),
+  });
+  const outputs: EventParams[] = [];
+  await events.subscribe({
+    id: 'test-output',
+    topics: [OUTPUT_TOPIC],
+    onEvent: async e => {
+      outputs.push(e);
+    },
+  });
+  const dispatcher = new SubscriptionDispatcher({
+    store,
+    events,
+    gateway,
+    auth: mockServices.auth(),
+    logger: mockServices.logger.mock(),
+    settings,
+  });
+  await dispatcher.start();
+  return { store, events, dispatcher, outputs };
+}
+
+const order = (id: number) => ({
+  topic: 'orders',
+  eventPayload: { id },
+  metadata: { 'x-event-id': `order-${id}` },
+});
+
+describe('SubscriptionDispatcher', () => {
+  it('releases the claim of a prediction still under way when it stops, so the next instance takes the event at once', async () => {
+    const knex = await subscribedDatabase();
+    const first = slowGateway();
+    const stopping = await instance(knex, first.gateway);
+    await stopping.dispatcher.receive(order(21));
+    await waitFor(async () => first.calls.length === 1, {
+      what: 'the prediction to start',
+    });
+    // Stopped while the model still answers (a 100 ms drain).
+    await stopping.dispatcher.stop(100);
+    const [delivery] = await knex('subscription_deliveries').select();
+    expect(delivery).toMatchObject({
+      status: 'pending',
+      claimed_by: null,
+      claimed_until: null,
+    });
+
+    const second = slowGateway();
+    second.release();
+    const next = await instance(knex, second.gateway);
+    await waitFor(async () => next.outputs.length === 1, {
+      what: 'the next instance to predict the event',
+      timeoutMs: 10_000,
+    });
+    expect(next.outputs[0].eventPayload).toMatchObject({
+      sourceEventId: 'order-21',
+      predictions: [42],
+    });
+    expect(second.calls).toEqual([21]);
+    await next.dispatcher.stop();
+    expect(await knex('subscription_deliveries').first()).toMatchObject({
+      status: 'predicted',
+    });
+    first.release();
+  });
+
+  it('lets a prediction under way finish before it stops', async () => {
+    const knex = await subscribedDatabase();
+    const slow = slowGateway();
+    const { store, dispatcher } = await instance(knex, slow.gateway);
+    await dispatcher.receive(order(5));
+    await waitFor(async () => slow.calls.length === 1, {
+      what: 'the prediction to start',
+    });
+    setTimeout(() => slow.release(), 200);
+    await dispatcher.stop(5000);
+    expect(await knex('subscription_deliveries').first()).toMatchObject({
+      status: 'predicted',
+      claimed_by: null,
+    });
+    expect(await store.getSubscription('s1')).toMatchObject({
+      received: 1,
+      predicted: 1,
+    });
+  });
+
+  it('predicts again, rather than finishing, when the output could not be published', async () => {
+    const knex = await subscribedDatabase();
+    const model = slowGateway();
+    model.release();
+    const { events, dispatcher, outputs } = await instance(knex, model.gateway);
+    const publish = events.publish.bind(events);
+    let refused = 0;
+    jest.spyOn(events, 'publish').mockImplementation(async params => {
+      if (params.topic === OUTPUT_TOPIC && refused++ === 0) {
+        throw new Error('Request failed with 503 Service Unavailable');
+      }
+      return publish(params);
+    });
+    await dispatcher.receive(order(7));
+    await waitFor(async () => outputs.length === 1, {
+      what: 'the prediction, published on the second attempt',
+    });
+    await dispatcher.stop();
+    expect(model.calls).toEqual([7, 7]);
+    expect(await knex('subscription_deliveries').first()).toMatchObject({
+      status: 'predicted',
+      attempts: 2,
+    });
+  });
+
+  it.each(storeTestDatabases.eachSupportedId())(
+    'predicts an event two instances both receive once, on %s',
+    async databaseId => {
+      const knex = await subscribedDatabase(databaseId);
+      // Two instances on one database, each with a model that answers.
+      const instances = await Promise.all(
+        [slowGateway(), slowGateway()].map(gateway => {
+          gateway.release();
+          return instance(knex, gateway.gateway).then(i => ({
+            ...i,
+            calls: gateway.calls,
+          }));
+        }),
+      );
+      const ids = [31, 32, 33, 34, 35];
+      // Each event reaches both instances (each consumes the topic), at once.
+      await Promise.all(
+        ids.flatMap(id =>
+          instances.map(({ dispatcher }) => dispatcher.receive(order(id))),
+        ),
+      );
+      const outputs = () => instances.flatMap(i => i.outputs);
+      await waitFor(async () => outputs().length >= ids.length, {
+        what: 'the predictions',
+      });
+      await new Promise(r => setTimeout(r, 300));
+      await Promise.all(instances.map(({ dispatcher }) => dispatcher.stop()));
+      expect(
+        outputs()
+          .map(o => (o.eventPayload as { sourceEventId: string }).sourceEventId)
+          .sort(),
+      ).toEqual(ids.map(id => `order-${id}`));
+      expect([...instances[0].calls, ...instances[1].calls].sort()).toEqual(
+        ids,
+      );
+      expect(await instances[0].store.getSubscription('s1')).toMatchObject({
+        received: 5,
+        predicted: 5,
+      });
+    },
+  );
+});

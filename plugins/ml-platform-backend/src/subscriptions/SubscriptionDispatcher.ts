@@ -1,0 +1,458 @@
+import {
+  AuthService,
+  BackstageCredentials,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
+import { parseEntityRef } from '@backstage/catalog-model';
+import { EventParams, EventsService } from '@backstage/plugin-events-node';
+import { ServiceUnavailableError } from '@backstage/errors';
+import { DEAD_LETTER_TOPIC } from '@internal/plugin-ml-platform-common';
+import { randomUUID } from 'node:crypto';
+import {
+  Counter,
+  DeliveryRecord,
+  SubscriptionRecord,
+  SubscriptionStore,
+} from '../database/subscriptions/SubscriptionStore';
+import { Gateway } from '../gateway/Gateway';
+import { statusOf } from '../gateway/errors';
+import { eventKeyOf } from './eventKeys';
+import { PayloadError, mapPayload, passesFilter } from './payloadRules';
+
+/** `mlPlatform.subscriptions`, with defaults applied. */
+export interface DispatcherSettings {
+  /** Attempts of a delivery whose model had no ready replica. */
+  maxAttempts: number;
+  /** First retry delay; doubles per attempt. */
+  retryBackoffMs: number;
+  /** How often due deliveries (retries, leftovers of a restart) are claimed. */
+  pollIntervalMs: number;
+  /** How long a claim holds before another instance may take it over. */
+  leaseMs: number;
+  /** Deliveries worked on at once by this instance. */
+  concurrency: number;
+  /** How often subscriptions made on other instances are picked up. */
+  refreshIntervalMs: number;
+}
+
+/** A model answer the dispatcher does not retry: the event goes to the dead letters. */
+class DeliveryFailed extends Error {}
+
+/** Statuses where the model was not reached: tried again after a backoff. */
+const UNAVAILABLE = new Set([502, 503, 504]);
+
+function excerpt(body: Buffer): string {
+  const text = body.toString('utf8', 0, 300).replace(/\s+/g, ' ').trim();
+  return body.length > 300 ? `${text}…` : text;
+}
+
+/**
+ * Turns events on subscribed topics into predictions. An event is first
+ * stored as a delivery under its idempotency key (the unique constraint
+ * makes a redelivery, or the same event seen by another instance, no new
+ * delivery), then claimed, filtered, mapped to rows and predicted through
+ * the gateway; the answer goes to the subscription's output topic with the
+ * source event's id. Unreachable models are retried with backoff; a bad
+ * payload, a model error or too many attempts end as a dead letter,
+ * published on `ml-platform.deadletter`. Pending deliveries outlive a
+ * restart: the poll picks them up.
+ */
+export class SubscriptionDispatcher {
+  private readonly owner = randomUUID();
+  private readonly topics = new Set<string>();
+  private byTopic = new Map<string, SubscriptionRecord[]>();
+  private byId = new Map<string, SubscriptionRecord>();
+  /** Counter increments not yet added in the database (one write per poll). */
+  private counts = new Map<string, Partial<Record<Counter, number>>>();
+  private working = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private polling?: Promise<void>;
+  private credentials?: Promise<BackstageCredentials>;
+
+  constructor(
+    private readonly options: {
+      store: SubscriptionStore;
+      events: EventsService;
+      gateway: Gateway;
+      auth: AuthService;
+      logger: LoggerService;
+      settings: DispatcherSettings;
+      /** For tests: the clock, epoch milliseconds. */
+      now?: () => number;
+    },
+  ) {}
+
+  /** Subscribes to the stored subscriptions' topics and starts the poll. */
+  async start() {
+    this.stopped = false;
+    await this.refresh();
+    const { pollIntervalMs, refreshIntervalMs } = this.options.settings;
+    this.timers.push(
+      setInterval(() => void this.poll(), pollIntervalMs),
+      setInterval(
+        () =>
+          void this.refresh().catch(error =>
+            this.options.logger.warn('subscriptions not refreshed', {
+              error: String(error),
+            }),
+          ),
+        refreshIntervalMs,
+      ),
+    );
+    for (const timer of this.timers) timer.unref?.();
+    void this.poll();
+  }
+
+  /**
+   * Stops polling, lets predictions under way finish (for at most
+   * `drainMs`), then releases the claims this instance still holds so
+   * that another instance, or this one after a restart, takes those
+   * events at once rather than after the lease.
+   */
+  async stop(drainMs = 5000) {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await this.polling;
+    const deadline = Date.now() + drainMs;
+    while (this.working > 0 && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 20));
+    }
+    try {
+      const released = await this.options.store.releaseClaims(this.owner);
+      if (released > 0) {
+        this.options.logger.info(
+          'subscription events left to the next instance',
+          {
+            released,
+          },
+        );
+      }
+    } catch (error) {
+      this.options.logger.warn('subscription claims not released', {
+        error: String(error),
+      });
+    }
+    await this.flushCounts();
+  }
+
+  /**
+   * Re-reads the enabled subscriptions and subscribes this instance to any
+   * topic it does not listen to yet (made here, or on another instance).
+   */
+  async refresh() {
+    const all = await this.options.store.listSubscriptions({ enabled: true });
+    const byTopic = new Map<string, SubscriptionRecord[]>();
+    for (const s of all) {
+      byTopic.set(s.topic, [...(byTopic.get(s.topic) ?? []), s]);
+    }
+    this.byTopic = byTopic;
+    this.byId = new Map(all.map(s => [s.id, s]));
+    for (const topic of byTopic.keys()) {
+      if (this.topics.has(topic)) continue;
+      this.topics.add(topic);
+      await this.options.events.subscribe({
+        id: `subscriptions.${topic}`,
+        topics: [topic],
+        onEvent: event => this.receive(event),
+      });
+      this.options.logger.info('listening for subscribed events', { topic });
+    }
+  }
+
+  /**
+   * An event on a subscribed topic: stored for each subscription (once per
+   * key), then predicted without holding up the publisher.
+   */
+  async receive(event: EventParams): Promise<void> {
+    const subscriptions = this.byTopic.get(event.topic) ?? [];
+    const now = this.now();
+    const fresh: DeliveryRecord[] = [];
+    for (const subscription of subscriptions) {
+      const id = randomUUID();
+      let eventKey: string;
+      try {
+        eventKey = eventKeyOf(event, subscription.idempotencyKey);
+      } catch (error) {
+        eventKey = `unkeyed:${id}`;
+      }
+      const delivery: DeliveryRecord = {
+        id,
+        subscriptionId: subscription.id,
+        eventKey,
+        topic: event.topic,
+        payload: event.eventPayload ?? null,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+        receivedAt: now,
+      };
+      // Claimed by this instance as it is stored, when it has room to
+      // predict it now; else left for the poll (here or elsewhere).
+      // A stopping instance only stores it.
+      const claim =
+        !this.stopped &&
+        this.working + fresh.length < this.options.settings.concurrency
+          ? { owner: this.owner, until: now + this.options.settings.leaseMs }
+          : undefined;
+      const inserted = await this.options.store.insertDelivery(delivery, claim);
+      if (!inserted) {
+        this.options.logger.debug('event already received', {
+          subscriptionId: subscription.id,
+          eventKey,
+        });
+        continue;
+      }
+      this.count(subscription.id, 'received');
+      if (claim) fresh.push(delivery);
+    }
+    for (const delivery of fresh) void this.run(delivery);
+  }
+
+  /** Claims due deliveries (retries, a restart's leftovers) and runs them. */
+  poll(): Promise<void> {
+    if (this.polling || this.stopped) return this.polling ?? Promise.resolve();
+    this.polling = (async () => {
+      try {
+        await this.flushCounts();
+        const free = this.options.settings.concurrency - this.working;
+        if (free > 0) await this.claimAndRun(undefined, free);
+      } catch (error) {
+        this.options.logger.warn('subscription deliveries not polled', {
+          error: String(error),
+        });
+      } finally {
+        this.polling = undefined;
+      }
+    })();
+    return this.polling;
+  }
+
+  private now() {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  private count(subscriptionId: string, counter: Counter) {
+    const counts = this.counts.get(subscriptionId) ?? {};
+    counts[counter] = (counts[counter] ?? 0) + 1;
+    this.counts.set(subscriptionId, counts);
+  }
+
+  /** Adds the counted increments in the database. */
+  private async flushCounts() {
+    const counts = this.counts;
+    this.counts = new Map();
+    for (const [id, increments] of counts) {
+      await this.options.store.count(id, increments);
+    }
+  }
+
+  private async claimAndRun(ids?: string[], limit = ids?.length ?? 1) {
+    const { store, settings } = this.options;
+    const claimed = await store.claimDeliveries({
+      owner: this.owner,
+      now: this.now(),
+      leaseMs: settings.leaseMs,
+      limit,
+      ids,
+    });
+    await Promise.all(claimed.map(d => this.run(d)));
+  }
+
+  private async run(delivery: DeliveryRecord) {
+    this.working++;
+    try {
+      await this.deliver(delivery);
+    } catch (error) {
+      this.options.logger.error('subscription delivery failed', {
+        deliveryId: delivery.id,
+        subscriptionId: delivery.subscriptionId,
+        error: String(error),
+      });
+    } finally {
+      this.working--;
+    }
+  }
+
+  private async deliver(delivery: DeliveryRecord) {
+    const { store, settings } = this.options;
+    const subscription =
+      this.byId.get(delivery.subscriptionId) ??
+      (await store.getSubscription(delivery.subscriptionId));
+    if (!subscription) return; // deleted meanwhile, its deliveries with it
+    const attempts = delivery.attempts + 1;
+    const dead = async (reason: string) => {
+      await store.finishDelivery(
+        delivery.id,
+        { status: 'dead', reason },
+        attempts,
+        this.now(),
+      );
+      this.count(subscription.id, 'failed');
+      this.options.logger.warn('subscription event dead-lettered', {
+        subscriptionId: subscription.id,
+        eventId: delivery.eventKey,
+        reason,
+      });
+      await this.publish(DEAD_LETTER_TOPIC, delivery.id, {
+        subscriptionId: subscription.id,
+        modelRef: subscription.modelRef,
+        deploymentId: subscription.deploymentId,
+        topic: delivery.topic,
+        sourceEventId: delivery.eventKey,
+        reason,
+        attempts,
+        payload: delivery.payload,
+      });
+    };
+
+    let rows: Record<string, unknown>[];
+    try {
+      if (!passesFilter(subscription.filter, delivery.payload)) {
+        await store.finishDelivery(
+          delivery.id,
+          { status: 'filtered' },
+          attempts,
+          this.now(),
+        );
+        this.count(subscription.id, 'filtered');
+        return;
+      }
+      rows = mapPayload(subscription.mapping, delivery.payload);
+    } catch (error) {
+      await dead(
+        error instanceof PayloadError
+          ? `bad payload: ${error.message}`
+          : `bad payload: ${String(error)}`,
+      );
+      return;
+    }
+
+    let predictions: unknown;
+    try {
+      predictions = await this.predict(subscription, delivery, rows);
+    } catch (error) {
+      const status = statusOf(error);
+      const reason = `${error instanceof Error ? error.message : error}`;
+      // Thrown, not answered by the model: unreachable (502-504) or an
+      // error of ours (500) is tried again; a refusal (4xx) is not.
+      const transient =
+        !(error instanceof DeliveryFailed) &&
+        (UNAVAILABLE.has(status) || status === 500);
+      if (transient && attempts < settings.maxAttempts) {
+        await store.retryDelivery(
+          delivery.id,
+          attempts,
+          this.now() + settings.retryBackoffMs * 2 ** (attempts - 1),
+          reason,
+        );
+        return;
+      }
+      await dead(
+        transient
+          ? `no ready replica after ${attempts} attempts: ${reason}`
+          : reason,
+      );
+      return;
+    }
+    const notPublished = await this.publish(
+      subscription.outputTopic,
+      delivery.id,
+      {
+        sourceEventId: delivery.eventKey,
+        subscriptionId: subscription.id,
+        modelRef: subscription.modelRef,
+        deploymentId: subscription.deploymentId,
+        topic: delivery.topic,
+        rows: rows.length,
+        predictions,
+      },
+    );
+    if (notPublished) {
+      // At least once: the prediction is made again later (here, on another
+      // instance, or after a restart) rather than finished unpublished. A
+      // consumer that got this one already knows it by its x-event-id.
+      const reason = `output not published on ${subscription.outputTopic}: ${notPublished}`;
+      if (attempts < settings.maxAttempts) {
+        await store.retryDelivery(
+          delivery.id,
+          attempts,
+          this.now() + settings.retryBackoffMs * 2 ** (attempts - 1),
+          reason,
+        );
+      } else {
+        await dead(reason);
+      }
+      return;
+    }
+    await store.finishDelivery(
+      delivery.id,
+      { status: 'predicted' },
+      attempts,
+      this.now(),
+    );
+    this.count(subscription.id, 'predicted');
+  }
+
+  private async predict(
+    subscription: SubscriptionRecord,
+    delivery: DeliveryRecord,
+    rows: Record<string, unknown>[],
+  ): Promise<unknown> {
+    const { namespace, name } = parseEntityRef(subscription.modelRef);
+    this.credentials ??= this.options.auth.getOwnServiceCredentials();
+    const body = Buffer.from(JSON.stringify({ dataframe_records: rows }));
+    const response = await this.options.gateway.predict(
+      { namespace, name },
+      async () => body,
+      await this.credentials,
+      {
+        route: 'event',
+        callerKind: 'event',
+        source: { subscriptionId: subscription.id, eventId: delivery.eventKey },
+      },
+    );
+    if (UNAVAILABLE.has(response.status)) {
+      throw new ServiceUnavailableError(
+        `the model answered ${response.status}: ${excerpt(response.body)}`,
+      );
+    }
+    if (response.status !== 200) {
+      throw new DeliveryFailed(
+        `model error: the model answered ${response.status}: ${excerpt(
+          response.body,
+        )}`,
+      );
+    }
+    let answer: { predictions?: unknown };
+    try {
+      answer = JSON.parse(response.body.toString('utf8'));
+    } catch {
+      throw new DeliveryFailed('model error: the answer is not JSON');
+    }
+    return answer.predictions ?? answer;
+  }
+
+  /** Publishes; the error (logged) when the events service refused it. */
+  private async publish(
+    topic: string,
+    eventId: string,
+    payload: object,
+  ): Promise<string | undefined> {
+    try {
+      await this.options.events.publish({
+        topic,
+        eventPayload: payload,
+        metadata: { 'x-event-id': eventId },
+      });
+      return undefined;
+    } catch (error) {
+      this.options.logger.warn('subscription event not published', {
+        topic,
+        error: String(error),
+      });
+      return String(error);
+    }
+  }
+}
