@@ -108,7 +108,8 @@ function nonNullType(schema, refs) {
           refs,
         )} }`;
       }
-      return '{ [key: string]: any }';
+      // No type at all: any JSON value, as openapi-generator renders it.
+      return schema.type === 'object' ? '{ [key: string]: any }' : 'any';
     default:
       return 'any';
   }

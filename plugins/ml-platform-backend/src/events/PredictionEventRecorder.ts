@@ -9,6 +9,7 @@ import { ChunkAttempt } from '../batch/BatchRunner';
 import { PredictionEventStore } from '../database/predictionEvents/PredictionEventStore';
 import { Invocation } from '../gateway/Gateway';
 import { countRows } from '../monitoring/readPredictions';
+import { FlushBuffer } from '../lib/FlushBuffer';
 import { EventsConfig } from './eventsConfig';
 import { keepPayload } from './payloads';
 
@@ -28,10 +29,7 @@ type Pending =
  * one write or publish per request.
  */
 export class PredictionEventRecorder {
-  private buffer: Pending[] = [];
-  private dropped = 0;
-  private timer?: NodeJS.Timeout;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly buffer: FlushBuffer<Pending>;
   private readonly redact: Set<string>;
 
   constructor(
@@ -47,12 +45,24 @@ export class PredictionEventRecorder {
     },
   ) {
     this.redact = new Set(options.settings.redactFields);
+    const { settings, logger } = options;
+    this.buffer = new FlushBuffer({
+      flushIntervalMs: settings.flushIntervalMs,
+      maxBuffered: settings.maxBuffered,
+      flushSize: settings.flushSize,
+      write: taken => this.write(taken),
+      onDropped: dropped =>
+        logger.warn('prediction events dropped: the buffer was full', {
+          dropped,
+          maxBuffered: settings.maxBuffered,
+        }),
+    });
   }
 
   /** The gateway's observer: every call through it. */
   recordCall(call: Invocation): void {
     const random = this.options.random ?? Math.random;
-    this.push({
+    this.buffer.push({
       kind: 'call',
       at: Date.now(),
       id: randomUUID(),
@@ -63,53 +73,25 @@ export class PredictionEventRecorder {
 
   /** The batch runner's hook: one summary event per chunk attempt. */
   recordChunk(chunk: ChunkAttempt): void {
-    this.push({ kind: 'chunk', at: Date.now(), chunk });
+    this.buffer.push({ kind: 'chunk', at: Date.now(), chunk });
   }
 
   start() {
-    this.timer = setInterval(
-      () => void this.flush(),
-      this.options.settings.flushIntervalMs,
-    );
-    this.timer.unref?.();
+    this.buffer.start();
   }
 
   /** Stops the timer and writes what is buffered. */
   async stop() {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flush();
+    await this.buffer.stop();
   }
 
   /** Writes and publishes what is buffered; flushes run one at a time. */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.flushNow());
-    return this.flushing;
+    return this.buffer.flush();
   }
 
-  private push(pending: Pending) {
-    if (this.buffer.length >= this.options.settings.maxBuffered) {
-      this.dropped++;
-      return;
-    }
-    this.buffer.push(pending);
-    if (this.buffer.length === this.options.settings.flushSize) {
-      void this.flush();
-    }
-  }
-
-  private async flushNow(): Promise<void> {
+  private async write(taken: Pending[]): Promise<void> {
     const { logger, store, events, settings } = this.options;
-    if (this.dropped > 0) {
-      logger.warn('prediction events dropped: the buffer was full', {
-        dropped: this.dropped,
-        maxBuffered: settings.maxBuffered,
-      });
-      this.dropped = 0;
-    }
-    if (this.buffer.length === 0) return;
-    const taken = this.buffer;
-    this.buffer = [];
     let batch: PredictionEvent[];
     try {
       batch = await Promise.all(taken.map(p => this.toEvent(p)));
@@ -204,9 +186,9 @@ export class PredictionEventRecorder {
     if (p.sampled) {
       const request = keepPayload(call.request, maxPayloadBytes, this.redact);
       const response = keepPayload(call.response, maxPayloadBytes, new Set());
-      // Any JSON value, though the document can only say "object".
-      if (request.value !== undefined) event.request = request.value as any;
-      if (response.value !== undefined) event.response = response.value as any;
+      // Any JSON value (the text of a body that is not JSON).
+      if (request.value !== undefined) event.request = request.value;
+      if (response.value !== undefined) event.response = response.value;
       if (request.truncated || response.truncated) event.truncated = true;
     }
     return event;

@@ -4585,12 +4585,12 @@ export const spec = {
             type: 'string',
           },
           request: {
-            type: 'object',
-            description: 'The request body, redacted; only when sampled.',
+            description:
+              'The request body as JSON (its text when it was not JSON), redacted; only when sampled.',
           },
           response: {
-            type: 'object',
-            description: "The model's answer; only when sampled.",
+            description:
+              "The model's answer as JSON (its text when it was not JSON); only when sampled.",
           },
           sampled: {
             type: 'boolean',

@@ -13,7 +13,7 @@ export interface DeadLetter {
   subscriptionId: string;
   eventId: string;
   topic: string;
-  payload: { [key: string]: any };
+  payload: any;
   reason: string;
   attempts: number;
   receivedAt: string;

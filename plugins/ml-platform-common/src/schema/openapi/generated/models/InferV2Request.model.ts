@@ -35,6 +35,6 @@ export interface InferV2Request {
       | 'FP32'
       | 'FP64'
       | 'BYTES';
-    data: Array<{ [key: string]: any }>;
+    data: Array<any>;
   }>;
 }

@@ -9,5 +9,5 @@
  * @public
  */
 export interface Predict200Response {
-  predictions?: Array<{ [key: string]: any }>;
+  predictions?: Array<any>;
 }

@@ -28,13 +28,13 @@ export interface PredictionEvent {
   rows?: number;
   error?: string;
   /**
-   * The request body, redacted; only when sampled.
+   * The request body as JSON (its text when it was not JSON), redacted; only when sampled.
    */
-  request?: { [key: string]: any };
+  request?: any;
   /**
-   * The model's answer; only when sampled.
+   * The model's answer as JSON (its text when it was not JSON); only when sampled.
    */
-  response?: { [key: string]: any };
+  response?: any;
   sampled: boolean;
   truncated?: boolean;
   sourceEventId?: string;
