@@ -11,12 +11,12 @@ import {
 import { principalRef } from '../../access/ModelAccess';
 import { Caller, ModelChanges } from '../../activity/ModelChanges';
 import { AlertStore } from '../../database/alerts/AlertStore';
+import { parseInput } from '../../http/parseInput';
 import { ModelCatalog } from '../../services/ModelCatalog';
 import { ModelManifests } from '../ModelManifests';
 import {
   MAX_SILENCE_MS,
   historyQuery,
-  parseRequest,
   putAlertsBody,
   silenceMs,
   silenceBody,
@@ -88,7 +88,7 @@ export class AlertRules {
     caller: Caller,
   ): Promise<ModelAlerts> {
     const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
-    const { rules } = parseRequest(putAlertsBody, body, 'body');
+    const { rules } = parseInput(putAlertsBody, body, 'body');
     await this.options.models.assertVisible(modelRef, caller.credentials);
     return this.options.changes.apply(
       caller,
@@ -119,7 +119,7 @@ export class AlertRules {
     query: unknown,
     credentials: BackstageCredentials,
   ): Promise<AlertHistoryPage> {
-    const q = parseRequest(historyQuery, query, 'query');
+    const q = parseInput(historyQuery, query, 'query');
     const modelRef = await this.visibleRef(ref, credentials);
     return this.options.store.listHistory({
       modelRef,
@@ -140,7 +140,7 @@ export class AlertRules {
     const duration =
       body === undefined
         ? undefined
-        : parseRequest(silenceBody, body, 'body').duration;
+        : parseInput(silenceBody, body, 'body').duration;
     const ms = duration === undefined ? undefined : silenceMs(duration);
     if (ms !== undefined && (ms <= 0 || ms > MAX_SILENCE_MS)) {
       throw new InputError('body.duration: expected a duration from 1m to 30d');

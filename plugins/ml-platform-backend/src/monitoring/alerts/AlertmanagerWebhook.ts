@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { AlertStore } from '../../database/alerts/AlertStore';
 import { AlertNotifier } from './AlertNotifier';
 import { AlertRules } from './AlertRules';
-import { parseRequest } from './alertRequests';
+import { parseInput } from '../../http/parseInput';
 import { RULE_LABEL } from './prometheusRules';
 
 /** Alertmanager's webhook payload (version 4), the parts used here. */
@@ -69,7 +69,7 @@ export class AlertmanagerWebhook {
   }
 
   async receive(body: unknown): Promise<{ accepted: number; ignored: number }> {
-    const payload = parseRequest(alertmanagerPayload, body, 'body');
+    const payload = parseInput(alertmanagerPayload, body, 'body');
     let accepted = 0;
     let ignored = 0;
     for (const alert of payload.alerts) {

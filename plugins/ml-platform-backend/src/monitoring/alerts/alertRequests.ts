@@ -1,8 +1,6 @@
-import { InputError } from '@backstage/errors';
 import {
   alertMetrics,
   alertRuleSchema,
-  formatIssues,
 } from '@internal/plugin-ml-platform-common';
 import { z } from 'zod';
 import { isBuiltInMetric } from './alertMetrics';
@@ -123,16 +121,3 @@ export const historyQuery = z
       .optional(),
   })
   .strict();
-
-/** Validates a request's input; the 400 names each bad field. */
-export function parseRequest<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  where: 'body' | 'query',
-): z.output<S> {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) {
-    throw new InputError(formatIssues(result.error.issues, where).join('; '));
-  }
-  return result.data;
-}
