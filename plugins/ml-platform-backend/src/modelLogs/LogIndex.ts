@@ -4,6 +4,7 @@ import {
   LogStore,
   NewLogLine,
 } from '../database/modelLogs/LogStore';
+import { FlushBuffer } from '../lib/FlushBuffer';
 import { levelOf } from './logLevel';
 import { LokiPusher } from './LokiPusher';
 
@@ -31,10 +32,7 @@ const MAX_LINE = 8000;
  * Build lines arrive masked; the others are the model's own output.
  */
 export class LogIndex {
-  private buffer: PendingLine[] = [];
-  private dropped = 0;
-  private timer?: NodeJS.Timeout;
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly buffer: FlushBuffer<PendingLine>;
 
   constructor(
     private readonly options: {
@@ -45,7 +43,17 @@ export class LogIndex {
       flushIntervalMs: number;
       maxBuffered: number;
     },
-  ) {}
+  ) {
+    this.buffer = new FlushBuffer({
+      flushIntervalMs: options.flushIntervalMs,
+      maxBuffered: options.maxBuffered,
+      write: taken => this.write(taken),
+      onDropped: dropped =>
+        options.logger.warn('model log lines dropped: the buffer was full', {
+          dropped,
+        }),
+    });
+  }
 
   add(
     source: LogSource,
@@ -53,10 +61,6 @@ export class LogIndex {
     line: string,
     extra: { time?: number; stream?: string } = {},
   ) {
-    if (this.buffer.length >= this.options.maxBuffered) {
-      this.dropped++;
-      return;
-    }
     this.buffer.push({
       source,
       subjectId,
@@ -70,35 +74,19 @@ export class LogIndex {
   }
 
   start() {
-    this.timer = setInterval(
-      () => void this.flush(),
-      this.options.flushIntervalMs,
-    );
-    this.timer.unref?.();
+    this.buffer.start();
   }
 
   async stop() {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flush();
+    await this.buffer.stop();
   }
 
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.flushNow());
-    return this.flushing;
+    return this.buffer.flush();
   }
 
-  private async flushNow() {
+  private async write(taken: PendingLine[]) {
     const { store, resolve, logger, loki } = this.options;
-    if (this.dropped > 0) {
-      logger.warn('model log lines dropped: the buffer was full', {
-        dropped: this.dropped,
-      });
-      this.dropped = 0;
-    }
-    if (this.buffer.length === 0) return;
-    const taken = this.buffer;
-    this.buffer = [];
     const subjects = new Map<
       string,
       Promise<{ modelRef: string; version: number } | undefined>
