@@ -272,29 +272,18 @@ export interface DbAlertHistoryRow {
   silenced: boolean | number;
 }
 
-/** A row of `prediction_events`. */
-export interface DbPredictionEventRow {
-  id: string;
-  time: number | string;
+/**
+ * A row of `prediction_event_segments`: events of one model written
+ * together; times in epoch milliseconds.
+ */
+export interface DbPredictionEventSegmentRow {
+  id: number;
   model_ref: string;
-  version: number;
-  build_id: string;
-  deployment_id: string | null;
-  execution_id: string | null;
-  caller: string | null;
-  caller_kind: string;
-  trigger: string;
-  route: string;
-  latency_ms: number;
-  status: number;
-  rows: number | null;
-  error: string | null;
-  request: string | null;
-  response: string | null;
-  sampled: boolean | number;
-  truncated: boolean | number;
-  source_event_id: string | null;
-  subscription_id: string | null;
+  min_time: BigInt;
+  max_time: BigInt;
+  count: number;
+  /** JSON array of PredictionEvent. */
+  events: string;
 }
 
 /** A row of `subscriptions`. */

@@ -424,6 +424,138 @@ describe('migrations', () => {
   );
 
   it.each(databases.eachSupportedId())(
+    '20261204100000_prediction_event_segments.js moves events into segments and back, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await migrateUntilBefore(
+        knex,
+        '20261204100000_prediction_event_segments.js',
+      );
+      const row = (n: number, modelRef = MODEL) => ({
+        id: `e${String(n).padStart(4, '0')}`,
+        time: now.getTime() + n * 1000,
+        model_ref: modelRef,
+        version: 1,
+        build_id: BUILD,
+        deployment_id: null,
+        execution_id: null,
+        caller: null,
+        caller_kind: 'user',
+        trigger: 'http',
+        route: 'records',
+        latency_ms: 2.5,
+        status: 200,
+        rows: null,
+        error: null,
+        request: null,
+        response: null,
+        sampled: false,
+        truncated: false,
+        source_event_id: null,
+        subscription_id: null,
+      });
+      const other = 'component:default/other';
+      const full = {
+        ...row(7, other),
+        id: 'x0007',
+        deployment_id: 'd1',
+        execution_id: 'x1',
+        caller: 'user:default/ada',
+        rows: 2,
+        error: 'boom',
+        status: 500,
+        request: '{"dataframe_records":[{"tenure":3}]}',
+        response: '"not json"',
+        sampled: true,
+        truncated: true,
+        source_event_id: 'ev1',
+        subscription_id: 's1',
+      };
+      // Not in time order: segments are made in time order per model.
+      const rows = [
+        ...Array.from({ length: 501 }, (_, n) => row(500 - n)),
+        full,
+      ];
+      for (let i = 0; i < rows.length; i += 100) {
+        await knex('prediction_events').insert(rows.slice(i, i + 100));
+      }
+
+      await migrateUpOnce(knex);
+      expect(await knex.schema.hasTable('prediction_events')).toBe(false);
+      const segments = await knex('prediction_event_segments').orderBy('id');
+      expect(
+        segments.map(s => [
+          s.model_ref,
+          Number(s.count),
+          Number(s.min_time) - now.getTime(),
+          Number(s.max_time) - now.getTime(),
+        ]),
+      ).toEqual([
+        [MODEL, 500, 0, 499_000],
+        [MODEL, 1, 500_000, 500_000],
+        [other, 1, 7000, 7000],
+      ]);
+      const first = JSON.parse(segments[0].events);
+      expect(first.map((e: { id: string }) => e.id).slice(0, 2)).toEqual([
+        'e0000',
+        'e0001',
+      ]);
+      expect(first[0]).toEqual({
+        id: 'e0000',
+        time: now.toISOString(),
+        modelRef: MODEL,
+        version: 1,
+        buildId: BUILD,
+        callerKind: 'user',
+        trigger: 'http',
+        route: 'records',
+        latencyMs: 2.5,
+        status: 200,
+        sampled: false,
+      });
+      expect(JSON.parse(segments[2].events)).toEqual([
+        {
+          id: 'x0007',
+          time: new Date(now.getTime() + 7000).toISOString(),
+          modelRef: other,
+          version: 1,
+          buildId: BUILD,
+          deploymentId: 'd1',
+          executionId: 'x1',
+          caller: 'user:default/ada',
+          callerKind: 'user',
+          trigger: 'http',
+          route: 'records',
+          latencyMs: 2.5,
+          status: 500,
+          rows: 2,
+          error: 'boom',
+          request: { dataframe_records: [{ tenure: 3 }] },
+          response: 'not json',
+          sampled: true,
+          truncated: true,
+          sourceEventId: 'ev1',
+          subscriptionId: 's1',
+        },
+      ]);
+
+      await migrateDownOnce(knex);
+      expect(await knex.schema.hasTable('prediction_event_segments')).toBe(
+        false,
+      );
+      const back = await knex('prediction_events').orderBy('id');
+      expect(
+        back.map(r => ({
+          ...r,
+          time: Number(r.time),
+          sampled: Boolean(r.sampled),
+          truncated: Boolean(r.truncated),
+        })),
+      ).toEqual([...rows].sort((a, b) => (a.id < b.id ? -1 : 1)));
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     '20261203300000_metrics.js goes down with rows in its tables, and later migrations keep them, %p',
     async databaseId => {
       const knex = await databases.init(databaseId);

@@ -112,15 +112,172 @@ describe.each(databases.eachSupportedId())(
       expect(first).toEqual([]);
     });
 
-    it('deletes events past retention', async () => {
+    it('deletes the segments wholly past retention', async () => {
       const store = await createStore(databaseId);
-      await store.insertEvents([event(1), event(2), event(3)]);
-      expect(await store.deleteBefore(T0 + 2500)).toBe(2);
-      const left = await store.listEvents({
-        modelRef: 'component:default/churn',
-        limit: 10,
+      await store.insertEvents([event(1), event(2)]);
+      await store.insertEvents([event(3)]);
+      await store.insertEvents([event(4), event(6)]);
+      expect(await store.deleteBefore(T0 + 3500)).toBe(3);
+      const ids = async () =>
+        (
+          await store.listEvents({
+            modelRef: 'component:default/churn',
+            limit: 10,
+          })
+        ).map(e => e.id);
+      expect(await ids()).toEqual(['e0006', 'e0004']);
+      // A segment straddling the cutoff stays until its newest event goes.
+      expect(await store.deleteBefore(T0 + 5000)).toBe(0);
+      expect(await ids()).toEqual(['e0006', 'e0004']);
+      expect(await store.deleteBefore(T0 + 6001)).toBe(2);
+      expect(await ids()).toEqual([]);
+    });
+
+    it('pages newest first across overlapping segments', async () => {
+      const { knex, stores } = await createTestStores(databaseId);
+      const store = stores.predictionEvents;
+      // 30 writes whose times interleave: every segment spans nearly the
+      // whole range; two events share each time, from different writes.
+      const writes = 30;
+      const all = Array.from({ length: 600 }, (_, n) =>
+        event(n, {
+          time: new Date(T0 + Math.floor(n / 2) * 1000).toISOString(),
+          status: n % 7 === 0 ? 500 : 200,
+        }),
+      );
+      for (let w = 0; w < writes; w++) {
+        const batch = all.filter((_, n) => n % writes === w);
+        // Not in time order within a segment either.
+        batch.push(...batch.splice(0, 7));
+        await store.insertEvents(batch);
+      }
+      const [{ n: segments }] = await knex('prediction_event_segments').count({
+        n: '*',
       });
-      expect(left.map(e => e.id)).toEqual(['e0003']);
+      expect(Number(segments)).toBe(writes);
+
+      const newestFirst = (events: PredictionEvent[]) =>
+        [...events]
+          .sort((a, b) =>
+            a.time === b.time
+              ? b.id.localeCompare(a.id)
+              : b.time.localeCompare(a.time),
+          )
+          .map(e => e.id);
+      const readAll = async (limit: number, extra: object = {}) => {
+        const seen: string[] = [];
+        let before: { time: number; id: string } | undefined;
+        for (;;) {
+          const page = await store.listEvents({
+            modelRef: 'component:default/churn',
+            limit,
+            before,
+            ...extra,
+          });
+          seen.push(...page.map(e => e.id));
+          if (page.length < limit) return seen;
+          const last = page.at(-1)!;
+          before = { time: Date.parse(last.time), id: last.id };
+        }
+      };
+      expect(await readAll(25)).toEqual(newestFirst(all));
+      expect(await readAll(7)).toEqual(newestFirst(all));
+      expect(await readAll(9, { status: 'error' })).toEqual(
+        newestFirst(all.filter(e => e.status === 500)),
+      );
+      const window = { from: T0 + 50_000, to: T0 + 120_000 };
+      expect(await readAll(11, window)).toEqual(
+        newestFirst(
+          all.filter(e => {
+            const t = Date.parse(e.time);
+            return t >= window.from && t < window.to;
+          }),
+        ),
+      );
+    });
+
+    it('writes one segment per model and thousand events', async () => {
+      const { knex, stores } = await createTestStores(databaseId);
+      const models = ['component:default/churn', 'component:default/other'];
+      await stores.predictionEvents.insertEvents(
+        Array.from({ length: 2500 }, (_, n) =>
+          event(n, { modelRef: models[n % 2] }),
+        ),
+      );
+      const rows = await knex('prediction_event_segments')
+        .orderBy('id')
+        .select('model_ref', 'count', 'min_time', 'max_time');
+      expect(
+        rows.map(r => [
+          r.model_ref,
+          Number(r.count),
+          Number(r.min_time),
+          Number(r.max_time),
+        ]),
+      ).toEqual([
+        [models[0], 1000, T0, T0 + 1_998_000],
+        [models[0], 250, T0 + 2_000_000, T0 + 2_498_000],
+        [models[1], 1000, T0 + 1000, T0 + 1_999_000],
+        [models[1], 250, T0 + 2_001_000, T0 + 2_499_000],
+      ]);
+      const other = await stores.predictionEvents.listEvents({
+        modelRef: models[1],
+        limit: 2000,
+      });
+      expect(other).toHaveLength(1250);
+      expect(other[0].id).toBe('e2499');
+      await stores.predictionEvents.insertEvents([]);
+      expect(await knex('prediction_event_segments')).toHaveLength(4);
+    });
+
+    it('finds events that match only in an older segment', async () => {
+      const store = await createStore(databaseId);
+      await store.insertEvents([
+        event(1, { status: 503, caller: 'service:old' }),
+        event(2),
+        event(3, { version: 7 }),
+      ]);
+      for (let w = 0; w < 45; w++) {
+        await store.insertEvents(
+          Array.from({ length: 10 }, (_, i) => event(100 + w * 10 + i)),
+        );
+      }
+      const q = { modelRef: 'component:default/churn', limit: 5 };
+      const ids = async (extra: object) =>
+        (await store.listEvents({ ...q, ...extra })).map(e => e.id);
+      expect(await ids({ status: 'error' })).toEqual(['e0001']);
+      expect(await ids({ caller: 'service:old' })).toEqual(['e0001']);
+      expect(await ids({ version: 7 })).toEqual(['e0003']);
+      expect(await ids({ to: T0 + 100_000 })).toEqual([
+        'e0003',
+        'e0002',
+        'e0001',
+      ]);
+      expect(
+        await ids({ before: { time: T0 + 100_000, id: 'e0100' } }),
+      ).toEqual(['e0003', 'e0002', 'e0001']);
+      expect(await ids({})).toEqual([
+        'e0549',
+        'e0548',
+        'e0547',
+        'e0546',
+        'e0545',
+      ]);
+    });
+
+    it('keeps the first write of a request id, whichever segment is read first', async () => {
+      const store = await createStore(databaseId);
+      await store.insertEvents([event(0), event(1)]);
+      // A later write, read first (its newest event is newer).
+      await store.insertEvents([event(0, { status: 503 }), event(5)]);
+      const q = { modelRef: 'component:default/churn', limit: 10 };
+      const all = await store.listEvents(q);
+      expect(all.map(e => [e.id, e.status])).toEqual([
+        ['e0005', 200],
+        ['e0001', 200],
+        ['e0000', 200],
+      ]);
+      expect(await store.listEvents({ ...q, status: '503' })).toEqual([]);
     });
   },
 );

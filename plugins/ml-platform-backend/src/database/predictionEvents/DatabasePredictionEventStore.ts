@@ -1,69 +1,20 @@
 import { PredictionEvent } from '@internal/plugin-ml-platform-common';
 import { Knex } from 'knex';
-import { DbPredictionEventRow } from '../tables';
+import { DbPredictionEventSegmentRow } from '../tables';
 import {
   PredictionEventQuery,
   PredictionEventStore,
 } from './PredictionEventStore';
 
-const TABLE = 'prediction_events';
-/** Rows per INSERT: 21 columns stay far below SQLite's bound-variable limit. */
+const TABLE = 'prediction_event_segments';
+/** Events per segment: a flush (500 by default) is one segment per model. */
+const SEGMENT_SIZE = 1000;
+/** Segment rows per INSERT: 5 columns stay far below SQLite's limit. */
 const INSERT_CHUNK = 200;
-/** Rows per DELETE, so retention never holds a long lock. */
-const DELETE_CHUNK = 5000;
-
-function toRow(e: PredictionEvent): DbPredictionEventRow {
-  return {
-    id: e.id,
-    time: Date.parse(e.time),
-    model_ref: e.modelRef,
-    version: e.version,
-    build_id: e.buildId,
-    deployment_id: e.deploymentId ?? null,
-    execution_id: e.executionId ?? null,
-    caller: e.caller ?? null,
-    caller_kind: e.callerKind,
-    trigger: e.trigger,
-    route: e.route,
-    latency_ms: e.latencyMs,
-    status: e.status,
-    rows: e.rows ?? null,
-    error: e.error ?? null,
-    request: e.request === undefined ? null : JSON.stringify(e.request),
-    response: e.response === undefined ? null : JSON.stringify(e.response),
-    sampled: e.sampled,
-    truncated: e.truncated ?? false,
-    source_event_id: e.sourceEventId ?? null,
-    subscription_id: e.subscriptionId ?? null,
-  };
-}
-
-function fromRow(r: DbPredictionEventRow): PredictionEvent {
-  const event: PredictionEvent = {
-    id: r.id,
-    time: new Date(Number(r.time)).toISOString(),
-    modelRef: r.model_ref,
-    version: r.version,
-    buildId: r.build_id,
-    callerKind: r.caller_kind as PredictionEvent['callerKind'],
-    trigger: r.trigger as PredictionEvent['trigger'],
-    route: r.route,
-    latencyMs: Number(r.latency_ms),
-    status: r.status,
-    sampled: Boolean(r.sampled),
-  };
-  if (r.deployment_id) event.deploymentId = r.deployment_id;
-  if (r.execution_id) event.executionId = r.execution_id;
-  if (r.caller) event.caller = r.caller;
-  if (r.rows !== null) event.rows = r.rows;
-  if (r.error) event.error = r.error;
-  if (r.request !== null) event.request = JSON.parse(r.request);
-  if (r.response !== null) event.response = JSON.parse(r.response);
-  if (r.truncated) event.truncated = true;
-  if (r.source_event_id) event.sourceEventId = r.source_event_id;
-  if (r.subscription_id) event.subscriptionId = r.subscription_id;
-  return event;
-}
+/** Segments listed per query while reading; their events are read apart. */
+const READ_PAGE = 20;
+/** Segments per DELETE, so retention never holds a long lock. */
+const DELETE_CHUNK = 500;
 
 /** Status filters: an exact code, a class (`4xx`) or `error` (>= 400). */
 function statusRange(status: string): [number, number] {
@@ -74,61 +25,219 @@ function statusRange(status: string): [number, number] {
   return [code, code + 1];
 }
 
-/** Prediction events in the plugin's database (`prediction_events`). */
+/** Whether an event (of the query's model) passes the query's filters. */
+function matcher(
+  q: PredictionEventQuery,
+): (e: PredictionEvent, time: number) => boolean {
+  const [low, high] =
+    q.status === undefined ? [-Infinity, Infinity] : statusRange(q.status);
+  const { from, to, version, caller, trigger, before } = q;
+  return (e, time) =>
+    (from === undefined || time >= from) &&
+    (to === undefined || time < to) &&
+    e.status >= low &&
+    e.status < high &&
+    (version === undefined || e.version === version) &&
+    (caller === undefined || e.caller === caller) &&
+    (trigger === undefined || e.trigger === trigger) &&
+    (!before ||
+      time < before.time ||
+      (time === before.time && e.id < before.id));
+}
+
+/** A read event; `segment` is the id of the segment it was read from. */
+interface Read {
+  segment: number;
+  time: number;
+  event: PredictionEvent;
+}
+
+/** Newest first: (time, id) descending. */
+function newestFirst(a: Read, b: Read): number {
+  if (a.time !== b.time) return b.time - a.time;
+  if (a.event.id === b.event.id) return 0;
+  return a.event.id < b.event.id ? 1 : -1;
+}
+
+/**
+ * Prediction events in the plugin's database as segments
+ * (`prediction_event_segments`): each write is one row per model holding
+ * its events as a JSON array, so an event costs a share of one INSERT.
+ */
 export class DatabasePredictionEventStore implements PredictionEventStore {
   constructor(private readonly db: Knex) {}
 
   async insertEvents(events: PredictionEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const rows = events.map(toRow);
+    const byModel = new Map<string, PredictionEvent[]>();
+    for (const e of events) {
+      const list = byModel.get(e.modelRef);
+      if (list) list.push(e);
+      else byModel.set(e.modelRef, [e]);
+    }
+    const rows: Omit<DbPredictionEventSegmentRow, 'id'>[] = [];
+    for (const [modelRef, list] of byModel) {
+      for (let i = 0; i < list.length; i += SEGMENT_SIZE) {
+        const segment = list.slice(i, i + SEGMENT_SIZE);
+        let minTime = Infinity;
+        let maxTime = -Infinity;
+        for (const e of segment) {
+          const time = Date.parse(e.time);
+          if (time < minTime) minTime = time;
+          if (time > maxTime) maxTime = time;
+        }
+        rows.push({
+          model_ref: modelRef,
+          min_time: minTime,
+          max_time: maxTime,
+          count: segment.length,
+          events: JSON.stringify(segment),
+        });
+      }
+    }
+    if (rows.length <= INSERT_CHUNK) {
+      await this.db(TABLE).insert(rows);
+      return;
+    }
     await this.db.transaction(async tx => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        // A request id seen twice (a retried flush) keeps its first row.
-        await tx(TABLE)
-          .insert(rows.slice(i, i + INSERT_CHUNK))
-          .onConflict('id')
-          .ignore();
+        await tx(TABLE).insert(rows.slice(i, i + INSERT_CHUNK));
       }
     });
   }
 
   async listEvents(q: PredictionEventQuery): Promise<PredictionEvent[]> {
-    const query = this.db<DbPredictionEventRow>(TABLE)
+    if (q.limit <= 0) return [];
+    const matches = matcher(q);
+    // The first written event of each request id (lowest segment, then
+    // earliest in it), whether or not it matches: a request id written
+    // twice (a retried flush) keeps its first event, as a primary key
+    // would. Both have the same time, so both are in segments covering it.
+    const candidates = new Map<string, Read>();
+    const others = new Map<string, Omit<Read, 'event'>>();
+    const read = (segment: number, maxTime: number, events: string) => {
+      // Events newer than this segment can have no copy in the rest.
+      for (const [id, seen] of others) {
+        if (seen.time > maxTime) others.delete(id);
+      }
+      for (const event of JSON.parse(events) as PredictionEvent[]) {
+        const first = candidates.get(event.id) ?? others.get(event.id);
+        if (first && first.segment <= segment) continue;
+        const time = Date.parse(event.time);
+        if (matches(event, time)) {
+          candidates.set(event.id, { segment, time, event });
+          others.delete(event.id);
+        } else {
+          candidates.delete(event.id);
+          others.set(event.id, { segment, time });
+        }
+      }
+    };
+
+    let after: { maxTime: number; id: number } | undefined;
+    for (;;) {
+      const page = await this.segmentsPage(q, after);
+      for (let i = 0; i < page.length; ) {
+        // Segments come newest max_time first, but overlap (flushes of
+        // other instances): only one wholly older than the limit-th
+        // candidate ends the read.
+        const threshold = kthTime(candidates, q.limit);
+        if (threshold !== undefined && Number(page[i].max_time) < threshold) {
+          return finish(candidates, q.limit);
+        }
+        // The events of as many segments as the missing candidates could
+        // fill (at least one), not the whole page: they are the bulk.
+        let wanted = q.limit - candidates.size;
+        let end = i;
+        do {
+          wanted -= Number(page[end].count);
+          end += 1;
+        } while (end < page.length && wanted > 0);
+        const ids = page.slice(i, end).map(s => s.id);
+        const rows = await this.db<DbPredictionEventSegmentRow>(TABLE)
+          .whereIn('id', ids)
+          .select('id', 'events');
+        const bodies = new Map(rows.map(r => [Number(r.id), r.events]));
+        for (; i < end; i++) {
+          const segment = Number(page[i].id);
+          const events = bodies.get(segment);
+          // Gone since the page was read (retention): so are its events.
+          if (events !== undefined) {
+            read(segment, Number(page[i].max_time), events);
+          }
+        }
+      }
+      if (page.length < READ_PAGE) return finish(candidates, q.limit);
+      const last = page[page.length - 1];
+      after = { maxTime: Number(last.max_time), id: Number(last.id) };
+    }
+  }
+
+  /** The query's model's segments that can hold matches, newest first. */
+  private segmentsPage(
+    q: PredictionEventQuery,
+    after: { maxTime: number; id: number } | undefined,
+  ): Promise<Pick<DbPredictionEventSegmentRow, 'id' | 'max_time' | 'count'>[]> {
+    const query = this.db<DbPredictionEventSegmentRow>(TABLE)
       .where('model_ref', q.modelRef)
       .orderBy([
-        { column: 'time', order: 'desc' },
+        { column: 'max_time', order: 'desc' },
         { column: 'id', order: 'desc' },
       ])
-      .limit(q.limit);
-    if (q.from !== undefined) query.where('time', '>=', q.from);
-    if (q.to !== undefined) query.where('time', '<', q.to);
-    if (q.status !== undefined) {
-      const [low, high] = statusRange(q.status);
-      query.where('status', '>=', low).where('status', '<', high);
+      .limit(READ_PAGE)
+      .select('id', 'max_time', 'count');
+    if (q.from !== undefined) query.where('max_time', '>=', q.from);
+    if (q.to !== undefined) query.where('min_time', '<', q.to);
+    if (q.before) query.where('min_time', '<=', q.before.time);
+    if (after) {
+      const { maxTime, id } = after;
+      query
+        .where('max_time', '<=', maxTime)
+        .where(w =>
+          w
+            .where('max_time', '<', maxTime)
+            .orWhere(same =>
+              same.where('max_time', maxTime).where('id', '<', id),
+            ),
+        );
     }
-    if (q.version !== undefined) query.where('version', q.version);
-    if (q.caller !== undefined) query.where('caller', q.caller);
-    if (q.trigger !== undefined) query.where('trigger', q.trigger);
-    if (q.before) {
-      const { time, id } = q.before;
-      query.where(w =>
-        w
-          .where('time', '<', time)
-          .orWhere(same => same.where('time', time).where('id', '<', id)),
-      );
-    }
-    return (await query).map(fromRow);
+    return query;
   }
 
   async deleteBefore(time: number): Promise<number> {
     let deleted = 0;
     for (;;) {
-      const ids = await this.db(TABLE)
-        .where('time', '<', time)
+      const segments = await this.db<DbPredictionEventSegmentRow>(TABLE)
+        .where('max_time', '<', time)
         .limit(DELETE_CHUNK)
-        .pluck('id');
-      if (ids.length === 0) return deleted;
-      deleted += await this.db(TABLE).whereIn('id', ids).delete();
+        .select('id', 'count');
+      if (segments.length === 0) return deleted;
+      await this.db(TABLE)
+        .whereIn(
+          'id',
+          segments.map(s => s.id),
+        )
+        .delete();
+      for (const s of segments) deleted += Number(s.count);
     }
   }
+}
+
+/** The time of the limit-th newest candidate; undefined while fewer. */
+function kthTime(
+  candidates: Map<string, Read>,
+  limit: number,
+): number | undefined {
+  if (candidates.size < limit) return undefined;
+  const times = Float64Array.from(candidates.values(), c => c.time);
+  times.sort();
+  return times[times.length - limit];
+}
+
+/** The newest `limit` candidates, newest first. */
+function finish(candidates: Map<string, Read>, limit: number) {
+  return [...candidates.values()]
+    .sort(newestFirst)
+    .slice(0, limit)
+    .map(c => c.event);
 }

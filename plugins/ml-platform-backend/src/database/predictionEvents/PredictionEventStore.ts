@@ -19,9 +19,17 @@ export interface PredictionEventQuery {
 
 /** The prediction events (BI events) of every model. */
 export interface PredictionEventStore {
-  /** Writes a batch of events in as few statements as the database allows. */
+  /**
+   * Writes a batch of events in as few statements as the database allows.
+   * A request id written twice keeps its first event.
+   */
   insertEvents(events: PredictionEvent[]): Promise<void>;
   listEvents(query: PredictionEventQuery): Promise<PredictionEvent[]>;
-  /** Deletes events older than `time` (epoch ms); returns how many. */
+  /**
+   * Deletes events older than `time` (epoch ms); returns how many. Events
+   * are stored in segments (the events of one write) and retention removes
+   * whole segments: an event outlives `time` for as long as the newest
+   * event of its segment is not older.
+   */
   deleteBefore(time: number): Promise<number>;
 }
