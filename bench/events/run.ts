@@ -219,7 +219,8 @@ async function runPhase(index: number, eventsOn: boolean) {
       collector,
       mockServices.rootConfig.factory({
         data: {
-          events: { http: { topics: [TOPIC] } },
+          // As app-config.yaml, the embedded default: one instance, no bus.
+          events: { useEventBus: 'never', http: { topics: [TOPIC] } },
           mlPlatform: {
             dataDir,
             git: { root: repo.root },

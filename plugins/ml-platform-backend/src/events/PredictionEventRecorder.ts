@@ -6,12 +6,18 @@ import {
 import { EventsService } from '@backstage/plugin-events-node';
 import { randomUUID } from 'node:crypto';
 import { ChunkAttempt } from '../batch/BatchRunner';
-import { PredictionEventStore } from '../database/predictionEvents/PredictionEventStore';
+import {
+  PredictionEventStore,
+  withBodyText,
+} from '../database/predictionEvents/PredictionEventStore';
 import { Invocation } from '../gateway/Gateway';
 import { countRows } from '../monitoring/readPredictions';
 import { FlushBuffer } from '../lib/FlushBuffer';
 import { EventsConfig } from './eventsConfig';
 import { keepPayload } from './payloads';
+
+/** Answers have no fields to redact. */
+const NOTHING = new Set<string>();
 
 /** A call or chunk as the hooks hand it over: turned into an event at flush. */
 type Pending =
@@ -94,7 +100,8 @@ export class PredictionEventRecorder {
     const { logger, store, events, settings } = this.options;
     let batch: PredictionEvent[];
     try {
-      batch = await Promise.all(taken.map(p => this.toEvent(p)));
+      const versions = await this.versionsOf(taken);
+      batch = taken.map(p => this.toEvent(p, versions));
       await store.insertEvents(batch);
     } catch (error) {
       logger.error('prediction events not stored', {
@@ -135,7 +142,21 @@ export class PredictionEventRecorder {
     }
   }
 
-  private async toEvent(p: Pending): Promise<PredictionEvent> {
+  /** The build version of each build the events name, looked up once. */
+  private async versionsOf(taken: Pending[]): Promise<Map<string, number>> {
+    const ids = new Set(
+      taken.map(p => (p.kind === 'chunk' ? p.chunk.buildId : p.call.buildId)),
+    );
+    const versions = new Map<string, number>();
+    await Promise.all(
+      [...ids].map(async id => {
+        versions.set(id, await this.options.versionOf(id));
+      }),
+    );
+    return versions;
+  }
+
+  private toEvent(p: Pending, versions: Map<string, number>): PredictionEvent {
     const time = new Date(p.at).toISOString();
     if (p.kind === 'chunk') {
       const c = p.chunk;
@@ -143,7 +164,7 @@ export class PredictionEventRecorder {
         id: `${c.executionId}:${c.seq}:${c.attempt}`,
         time,
         modelRef: c.modelRef,
-        version: await this.options.versionOf(c.buildId),
+        version: versions.get(c.buildId)!,
         buildId: c.buildId,
         deploymentId: c.deploymentId,
         executionId: c.executionId,
@@ -163,7 +184,7 @@ export class PredictionEventRecorder {
       id: p.id,
       time,
       modelRef: call.modelRef,
-      version: await this.options.versionOf(call.buildId),
+      version: versions.get(call.buildId)!,
       buildId: call.buildId,
       deploymentId: call.deploymentId,
       caller: call.caller,
@@ -184,12 +205,20 @@ export class PredictionEventRecorder {
       event.subscriptionId = call.source.subscriptionId;
     }
     if (p.sampled) {
-      const request = keepPayload(call.request, maxPayloadBytes, this.redact);
-      const response = keepPayload(call.response, maxPayloadBytes, new Set());
+      const request = keepPayload(
+        call.request,
+        maxPayloadBytes,
+        this.redact,
+        call.requestJson,
+      );
+      const response = keepPayload(call.response, maxPayloadBytes, NOTHING);
       // Any JSON value (the text of a body that is not JSON).
       if (request.value !== undefined) event.request = request.value;
       if (response.value !== undefined) event.response = response.value;
       if (request.truncated || response.truncated) event.truncated = true;
+      if (request.json !== undefined || response.json !== undefined) {
+        withBodyText(event, { request: request.json, response: response.json });
+      }
     }
     return event;
   }

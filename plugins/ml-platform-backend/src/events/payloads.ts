@@ -4,6 +4,8 @@ export interface KeptPayload {
   value?: unknown;
   /** True when the body was over the cap and left out. */
   truncated: boolean;
+  /** The body's text when `value` is exactly its JSON (not redacted). */
+  json?: string;
 }
 
 export const REDACTED = '[redacted]';
@@ -68,24 +70,32 @@ function redactColumns(value: unknown, fields: Set<string>): unknown {
 /**
  * A body as an event keeps it: left out over `maxBytes`, parsed as JSON
  * (its text when it is not), with the values of `redact` fields replaced.
+ * `parsed` is the body already parsed (the gateway's request check), so it
+ * is not parsed twice; redaction copies, it never changes `parsed`.
  */
 export function keepPayload(
   body: Buffer | undefined,
   maxBytes: number,
   redact: Set<string>,
+  parsed?: unknown,
 ): KeptPayload {
   if (!body || body.length === 0) return { truncated: false };
   if (body.length > maxBytes) return { truncated: true };
   const text = body.toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // Not JSON (a refused body): kept as text, nothing to redact by field.
-    return { value: redact.size > 0 ? REDACTED : text, truncated: false };
+  let value = parsed;
+  if (value === undefined) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Not JSON (a refused body): kept as text, nothing to redact by field.
+      return { value: redact.size > 0 ? REDACTED : text, truncated: false };
+    }
   }
   if (redact.size > 0) {
-    value = redactColumns(redactDeep(value, redact), redact);
+    return {
+      value: redactColumns(redactDeep(value, redact), redact),
+      truncated: false,
+    };
   }
-  return { value, truncated: false };
+  return { value, truncated: false, json: text };
 }

@@ -55,6 +55,8 @@ export interface Invocation {
    */
   request?: Buffer;
   response?: Buffer;
+  /** `request` as parsed by the gateway's check, when it was parsed. */
+  requestJson?: unknown;
   /** For calls a subscription made: the event it predicts. */
   source?: InvocationSource;
 }
@@ -75,11 +77,18 @@ export interface InvocationVia {
 
 export type InvocationObserver = (invocation: Invocation) => void;
 
+/** A request body as the gateway forwards it. */
+export interface RequestBody {
+  bytes: Buffer;
+  /** The body as parsed when it was checked (read it, never change it). */
+  json?: unknown;
+}
+
 /**
  * The request body, read (and checked) only once the model and its
  * deployment are known: an unknown model is a 404 whatever the body.
  */
-export type InvocationBody = () => Promise<Buffer>;
+export type InvocationBody = () => Promise<RequestBody>;
 
 export interface GatewayOptions {
   stores: Pick<PlatformStores, 'deployments' | 'models'>;
@@ -341,7 +350,7 @@ export class Gateway {
       this.inFlight.set(deployment.id, calls);
     }
     const inFlight = ++calls.calls;
-    let body: Buffer | undefined;
+    let body: RequestBody | undefined;
     const record = (
       status: number,
       attempts: number,
@@ -362,14 +371,15 @@ export class Gateway {
           via.callerKind ?? (principal.type === 'user' ? 'user' : 'service'),
         status,
         latencyMs: performance.now() - started,
-        requestBytes: body?.length ?? 0,
+        requestBytes: body?.bytes.length ?? 0,
         responseBytes: response?.length ?? 0,
         attempts,
         coldStart,
         error,
         caller: principalRef(credentials),
         inFlight,
-        request: body,
+        request: body?.bytes,
+        requestJson: body?.json,
         response,
         source: via.source,
       };
@@ -401,7 +411,7 @@ export class Gateway {
         tried.add(url);
         attempts++;
         try {
-          const response = await this.send(url, path, body);
+          const response = await this.send(url, path, body.bytes);
           record(response.status, attempts, coldStart, response.body);
           return response;
         } catch (error) {

@@ -109,9 +109,11 @@ export class InvocationRoutes implements DataPlaneHandler {
       const body = async () => {
         assertJsonBody(req);
         const bytes = await this.readBody(req);
-        if (route.protocol === 'v2') checkV2Request(bytes, this.options.limits);
-        else checkRecordsRequest(bytes, this.options.limits);
-        return bytes;
+        const json =
+          route.protocol === 'v2'
+            ? checkV2Request(bytes, this.options.limits)
+            : checkRecordsRequest(bytes, this.options.limits);
+        return { bytes, json };
       };
       const upstream =
         route.protocol === 'v2'

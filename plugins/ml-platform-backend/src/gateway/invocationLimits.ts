@@ -152,9 +152,13 @@ function boundedElements(shape: number[], max: number): number {
  * Checks a V2 inference request against its own shapes before anything is
  * allocated or forwarded: tensor and request element counts within
  * `maxElements`, data as long as the shape says, each value within its
- * datatype. Errors name the field (`inputs[0].shape`).
+ * datatype. Errors name the field (`inputs[0].shape`). Returns the parsed
+ * request, so nothing after the check parses it again.
  */
-export function checkV2Request(body: Buffer, limits: InvocationLimits): void {
+export function checkV2Request(
+  body: Buffer,
+  limits: InvocationLimits,
+): unknown {
   scanJson(body, limits.maxJsonDepth);
   const request = parse(body) as { inputs?: unknown } | null;
   if (!request || typeof request !== 'object' || Array.isArray(request)) {
@@ -225,6 +229,7 @@ export function checkV2Request(body: Buffer, limits: InvocationLimits): void {
       if (problem) throw new InputError(`${field}.data[${k}]: ${problem}`);
     }
   });
+  return request;
 }
 
 /** The MLflow scoring shapes the records route takes. */
@@ -238,12 +243,12 @@ const RECORDS_KEYS = [
 /**
  * Checks a records (MLflow) request: valid JSON, bounded nesting, at most
  * `maxElements` array items (rows and values) in all, and one of the
- * MLflow scoring shapes at the top.
+ * MLflow scoring shapes at the top. Returns the parsed request.
  */
 export function checkRecordsRequest(
   body: Buffer,
   limits: InvocationLimits,
-): void {
+): unknown {
   const { arrayItems } = scanJson(body, limits.maxJsonDepth);
   if (arrayItems > limits.maxElements) {
     throw new InputError(
@@ -261,4 +266,5 @@ export function checkRecordsRequest(
       `body: expected a JSON object with one of ${RECORDS_KEYS.join(', ')}`,
     );
   }
+  return request;
 }

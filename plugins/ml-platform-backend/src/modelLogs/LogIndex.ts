@@ -87,19 +87,24 @@ export class LogIndex {
 
   private async write(taken: PendingLine[]) {
     const { store, resolve, logger, loki } = this.options;
+    // Each build, deployment or execution is looked up once per batch.
+    const keys = new Map<string, PendingLine>();
+    for (const p of taken) keys.set(`${p.source}:${p.subjectId}`, p);
     const subjects = new Map<
       string,
-      Promise<{ modelRef: string; version: number } | undefined>
+      { modelRef: string; version: number } | undefined
     >();
+    await Promise.all(
+      [...keys].map(async ([key, p]) =>
+        subjects.set(
+          key,
+          await resolve(p.source, p.subjectId).catch(() => undefined),
+        ),
+      ),
+    );
     const lines: NewLogLine[] = [];
     for (const p of taken) {
-      const key = `${p.source}:${p.subjectId}`;
-      let subject = subjects.get(key);
-      if (!subject) {
-        subject = resolve(p.source, p.subjectId).catch(() => undefined);
-        subjects.set(key, subject);
-      }
-      const found = await subject;
+      const found = subjects.get(`${p.source}:${p.subjectId}`);
       if (!found) continue;
       lines.push({
         ...found,

@@ -7,7 +7,7 @@ import {
 import { createTestStores, storeTestDatabases } from '../__testUtils__/stores';
 import { DatabaseSubscriptionStore } from '../database/subscriptions/DatabaseSubscriptionStore';
 import { waitFor } from '../__testUtils__/modelRepository';
-import { Gateway } from '../gateway/Gateway';
+import { Gateway, InvocationBody } from '../gateway/Gateway';
 import { SubscriptionDispatcher } from './SubscriptionDispatcher';
 
 jest.setTimeout(60_000);
@@ -31,8 +31,11 @@ function slowGateway() {
   });
   const calls: string[] = [];
   const gateway = {
-    predict: jest.fn(async (_ref: unknown, body: () => Promise<Buffer>) => {
-      const rows = JSON.parse((await body()).toString()).dataframe_records;
+    predict: jest.fn(async (_ref: unknown, body: InvocationBody) => {
+      const { bytes, json } = await body();
+      const rows = JSON.parse(bytes.toString()).dataframe_records;
+      // What the gateway checked is what it forwards.
+      expect(json).toEqual({ dataframe_records: rows });
       calls.push(rows[0].id);
       if (calls.length === 1) await released;
       return {

@@ -402,10 +402,11 @@ export class SubscriptionDispatcher {
   ): Promise<unknown> {
     const { namespace, name } = parseEntityRef(subscription.modelRef);
     this.credentials ??= this.options.auth.getOwnServiceCredentials();
-    const body = Buffer.from(JSON.stringify({ dataframe_records: rows }));
+    const json = { dataframe_records: rows };
+    const bytes = Buffer.from(JSON.stringify(json));
     const response = await this.options.gateway.predict(
       { namespace, name },
-      async () => body,
+      async () => ({ bytes, json }),
       await this.credentials,
       {
         route: 'event',

@@ -1,4 +1,5 @@
 import { Knex } from 'knex';
+import { insertRows } from '../insertRows';
 import { DbModelLogRow } from '../tables';
 import {
   LOG_LEVELS,
@@ -13,6 +14,16 @@ import {
 const TABLE = 'model_logs';
 const INSERT_CHUNK = 300;
 const DELETE_CHUNK = 5000;
+const COLUMNS = [
+  'model_ref',
+  'source',
+  'subject_id',
+  'version',
+  'time',
+  'level',
+  'stream',
+  'line',
+] as const;
 
 /** `%`, `_` and the escape itself are literal in a search. */
 function likePattern(q: string) {
@@ -50,10 +61,9 @@ export class DatabaseLogStore implements LogStore {
       stream: l.stream ?? null,
       line: l.line,
     }));
-    await this.db.transaction(async tx => {
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        await tx(TABLE).insert(rows.slice(i, i + INSERT_CHUNK));
-      }
+    await insertRows(this.db, TABLE, rows, {
+      columns: COLUMNS,
+      chunk: INSERT_CHUNK,
     });
   }
 

@@ -4,6 +4,7 @@ import { DbPredictionEventSegmentRow } from '../tables';
 import {
   PredictionEventQuery,
   PredictionEventStore,
+  encodePredictionEvent,
 } from './PredictionEventStore';
 
 const TABLE = 'prediction_event_segments';
@@ -91,7 +92,7 @@ export class DatabasePredictionEventStore implements PredictionEventStore {
           min_time: minTime,
           max_time: maxTime,
           count: segment.length,
-          events: JSON.stringify(segment),
+          events: `[${segment.map(encodePredictionEvent).join(',')}]`,
         });
       }
     }

@@ -17,6 +17,45 @@ export interface PredictionEventQuery {
   before?: { time: number; id: string };
 }
 
+/** An event's request and response as JSON text, exactly as received. */
+export interface BodyText {
+  request?: string;
+  response?: string;
+}
+
+const BODY_TEXT = Symbol('bodyText');
+
+/**
+ * Keeps `text` beside `event` (a property JSON and subscribers do not
+ * see): the JSON text its `request`/`response` were parsed from, unchanged
+ * (not redacted), so the store writes it as it came instead of encoding
+ * the parsed values again.
+ */
+export function withBodyText(
+  event: PredictionEvent,
+  text: BodyText,
+): PredictionEvent {
+  Object.defineProperty(event, BODY_TEXT, { value: text });
+  return event;
+}
+
+/** `event` as JSON, with the body text kept by {@link withBodyText}. */
+export function encodePredictionEvent(event: PredictionEvent): string {
+  const text = (event as { [BODY_TEXT]?: BodyText })[BODY_TEXT];
+  if (!text) return JSON.stringify(event);
+  const { request, response, ...rest } = event;
+  const body = (name: string, value: unknown, json?: string) => {
+    if (json !== undefined) return `,"${name}":${json}`;
+    return value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`;
+  };
+  // `rest` has its id and time at least: its JSON ends in a closing brace.
+  return `${JSON.stringify(rest).slice(0, -1)}${body(
+    'request',
+    request,
+    text.request,
+  )}${body('response', response, text.response)}}`;
+}
+
 /** The prediction events (BI events) of every model. */
 export interface PredictionEventStore {
   /**

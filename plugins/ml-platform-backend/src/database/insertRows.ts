@@ -1,0 +1,86 @@
+import { Knex } from 'knex';
+
+/** The part of a better-sqlite3 connection used here. */
+interface SqliteConnection {
+  prepare(sql: string): { run(...params: unknown[]): unknown };
+  transaction<A extends unknown[]>(
+    fn: (...args: A) => void,
+  ): (...args: A) => void;
+}
+
+type Statement = ReturnType<SqliteConnection['prepare']>;
+
+/** Prepared inserts per connection and statement text. */
+const prepared = new WeakMap<object, Map<string, Statement>>();
+
+/** As knex binds values for better-sqlite3, which refuses booleans. */
+function sqliteValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof Date) return value.valueOf();
+  return value;
+}
+
+export interface InsertRowsOptions<Row> {
+  /** Every row has these columns (missing ones are inserted as null). */
+  columns: ReadonlyArray<keyof Row & string>;
+  /** Rows per statement where rows go as multi-row inserts (not SQLite). */
+  chunk: number;
+}
+
+/**
+ * Inserts rows of the same columns in one transaction: the write path of
+ * the stores fed on every call (model logs). On SQLite
+ * one prepared statement runs per row, reused across writes; knex would
+ * build, and SQLite compile, a statement with rows × columns placeholders
+ * for every chunk, which costs more than the inserts themselves. Other
+ * databases get knex's multi-row inserts in chunks of `chunk` rows.
+ */
+export async function insertRows<Row extends object>(
+  db: Knex,
+  table: string,
+  rows: Row[],
+  options: InsertRowsOptions<Row>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const { columns, chunk } = options;
+  const client = db.client as Knex.Client & { driverName?: string };
+  if (client.driverName !== 'better-sqlite3' || db.isTransaction) {
+    await db.transaction(async tx => {
+      for (let i = 0; i < rows.length; i += chunk) {
+        await tx(table).insert(rows.slice(i, i + chunk));
+      }
+    });
+    return;
+  }
+  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  const sql = `insert into ${quote(table)} (${columns
+    .map(quote)
+    .join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+  const connection = (await client.acquireConnection()) as SqliteConnection;
+  try {
+    let statements = prepared.get(connection);
+    if (!statements) {
+      statements = new Map();
+      prepared.set(connection, statements);
+    }
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = connection.prepare(sql);
+      statements.set(sql, statement);
+    }
+    const run = statement;
+    const values = new Array<unknown>(columns.length);
+    connection.transaction((all: Row[]) => {
+      for (const row of all) {
+        const record = row as Record<string, unknown>;
+        for (let c = 0; c < columns.length; c++) {
+          values[c] = sqliteValue(record[columns[c]]);
+        }
+        run.run(...values);
+      }
+    })(rows);
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}
