@@ -5,10 +5,11 @@
 // and cold-start times. Writes bench/gateway/results.json.
 //
 //   node bench/gateway/run.mjs [--duration 6] [--rounds 3] [--phases 2] [--connections 8]
+//                              [--toggle monitoring|events] [--out results.json]
 //
-// A phase is one backend start with monitoring on or off (the setting is
-// read at start); phases alternate on, off, on, off... `--phases` is the
-// number of on/off pairs. Within a phase each round measures direct,
+// A phase is one backend start with monitoring (or, with `--toggle events`,
+// prediction events) on or off (read at start); phases alternate on, off,
+// on, off... `--phases` is the number of on/off pairs. Within a phase each round measures direct,
 // gateway and nginx back to back, so drift hits the three alike; ratios
 // are taken per round, then the median over rounds.
 import autocannon from 'autocannon';
@@ -38,6 +39,16 @@ const duration = arg('duration', 6);
 const rounds = arg('rounds', 3);
 const pairs = arg('phases', 2);
 const connections = arg('connections', 8);
+const option = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+// What the phases switch on and off; the other stays on (the defaults).
+const toggle = option('toggle', 'monitoring');
+if (!['monitoring', 'events'].includes(toggle)) {
+  throw new Error('--toggle is monitoring or events');
+}
+const out = path.resolve(here, option('out', 'results.json'));
 
 const row = {
   tenure_months: 18,
@@ -141,14 +152,19 @@ const spread = xs => {
 };
 const round3 = x => Number(x.toFixed(3));
 
-async function runPhase(index, monitoring) {
+async function runPhase(index, on) {
+  const monitoring = toggle === 'monitoring' ? on : true;
+  const events = toggle === 'events' ? on : true;
   const portal = await startPortal({
     overlay: path.join(here, 'app-config.bench.yaml'),
-    env: { MLP_BENCH_MONITORING: String(monitoring) },
+    env: {
+      MLP_BENCH_MONITORING: String(monitoring),
+      MLP_BENCH_EVENTS: String(events),
+    },
   });
   const { api, headers } = portal;
   const auth = { Authorization: headers.Authorization };
-  const phase = { monitoring, rounds: [], sequential: {} };
+  const phase = { monitoring, events, on, rounds: [], sequential: {} };
   let nginx;
   try {
     // The backend itself, not the yarn and watcher processes around it.
@@ -221,7 +237,7 @@ async function runPhase(index, monitoring) {
       }
       phase.rounds.push(results);
       console.log(
-        `phase ${index} (monitoring ${monitoring ? 'on' : 'off'}) round ${r}:`,
+        `phase ${index} (${toggle} ${on ? 'on' : 'off'}) round ${r}:`,
         Object.entries(results)
           .map(
             ([k, v]) =>
@@ -270,6 +286,12 @@ async function runPhase(index, monitoring) {
     }
     phase.backendStartToReadyMs = Math.round(portal.readyMs);
     return phase;
+  } catch (error) {
+    // The backend's log says why (it goes with the phase's directory).
+    const kept = path.join(os.tmpdir(), `mlp-bench-gateway-phase-${index}.log`);
+    fs.copyFileSync(path.join(portal.tmp, 'backend.log'), kept);
+    console.error(`phase ${index} failed; the backend's log is in ${kept}`);
+    throw error;
   } finally {
     await nginx?.stop();
     await portal.stop();
@@ -282,8 +304,8 @@ for (let p = 0; p < pairs * 2; p++) {
   phases.push(await runPhase(p, p % 2 === 0));
 }
 
-const on = phases.filter(p => p.monitoring);
-const off = phases.filter(p => !p.monitoring);
+const on = phases.filter(p => p.on);
+const off = phases.filter(p => !p.on);
 const roundsOf = list => list.flatMap(p => p.rounds);
 const ratios = (list, a, b) => roundsOf(list).map(r => r[a].rps / r[b].rps);
 const values = (list, kind, key) =>
@@ -315,9 +337,12 @@ const summary = {
       backendWhenDirect: spread(values(on, 'direct', 'cpuUsPerCall')),
     },
   },
-  monitoring: {
-    // Target: throughput with monitoring on at most 5 % lower than off;
-    // each compared to the replica called directly in the same round.
+  toggle,
+  // monitoring (issue 15) or events (issue 17), whichever the phases switch.
+  [toggle]: {
+    // Targets: throughput with monitoring on at most 5 % lower than off,
+    // with prediction events on at most 10 % lower; each compared to the
+    // replica called directly in the same round.
     onOverOff: round3(onOverDirect.median / offOverDirect.median),
     gatewayOverDirect: { on: onOverDirect, off: offOverDirect },
     backendCpuUsPerCall: {
@@ -341,7 +366,8 @@ const summary = {
     p50Us: {
       direct: median(sequential(on, 'direct')),
       gateway: median(sequential(on, 'gateway')),
-      gatewayMonitoringOff: median(sequential(off, 'gateway')),
+      [`gateway${toggle === 'monitoring' ? 'Monitoring' : 'Events'}Off`]:
+        median(sequential(off, 'gateway')),
       nginx: median(sequential(on, 'nginx')),
     },
   },
@@ -374,7 +400,7 @@ for (const s of [
 }
 console.log(JSON.stringify(summary, null, 2));
 fs.writeFileSync(
-  path.join(here, 'results.json'),
+  out,
   `${JSON.stringify(
     {
       date: new Date().toISOString(),

@@ -7,6 +7,7 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { EventParams, EventsService } from '@backstage/plugin-events-node';
 import { ServiceUnavailableError } from '@backstage/errors';
 import { DEAD_LETTER_TOPIC } from '@internal/plugin-ml-platform-common';
+import { FlushBuffer } from '../lib/FlushBuffer';
 import { randomUUID } from 'node:crypto';
 import {
   Counter,
@@ -69,6 +70,12 @@ export class SubscriptionDispatcher {
   private stopped = false;
   private polling?: Promise<void>;
   private credentials?: Promise<BackstageCredentials>;
+  /**
+   * Predicted deliveries, finished in the database in batches: one write
+   * per batch rather than per event. A crash before the write leaves them
+   * claimed; after the lease they are predicted again (at least once).
+   */
+  private readonly predicted: FlushBuffer<{ id: string; attempts: number }>;
 
   constructor(
     private readonly options: {
@@ -81,7 +88,29 @@ export class SubscriptionDispatcher {
       /** For tests: the clock, epoch milliseconds. */
       now?: () => number;
     },
-  ) {}
+  ) {
+    const { settings, logger, store } = options;
+    this.predicted = new FlushBuffer({
+      flushIntervalMs: Math.min(settings.pollIntervalMs, 100),
+      flushSize: 200,
+      maxBuffered: 100_000,
+      write: async finished => {
+        try {
+          await store.finishPredicted(finished, this.now());
+        } catch (error) {
+          // Still claimed: predicted again once their lease ends.
+          logger.warn('predicted subscription events not marked done', {
+            deliveries: finished.length,
+            error: String(error),
+          });
+        }
+      },
+      onDropped: dropped =>
+        logger.warn('predicted subscription events not marked done', {
+          dropped,
+        }),
+    });
+  }
 
   /** Subscribes to the stored subscriptions' topics and starts the poll. */
   async start() {
@@ -101,6 +130,7 @@ export class SubscriptionDispatcher {
       ),
     );
     for (const timer of this.timers) timer.unref?.();
+    this.predicted.start();
     void this.poll();
   }
 
@@ -119,6 +149,8 @@ export class SubscriptionDispatcher {
     while (this.working > 0 && Date.now() < deadline) {
       await new Promise(r => setTimeout(r, 20));
     }
+    // Finished first: releasing their claims would predict them again.
+    await this.predicted.stop();
     try {
       const released = await this.options.store.releaseClaims(this.owner);
       if (released > 0) {
@@ -386,12 +418,7 @@ export class SubscriptionDispatcher {
       }
       return;
     }
-    await store.finishDelivery(
-      delivery.id,
-      { status: 'predicted' },
-      attempts,
-      this.now(),
-    );
+    this.predicted.push({ id: delivery.id, attempts });
     this.count(subscription.id, 'predicted');
   }
 

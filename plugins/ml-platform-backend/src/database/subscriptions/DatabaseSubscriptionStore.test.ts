@@ -129,6 +129,37 @@ describe.each(databases.eachSupportedId())(
       );
     });
 
+    it('finishes predicted deliveries in a batch, releasing their claims', async () => {
+      const [store] = await createStores(databaseId);
+      await store.createSubscription(subscription);
+      for (let i = 0; i < 5; i++) {
+        await store.insertDelivery(delivery(`p${i}`, `evt-${i}`, T0 + i), {
+          owner: 'a',
+          until: T0 + 60_000,
+        });
+      }
+      await store.finishPredicted(
+        [
+          { id: 'p0', attempts: 1 },
+          { id: 'p1', attempts: 2 },
+          { id: 'p3', attempts: 1 },
+        ],
+        T0 + 500,
+      );
+      const read = await Promise.all(
+        ['p0', 'p1', 'p2', 'p3'].map(id => store.getDelivery(id)),
+      );
+      expect(read.map(d => [d?.status, d?.attempts, d?.finishedAt])).toEqual([
+        ['predicted', 1, T0 + 500],
+        ['predicted', 2, T0 + 500],
+        ['pending', 0, undefined],
+        ['predicted', 1, T0 + 500],
+      ]);
+      // Released: the unfinished ones only go back to the pool.
+      expect(await store.releaseClaims('a')).toBe(2);
+      await store.finishPredicted([], T0 + 600);
+    });
+
     it('retries later, ends as a dead letter, and reports the lag', async () => {
       const [store] = await createStores(databaseId);
       await store.createSubscription(subscription);

@@ -11,6 +11,8 @@ import {
 } from './SubscriptionStore';
 
 const iso = (value: Date | string) => new Date(value).toISOString();
+/** Deliveries per UPDATE: far below the bound-variable limits. */
+const FINISH_CHUNK = 500;
 
 function fromSubscriptionRow(r: DbSubscriptionRow): SubscriptionRecord {
   const record: SubscriptionRecord = {
@@ -200,6 +202,34 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
         claimed_by: null,
         claimed_until: null,
       });
+  }
+
+  async finishPredicted(
+    finished: ReadonlyArray<{ id: string; attempts: number }>,
+    now: number,
+  ) {
+    const byAttempts = new Map<number, string[]>();
+    for (const { id, attempts } of finished) {
+      const ids = byAttempts.get(attempts);
+      if (ids) ids.push(id);
+      else byAttempts.set(attempts, [id]);
+    }
+    await this.db.transaction(async tx => {
+      for (const [attempts, ids] of byAttempts) {
+        for (let i = 0; i < ids.length; i += FINISH_CHUNK) {
+          await tx('subscription_deliveries')
+            .whereIn('id', ids.slice(i, i + FINISH_CHUNK))
+            .update({
+              status: 'predicted',
+              reason: null,
+              attempts,
+              finished_at: now,
+              claimed_by: null,
+              claimed_until: null,
+            });
+        }
+      }
+    });
   }
 
   async retryDelivery(

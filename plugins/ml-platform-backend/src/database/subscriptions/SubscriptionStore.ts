@@ -101,6 +101,14 @@ export interface SubscriptionStore {
     attempts: number,
     now: number,
   ): Promise<void>;
+  /**
+   * Ends deliveries as predicted and releases their claims: one statement
+   * per distinct attempt count, whatever the number of deliveries.
+   */
+  finishPredicted(
+    finished: ReadonlyArray<{ id: string; attempts: number }>,
+    now: number,
+  ): Promise<void>;
   /** Releases a claim to try again at `nextAttemptAt`. */
   retryDelivery(
     id: string,
