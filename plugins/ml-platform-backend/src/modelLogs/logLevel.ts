@@ -1,18 +1,25 @@
 import { LogLevel } from '../database/modelLogs/LogStore';
 
-const ERROR =
-  /\b(ERROR|CRITICAL|FATAL|Traceback \(most recent call last\)|Exception|failed)\b/;
-const WARN = /\b(WARN|WARNING|DEPRECATED)\b/;
-const DEBUG = /\bDEBUG\b/;
+/**
+ * The words logging libraries put in a line (Python's `logging`, pip, the
+ * runtime's own messages), in one pattern: every line is read once, and
+ * most lines (access log lines) hold none of them.
+ */
+const LEVEL_WORDS =
+  /\b(?:(ERROR|CRITICAL|FATAL|Exception|failed)\b|(Traceback \(most recent call last\))|(WARN|WARNING|DEPRECATED)\b|(DEBUG)\b)/g;
 
 /**
- * A line's level, read from the words logging libraries put in it
- * (Python's `logging`, pip, the runtime's own messages). A line that says
- * nothing is `info`.
+ * A line's level: the most severe its words say (an error word wins over
+ * a warning word, which wins over DEBUG). A line that says nothing is
+ * `info`.
  */
 export function levelOf(line: string): LogLevel {
-  if (ERROR.test(line)) return 'error';
-  if (WARN.test(line)) return 'warn';
-  if (DEBUG.test(line)) return 'debug';
-  return 'info';
+  let level: LogLevel = 'info';
+  LEVEL_WORDS.lastIndex = 0;
+  for (let m = LEVEL_WORDS.exec(line); m; m = LEVEL_WORDS.exec(line)) {
+    if (m[1] || m[2]) return 'error';
+    if (m[3]) level = 'warn';
+    else if (level !== 'warn') level = 'debug';
+  }
+  return level;
 }
