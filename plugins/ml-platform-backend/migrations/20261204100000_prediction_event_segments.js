@@ -1,5 +1,9 @@
 // @ts-check
 
+const {
+  up: createPredictionEventsTable,
+} = require('./20261203700000_prediction_events');
+
 /** Events per segment made of existing rows. */
 const MIGRATED_SEGMENT_SIZE = 500;
 
@@ -79,36 +83,8 @@ exports.up = async function up(knex) {
 
 /** @param {import('knex').Knex} knex */
 exports.down = async function down(knex) {
-  // As 20261203700000_prediction_events.js created it.
-  await knex.schema.createTable('prediction_events', table => {
-    table.comment('Prediction events, newest read first');
-    table.string('id', 160).primary().comment('The request id');
-    table
-      .bigInteger('time')
-      .notNullable()
-      .comment('When the call ended, epoch milliseconds');
-    table.string('model_ref', 255).notNullable();
-    table.integer('version').notNullable();
-    table.string('build_id', 64).notNullable();
-    table.string('deployment_id', 64).nullable();
-    table.string('execution_id', 64).nullable();
-    table.string('caller', 255).nullable();
-    table.string('caller_kind', 16).notNullable();
-    table.string('trigger', 16).notNullable().comment('http, event or batch');
-    table.string('route', 16).notNullable();
-    table.double('latency_ms').notNullable();
-    table.integer('status').notNullable();
-    table.integer('rows').nullable();
-    table.text('error').nullable();
-    table.text('request').nullable().comment('JSON, redacted');
-    table.text('response').nullable().comment('JSON');
-    table.boolean('sampled').notNullable();
-    table.boolean('truncated').notNullable().defaultTo(false);
-    table.string('source_event_id', 255).nullable();
-    table.string('subscription_id', 64).nullable();
-    table.index(['model_ref', 'time', 'id']);
-    table.index(['time']);
-  });
+  // The table exactly as its own migration created it.
+  await createPredictionEventsTable(knex);
 
   // Oldest segment first: a request id written twice keeps its first event.
   let afterId = 0;

@@ -81,9 +81,10 @@ export function keepPayload(
 ): KeptPayload {
   if (!body || body.length === 0) return { truncated: false };
   if (body.length > maxBytes) return { truncated: true };
-  const text = body.toString('utf8');
   let value = parsed;
+  let text: string | undefined;
   if (value === undefined) {
+    text = body.toString('utf8');
     try {
       value = JSON.parse(text);
     } catch {
@@ -97,5 +98,5 @@ export function keepPayload(
       truncated: false,
     };
   }
-  return { value, truncated: false, json: text };
+  return { value, truncated: false, json: text ?? body.toString('utf8') };
 }
