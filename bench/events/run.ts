@@ -6,7 +6,8 @@
 //     bench/events/run.ts [--duration 6] [--rounds 3] [--phases 2] [--sequential 300]
 //
 // The ML platform plugin runs in this process in a test backend with the
-// real events backend (HTTP ingress) and the real catalog service mock; the
+// real events backend (HTTP ingress), the real catalog service mock and
+// the plugin's database in a SQLite file as in the embedded default; the
 // load generator (autocannon's CLI) is a child process, so it does not
 // share the backend's event loop. A phase is one backend start with
 // `mlPlatform.events.enabled` on or off (sample rate 1.0); phases
@@ -18,6 +19,7 @@
 // round; the summary has the median and the range over rounds.
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { databaseServiceFactory } from '@backstage/backend-defaults/database';
 import eventsPlugin from '@backstage/plugin-events-backend';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
@@ -26,6 +28,7 @@ import {
 } from '@backstage/plugin-events-node';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mlPlatformPlugin } from '../../plugins/ml-platform-backend/src/plugin';
@@ -46,6 +49,10 @@ const rounds = arg('rounds', 3);
 const pairs = arg('phases', 2);
 const sequentialCount = arg('sequential', 300);
 const connections = 8;
+/** `--profile F`: a V8 CPU profile of this process over the first event load. */
+const profileIndex = process.argv.indexOf('--profile');
+const profileFile =
+  profileIndex >= 0 ? path.resolve(process.argv[profileIndex + 1]) : undefined;
 const TOPIC = 'bench-orders';
 const OUTPUT = 'ml-platform.prediction.churn';
 const USER = { Authorization: 'Bearer mock-user-token' };
@@ -216,10 +223,18 @@ async function runPhase(index: number, eventsOn: boolean) {
       catalogServiceMock.factory({ entities: [mlModelComponent('churn')] }),
       eventsPlugin,
       eventsServiceFactory,
+      // The plugin's SQLite file, as the embedded default (not in memory).
+      databaseServiceFactory,
       collector,
       mockServices.rootConfig.factory({
         data: {
           // As app-config.yaml, the embedded default: one instance, no bus.
+          backend: {
+            database: {
+              client: 'better-sqlite3',
+              connection: { directory: path.join(dataDir, 'db') },
+            },
+          },
           events: { useEventBus: 'never', http: { topics: [TOPIC] } },
           mlPlatform: {
             dataDir,
@@ -295,8 +310,20 @@ async function runPhase(index: number, eventsOn: boolean) {
       result.gateway = await autocannon(urls.gateway, v2, USER, duration);
       if (eventsOn) {
         const before = outputs;
+        const profiling = profileFile && index === 0 && r === 0;
+        const session = profiling ? new Session() : undefined;
+        if (session) {
+          session.connect();
+          await session.post('Profiler.enable');
+          await session.post('Profiler.start');
+        }
         const t0 = performance.now();
         const load = await postEvents(ingress, `r${index}-${r}`, duration);
+        if (session) {
+          const { profile } = await session.post('Profiler.stop');
+          fs.writeFileSync(profileFile!, JSON.stringify(profile));
+          session.disconnect();
+        }
         const inWindow = outputs - before;
         const windowS = (performance.now() - t0) / 1000;
         // Then the backlog drains: how long until every accepted event is out.

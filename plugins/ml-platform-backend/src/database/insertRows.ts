@@ -2,7 +2,7 @@ import { Knex } from 'knex';
 
 /** The part of a better-sqlite3 connection used here. */
 interface SqliteConnection {
-  prepare(sql: string): { run(...params: unknown[]): unknown };
+  prepare(sql: string): { run(...params: unknown[]): { changes: number } };
   transaction<A extends unknown[]>(
     fn: (...args: A) => void,
   ): (...args: A) => void;
@@ -26,11 +26,21 @@ export interface InsertRowsOptions<Row> {
   columns: ReadonlyArray<keyof Row & string>;
   /** Rows per statement where rows go as multi-row inserts (not SQLite). */
   chunk: number;
+  /**
+   * A row that conflicts with a stored one on these unique columns is left
+   * out (`on conflict do nothing`), and reported as not inserted; `key` is
+   * the column that tells the inserted rows apart on other databases.
+   */
+  ignoreConflicts?: {
+    columns: ReadonlyArray<keyof Row & string>;
+    key: keyof Row & string;
+  };
 }
 
 /**
  * Inserts rows of the same columns in one transaction: the write path of
- * the stores fed on every call (model logs). On SQLite
+ * the stores fed on every call (model logs, subscribed events), and tells
+ * which rows were inserted (all, unless `ignoreConflicts`). On SQLite
  * one prepared statement runs per row, reused across writes; knex would
  * build, and SQLite compile, a statement with rows × columns placeholders
  * for every chunk, which costs more than the inserts themselves. Other
@@ -41,22 +51,42 @@ export async function insertRows<Row extends object>(
   table: string,
   rows: Row[],
   options: InsertRowsOptions<Row>,
-): Promise<void> {
-  if (rows.length === 0) return;
-  const { columns, chunk } = options;
+): Promise<boolean[]> {
+  if (rows.length === 0) return [];
+  const { columns, chunk, ignoreConflicts } = options;
   const client = db.client as Knex.Client & { driverName?: string };
   if (client.driverName !== 'better-sqlite3' || db.isTransaction) {
+    if (!ignoreConflicts) {
+      await db.transaction(async tx => {
+        for (let i = 0; i < rows.length; i += chunk) {
+          await tx(table).insert(rows.slice(i, i + chunk));
+        }
+      });
+      return rows.map(() => true);
+    }
+    const key = ignoreConflicts.key;
+    const inserted = new Set<unknown>();
     await db.transaction(async tx => {
       for (let i = 0; i < rows.length; i += chunk) {
-        await tx(table).insert(rows.slice(i, i + chunk));
+        const returned: Record<string, unknown>[] = await tx(table)
+          .insert(rows.slice(i, i + chunk))
+          .onConflict([...ignoreConflicts.columns])
+          .ignore()
+          .returning(key);
+        for (const r of returned) inserted.add(r[key]);
       }
     });
-    return;
+    return rows.map(r => inserted.has(r[key]));
   }
   const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  const conflict = ignoreConflicts
+    ? ` on conflict (${ignoreConflicts.columns
+        .map(quote)
+        .join(', ')}) do nothing`
+    : '';
   const sql = `insert into ${quote(table)} (${columns
     .map(quote)
-    .join(', ')}) values (${columns.map(() => '?').join(', ')})`;
+    .join(', ')}) values (${columns.map(() => '?').join(', ')})${conflict}`;
   const connection = (await client.acquireConnection()) as SqliteConnection;
   try {
     let statements = prepared.get(connection);
@@ -71,15 +101,17 @@ export async function insertRows<Row extends object>(
     }
     const run = statement;
     const values = new Array<unknown>(columns.length);
+    const inserted = new Array<boolean>(rows.length);
     connection.transaction((all: Row[]) => {
-      for (const row of all) {
-        const record = row as Record<string, unknown>;
+      for (let r = 0; r < all.length; r++) {
+        const record = all[r] as Record<string, unknown>;
         for (let c = 0; c < columns.length; c++) {
           values[c] = sqliteValue(record[columns[c]]);
         }
-        run.run(...values);
+        inserted[r] = run.run(...values).changes > 0;
       }
     })(rows);
+    return inserted;
   } finally {
     await client.releaseConnection(connection);
   }

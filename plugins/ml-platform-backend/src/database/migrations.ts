@@ -3,6 +3,7 @@ import {
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
+import { useSqliteWriteAheadLog } from './sqliteSettings';
 
 /** The plugin's migrations (`migrations/`, ordered by name). */
 export const migrationsDir = resolvePackagePath(
@@ -12,12 +13,13 @@ export const migrationsDir = resolvePackagePath(
 
 /**
  * The plugin's database client with every migration applied, unless the
- * backend is configured to skip them.
+ * backend is configured to skip them (a SQLite file in WAL mode).
  */
 export async function applyDatabaseMigrations(
   database: Pick<DatabaseService, 'getClient' | 'migrations'>,
 ): Promise<Knex> {
   const client = await database.getClient();
+  await useSqliteWriteAheadLog(client);
   if (!database.migrations?.skip) {
     await client.migrate.latest({ directory: migrationsDir });
   }

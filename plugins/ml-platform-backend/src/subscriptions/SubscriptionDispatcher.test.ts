@@ -66,7 +66,11 @@ async function subscribedDatabase(databaseId: TestDatabaseId = 'SQLITE_3') {
 }
 
 /** A backend instance: its own store and events service, one dispatcher. */
-async function instance(knex: Knex, gateway: Gateway) {
+async function instance(
+  knex: Knex,
+  gateway: Gateway,
+  overrides: Partial<typeof settings> = {},
+) {
   const store = new DatabaseSubscriptionStore(knex);
   const events = DefaultEventsService.create({
     logger: mockServices.logger.mock(),
@@ -85,7 +89,7 @@ async function instance(knex: Knex, gateway: Gateway) {
     gateway,
     auth: mockServices.auth(),
     logger: mockServices.logger.mock(),
-    settings,
+    settings: { ...settings, ...overrides },
   });
   await dispatcher.start();
   return { store, events, dispatcher, outputs };
@@ -177,6 +181,33 @@ describe('SubscriptionDispatcher', () => {
       status: 'predicted',
       attempts: 2,
     });
+  });
+
+  it('stores events received together in one write, and predicts those left unclaimed as soon as slots free up', async () => {
+    const knex = await subscribedDatabase();
+    const model = slowGateway();
+    model.release();
+    // Two slots; the poll's timer would come far too late for this test.
+    const { store, dispatcher, outputs } = await instance(knex, model.gateway, {
+      concurrency: 2,
+      pollIntervalMs: 10 * 60_000,
+    });
+    const inserts = jest.spyOn(store, 'insertDeliveries');
+    const ids = Array.from({ length: 30 }, (_, i) => 100 + i);
+    await Promise.all(ids.map(id => dispatcher.receive(order(id))));
+    expect(inserts).toHaveBeenCalledTimes(1);
+    expect(inserts.mock.calls[0][0].filter(d => d.claim)).toHaveLength(2);
+    await waitFor(async () => outputs.length === ids.length, {
+      what: 'every event predicted',
+      timeoutMs: 10_000,
+    });
+    expect(model.calls.sort()).toEqual(ids);
+    await dispatcher.stop();
+    expect(
+      await knex('subscription_deliveries')
+        .where('status', 'predicted')
+        .count({ n: '*' }),
+    ).toEqual([{ n: ids.length }]);
   });
 
   it.each(storeTestDatabases.eachSupportedId())(

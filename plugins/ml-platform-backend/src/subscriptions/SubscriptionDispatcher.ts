@@ -8,10 +8,12 @@ import { EventParams, EventsService } from '@backstage/plugin-events-node';
 import { ServiceUnavailableError } from '@backstage/errors';
 import { DEAD_LETTER_TOPIC } from '@internal/plugin-ml-platform-common';
 import { FlushBuffer } from '../lib/FlushBuffer';
+import { GroupWrite } from '../lib/GroupWrite';
 import { randomUUID } from 'node:crypto';
 import {
   Counter,
   DeliveryRecord,
+  NewDelivery,
   SubscriptionRecord,
   SubscriptionStore,
 } from '../database/subscriptions/SubscriptionStore';
@@ -66,6 +68,10 @@ export class SubscriptionDispatcher {
   /** Counter increments not yet added in the database (one write per poll). */
   private counts = new Map<string, Partial<Record<Counter, number>>>();
   private working = 0;
+  /** Deliveries claimed as they are stored, not yet running. */
+  private reserved = 0;
+  /** Events stored unclaimed since the last poll that took every due one. */
+  private stored = 0;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   private polling?: Promise<void>;
@@ -76,6 +82,12 @@ export class SubscriptionDispatcher {
    * claimed; after the lease they are predicted again (at least once).
    */
   private readonly predicted: FlushBuffer<{ id: string; attempts: number }>;
+  /**
+   * The inbox: received events are stored in groups, each receiver waiting
+   * for its own (the publisher learns of an event's receipt once it is
+   * stored), one write per group rather than per event.
+   */
+  private readonly inbox: GroupWrite<NewDelivery, boolean>;
 
   constructor(
     private readonly options: {
@@ -90,6 +102,10 @@ export class SubscriptionDispatcher {
     },
   ) {
     const { settings, logger, store } = options;
+    this.inbox = new GroupWrite({
+      write: received => store.insertDeliveries(received),
+      maxItems: 500,
+    });
     this.predicted = new FlushBuffer({
       flushIntervalMs: Math.min(settings.pollIntervalMs, 100),
       flushSize: 200,
@@ -200,7 +216,8 @@ export class SubscriptionDispatcher {
   async receive(event: EventParams): Promise<void> {
     const subscriptions = this.byTopic.get(event.topic) ?? [];
     const now = this.now();
-    const fresh: DeliveryRecord[] = [];
+    const { concurrency, leaseMs } = this.options.settings;
+    const received: NewDelivery[] = [];
     for (const subscription of subscriptions) {
       const id = randomUUID();
       let eventKey: string;
@@ -209,47 +226,67 @@ export class SubscriptionDispatcher {
       } catch (error) {
         eventKey = `unkeyed:${id}`;
       }
-      const delivery: DeliveryRecord = {
-        id,
-        subscriptionId: subscription.id,
-        eventKey,
-        topic: event.topic,
-        payload: event.eventPayload ?? null,
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: now,
-        receivedAt: now,
-      };
       // Claimed by this instance as it is stored, when it has room to
       // predict it now; else left for the poll (here or elsewhere).
       // A stopping instance only stores it.
       const claim =
-        !this.stopped &&
-        this.working + fresh.length < this.options.settings.concurrency
-          ? { owner: this.owner, until: now + this.options.settings.leaseMs }
+        !this.stopped && this.working + this.reserved < concurrency
+          ? { owner: this.owner, until: now + leaseMs }
           : undefined;
-      const inserted = await this.options.store.insertDelivery(delivery, claim);
-      if (!inserted) {
-        this.options.logger.debug('event already received', {
+      if (claim) this.reserved++;
+      received.push({
+        delivery: {
+          id,
           subscriptionId: subscription.id,
           eventKey,
-        });
-        continue;
-      }
-      this.count(subscription.id, 'received');
-      if (claim) fresh.push(delivery);
+          topic: event.topic,
+          payload: event.eventPayload ?? null,
+          nextAttemptAt: now,
+          receivedAt: now,
+        },
+        claim,
+      });
     }
-    for (const delivery of fresh) void this.run(delivery);
+    let inserted: boolean[];
+    try {
+      // With the events received meanwhile: one write for all of them.
+      inserted = await Promise.all(received.map(r => this.inbox.add(r)));
+    } finally {
+      for (const r of received) if (r.claim) this.reserved--;
+    }
+    received.forEach(({ delivery, claim }, i) => {
+      if (!inserted[i]) {
+        this.options.logger.debug('event already received', {
+          subscriptionId: delivery.subscriptionId,
+          eventKey: delivery.eventKey,
+        });
+        return;
+      }
+      this.count(delivery.subscriptionId, 'received');
+      if (claim) {
+        void this.run({ ...delivery, status: 'pending', attempts: 0 });
+      } else {
+        this.stored++;
+      }
+    });
   }
 
-  /** Claims due deliveries (retries, a restart's leftovers) and runs them. */
+  /**
+   * Claims due deliveries (retries, a restart's leftovers, events stored
+   * while every slot was busy) and starts them, as many as there is room
+   * for; claims again at once while it gets all it asked for.
+   */
   poll(): Promise<void> {
+    return this.claim(true);
+  }
+
+  /** A poll; the timer's also adds the counters up in the database. */
+  private claim(withCounts: boolean): Promise<void> {
     if (this.polling || this.stopped) return this.polling ?? Promise.resolve();
     this.polling = (async () => {
       try {
-        await this.flushCounts();
-        const free = this.options.settings.concurrency - this.working;
-        if (free > 0) await this.claimAndRun(undefined, free);
+        if (withCounts) await this.flushCounts();
+        await this.claimWhileRoom();
       } catch (error) {
         this.options.logger.warn('subscription deliveries not polled', {
           error: String(error),
@@ -259,6 +296,33 @@ export class SubscriptionDispatcher {
       }
     })();
     return this.polling;
+  }
+
+  private room() {
+    return this.options.settings.concurrency - this.working - this.reserved;
+  }
+
+  private async claimWhileRoom() {
+    const { store, settings } = this.options;
+    for (
+      let free = this.room();
+      free > 0 && !this.stopped;
+      free = this.room()
+    ) {
+      const stored = this.stored;
+      const claimed = await store.claimDeliveries({
+        owner: this.owner,
+        now: this.now(),
+        leaseMs: settings.leaseMs,
+        limit: free,
+      });
+      for (const delivery of claimed) void this.run(delivery);
+      if (claimed.length < free) {
+        // All due ones taken, unless more were stored meanwhile.
+        if (this.stored === stored) this.stored = 0;
+        return;
+      }
+    }
   }
 
   private now() {
@@ -280,18 +344,6 @@ export class SubscriptionDispatcher {
     }
   }
 
-  private async claimAndRun(ids?: string[], limit = ids?.length ?? 1) {
-    const { store, settings } = this.options;
-    const claimed = await store.claimDeliveries({
-      owner: this.owner,
-      now: this.now(),
-      leaseMs: settings.leaseMs,
-      limit,
-      ids,
-    });
-    await Promise.all(claimed.map(d => this.run(d)));
-  }
-
   private async run(delivery: DeliveryRecord) {
     this.working++;
     try {
@@ -304,6 +356,12 @@ export class SubscriptionDispatcher {
       });
     } finally {
       this.working--;
+      // Events wait unclaimed: take them once half the slots are free
+      // (a claim per few events, not per event), not at the next poll.
+      const { concurrency } = this.options.settings;
+      if (this.stored > 0 && this.room() >= Math.ceil(concurrency / 2)) {
+        void this.claim(false);
+      }
     }
   }
 

@@ -30,6 +30,16 @@ const subscription = {
   createdAt: new Date(T0).toISOString(),
 };
 
+/** Stores one received event; whether it was new. */
+async function insertOne(
+  store: DatabaseSubscriptionStore,
+  d: ReturnType<typeof delivery>,
+  claim?: { owner: string; until: number },
+) {
+  const [inserted] = await store.insertDeliveries([{ delivery: d, claim }]);
+  return inserted;
+}
+
 const delivery = (id: string, eventKey: string, at = T0) => ({
   id,
   subscriptionId: 's1',
@@ -67,15 +77,56 @@ describe.each(databases.eachSupportedId())(
       ).toHaveLength(1);
     });
 
+    it('stores a group of events in one write, each once per key', async () => {
+      const [store] = await createStores(databaseId);
+      await store.createSubscription(subscription);
+      expect(await insertOne(store, delivery('x0', 'evt-0'))).toBe(true);
+      const group = Array.from({ length: 450 }, (_, i) => ({
+        delivery: delivery(`g${i}`, `evt-${i % 300}`, T0 + i),
+        claim: i % 2 ? { owner: 'a', until: T0 + 1000 } : undefined,
+      }));
+      const inserted = await store.insertDeliveries(group);
+      // evt-0 was stored before; evt-0..149 come twice in the group.
+      expect(inserted.filter(Boolean)).toHaveLength(299);
+      expect(inserted[0]).toBe(false);
+      expect(inserted.slice(1, 300).every(Boolean)).toBe(true);
+      expect(inserted.slice(300).some(Boolean)).toBe(false);
+      expect(await store.getDelivery('g7')).toMatchObject({
+        eventKey: 'evt-7',
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: T0 + 7,
+        payload: { type: 'order', items: [{ a: 1 }] },
+      });
+      expect(await store.getDelivery('g307')).toBeUndefined();
+      // The claimed ones are the receiver's: nobody else takes them.
+      const claimed = await store.claimDeliveries({
+        owner: 'b',
+        now: T0 + 500,
+        leaseMs: 1000,
+        limit: 1000,
+      });
+      expect(claimed.map(d => d.id).sort()).toEqual(
+        [
+          'x0',
+          ...group
+            .slice(1, 300)
+            .filter(g => !g.claim)
+            .map(g => g.delivery.id),
+        ].sort(),
+      );
+      expect(await store.insertDeliveries([])).toEqual([]);
+    });
+
     it('stores an event once per key, and lets one instance claim it', async () => {
       const [a, b] = await createStores(databaseId);
       await a.createSubscription(subscription);
       const inserted = await Promise.all([
-        a.insertDelivery(delivery('x1', 'evt-1')),
-        b.insertDelivery(delivery('x2', 'evt-1')),
+        insertOne(a, delivery('x1', 'evt-1')),
+        insertOne(b, delivery('x2', 'evt-1')),
       ]);
       expect(inserted.sort()).toEqual([false, true]);
-      expect(await a.insertDelivery(delivery('x3', 'evt-2'))).toBe(true);
+      expect(await insertOne(a, delivery('x3', 'evt-2'))).toBe(true);
 
       const claims = await Promise.all([
         a.claimDeliveries({ owner: 'a', now: T0, leaseMs: 1000, limit: 10 }),
@@ -95,7 +146,7 @@ describe.each(databases.eachSupportedId())(
       ).toEqual([]);
       // Claimed as it is stored: the receiver works on it, nobody else.
       expect(
-        await a.insertDelivery(delivery('x4', 'evt-3'), {
+        await insertOne(a, delivery('x4', 'evt-3'), {
           owner: 'a',
           until: T0 + 1000,
         }),
@@ -133,7 +184,7 @@ describe.each(databases.eachSupportedId())(
       const [store] = await createStores(databaseId);
       await store.createSubscription(subscription);
       for (let i = 0; i < 5; i++) {
-        await store.insertDelivery(delivery(`p${i}`, `evt-${i}`, T0 + i), {
+        await insertOne(store, delivery(`p${i}`, `evt-${i}`, T0 + i), {
           owner: 'a',
           until: T0 + 60_000,
         });
@@ -163,8 +214,8 @@ describe.each(databases.eachSupportedId())(
     it('retries later, ends as a dead letter, and reports the lag', async () => {
       const [store] = await createStores(databaseId);
       await store.createSubscription(subscription);
-      await store.insertDelivery(delivery('x1', 'evt-1', T0));
-      await store.insertDelivery(delivery('x2', 'evt-2', T0 + 1000));
+      await insertOne(store, delivery('x1', 'evt-1', T0));
+      await insertOne(store, delivery('x2', 'evt-2', T0 + 1000));
       expect((await store.oldestPending(['s1'])).get('s1')).toBe(T0);
 
       await store.retryDelivery('x1', 1, T0 + 5000, 'no replica');
@@ -210,8 +261,8 @@ describe.each(databases.eachSupportedId())(
       ]);
       // Finished keys past retention go; dead letters stay.
       expect(await store.deleteFinishedBefore(T0 + 10_000)).toBe(1);
-      expect(await store.insertDelivery(delivery('x4', 'evt-2'))).toBe(true);
-      expect(await store.insertDelivery(delivery('x5', 'evt-1'))).toBe(false);
+      expect(await insertOne(store, delivery('x4', 'evt-2'))).toBe(true);
+      expect(await insertOne(store, delivery('x5', 'evt-1'))).toBe(false);
       await store.deleteSubscription('s1');
       expect(await store.getDelivery('x1')).toBeUndefined();
     });

@@ -1,9 +1,11 @@
 import { Knex } from 'knex';
+import { insertRows } from '../insertRows';
 import { DbSubscriptionRow, DbSubscriptionDeliveryRow } from '../tables';
 import {
   Counter,
   DeliveryRecord,
   DeliveryStatus,
+  NewDelivery,
   NewSubscription,
   SubscriptionRecord,
   SubscriptionStore,
@@ -13,6 +15,23 @@ import {
 const iso = (value: Date | string) => new Date(value).toISOString();
 /** Deliveries per UPDATE: far below the bound-variable limits. */
 const FINISH_CHUNK = 500;
+/** Deliveries per multi-row INSERT (13 columns): as far below them. */
+const INSERT_CHUNK = 200;
+const DELIVERY_COLUMNS: ReadonlyArray<keyof DbSubscriptionDeliveryRow> = [
+  'id',
+  'subscription_id',
+  'event_key',
+  'topic',
+  'payload',
+  'status',
+  'attempts',
+  'next_attempt_at',
+  'received_at',
+  'claimed_by',
+  'claimed_until',
+  'reason',
+  'finished_at',
+];
 
 function fromSubscriptionRow(r: DbSubscriptionRow): SubscriptionRecord {
   const record: SubscriptionRecord = {
@@ -120,14 +139,11 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
     await this.db('subscriptions').where({ id }).increment(increments);
   }
 
-  async insertDelivery(
-    d: Omit<DeliveryRecord, 'attempts' | 'status'>,
-    claim?: { owner: string; until: number },
-  ): Promise<boolean> {
-    const inserted = await this.db<DbSubscriptionDeliveryRow>(
-      'subscription_deliveries',
-    )
-      .insert({
+  async insertDeliveries(
+    received: ReadonlyArray<NewDelivery>,
+  ): Promise<boolean[]> {
+    const rows: DbSubscriptionDeliveryRow[] = received.map(
+      ({ delivery: d, claim }) => ({
         id: d.id,
         subscription_id: d.subscriptionId,
         event_key: d.eventKey,
@@ -139,11 +155,15 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
         received_at: d.receivedAt,
         claimed_by: claim?.owner ?? null,
         claimed_until: claim?.until ?? null,
-      })
-      .onConflict(['subscription_id', 'event_key'])
-      .ignore()
-      .returning('id');
-    return inserted.length > 0;
+        reason: null,
+        finished_at: null,
+      }),
+    );
+    return insertRows(this.db, 'subscription_deliveries', rows, {
+      columns: DELIVERY_COLUMNS,
+      chunk: INSERT_CHUNK,
+      ignoreConflicts: { columns: ['subscription_id', 'event_key'], key: 'id' },
+    });
   }
 
   async claimDeliveries(options: {
@@ -167,23 +187,23 @@ export class DatabaseSubscriptionStore implements SubscriptionStore {
       .limit(limit)
       .pluck('id');
     if (ids) candidates.whereIn('id', ids);
-    const claimed: DeliveryRecord[] = [];
-    for (const id of await candidates) {
-      // A conditional update per row: of two instances, one wins it.
-      const won = await this.db('subscription_deliveries')
-        .where({ id })
-        .modify(claimable)
-        .update({ claimed_by: owner, claimed_until: now + leaseMs });
-      if (won === 1) {
-        const row = await this.db<DbSubscriptionDeliveryRow>(
-          'subscription_deliveries',
-        )
-          .where({ id, claimed_by: owner })
-          .first();
-        if (row) claimed.push(fromDeliveryRow(row));
-      }
-    }
-    return claimed;
+    const chosen: string[] = await candidates;
+    if (chosen.length === 0) return [];
+    const until = now + leaseMs;
+    // One conditional update: of two instances, one wins each row (the
+    // loser's update finds it claimed, no longer claimable, and skips it).
+    const won = await this.db('subscription_deliveries')
+      .whereIn('id', chosen)
+      .modify(claimable)
+      .update({ claimed_by: owner, claimed_until: until });
+    if (won === 0) return [];
+    const rows = await this.db<DbSubscriptionDeliveryRow>(
+      'subscription_deliveries',
+    )
+      .whereIn('id', chosen)
+      .where({ claimed_by: owner, claimed_until: until, status: 'pending' })
+      .orderBy('next_attempt_at');
+    return rows.map(fromDeliveryRow);
   }
 
   async finishDelivery(

@@ -60,6 +60,12 @@ export interface DeliveryRecord {
   finishedAt?: number;
 }
 
+/** A received event to store, and its receiver's claim on it. */
+export interface NewDelivery {
+  delivery: Omit<DeliveryRecord, 'attempts' | 'status'>;
+  claim?: { owner: string; until: number };
+}
+
 /** Subscriptions, their counters and deliveries (inbox, keys, dead letters). */
 export interface SubscriptionStore {
   createSubscription(subscription: NewSubscription): Promise<void>;
@@ -74,14 +80,12 @@ export interface SubscriptionStore {
   count(id: string, counters: Partial<Record<Counter, number>>): Promise<void>;
 
   /**
-   * Stores a received event as pending; false when the subscription already
-   * has an event with this key (a redelivery, or another instance's copy).
-   * With `claim`, the new delivery is claimed by its receiver at once.
+   * Stores received events as pending, in one write; per event, false when
+   * its subscription already has an event with its key (a redelivery, or
+   * another instance's copy, or an earlier one of the same batch). A
+   * delivery with `claim` is claimed by its receiver at once.
    */
-  insertDelivery(
-    delivery: Omit<DeliveryRecord, 'attempts' | 'status'>,
-    claim?: { owner: string; until: number },
-  ): Promise<boolean>;
+  insertDeliveries(received: ReadonlyArray<NewDelivery>): Promise<boolean[]>;
   /**
    * Claims pending deliveries due at `now` for `leaseMs`: one instance
    * works on a delivery at a time; an expired claim (a dead instance) is
