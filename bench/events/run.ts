@@ -49,10 +49,34 @@ const rounds = arg('rounds', 3);
 const pairs = arg('phases', 2);
 const sequentialCount = arg('sequential', 300);
 const connections = 8;
-/** `--profile F`: a V8 CPU profile of this process over the first event load. */
-const profileIndex = process.argv.indexOf('--profile');
-const profileFile =
-  profileIndex >= 0 ? path.resolve(process.argv[profileIndex + 1]) : undefined;
+/**
+ * `--profile F`, `--profile-gateway F`: a V8 CPU profile of this process
+ * (the backend) over the first round's event load, or its gateway load.
+ */
+const profileFileOf = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? path.resolve(process.argv[i + 1]) : undefined;
+};
+const profileFiles = {
+  events: profileFileOf('--profile'),
+  gateway: profileFileOf('--profile-gateway'),
+};
+
+/** Runs `load`, with the CPU profiler on when a file is given. */
+async function profiled<T>(file: string | undefined, load: () => Promise<T>) {
+  if (!file) return load();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await load();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
 const TOPIC = 'bench-orders';
 const OUTPUT = 'ml-platform.prediction.churn';
 const USER = { Authorization: 'Bearer mock-user-token' };
@@ -307,23 +331,17 @@ async function runPhase(index: number, eventsOn: boolean) {
     for (let r = 0; r < rounds; r++) {
       const result: Record<string, any> = {};
       result.direct = await autocannon(urls.direct, v2, {}, duration);
-      result.gateway = await autocannon(urls.gateway, v2, USER, duration);
+      result.gateway = await profiled(
+        index === 0 && r === 0 ? profileFiles.gateway : undefined,
+        () => autocannon(urls.gateway, v2, USER, duration),
+      );
       if (eventsOn) {
         const before = outputs;
-        const profiling = profileFile && index === 0 && r === 0;
-        const session = profiling ? new Session() : undefined;
-        if (session) {
-          session.connect();
-          await session.post('Profiler.enable');
-          await session.post('Profiler.start');
-        }
         const t0 = performance.now();
-        const load = await postEvents(ingress, `r${index}-${r}`, duration);
-        if (session) {
-          const { profile } = await session.post('Profiler.stop');
-          fs.writeFileSync(profileFile!, JSON.stringify(profile));
-          session.disconnect();
-        }
+        const load = await profiled(
+          index === 0 && r === 0 ? profileFiles.events : undefined,
+          () => postEvents(ingress, `r${index}-${r}`, duration),
+        );
         const inWindow = outputs - before;
         const windowS = (performance.now() - t0) / 1000;
         // Then the backlog drains: how long until every accepted event is out.

@@ -58,6 +58,37 @@ describe('GroupWrite', () => {
     ]);
   });
 
+  it('under load, lets a group wait lingerMs for more items; after a quiet spell, writes at once', async () => {
+    const store = recordingStore();
+    const group = new GroupWrite({
+      write: store.write,
+      maxItems: 100,
+      lingerMs: 60,
+    });
+    const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+    const first = group.add(1);
+    await turn();
+    expect(store.writes).toEqual([[1]]); // nothing written before: at once
+    store.finishOne();
+    await first;
+    // A write just ended: the next items wait together.
+    const second = group.add(2);
+    await sleep(10);
+    const third = group.add(3);
+    await turn();
+    expect(store.writes).toEqual([[1]]);
+    await sleep(100);
+    expect(store.writes).toEqual([[1], [2, 3]]);
+    store.finishOne();
+    await Promise.all([second, third]);
+    await sleep(150);
+    const quiet = group.add(4);
+    await turn();
+    expect(store.writes).toEqual([[1], [2, 3], [4]]);
+    store.finishOne();
+    await expect(quiet).resolves.toBe('stored 4');
+  });
+
   it('fails the callers of a failed write, and goes on with the next', async () => {
     let calls = 0;
     const group = new GroupWrite<number, number>({

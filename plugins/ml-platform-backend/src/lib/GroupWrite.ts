@@ -15,6 +15,8 @@ export class GroupWrite<T, R> {
   }> = [];
   private scheduled = false;
   private writing = false;
+  /** When the last write ended (`performance.now()`). */
+  private lastWrite = -Infinity;
 
   constructor(
     private readonly options: {
@@ -22,6 +24,13 @@ export class GroupWrite<T, R> {
       write(items: T[]): Promise<R[]>;
       /** Items per write at most. */
       maxItems: number;
+      /**
+       * Under load (the last write ended less than this ago) a group waits
+       * this long for more items; after a quiet spell an item is written at
+       * once. Trades this much latency for fewer, larger writes when each
+       * write has a fixed cost (a SQLite commit). 0: never waits.
+       */
+      lingerMs?: number;
     },
   ) {}
 
@@ -30,12 +39,18 @@ export class GroupWrite<T, R> {
       this.waiting.push({ item, resolve, reject });
       if (this.scheduled || this.writing) return;
       this.scheduled = true;
-      // After the I/O callbacks of this turn: the other requests read
-      // with this one join its write.
-      setImmediate(() => {
+      const start = () => {
         this.scheduled = false;
         void this.drain();
-      });
+      };
+      const linger = this.options.lingerMs ?? 0;
+      if (linger > 0 && performance.now() - this.lastWrite < linger) {
+        setTimeout(start, linger);
+      } else {
+        // After the I/O callbacks of this turn: the other requests read
+        // with this one join its write.
+        setImmediate(start);
+      }
     });
   }
 
@@ -52,6 +67,7 @@ export class GroupWrite<T, R> {
         } catch (error) {
           for (const w of group) w.reject(error);
         }
+        this.lastWrite = performance.now();
       }
     } finally {
       this.writing = false;

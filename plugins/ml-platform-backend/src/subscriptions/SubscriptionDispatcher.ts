@@ -9,6 +9,7 @@ import { ServiceUnavailableError } from '@backstage/errors';
 import { DEAD_LETTER_TOPIC } from '@internal/plugin-ml-platform-common';
 import { FlushBuffer } from '../lib/FlushBuffer';
 import { GroupWrite } from '../lib/GroupWrite';
+import { uuidv7 } from '../lib/uuidv7';
 import { randomUUID } from 'node:crypto';
 import {
   Counter,
@@ -105,6 +106,7 @@ export class SubscriptionDispatcher {
     this.inbox = new GroupWrite({
       write: received => store.insertDeliveries(received),
       maxItems: 500,
+      lingerMs: 1,
     });
     this.predicted = new FlushBuffer({
       flushIntervalMs: Math.min(settings.pollIntervalMs, 100),
@@ -219,7 +221,7 @@ export class SubscriptionDispatcher {
     const { concurrency, leaseMs } = this.options.settings;
     const received: NewDelivery[] = [];
     for (const subscription of subscriptions) {
-      const id = randomUUID();
+      const id = uuidv7(now);
       let eventKey: string;
       try {
         eventKey = eventKeyOf(event, subscription.idempotencyKey);
