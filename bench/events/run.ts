@@ -62,6 +62,12 @@ const profileFiles = {
   gateway: profileFileOf('--profile-gateway'),
 };
 
+/** The backend's (this process's) CPU time in µs, user and system. */
+const cpuUs = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+
 /** Runs `load`, with the CPU profiler on when a file is given. */
 async function profiled<T>(file: string | undefined, load: () => Promise<T>) {
   if (!file) return load();
@@ -331,12 +337,18 @@ async function runPhase(index: number, eventsOn: boolean) {
     for (let r = 0; r < rounds; r++) {
       const result: Record<string, any> = {};
       result.direct = await autocannon(urls.direct, v2, {}, duration);
+      const gatewayCpu = cpuUs();
       result.gateway = await profiled(
         index === 0 && r === 0 ? profileFiles.gateway : undefined,
         () => autocannon(urls.gateway, v2, USER, duration),
       );
+      // The backend's CPU per gateway call (all its threads: GC included).
+      result.gateway.cpuUsPerCall = Math.round(
+        (cpuUs() - gatewayCpu) / result.gateway.total,
+      );
       if (eventsOn) {
         const before = outputs;
+        const eventsCpu = cpuUs();
         const t0 = performance.now();
         const load = await profiled(
           index === 0 && r === 0 ? profileFiles.events : undefined,
@@ -358,6 +370,8 @@ async function runPhase(index: number, eventsOn: boolean) {
           predicted: outputs - before,
           // Predictions on the output topic per second of load.
           eventsPerS: inWindow / windowS,
+          // The backend's CPU per event, ingress to output, backlog included.
+          cpuUsPerEvent: Math.round((cpuUs() - eventsCpu) / accepted),
           // All accepted events predicted, per second until the last one.
           drainedPerS: accepted / drained,
         };
@@ -368,7 +382,9 @@ async function runPhase(index: number, eventsOn: boolean) {
           eventsOn ? 'on' : 'off'
         }) round ${r}: direct ${Math.round(
           result.direct.rps,
-        )} req/s, gateway ${Math.round(result.gateway.rps)} req/s${
+        )} req/s, gateway ${Math.round(result.gateway.rps)} req/s ${
+          result.gateway.cpuUsPerCall
+        } µs CPU/call${
           result.events
             ? `, events in ${Math.round(
                 result.events.postedPerS,
@@ -376,7 +392,7 @@ async function runPhase(index: number, eventsOn: boolean) {
                 result.events.eventsPerS,
               )}/s during load, ${Math.round(
                 result.events.drainedPerS,
-              )}/s until drained`
+              )}/s until drained, ${result.events.cpuUsPerEvent} µs CPU/event`
             : ''
         }`,
       );
@@ -451,16 +467,24 @@ async function main() {
       ),
       eventsPerS: spread(roundsOf(on).map(r => r.events.eventsPerS)),
       gatewayRps: spread(roundsOf(on).map(r => r.gateway.rps)),
+      cpuUsPerEvent: spread(roundsOf(on).map(r => r.events.cpuUsPerEvent)),
     },
     predictionEvents: {
       // Target: gateway throughput with events on at most 10 % lower than off.
       onOverOff: round3(onRatio.median / offRatio.median),
       gatewayOverDirect: { on: onRatio, off: offRatio },
+      cpuUsPerCall: {
+        on: spread(roundsOf(on).map(r => r.gateway.cpuUsPerCall)),
+        off: spread(roundsOf(off).map(r => r.gateway.cpuUsPerCall)),
+      },
     },
   };
   console.log(JSON.stringify(summary, null, 2));
+  const outIndex = process.argv.indexOf('--out');
   fs.writeFileSync(
-    path.join(__dirname, 'results.json'),
+    outIndex >= 0
+      ? path.resolve(process.argv[outIndex + 1])
+      : path.join(__dirname, 'results.json'),
     `${JSON.stringify({ summary, phases }, null, 2)}\n`,
   );
   process.exit(0);
