@@ -158,6 +158,27 @@ describe('SubscriptionDispatcher', () => {
     });
   });
 
+  it('waits at stop for an event still being stored, and predicts it before it stops', async () => {
+    const knex = await subscribedDatabase();
+    const model = slowGateway();
+    model.release();
+    const { store, dispatcher, outputs } = await instance(knex, model.gateway);
+    const insert = store.insertDeliveries.bind(store);
+    jest.spyOn(store, 'insertDeliveries').mockImplementation(async received => {
+      await new Promise(r => setTimeout(r, 200));
+      return insert(received);
+    });
+    const receiving = dispatcher.receive(order(9));
+    await new Promise(r => setTimeout(r, 20)); // stored claimed, not yet written
+    await dispatcher.stop(5000);
+    await receiving;
+    expect(outputs).toHaveLength(1);
+    expect(await knex('subscription_deliveries').first()).toMatchObject({
+      status: 'predicted',
+      claimed_by: null,
+    });
+  });
+
   it('predicts again, rather than finishing, when the output could not be published', async () => {
     const knex = await subscribedDatabase();
     const model = slowGateway();

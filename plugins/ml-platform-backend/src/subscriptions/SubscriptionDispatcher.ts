@@ -164,7 +164,8 @@ export class SubscriptionDispatcher {
     this.timers = [];
     await this.polling;
     const deadline = Date.now() + drainMs;
-    while (this.working > 0 && Date.now() < deadline) {
+    // Events being stored claimed are about to run: waited for as well.
+    while (this.working + this.reserved > 0 && Date.now() < deadline) {
       await new Promise(r => setTimeout(r, 20));
     }
     // Finished first: releasing their claims would predict them again.
