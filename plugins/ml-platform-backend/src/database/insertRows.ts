@@ -1,17 +1,11 @@
 import { Knex } from 'knex';
+import { SqliteConnection, betterSqliteClient } from './sqlite';
 
-/** The part of a better-sqlite3 connection used here. */
-interface SqliteConnection {
-  prepare(sql: string): { run(...params: unknown[]): { changes: number } };
-  transaction<A extends unknown[]>(
-    fn: (...args: A) => void,
-  ): (...args: A) => void;
-}
-
-type Statement = ReturnType<SqliteConnection['prepare']>;
+/** Inserts rows in one transaction; whether each row was inserted. */
+type InsertAll = (rows: object[]) => boolean[];
 
 /** Prepared inserts per connection and statement text. */
-const prepared = new WeakMap<object, Map<string, Statement>>();
+const prepared = new WeakMap<object, Map<string, InsertAll>>();
 
 /** As knex binds values for better-sqlite3, which refuses booleans. */
 function sqliteValue(value: unknown): unknown {
@@ -54,29 +48,25 @@ export async function insertRows<Row extends object>(
 ): Promise<boolean[]> {
   if (rows.length === 0) return [];
   const { columns, chunk, ignoreConflicts } = options;
-  const client = db.client as Knex.Client & { driverName?: string };
-  if (client.driverName !== 'better-sqlite3' || db.isTransaction) {
-    if (!ignoreConflicts) {
-      await db.transaction(async tx => {
-        for (let i = 0; i < rows.length; i += chunk) {
-          await tx(table).insert(rows.slice(i, i + chunk));
-        }
-      });
-      return rows.map(() => true);
-    }
-    const key = ignoreConflicts.key;
+  const client = betterSqliteClient(db);
+  if (!client || db.isTransaction) {
+    const key = ignoreConflicts?.key;
     const inserted = new Set<unknown>();
     await db.transaction(async tx => {
       for (let i = 0; i < rows.length; i += chunk) {
-        const returned: Record<string, unknown>[] = await tx(table)
-          .insert(rows.slice(i, i + chunk))
-          .onConflict([...ignoreConflicts.columns])
+        const insert = tx(table).insert(rows.slice(i, i + chunk));
+        if (!key) {
+          await insert;
+          continue;
+        }
+        const returned: Record<string, unknown>[] = await insert
+          .onConflict([...ignoreConflicts!.columns])
           .ignore()
           .returning(key);
         for (const r of returned) inserted.add(r[key]);
       }
     });
-    return rows.map(r => inserted.has(r[key]));
+    return key ? rows.map(r => inserted.has(r[key])) : rows.map(() => true);
   }
   const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
   const conflict = ignoreConflicts
@@ -94,25 +84,34 @@ export async function insertRows<Row extends object>(
       statements = new Map();
       prepared.set(connection, statements);
     }
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = connection.prepare(sql);
-      statements.set(sql, statement);
+    let insertAll = statements.get(sql);
+    if (!insertAll) {
+      insertAll = prepareInsert(connection, sql, columns);
+      statements.set(sql, insertAll);
     }
-    const run = statement;
-    const values = new Array<unknown>(columns.length);
-    const inserted = new Array<boolean>(rows.length);
-    connection.transaction((all: Row[]) => {
-      for (let r = 0; r < all.length; r++) {
-        const record = all[r] as Record<string, unknown>;
-        for (let c = 0; c < columns.length; c++) {
-          values[c] = sqliteValue(record[columns[c]]);
-        }
-        inserted[r] = run.run(...values).changes > 0;
-      }
-    })(rows);
-    return inserted;
+    return insertAll(rows);
   } finally {
     await client.releaseConnection(connection);
   }
+}
+
+/** One prepared statement run per row, inside a transaction, both reused. */
+function prepareInsert(
+  connection: SqliteConnection,
+  sql: string,
+  columns: ReadonlyArray<string>,
+): InsertAll {
+  const statement = connection.prepare(sql);
+  const values = new Array<unknown>(columns.length);
+  return connection.transaction((rows: object[]) => {
+    const inserted = new Array<boolean>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const record = rows[r] as Record<string, unknown>;
+      for (let c = 0; c < columns.length; c++) {
+        values[c] = sqliteValue(record[columns[c]]);
+      }
+      inserted[r] = statement.run(...values).changes > 0;
+    }
+    return inserted;
+  });
 }

@@ -1,9 +1,5 @@
 import { Knex } from 'knex';
-
-/** The part of a better-sqlite3 connection used here. */
-interface SqliteConnection {
-  pragma(source: string): unknown;
-}
+import { SqliteConnection, betterSqliteClient } from './sqlite';
 
 const WAL_SETTINGS = ['journal_mode = WAL', 'synchronous = NORMAL'];
 
@@ -18,17 +14,8 @@ const WAL_SETTINGS = ['journal_mode = WAL', 'synchronous = NORMAL'];
  * left as they are.
  */
 export async function useSqliteWriteAheadLog(db: Knex): Promise<void> {
-  const client = db.client as Knex.Client & {
-    driverName?: string;
-    connectionSettings?: { filename?: string };
-    pool?: {
-      on(
-        event: 'createSuccess',
-        listener: (id: number, connection: SqliteConnection) => void,
-      ): void;
-    };
-  };
-  if (client.driverName !== 'better-sqlite3') return;
+  const client = betterSqliteClient(db);
+  if (!client) return;
   const filename = client.connectionSettings?.filename;
   if (!filename || filename === ':memory:') return;
   // `synchronous` is per connection: every new one of the pool gets it too.

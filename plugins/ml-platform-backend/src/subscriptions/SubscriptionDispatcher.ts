@@ -220,7 +220,7 @@ export class SubscriptionDispatcher {
     const subscriptions = this.byTopic.get(event.topic) ?? [];
     const now = this.now();
     const { concurrency, leaseMs } = this.options.settings;
-    const received: NewDelivery[] = [];
+    const received: Array<NewDelivery & { delivery: DeliveryRecord }> = [];
     for (const subscription of subscriptions) {
       const id = uuidv7(now);
       let eventKey: string;
@@ -237,18 +237,19 @@ export class SubscriptionDispatcher {
           ? { owner: this.owner, until: now + leaseMs }
           : undefined;
       if (claim) this.reserved++;
-      received.push({
-        delivery: {
-          id,
-          subscriptionId: subscription.id,
-          eventKey,
-          topic: event.topic,
-          payload: event.eventPayload ?? null,
-          nextAttemptAt: now,
-          receivedAt: now,
-        },
-        claim,
-      });
+      // Built whole: the claimed ones run from it as stored.
+      const delivery: DeliveryRecord = {
+        id,
+        subscriptionId: subscription.id,
+        eventKey,
+        topic: event.topic,
+        payload: event.eventPayload ?? null,
+        status: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+        receivedAt: now,
+      };
+      received.push({ delivery, claim });
     }
     let inserted: boolean[];
     try {
@@ -267,7 +268,7 @@ export class SubscriptionDispatcher {
       }
       this.count(delivery.subscriptionId, 'received');
       if (claim) {
-        void this.run({ ...delivery, status: 'pending', attempts: 0 });
+        void this.run(delivery);
       } else {
         this.stored++;
       }
