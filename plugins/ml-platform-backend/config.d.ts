@@ -339,6 +339,12 @@ export interface Config {
       lease?: number | string | { [unit: string]: number };
       /** Events predicted at once per backend instance. @default 16 */
       concurrency?: number;
+      /**
+       * Events an instance claims as they arrive beyond its free slots,
+       * queued in memory until a slot frees (0: stored unclaimed and
+       * claimed from the database as slots free). @default 4 x concurrency
+       */
+      prefetch?: number;
       /** How often subscriptions made on other instances are picked up. @default 5s */
       refreshInterval?: number | string | { [unit: string]: number };
       /** Idempotency keys of handled events are kept this long. @default 7 days */

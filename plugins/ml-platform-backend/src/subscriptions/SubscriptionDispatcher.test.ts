@@ -20,6 +20,7 @@ const settings = {
   // hold its event for the rest of it.
   leaseMs: 10 * 60_000,
   concurrency: 4,
+  prefetch: 16,
   refreshIntervalMs: 60_000,
 };
 
@@ -208,9 +209,11 @@ describe('SubscriptionDispatcher', () => {
     const knex = await subscribedDatabase();
     const model = slowGateway();
     model.release();
-    // Two slots; the poll's timer would come far too late for this test.
+    // Two slots and no queue; the poll's timer would come far too late
+    // for this test.
     const { store, dispatcher, outputs } = await instance(knex, model.gateway, {
       concurrency: 2,
+      prefetch: 0,
       pollIntervalMs: 10 * 60_000,
     });
     const inserts = jest.spyOn(store, 'insertDeliveries');
@@ -229,6 +232,129 @@ describe('SubscriptionDispatcher', () => {
         .where('status', 'predicted')
         .count({ n: '*' }),
     ).toEqual([{ n: ids.length }]);
+  });
+
+  it('claims events that find every slot busy as it stores them, and predicts them from its queue without a claim query', async () => {
+    const knex = await subscribedDatabase();
+    const model = slowGateway();
+    model.release();
+    const { store, dispatcher, outputs } = await instance(knex, model.gateway, {
+      concurrency: 2,
+      prefetch: 8,
+      pollIntervalMs: 10 * 60_000,
+    });
+    const inserts = jest.spyOn(store, 'insertDeliveries');
+    const claims = jest.spyOn(store, 'claimDeliveries');
+    // 2 slots + 8 queued are claimed as stored; the last 5 are not.
+    const ids = Array.from({ length: 15 }, (_, i) => 200 + i);
+    await Promise.all(ids.map(id => dispatcher.receive(order(id))));
+    expect(inserts).toHaveBeenCalledTimes(1);
+    expect(inserts.mock.calls[0][0].map(d => Boolean(d.claim))).toEqual([
+      ...Array(10).fill(true),
+      ...Array(5).fill(false),
+    ]);
+    await waitFor(async () => outputs.length === ids.length, {
+      what: 'every event predicted',
+      timeoutMs: 10_000,
+    });
+    expect(model.calls.sort()).toEqual(ids);
+    // The queued ones needed no claim query: only the 5 stored unclaimed.
+    const claimed = await Promise.all(
+      claims.mock.results.map(r => r.value as Promise<unknown[]>),
+    );
+    expect(claimed.flat()).toHaveLength(5);
+    await dispatcher.stop();
+  });
+
+  it('releases the claims of queued events when it stops, so the next instance predicts them', async () => {
+    const knex = await subscribedDatabase();
+    const first = slowGateway();
+    const stopping = await instance(knex, first.gateway, {
+      concurrency: 1,
+      prefetch: 4,
+    });
+    // One prediction hangs; three events wait in the queue.
+    await Promise.all(
+      [41, 42, 43, 44].map(id => stopping.dispatcher.receive(order(id))),
+    );
+    await waitFor(async () => first.calls.length === 1, {
+      what: 'the first prediction to start',
+    });
+    expect(
+      await knex('subscription_deliveries')
+        .whereNotNull('claimed_by')
+        .count({ n: '*' }),
+    ).toEqual([{ n: 4 }]);
+    await stopping.dispatcher.stop(100);
+    expect(first.calls).toEqual([41]);
+    expect(
+      await knex('subscription_deliveries')
+        .whereNotNull('claimed_by')
+        .count({ n: '*' }),
+    ).toEqual([{ n: 0 }]);
+
+    const second = slowGateway();
+    second.release();
+    const next = await instance(knex, second.gateway);
+    await waitFor(async () => next.outputs.length === 4, {
+      what: 'the next instance to predict the four events',
+      timeoutMs: 10_000,
+    });
+    expect(second.calls.sort()).toEqual([41, 42, 43, 44]);
+    await next.dispatcher.stop();
+    first.release();
+  });
+
+  it('leaves a queued event whose lease is half gone to the poll instead of starting it', async () => {
+    const knex = await subscribedDatabase();
+    const model = slowGateway();
+    let clock = Date.now();
+    const store = new DatabaseSubscriptionStore(knex);
+    const events = DefaultEventsService.create({
+      logger: mockServices.logger.mock(),
+    });
+    const dispatcher = new SubscriptionDispatcher({
+      store,
+      events,
+      gateway: model.gateway,
+      auth: mockServices.auth(),
+      logger: mockServices.logger.mock(),
+      settings: {
+        ...settings,
+        concurrency: 1,
+        prefetch: 4,
+        leaseMs: 1000,
+        pollIntervalMs: 10 * 60_000,
+      },
+      now: () => clock,
+    });
+    await dispatcher.start();
+    await Promise.all([51, 52].map(id => dispatcher.receive(order(id))));
+    await waitFor(async () => model.calls.length === 1, {
+      what: 'the first prediction to start',
+    });
+    // 52 waited in the queue past half its lease.
+    clock += 600;
+    model.release();
+    await waitFor(
+      async () =>
+        (
+          await knex('subscription_deliveries')
+            .where('status', 'predicted')
+            .count({ n: '*' })
+        )[0].n === 1,
+      { what: 'the first event marked done' },
+    );
+    await new Promise(r => setTimeout(r, 200));
+    expect(model.calls).toEqual([51]);
+    // Once its lease has ended, the poll claims and predicts it.
+    clock += 1000;
+    await dispatcher.poll();
+    await waitFor(async () => model.calls.length === 2, {
+      what: 'the poll to predict the event left over',
+    });
+    expect(model.calls).toEqual([51, 52]);
+    await dispatcher.stop();
   });
 
   it.each(storeTestDatabases.eachSupportedId())(

@@ -35,6 +35,12 @@ export interface DispatcherSettings {
   leaseMs: number;
   /** Deliveries worked on at once by this instance. */
   concurrency: number;
+  /**
+   * Deliveries this instance claims as they are stored beyond its free
+   * slots, queued in memory until a slot frees: under a burst, events go
+   * from the inbox to the model without a claim query each.
+   */
+  prefetch: number;
   /** How often subscriptions made on other instances are picked up. */
   refreshIntervalMs: number;
 }
@@ -71,6 +77,12 @@ export class SubscriptionDispatcher {
   private working = 0;
   /** Deliveries claimed as they are stored, not yet running. */
   private reserved = 0;
+  /**
+   * Deliveries claimed as they were stored, waiting for a slot, oldest
+   * first, with the end of their lease. Stopping leaves them to
+   * `releaseClaims`; a crash, to the lease.
+   */
+  private queued: Array<{ delivery: DeliveryRecord; until: number }> = [];
   /** Events stored unclaimed since the last poll that took every due one. */
   private stored = 0;
   private timers: NodeJS.Timeout[] = [];
@@ -168,6 +180,8 @@ export class SubscriptionDispatcher {
     while (this.working + this.reserved > 0 && Date.now() < deadline) {
       await new Promise(r => setTimeout(r, 20));
     }
+    // Not started: their claims are released below, like the rest.
+    this.queued = [];
     // Finished first: releasing their claims would predict them again.
     await this.predicted.stop();
     try {
@@ -219,7 +233,7 @@ export class SubscriptionDispatcher {
   async receive(event: EventParams): Promise<void> {
     const subscriptions = this.byTopic.get(event.topic) ?? [];
     const now = this.now();
-    const { concurrency, leaseMs } = this.options.settings;
+    const { concurrency, prefetch, leaseMs } = this.options.settings;
     const received: Array<NewDelivery & { delivery: DeliveryRecord }> = [];
     for (const subscription of subscriptions) {
       const id = uuidv7(now);
@@ -230,10 +244,12 @@ export class SubscriptionDispatcher {
         eventKey = `unkeyed:${id}`;
       }
       // Claimed by this instance as it is stored, when it has room to
-      // predict it now; else left for the poll (here or elsewhere).
-      // A stopping instance only stores it.
+      // predict it now or to queue it; else left for the poll (here or
+      // elsewhere). A stopping instance only stores it.
       const claim =
-        !this.stopped && this.working + this.reserved < concurrency
+        !this.stopped &&
+        this.working + this.reserved + this.queued.length <
+          concurrency + prefetch
           ? { owner: this.owner, until: now + leaseMs }
           : undefined;
       if (claim) this.reserved++;
@@ -267,11 +283,9 @@ export class SubscriptionDispatcher {
         return;
       }
       this.count(delivery.subscriptionId, 'received');
-      if (claim) {
-        void this.run(delivery);
-      } else {
-        this.stored++;
-      }
+      if (!claim) this.stored++;
+      else if (this.working < concurrency) void this.run(delivery);
+      else this.queued.push({ delivery, until: claim.until });
     });
   }
 
@@ -302,8 +316,28 @@ export class SubscriptionDispatcher {
     return this.polling;
   }
 
+  /** Free slots, after those the queued deliveries will take. */
   private room() {
-    return this.options.settings.concurrency - this.working - this.reserved;
+    const { concurrency } = this.options.settings;
+    return concurrency - this.working - this.reserved - this.queued.length;
+  }
+
+  /**
+   * Starts queued deliveries while slots are free. One whose lease is
+   * half gone is left to the poll once the lease ends (here or on another
+   * instance), so that no prediction starts on a claim about to lapse.
+   */
+  private startQueued() {
+    const { concurrency, leaseMs } = this.options.settings;
+    while (!this.stopped && this.working < concurrency) {
+      const next = this.queued.shift();
+      if (!next) return;
+      if (next.until - this.now() < leaseMs / 2) {
+        this.stored++;
+        continue;
+      }
+      void this.run(next.delivery);
+    }
   }
 
   private async claimWhileRoom() {
@@ -360,6 +394,7 @@ export class SubscriptionDispatcher {
       });
     } finally {
       this.working--;
+      this.startQueued();
       // Events wait unclaimed: take them once half the slots are free
       // (a claim per few events, not per event), not at the next poll.
       const { concurrency } = this.options.settings;

@@ -1,6 +1,6 @@
 import { EventParams } from '@backstage/plugin-events-node';
 import { createHash } from 'node:crypto';
-import { parseJsonPath, selectFirst } from './jsonPath';
+import { compiledJsonPath, selectFirst } from './jsonPath';
 
 /**
  * Metadata that carries an event's id, by source: our own events, HTTP
@@ -39,7 +39,7 @@ export function eventKeyOf(
   let key: string | undefined;
   if (idempotencyKeyPath) {
     key = text(
-      selectFirst(parseJsonPath(idempotencyKeyPath), event.eventPayload),
+      selectFirst(compiledJsonPath(idempotencyKeyPath), event.eventPayload),
     );
   }
   if (!key) {

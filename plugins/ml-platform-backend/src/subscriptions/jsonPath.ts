@@ -47,12 +47,33 @@ export function parseJsonPath(path: string): PathStep[] {
   return steps;
 }
 
+/** Parsed paths by their text; cleared when it holds this many. */
+const MAX_PARSED_PATHS = 1000;
+const parsedPaths = new Map<string, readonly PathStep[]>();
+
+/**
+ * {@link parseJsonPath}, parsed once per path text: a subscription's paths
+ * apply to every event it receives. An invalid path throws every time.
+ */
+export function compiledJsonPath(path: string): readonly PathStep[] {
+  let steps = parsedPaths.get(path);
+  if (!steps) {
+    steps = parseJsonPath(path);
+    if (parsedPaths.size >= MAX_PARSED_PATHS) parsedPaths.clear();
+    parsedPaths.set(path, steps);
+  }
+  return steps;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Every value the path selects (`[*]` fans out); none when it leads nowhere. */
-export function selectAll(steps: PathStep[], value: unknown): unknown[] {
+export function selectAll(
+  steps: readonly PathStep[],
+  value: unknown,
+): unknown[] {
   let current: unknown[] = [value];
   for (const step of steps) {
     const next: unknown[] = [];
@@ -72,6 +93,9 @@ export function selectAll(steps: PathStep[], value: unknown): unknown[] {
 }
 
 /** The first value the path selects, or undefined. */
-export function selectFirst(steps: PathStep[], value: unknown): unknown {
+export function selectFirst(
+  steps: readonly PathStep[],
+  value: unknown,
+): unknown {
   return selectAll(steps, value)[0];
 }

@@ -1,5 +1,10 @@
 import { eventKeyOf } from './eventKeys';
-import { JsonPathError, parseJsonPath, selectAll } from './jsonPath';
+import {
+  JsonPathError,
+  compiledJsonPath,
+  parseJsonPath,
+  selectAll,
+} from './jsonPath';
 import { PayloadError, mapPayload, passesFilter } from './payloadRules';
 
 const payload = {
@@ -30,6 +35,16 @@ describe('JSONPath subset', () => {
     expect(() => parseJsonPath('customer')).toThrow(JsonPathError);
     expect(() => parseJsonPath('$..sku')).toThrow(/use .name/);
     expect(() => parseJsonPath('$.items[?(@.qty > 1)]')).toThrow(JsonPathError);
+  });
+
+  it('parses a path once per text, and refuses an invalid one every time', () => {
+    const steps = compiledJsonPath('$.order.items[*].sku');
+    expect(steps).toEqual(['order', 'items', '*', 'sku']);
+    expect(compiledJsonPath('$.order.items[*].sku')).toBe(steps);
+    expect(compiledJsonPath('$.order.id')).not.toBe(steps);
+    for (let i = 0; i < 2; i++) {
+      expect(() => compiledJsonPath('$..id')).toThrow(JsonPathError);
+    }
   });
 });
 

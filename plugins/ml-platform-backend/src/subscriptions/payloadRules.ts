@@ -3,7 +3,7 @@ import {
   SubscriptionMapping,
 } from '@internal/plugin-ml-platform-common';
 import { isDeepStrictEqual } from 'node:util';
-import { parseJsonPath, selectAll, selectFirst } from './jsonPath';
+import { compiledJsonPath, selectAll, selectFirst } from './jsonPath';
 
 /** Most rows one event may map to. */
 export const MAX_ROWS_PER_EVENT = 10_000;
@@ -12,7 +12,7 @@ export const MAX_ROWS_PER_EVENT = 10_000;
 export class PayloadError extends Error {}
 
 function conditionHolds(condition: SubscriptionCondition, payload: unknown) {
-  const values = selectAll(parseJsonPath(condition.path), payload);
+  const values = selectAll(compiledJsonPath(condition.path), payload);
   if (condition.exists !== undefined) {
     if ((values.length > 0 && values[0] !== undefined) !== condition.exists) {
       return false;
@@ -56,7 +56,7 @@ function mapRow(
   }
   const row: Record<string, unknown> = {};
   for (const [column, path] of Object.entries(columns)) {
-    const value = selectFirst(parseJsonPath(path), source);
+    const value = selectFirst(compiledJsonPath(path), source);
     if (value === undefined) {
       throw new PayloadError(
         `mapping.columns.${column}: no value at ${path} in ${where}`,
@@ -73,7 +73,7 @@ export function mapPayload(
   payload: unknown,
 ): Record<string, unknown>[] {
   if (!mapping.rows) return [mapRow(mapping.columns, payload, 'the payload')];
-  let items = selectAll(parseJsonPath(mapping.rows), payload);
+  let items = selectAll(compiledJsonPath(mapping.rows), payload);
   // `$.items` names the array itself; `$.items[*]` its elements.
   if (items.length === 1 && Array.isArray(items[0])) items = items[0];
   if (items.length === 0) {
