@@ -51,7 +51,9 @@ const sequentialCount = arg('sequential', 300);
 const connections = 8;
 /**
  * `--profile F`, `--profile-gateway F`: a V8 CPU profile of this process
- * (the backend) over the first round's event load, or its gateway load.
+ * (the backend) over the first round's event load, or its gateway load;
+ * `--profile-gateway-off F`: the gateway load of the first round with
+ * prediction events off, to compare with the one on.
  */
 const profileFileOf = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -60,6 +62,7 @@ const profileFileOf = (name: string) => {
 const profileFiles = {
   events: profileFileOf('--profile'),
   gateway: profileFileOf('--profile-gateway'),
+  gatewayOff: profileFileOf('--profile-gateway-off'),
 };
 
 /** The backend's (this process's) CPU time in µs, user and system. */
@@ -338,9 +341,15 @@ async function runPhase(index: number, eventsOn: boolean) {
       const result: Record<string, any> = {};
       result.direct = await autocannon(urls.direct, v2, {}, duration);
       const gatewayCpu = cpuUs();
-      result.gateway = await profiled(
-        index === 0 && r === 0 ? profileFiles.gateway : undefined,
-        () => autocannon(urls.gateway, v2, USER, duration),
+      // The first on phase's first round, and the first off phase's.
+      const gatewayProfile =
+        r === 0 && index === 0
+          ? profileFiles.gateway
+          : r === 0 && index === 1
+          ? profileFiles.gatewayOff
+          : undefined;
+      result.gateway = await profiled(gatewayProfile, () =>
+        autocannon(urls.gateway, v2, USER, duration),
       );
       // The backend's CPU per gateway call (all its threads: GC included).
       result.gateway.cpuUsPerCall = Math.round(

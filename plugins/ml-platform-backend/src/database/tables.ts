@@ -282,8 +282,10 @@ export interface DbPredictionEventSegmentRow {
   min_time: BigInt;
   max_time: BigInt;
   count: number;
-  /** JSON array of PredictionEvent. */
+  /** JSON array of PredictionEvent; '' when `events_zlib` holds it. */
   events: string;
+  /** The JSON array zlib-compressed (RFC 1950): segments written since. */
+  events_zlib: Buffer | null;
 }
 
 /** A row of `subscriptions`. */

@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import { TestDatabases } from '@backstage/backend-test-utils';
 import fs from 'node:fs';
 import { Knex } from 'knex';
@@ -552,6 +553,46 @@ describe('migrations', () => {
           truncated: Boolean(r.truncated),
         })),
       ).toEqual([...rows].sort((a, b) => (a.id < b.id ? -1 : 1)));
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    '20261204200000_prediction_event_segments_zlib.js keeps older segments as they are, and goes down with compressed ones in their text again, %p',
+    async databaseId => {
+      const knex = await databases.init(databaseId);
+      await migrateUntilBefore(
+        knex,
+        '20261204200000_prediction_event_segments_zlib.js',
+      );
+      const events = (n: number) =>
+        JSON.stringify([{ id: `e${n}`, time: now.toISOString() }]);
+      const segment = {
+        model_ref: MODEL,
+        min_time: now.getTime(),
+        max_time: now.getTime(),
+        count: 1,
+      };
+      await knex('prediction_event_segments').insert({
+        ...segment,
+        events: events(1),
+      });
+
+      await migrateUpOnce(knex);
+      await knex('prediction_event_segments').insert({
+        ...segment,
+        events: '',
+        events_zlib: zlib.deflateSync(events(2)),
+      });
+      const up = await knex('prediction_event_segments').orderBy('id');
+      expect(up.map(r => [r.events, r.events_zlib === null])).toEqual([
+        [events(1), true],
+        ['', false],
+      ]);
+
+      await migrateDownOnce(knex);
+      const down = await knex('prediction_event_segments').orderBy('id');
+      expect(down.map(r => r.events)).toEqual([events(1), events(2)]);
+      expect(down[0]).not.toHaveProperty('events_zlib');
     },
   );
 

@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import { TestDatabaseId } from '@backstage/backend-test-utils';
 import {
   createTestStores,
@@ -194,6 +195,36 @@ describe.each(databases.eachSupportedId())(
           }),
         ),
       );
+    });
+
+    it('stores segments compressed, and reads segments written before uncompressed', async () => {
+      const { stores, knex } = await createTestStores(databaseId);
+      const store = stores.predictionEvents;
+      const many = Array.from({ length: 500 }, (_, i) => event(i + 1));
+      await store.insertEvents(many);
+      const [stored] = await knex('prediction_event_segments').select();
+      const json = JSON.stringify(many);
+      expect(stored.events).toBe('');
+      // Alike events: the segment is a small fraction of their JSON.
+      expect(stored.events_zlib.length).toBeLessThan(json.length / 10);
+      expect(
+        JSON.parse(zlib.inflateSync(stored.events_zlib).toString()),
+      ).toEqual(many);
+
+      // A segment as written before compression: its JSON text.
+      await knex('prediction_event_segments').insert({
+        model_ref: 'component:default/churn',
+        min_time: T0 + 999_000,
+        max_time: T0 + 999_000,
+        count: 1,
+        events: JSON.stringify([event(999)]),
+        events_zlib: null,
+      });
+      const newest = await store.listEvents({
+        modelRef: 'component:default/churn',
+        limit: 2,
+      });
+      expect(newest.map(e => e.id)).toEqual(['e0999', 'e0500']);
     });
 
     it('writes one segment per model and thousand events', async () => {
