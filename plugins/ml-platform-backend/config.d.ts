@@ -342,7 +342,8 @@ export interface Config {
       /**
        * Events an instance claims as they arrive beyond its free slots,
        * queued in memory until a slot frees (0: stored unclaimed and
-       * claimed from the database as slots free). @default 4 x concurrency
+       * claimed from the database as slots free; at most 10000).
+       * @default 4 x concurrency
        */
       prefetch?: number;
       /** How often subscriptions made on other instances are picked up. @default 5s */

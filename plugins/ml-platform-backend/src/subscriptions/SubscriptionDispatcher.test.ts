@@ -71,6 +71,7 @@ async function instance(
   knex: Knex,
   gateway: Gateway,
   overrides: Partial<typeof settings> = {},
+  now?: () => number,
 ) {
   const store = new DatabaseSubscriptionStore(knex);
   const events = DefaultEventsService.create({
@@ -91,6 +92,7 @@ async function instance(
     auth: mockServices.auth(),
     logger: mockServices.logger.mock(),
     settings: { ...settings, ...overrides },
+    now,
   });
   await dispatcher.start();
   return { store, events, dispatcher, outputs };
@@ -309,26 +311,17 @@ describe('SubscriptionDispatcher', () => {
     const knex = await subscribedDatabase();
     const model = slowGateway();
     let clock = Date.now();
-    const store = new DatabaseSubscriptionStore(knex);
-    const events = DefaultEventsService.create({
-      logger: mockServices.logger.mock(),
-    });
-    const dispatcher = new SubscriptionDispatcher({
-      store,
-      events,
-      gateway: model.gateway,
-      auth: mockServices.auth(),
-      logger: mockServices.logger.mock(),
-      settings: {
-        ...settings,
+    const { dispatcher } = await instance(
+      knex,
+      model.gateway,
+      {
         concurrency: 1,
         prefetch: 4,
         leaseMs: 1000,
         pollIntervalMs: 10 * 60_000,
       },
-      now: () => clock,
-    });
-    await dispatcher.start();
+      () => clock,
+    );
     await Promise.all([51, 52].map(id => dispatcher.receive(order(id))));
     await waitFor(async () => model.calls.length === 1, {
       what: 'the first prediction to start',

@@ -8,6 +8,12 @@ export interface SubscriptionsConfig extends DispatcherSettings {
   keyRetentionMs: number;
 }
 
+/**
+ * Most events an instance queues in memory: each holds its payload, so an
+ * unbounded setting would let a burst grow the backend's heap without end.
+ */
+export const MAX_PREFETCH = 10_000;
+
 export function readSubscriptionsConfig(config: Config): SubscriptionsConfig {
   const s = config.getOptionalConfig('mlPlatform.subscriptions');
   const concurrency = s?.getOptionalNumber('concurrency') ?? 16;
@@ -17,7 +23,13 @@ export function readSubscriptionsConfig(config: Config): SubscriptionsConfig {
     pollIntervalMs: durationMs(s, 'pollInterval', 1000),
     leaseMs: durationMs(s, 'lease', 60_000),
     concurrency,
-    prefetch: Math.max(0, s?.getOptionalNumber('prefetch') ?? 4 * concurrency),
+    prefetch: Math.min(
+      MAX_PREFETCH,
+      Math.max(
+        0,
+        Math.floor(s?.getOptionalNumber('prefetch') ?? 4 * concurrency),
+      ),
+    ),
     refreshIntervalMs: durationMs(s, 'refreshInterval', 5000),
     keyRetentionMs: durationMs(s, 'keyRetention', 7 * 86_400_000),
   };
