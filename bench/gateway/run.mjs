@@ -18,7 +18,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, findProcess, processTree } from '../lib/cpu.mjs';
+import {
+  cpuSeconds,
+  findProcess,
+  mainThreadCpuSeconds,
+  processTree,
+} from '../lib/cpu.mjs';
 import { startNginx } from '../lib/nginx.mjs';
 import {
   base,
@@ -131,18 +136,26 @@ async function sequentialLatency(url, count, extraHeaders = {}) {
   };
 }
 
-/** A load run with the CPU the given processes used during it, per call. */
-async function measured(url, pids, headers) {
+/**
+ * A load run with the CPU the given processes used during it, per call; for
+ * the backend also its main thread's share (the rest is helper threads).
+ */
+async function measured(url, pids, headers, mainPid) {
   const before = cpuSeconds(pids());
+  const mainBefore = mainPid ? mainThreadCpuSeconds(mainPid) : 0;
   const result = await load(url, connections, headers);
   const cpu = cpuSeconds(pids()) - before;
+  const mainCpu = mainPid ? mainThreadCpuSeconds(mainPid) - mainBefore : 0;
   const calls = result.requests.total;
+  const perCall = seconds =>
+    calls > 0 ? Math.round((seconds * 1e6) / calls) : undefined;
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
-    cpuUsPerCall: calls > 0 ? Math.round((cpu * 1e6) / calls) : undefined,
+    cpuUsPerCall: perCall(cpu),
+    ...(mainPid ? { mainThreadCpuUsPerCall: perCall(mainCpu) } : {}),
   };
 }
 
@@ -233,6 +246,7 @@ async function runPhase(index, on) {
           urls[kind],
           pids[kind],
           callHeaders[kind],
+          kind === 'nginx' ? undefined : backendPid,
         );
       }
       phase.rounds.push(results);
@@ -243,6 +257,10 @@ async function runPhase(index, on) {
             ([k, v]) =>
               `${k} ${Math.round(v.rps)} req/s${
                 v.cpuUsPerCall ? ` ${v.cpuUsPerCall} µs CPU/call` : ''
+              }${
+                v.mainThreadCpuUsPerCall !== undefined
+                  ? ` (main thread ${v.mainThreadCpuUsPerCall})`
+                  : ''
               }`,
           )
           .join(', ')
@@ -348,6 +366,12 @@ const summary = {
     backendCpuUsPerCall: {
       on: spread(values(on, 'gateway', 'cpuUsPerCall')),
       off: spread(values(off, 'gateway', 'cpuUsPerCall')),
+    },
+    // The same, the backend's main thread only (the event loop); the rest
+    // is libuv's pool and V8's helper threads.
+    backendMainThreadCpuUsPerCall: {
+      on: spread(values(on, 'gateway', 'mainThreadCpuUsPerCall')),
+      off: spread(values(off, 'gateway', 'mainThreadCpuUsPerCall')),
     },
   },
   latency: {

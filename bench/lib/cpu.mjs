@@ -4,9 +4,9 @@ import fs from 'node:fs';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-function stat(pid) {
+function stat(pid, file = `/proc/${pid}/stat`) {
   try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = fs.readFileSync(file, 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     return {
       ppid: Number(fields[1]),
@@ -55,5 +55,16 @@ export function cpuSeconds(pids) {
   return (
     pids.reduce((sum, pid) => sum + (stat(pid)?.ticks ?? 0), 0) /
     TICKS_PER_SECOND
+  );
+}
+
+/**
+ * CPU seconds used so far by the process's main thread only (for Node, the
+ * event loop and JavaScript); the rest of the process's CPU is its helper
+ * threads: libuv's pool (fs, zlib, DNS) and V8's (concurrent GC, compiling).
+ */
+export function mainThreadCpuSeconds(pid) {
+  return (
+    (stat(pid, `/proc/${pid}/task/${pid}/stat`)?.ticks ?? 0) / TICKS_PER_SECOND
   );
 }

@@ -295,9 +295,13 @@ export interface Config {
        * @default 100
        */
       publishBatchSize?: number;
-      /** How often buffered events are written. @default 1s */
+      /**
+       * How often events are written (one row per model and write). Calls
+       * become events, and are published, every tenth of a second or each
+       * 100 calls, whichever comes first. @default 1s
+       */
       flushInterval?: number | string | { [unit: string]: number };
-      /** A buffer of this many events is written at once. @default 500 */
+      /** This many events waiting are written at once. @default 500 */
       flushSize?: number;
       /** Events buffered at most between writes; more are dropped and logged. @default 20000 */
       maxBuffered?: number;

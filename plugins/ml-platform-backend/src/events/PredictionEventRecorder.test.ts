@@ -2,24 +2,36 @@ import { mockServices } from '@backstage/backend-test-utils';
 import {
   DefaultEventsService,
   EventParams,
+  EventsService,
 } from '@backstage/plugin-events-node';
 import {
   PREDICTION_EVENTS_TOPIC,
   PredictionEvent,
 } from '@internal/plugin-ml-platform-common';
-import { PredictionEventStore } from '../database/predictionEvents/PredictionEventStore';
+import {
+  EncodedEventSegment,
+  PredictionEventStore,
+} from '../database/predictionEvents/PredictionEventStore';
 import { Invocation } from '../gateway/Gateway';
 import { EventsConfig } from './eventsConfig';
 import { PredictionEventRecorder } from './PredictionEventRecorder';
 import { REDACTED } from './payloads';
 
-/** A store that keeps what it is given and counts its writes. */
+/** A store that keeps what it is given (as stored: JSON) and counts its writes. */
 class CountingStore implements PredictionEventStore {
   writes = 0;
   events: PredictionEvent[] = [];
   async insertEvents(events: PredictionEvent[]) {
     this.writes++;
     this.events.push(...events);
+  }
+  async insertSegments(segments: EncodedEventSegment[]) {
+    this.writes++;
+    for (const s of segments) {
+      const events = JSON.parse(s.json.toString('utf8'));
+      if (events.length !== s.count) throw new Error('count is not the events');
+      this.events.push(...events);
+    }
   }
   async listEvents() {
     return this.events;
@@ -71,6 +83,26 @@ function call(overrides: Partial<Invocation> = {}): Invocation {
   };
 }
 
+async function waitForCondition(condition: () => boolean) {
+  for (let i = 0; i < 200 && !condition(); i++) {
+    await new Promise(resolve => setTimeout(resolve, 5));
+  }
+  expect(condition()).toBe(true);
+}
+
+/** Everything published on ml-platform.prediction from now on. */
+async function publishedOn(events: EventsService): Promise<EventParams[]> {
+  const received: EventParams[] = [];
+  await events.subscribe({
+    id: 'test-subscriber',
+    topics: [PREDICTION_EVENTS_TOPIC],
+    onEvent: async e => {
+      received.push(e);
+    },
+  });
+  return received;
+}
+
 function recorderWith(options: {
   settings?: Partial<EventsConfig>;
   random?: () => number;
@@ -93,14 +125,7 @@ function recorderWith(options: {
 describe('PredictionEventRecorder', () => {
   it('publishes each event on ml-platform.prediction and stores it, redacted', async () => {
     const { store, events, recorder } = recorderWith({});
-    const received: EventParams[] = [];
-    await events.subscribe({
-      id: 'test-subscriber',
-      topics: [PREDICTION_EVENTS_TOPIC],
-      onEvent: async e => {
-        received.push(e);
-      },
-    });
+    const received = await publishedOn(events);
     recorder.recordCall(call());
     await recorder.flush();
 
@@ -202,14 +227,7 @@ describe('PredictionEventRecorder', () => {
     const { store, events, recorder } = recorderWith({
       settings: { publishBatchSize: 100 },
     });
-    const published: EventParams[] = [];
-    await events.subscribe({
-      id: 'test-subscriber',
-      topics: [PREDICTION_EVENTS_TOPIC],
-      onEvent: async e => {
-        published.push(e);
-      },
-    });
+    const published = await publishedOn(events);
     for (let i = 0; i < 2000; i++) recorder.recordCall(call());
     await recorder.stop();
     expect(store.events).toHaveLength(2000);
@@ -224,6 +242,53 @@ describe('PredictionEventRecorder', () => {
       'x-event-id': all[0].id,
       'x-event-count': '100',
     });
+  });
+
+  it('publishes calls within a hundred, and writes them at flushSize', async () => {
+    const { store, events, recorder } = recorderWith({
+      settings: { publishBatchSize: 100, flushSize: 500 },
+    });
+    const messages = await publishedOn(events);
+    const published = () =>
+      messages.flatMap(
+        e => (e.eventPayload as { events: PredictionEvent[] }).events,
+      );
+    // Each hundredth call turns the buffer into events: published at once,
+    // held for the store as encoded bytes, not objects.
+    for (let hundreds = 1; hundreds <= 4; hundreds++) {
+      for (let i = 0; i < 100; i++) recorder.recordCall(call());
+      await waitForCondition(() => published().length === hundreds * 100);
+      expect(store.writes).toBe(0);
+    }
+    for (let i = 0; i < 100; i++) recorder.recordCall(call());
+    await waitForCondition(() => store.writes === 1);
+    expect(store.events).toHaveLength(500);
+    expect(store.events).toEqual(published());
+
+    await recorder.flush();
+    expect(store.writes).toBe(1); // nothing left to write
+  });
+
+  it('writes what waits every flushInterval, with no more calls coming', async () => {
+    jest.useFakeTimers();
+    try {
+      const { store, events, recorder } = recorderWith({
+        settings: { flushIntervalMs: 1000, publishBatchSize: 100 },
+      });
+      const published = await publishedOn(events);
+      recorder.start();
+      recorder.recordCall(call());
+      await jest.advanceTimersByTimeAsync(150);
+      expect(published).toHaveLength(1);
+      expect(store.writes).toBe(0);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(store.writes).toBe(1);
+      expect(store.events).toHaveLength(1);
+      await recorder.stop();
+      expect(store.writes).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('records a batch chunk as one summary event', async () => {

@@ -6,6 +6,7 @@ import {
 import { EventsService } from '@backstage/plugin-events-node';
 import { randomUUID } from 'node:crypto';
 import { ChunkAttempt } from '../batch/BatchRunner';
+import { EventSegmentBuilder } from '../database/predictionEvents/EventSegmentBuilder';
 import {
   PredictionEventStore,
   withBodyText,
@@ -19,24 +20,37 @@ import { keepPayload } from './payloads';
 /** Answers have no fields to redact. */
 const NOTHING = new Set<string>();
 
-/** A call or chunk as the hooks hand it over: turned into an event at flush. */
+/**
+ * Calls wait as objects at most this long (or, under load, for this many
+ * calls, `publishBatchSize` when larger) before they become events:
+ * objects older than a young-generation collection or two (tenths of a
+ * second at thousands of calls a second) are copied and promoted.
+ */
+const STAGE_INTERVAL_MS = 100;
+const STAGE_SIZE = 100;
+
+/** A call or chunk as the hooks hand it over: turned into an event soon after. */
 type Pending =
   | { kind: 'call'; at: number; id: string; call: Invocation; sampled: boolean }
   | { kind: 'chunk'; at: number; chunk: ChunkAttempt };
 
 /**
  * Prediction events from the gateway's and batch runner's hooks. A hook only
- * appends to a buffer (the bodies are referenced, not copied or parsed);
- * a timer, a full buffer and the shutdown turn the buffer into events:
- * payloads parsed, redacted and capped, the build version looked up,
- * then one batched write to the store and publishes on
- * `ml-platform.prediction` (`{ events: [...] }` of up to
- * `publishBatchSize` events, or each event alone when that is 1). Never
- * one write or publish per request.
+ * appends to a buffer (the bodies are referenced, not copied or parsed).
+ * Every tenth of a second, or each 100 calls, the buffer becomes events:
+ * payloads parsed, redacted and capped, the build version looked up; they
+ * are published on `ml-platform.prediction` (`{ events: [...] }` of up to
+ * `publishBatchSize` events, or each event alone when that is 1) and
+ * encoded into the model's segment, outside the JavaScript heap. Segments
+ * are written every `flushInterval`, at `flushSize` events and at shutdown:
+ * one row per model and write, never one write or publish per request.
  */
 export class PredictionEventRecorder {
   private readonly buffer: FlushBuffer<Pending>;
   private readonly redact: Set<string>;
+  private readonly segments: EventSegmentBuilder;
+  private storing: Promise<void> = Promise.resolve();
+  private storeTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly options: {
@@ -52,11 +66,15 @@ export class PredictionEventRecorder {
   ) {
     this.redact = new Set(options.settings.redactFields);
     const { settings, logger } = options;
+    this.segments = new EventSegmentBuilder(settings.flushSize);
     this.buffer = new FlushBuffer({
-      flushIntervalMs: settings.flushIntervalMs,
+      flushIntervalMs: Math.min(settings.flushIntervalMs, STAGE_INTERVAL_MS),
       maxBuffered: settings.maxBuffered,
-      flushSize: settings.flushSize,
-      write: taken => this.write(taken),
+      flushSize: Math.min(
+        settings.flushSize,
+        Math.max(settings.publishBatchSize, STAGE_SIZE),
+      ),
+      write: taken => this.stage(taken),
       onDropped: dropped =>
         logger.warn('prediction events dropped: the buffer was full', {
           dropped,
@@ -84,32 +102,67 @@ export class PredictionEventRecorder {
 
   start() {
     this.buffer.start();
+    this.storeTimer = setInterval(
+      () => void this.store(),
+      this.options.settings.flushIntervalMs,
+    );
+    this.storeTimer.unref?.();
   }
 
-  /** Stops the timer and writes what is buffered. */
+  /** Stops the timers and writes what is buffered. */
   async stop() {
+    if (this.storeTimer) clearInterval(this.storeTimer);
+    this.storeTimer = undefined;
     await this.buffer.stop();
+    await this.store();
   }
 
-  /** Writes and publishes what is buffered; flushes run one at a time. */
-  flush(): Promise<void> {
-    return this.buffer.flush();
+  /** Publishes and writes everything recorded so far. */
+  async flush(): Promise<void> {
+    await this.buffer.flush();
+    await this.store();
   }
 
-  private async write(taken: Pending[]): Promise<void> {
-    const { logger, store, events, settings } = this.options;
+  /** Calls to events: published, and added to the segments to write. */
+  private async stage(taken: Pending[]): Promise<void> {
+    const { logger, settings } = this.options;
     let batch: PredictionEvent[];
     try {
       const versions = await this.versionsOf(taken);
       batch = taken.map(p => this.toEvent(p, versions));
-      await store.insertEvents(batch);
+      for (const event of batch) this.segments.add(event);
     } catch (error) {
-      logger.error('prediction events not stored', {
+      logger.error('prediction events not recorded', {
         events: taken.length,
         error: String(error),
       });
       return;
     }
+    await this.publish(batch);
+    // Awaited: while a write is slow, calls wait in the buffer, which is
+    // bounded (`maxBuffered`), not in the segments.
+    if (this.segments.size >= settings.flushSize) await this.store();
+  }
+
+  /** Writes the segments built so far; writes run one at a time. */
+  private store(): Promise<void> {
+    this.storing = this.storing.then(async () => {
+      const segments = this.segments.take();
+      if (segments.length === 0) return;
+      try {
+        await this.options.store.insertSegments(segments);
+      } catch (error) {
+        this.options.logger.error('prediction events not stored', {
+          events: segments.reduce((n, s) => n + s.count, 0),
+          error: String(error),
+        });
+      }
+    });
+    return this.storing;
+  }
+
+  private async publish(batch: PredictionEvent[]): Promise<void> {
+    const { logger, events, settings } = this.options;
     if (!events || !settings.publish) return;
     const size = settings.publishBatchSize;
     for (let i = 0; i < batch.length; i += size) {

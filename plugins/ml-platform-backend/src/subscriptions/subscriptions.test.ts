@@ -241,10 +241,17 @@ describe('events in and out: subscriptions and prediction events', () => {
         })),
       },
     });
-    const page = await request(server)
-      .get(api('/models/default/churn/events?status=2xx&limit=10'))
-      .expect(200);
-    expect(page.body.items).toEqual([published]);
+    // Published within a tenth of a second; stored at the next write.
+    const items = await waitFor(
+      async () => {
+        const page = await request(server)
+          .get(api('/models/default/churn/events?status=2xx&limit=10'))
+          .expect(200);
+        return page.body.items.length > 0 ? page.body.items : undefined;
+      },
+      { what: 'the stored prediction event' },
+    );
+    expect(items).toEqual([published]);
     const exported = await exportEvents(
       'format=jsonl',
       /application\/x-ndjson/,
@@ -273,7 +280,7 @@ describe('events in and out: subscriptions and prediction events', () => {
     const before = await exportedCount();
     const writes = jest.spyOn(
       DatabasePredictionEventStore.prototype,
-      'insertEvents',
+      'insertSegments',
     );
     try {
       const calls = 2000;
@@ -293,7 +300,7 @@ describe('events in and out: subscriptions and prediction events', () => {
         timeoutMs: 60_000,
       });
       const written = writes.mock.calls.reduce(
-        (sum, [events]) => sum + events.length,
+        (sum, [segments]) => sum + segments.reduce((n, s) => n + s.count, 0),
         0,
       );
       expect(written).toBe(calls);

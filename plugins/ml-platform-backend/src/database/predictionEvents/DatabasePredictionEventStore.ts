@@ -3,14 +3,15 @@ import { Knex } from 'knex';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { DbPredictionEventSegmentRow } from '../tables';
+import { EventSegmentBuilder } from './EventSegmentBuilder';
 import {
+  EncodedEventSegment,
   PredictionEventQuery,
   PredictionEventStore,
-  encodePredictionEvent,
 } from './PredictionEventStore';
 
 const TABLE = 'prediction_event_segments';
-/** Events per segment: a flush (500 by default) is one segment per model. */
+/** Events per segment: a write (500 by default) is one segment per model. */
 const SEGMENT_SIZE = 1000;
 /** Segment rows per INSERT: 5 columns stay far below SQLite's limit. */
 const INSERT_CHUNK = 200;
@@ -28,7 +29,7 @@ const inflate = promisify(zlib.inflate);
  * one model are alike (same fields, inputs and outputs): a segment of 500
  * shrinks about fiftyfold, and writing it costs a fiftieth of the pages.
  */
-function compressEvents(json: string): Promise<Buffer> {
+function compressEvents(json: Buffer): Promise<Buffer> {
   return deflate(json, { level: zlib.constants.Z_BEST_SPEED });
 }
 
@@ -94,43 +95,23 @@ export class DatabasePredictionEventStore implements PredictionEventStore {
   constructor(private readonly db: Knex) {}
 
   async insertEvents(events: PredictionEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const byModel = new Map<string, PredictionEvent[]>();
-    for (const e of events) {
-      const list = byModel.get(e.modelRef);
-      if (list) list.push(e);
-      else byModel.set(e.modelRef, [e]);
-    }
-    const rows: Promise<Omit<DbPredictionEventSegmentRow, 'id'>>[] = [];
-    for (const [modelRef, list] of byModel) {
-      for (let i = 0; i < list.length; i += SEGMENT_SIZE) {
-        const segment = list.slice(i, i + SEGMENT_SIZE);
-        let minTime = Infinity;
-        let maxTime = -Infinity;
-        for (const e of segment) {
-          const time = Date.parse(e.time);
-          if (time < minTime) minTime = time;
-          if (time > maxTime) maxTime = time;
-        }
-        const json = `[${segment.map(encodePredictionEvent).join(',')}]`;
-        rows.push(
-          compressEvents(json).then(compressed => ({
-            model_ref: modelRef,
-            min_time: minTime,
-            max_time: maxTime,
-            count: segment.length,
-            events: '',
-            events_zlib: compressed,
-          })),
-        );
-      }
-    }
-    await this.insertSegments(await Promise.all(rows));
+    const segments = new EventSegmentBuilder(SEGMENT_SIZE);
+    for (const event of events) segments.add(event);
+    await this.insertSegments(segments.take());
   }
 
-  private async insertSegments(
-    rows: Omit<DbPredictionEventSegmentRow, 'id'>[],
-  ) {
+  async insertSegments(segments: EncodedEventSegment[]): Promise<void> {
+    if (segments.length === 0) return;
+    const rows = await Promise.all(
+      segments.map(async s => ({
+        model_ref: s.modelRef,
+        min_time: s.minTime,
+        max_time: s.maxTime,
+        count: s.count,
+        events: '',
+        events_zlib: await compressEvents(s.json),
+      })),
+    );
     if (rows.length <= INSERT_CHUNK) {
       await this.db(TABLE).insert(rows);
       return;

@@ -56,6 +56,19 @@ export function encodePredictionEvent(event: PredictionEvent): string {
   )}${body('response', response, text.response)}}`;
 }
 
+/**
+ * Events of one model already encoded (by `EventSegmentBuilder`): the UTF-8
+ * text of a JSON array of events, with the earliest and latest event time
+ * (epoch ms).
+ */
+export interface EncodedEventSegment {
+  modelRef: string;
+  minTime: number;
+  maxTime: number;
+  count: number;
+  json: Buffer;
+}
+
 /** The prediction events (BI events) of every model. */
 export interface PredictionEventStore {
   /**
@@ -63,6 +76,8 @@ export interface PredictionEventStore {
    * A request id written twice keeps its first event.
    */
   insertEvents(events: PredictionEvent[]): Promise<void>;
+  /** Writes encoded segments, one row each, as {@link insertEvents} does. */
+  insertSegments(segments: EncodedEventSegment[]): Promise<void>;
   listEvents(query: PredictionEventQuery): Promise<PredictionEvent[]>;
   /**
    * Deletes events older than `time` (epoch ms); returns how many. Events
