@@ -5,7 +5,11 @@
 // and cold-start times. Writes bench/gateway/results.json.
 //
 //   node bench/gateway/run.mjs [--duration 6] [--rounds 3] [--phases 2] [--connections 8]
-//                              [--toggle monitoring|events] [--out results.json]
+//                              [--toggle monitoring|events] [--out results.json] [--gc]
+//
+// `--gc` also reports the backend's garbage collection during each gateway
+// load (bench/lib/gcWindow.cjs, loaded into it): main-thread GC time and the
+// bytes surviving young-generation collections, per call.
 //
 // A phase is one backend start with monitoring (or, with `--toggle events`,
 // prediction events) on or off (read at start); phases alternate on, off,
@@ -54,6 +58,7 @@ if (!['monitoring', 'events'].includes(toggle)) {
   throw new Error('--toggle is monitoring or events');
 }
 const out = path.resolve(here, option('out', 'results.json'));
+const gc = process.argv.includes('--gc');
 
 const row = {
   tenure_months: 18,
@@ -137,15 +142,41 @@ async function sequentialLatency(url, count, extraHeaders = {}) {
 }
 
 /**
- * A load run with the CPU the given processes used during it, per call; for
- * the backend also its main thread's share (the rest is helper threads).
+ * The backend's GC during a load, through bench/lib/gcWindow.cjs: a signal
+ * opens the window, another closes it and the backend writes what it saw.
  */
-async function measured(url, pids, headers, mainPid) {
+function gcWindow(backendPid, dir) {
+  let n = 0;
+  return {
+    open: () => process.kill(backendPid, 'SIGUSR2'),
+    async close() {
+      process.kill(backendPid, 'SIGUSR2');
+      const file = path.join(dir, `gc-${n++}.json`);
+      return JSON.parse(
+        await waitUntil(
+          async () => fs.existsSync(file) && fs.readFileSync(file, 'utf8'),
+          10_000,
+          'the GC window',
+          50,
+        ),
+      );
+    },
+  };
+}
+
+/**
+ * A load run with the CPU the given processes used during it, per call; for
+ * the backend also its main thread's share (the rest is helper threads),
+ * and its GC when `gcWatch` is given.
+ */
+async function measured(url, pids, headers, mainPid, gcWatch) {
   const before = cpuSeconds(pids());
   const mainBefore = mainPid ? mainThreadCpuSeconds(mainPid) : 0;
+  gcWatch?.open();
   const result = await load(url, connections, headers);
   const cpu = cpuSeconds(pids()) - before;
   const mainCpu = mainPid ? mainThreadCpuSeconds(mainPid) - mainBefore : 0;
+  const gcSeen = await gcWatch?.close();
   const calls = result.requests.total;
   const perCall = seconds =>
     calls > 0 ? Math.round((seconds * 1e6) / calls) : undefined;
@@ -156,6 +187,7 @@ async function measured(url, pids, headers, mainPid) {
     errors: result.errors + result.non2xx,
     cpuUsPerCall: perCall(cpu),
     ...(mainPid ? { mainThreadCpuUsPerCall: perCall(mainCpu) } : {}),
+    ...(gcSeen ? { gc: gcSeen } : {}),
   };
 }
 
@@ -168,11 +200,25 @@ const round3 = x => Number(x.toFixed(3));
 async function runPhase(index, on) {
   const monitoring = toggle === 'monitoring' ? on : true;
   const events = toggle === 'events' ? on : true;
+  const gcDir = gc
+    ? fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-gc-'))
+    : undefined;
   const portal = await startPortal({
     overlay: path.join(here, 'app-config.bench.yaml'),
     env: {
       MLP_BENCH_MONITORING: String(monitoring),
       MLP_BENCH_EVENTS: String(events),
+      ...(gcDir
+        ? {
+            MLP_BENCH_GC_DIR: gcDir,
+            NODE_OPTIONS: [
+              process.env.MLP_BENCH_NODE_OPTIONS,
+              `--require ${path.join(here, '../lib/gcWindow.cjs')}`,
+            ]
+              .filter(Boolean)
+              .join(' '),
+          }
+        : {}),
     },
   });
   const { api, headers } = portal;
@@ -234,6 +280,7 @@ async function runPhase(index, on) {
       nginx: () => processTree(nginx.pid),
     };
     const callHeaders = { direct: {}, gateway: auth, nginx: {} };
+    const gcWatch = gcDir ? gcWindow(backendPid, gcDir) : undefined;
 
     // Warm every path, then alternate them within each round.
     for (const kind of Object.keys(urls)) {
@@ -247,6 +294,7 @@ async function runPhase(index, on) {
           pids[kind],
           callHeaders[kind],
           kind === 'nginx' ? undefined : backendPid,
+          kind === 'gateway' ? gcWatch : undefined,
         );
       }
       phase.rounds.push(results);
@@ -260,6 +308,10 @@ async function runPhase(index, on) {
               }${
                 v.mainThreadCpuUsPerCall !== undefined
                   ? ` (main thread ${v.mainThreadCpuUsPerCall})`
+                  : ''
+              }${
+                v.gc
+                  ? `, GC ${v.gc.gcUsPerCall} µs and ${v.gc.survivedBytesPerCall} B surviving per call`
                   : ''
               }`,
           )
@@ -314,6 +366,7 @@ async function runPhase(index, on) {
     await nginx?.stop();
     await portal.stop();
     portal.cleanup();
+    if (gcDir) fs.rmSync(gcDir, { recursive: true, force: true });
   }
 }
 
@@ -331,6 +384,10 @@ const values = (list, kind, key) =>
     .map(r => r[kind][key])
     .filter(v => v !== undefined);
 const sequential = (list, kind) => list.map(p => p.sequential[kind].p50us);
+const gcValues = (list, key) =>
+  roundsOf(list)
+    .map(r => r.gateway.gc?.[key])
+    .filter(v => v !== undefined);
 
 const gatewayOverNginx = spread(ratios(on, 'gateway', 'nginx'));
 const onOverDirect = spread(ratios(on, 'gateway', 'direct'));
@@ -373,6 +430,23 @@ const summary = {
       on: spread(values(on, 'gateway', 'mainThreadCpuUsPerCall')),
       off: spread(values(off, 'gateway', 'mainThreadCpuUsPerCall')),
     },
+    ...(gc
+      ? {
+          // With --gc: the backend's main-thread GC time and the bytes that
+          // survived young-generation collections, per gateway call.
+          backendGc: Object.fromEntries(
+            ['gcUsPerCall', 'survivedBytesPerCall', 'promotedBytesPerCall'].map(
+              key => [
+                key,
+                {
+                  on: spread(gcValues(on, key)),
+                  off: spread(gcValues(off, key)),
+                },
+              ],
+            ),
+          ),
+        }
+      : {}),
   },
   latency: {
     // Target: the gateway adds <= 0.5 ms at p50 (sequential, monitoring on).
