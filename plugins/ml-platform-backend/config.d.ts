@@ -301,7 +301,7 @@ export interface Config {
        * 100 calls, whichever comes first. @default 1s
        */
       flushInterval?: number | string | { [unit: string]: number };
-      /** This many events waiting are written at once. @default 500 */
+      /** This many events waiting are written at once (1 to 100000). @default 500 */
       flushSize?: number;
       /** Events buffered at most between writes; more are dropped and logged. @default 20000 */
       maxBuffered?: number;

@@ -84,6 +84,21 @@ export interface PlatformConfig {
   quotas: QuotaLimits;
 }
 
+/**
+ * A whole-number config key (or the fallback), floored and held within
+ * [min, max]: counts of things kept in memory must not grow without end.
+ */
+export function boundedWholeNumber(
+  config: Config | undefined,
+  key: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = config?.getOptionalNumber(key) ?? fallback;
+  return Math.min(max, Math.max(min, Math.floor(value)));
+}
+
 /** A duration config key (`{ minutes: 5 }`, `5m`, or milliseconds), or the fallback. */
 export function durationMs(
   config: Config | undefined,

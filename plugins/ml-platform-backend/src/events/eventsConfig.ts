@@ -1,5 +1,5 @@
 import { Config } from '@backstage/config';
-import { durationMs } from '../platformConfig';
+import { boundedWholeNumber, durationMs } from '../platformConfig';
 
 /** `mlPlatform.events`, with defaults applied. */
 export interface EventsConfig {
@@ -32,6 +32,12 @@ export interface EventsConfig {
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Most events written at once: they wait encoded in memory until then, so
+ * an unbounded setting would let them grow without end while a write is slow.
+ */
+export const MAX_FLUSH_SIZE = 100_000;
+
 export function readEventsConfig(config: Config): EventsConfig {
   const e = config.getOptionalConfig('mlPlatform.events');
   const sampleRate = e?.getOptionalNumber('sampleRate') ?? 1;
@@ -51,7 +57,7 @@ export function readEventsConfig(config: Config): EventsConfig {
       e?.getOptionalNumber('publishBatchSize') ?? 100,
     ),
     flushIntervalMs: durationMs(e, 'flushInterval', 1000),
-    flushSize: e?.getOptionalNumber('flushSize') ?? 500,
+    flushSize: boundedWholeNumber(e, 'flushSize', 500, 1, MAX_FLUSH_SIZE),
     maxBuffered: e?.getOptionalNumber('maxBuffered') ?? 20_000,
     retentionMs: durationMs(e, 'retention', 30 * DAY_MS),
   };

@@ -1,5 +1,5 @@
 import { Config } from '@backstage/config';
-import { durationMs } from '../platformConfig';
+import { boundedWholeNumber, durationMs } from '../platformConfig';
 import { DispatcherSettings } from './SubscriptionDispatcher';
 
 /** `mlPlatform.subscriptions`, with defaults applied. */
@@ -23,12 +23,12 @@ export function readSubscriptionsConfig(config: Config): SubscriptionsConfig {
     pollIntervalMs: durationMs(s, 'pollInterval', 1000),
     leaseMs: durationMs(s, 'lease', 60_000),
     concurrency,
-    prefetch: Math.min(
+    prefetch: boundedWholeNumber(
+      s,
+      'prefetch',
+      4 * concurrency,
+      0,
       MAX_PREFETCH,
-      Math.max(
-        0,
-        Math.floor(s?.getOptionalNumber('prefetch') ?? 4 * concurrency),
-      ),
     ),
     refreshIntervalMs: durationMs(s, 'refreshInterval', 5000),
     keyRetentionMs: durationMs(s, 'keyRetention', 7 * 86_400_000),

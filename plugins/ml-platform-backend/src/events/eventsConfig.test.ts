@@ -1,0 +1,19 @@
+import { ConfigReader } from '@backstage/config';
+import { MAX_FLUSH_SIZE, readEventsConfig } from './eventsConfig';
+
+const flushSizeOf = (events: object) =>
+  readEventsConfig(new ConfigReader({ mlPlatform: { events } })).flushSize;
+
+describe('readEventsConfig', () => {
+  it('writes 500 events at once by default', () => {
+    expect(flushSizeOf({})).toBe(500);
+    expect(flushSizeOf({ flushSize: 50 })).toBe(50);
+  });
+
+  it('keeps flushSize a whole number between 1 and its cap', () => {
+    expect(flushSizeOf({ flushSize: 0 })).toBe(1);
+    expect(flushSizeOf({ flushSize: -3 })).toBe(1);
+    expect(flushSizeOf({ flushSize: 2.7 })).toBe(2);
+    expect(flushSizeOf({ flushSize: 1e12 })).toBe(MAX_FLUSH_SIZE);
+  });
+});
