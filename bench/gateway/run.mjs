@@ -17,6 +17,7 @@
 // gateway and nginx back to back, so drift hits the three alike; ratios
 // are taken per round, then the median over rounds.
 import autocannon from 'autocannon';
+import { churnCustomer } from '../lib/datasets.mjs';
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -60,14 +61,7 @@ if (!['monitoring', 'events'].includes(toggle)) {
 const out = path.resolve(here, option('out', 'results.json'));
 const gc = process.argv.includes('--gc');
 
-const row = {
-  tenure_months: 18,
-  monthly_charges: 70.25,
-  total_charges: 1264.5,
-  contract: 'one-year',
-  support_calls: 1,
-  has_internet: true,
-};
+const row = churnCustomer;
 const v2 = JSON.stringify({
   inputs: Object.entries({
     tenure_months: 'INT64',

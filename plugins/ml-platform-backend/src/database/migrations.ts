@@ -1,5 +1,6 @@
 import {
   DatabaseService,
+  LoggerService,
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
@@ -17,9 +18,10 @@ export const migrationsDir = resolvePackagePath(
  */
 export async function applyDatabaseMigrations(
   database: Pick<DatabaseService, 'getClient' | 'migrations'>,
+  logger?: LoggerService,
 ): Promise<Knex> {
   const client = await database.getClient();
-  await useSqliteWriteAheadLog(client);
+  await useSqliteWriteAheadLog(client, logger);
   if (!database.migrations?.skip) {
     await client.migrate.latest({ directory: migrationsDir });
   }

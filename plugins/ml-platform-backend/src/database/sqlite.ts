@@ -12,9 +12,10 @@ export type SqliteClient = Knex.Client & {
   connectionSettings?: { filename?: string };
   pool?: {
     on(
-      event: 'createSuccess',
+      event: 'createSuccess' | 'destroySuccess',
       listener: (id: number, connection: SqliteConnection) => void,
     ): void;
+    on(event: 'poolDestroyRequest', listener: () => void): void;
   };
 };
 
