@@ -6,10 +6,16 @@
 //
 //   node bench/events/postEvents.mjs <url> <id prefix> <seconds> [connections]
 import autocannon from 'autocannon';
-import { churnCustomer } from '../lib/datasets.mjs';
 
 const [url, prefix, seconds, connections = '8'] = process.argv.slice(2);
-const customer = churnCustomer;
+const customer = {
+  tenure_months: 18,
+  monthly_charges: 70.25,
+  total_charges: 1264.5,
+  contract: 'one-year',
+  support_calls: 1,
+  has_internet: true,
+};
 let n = 0;
 const result = await autocannon({
   url,

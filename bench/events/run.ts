@@ -31,7 +31,6 @@ import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
-import churnCustomer from '../lib/churnCustomer.json';
 import { mlPlatformPlugin } from '../../plugins/ml-platform-backend/src/plugin';
 import { TestDataPlane } from '../../plugins/ml-platform-backend/src/__testUtils__/dataPlane';
 import {
@@ -91,7 +90,14 @@ const TOPIC = 'bench-orders';
 const OUTPUT = 'ml-platform.prediction.churn';
 const USER = { Authorization: 'Bearer mock-user-token' };
 
-const row = churnCustomer;
+const row = {
+  tenure_months: 18,
+  monthly_charges: 70.25,
+  total_charges: 1264.5,
+  contract: 'one-year',
+  support_calls: 1,
+  has_internet: true,
+};
 const v2 = JSON.stringify(churnV2Body([row]));
 /** An order event with its id. */
 const eventBody = (id: string) =>

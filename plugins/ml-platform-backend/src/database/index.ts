@@ -1,4 +1,4 @@
-import { DatabaseService, LoggerService } from '@backstage/backend-plugin-api';
+import { DatabaseService } from '@backstage/backend-plugin-api';
 import { DatabaseActivityStore } from './activity/DatabaseActivityStore';
 import { AlertStore } from './alerts/AlertStore';
 import { DatabaseAlertStore } from './alerts/DatabaseAlertStore';
@@ -41,9 +41,8 @@ export interface PlatformStores {
 /** The knex stores over the plugin's database, migrated first. */
 export async function createDatabaseStores(
   database: Pick<DatabaseService, 'getClient' | 'migrations'>,
-  logger?: LoggerService,
 ): Promise<PlatformStores> {
-  const db = await applyDatabaseMigrations(database, logger);
+  const db = await applyDatabaseMigrations(database);
   return {
     models: new DatabaseModelStore(db),
     builds: new DatabaseBuildStore(db),

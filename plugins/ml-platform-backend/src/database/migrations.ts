@@ -1,6 +1,5 @@
 import {
   DatabaseService,
-  LoggerService,
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
@@ -18,10 +17,9 @@ export const migrationsDir = resolvePackagePath(
  */
 export async function applyDatabaseMigrations(
   database: Pick<DatabaseService, 'getClient' | 'migrations'>,
-  logger?: LoggerService,
 ): Promise<Knex> {
   const client = await database.getClient();
-  await useSqliteWriteAheadLog(client, logger);
+  await useSqliteWriteAheadLog(client);
   if (!database.migrations?.skip) {
     await client.migrate.latest({ directory: migrationsDir });
   }

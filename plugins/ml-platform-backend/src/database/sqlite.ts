@@ -12,10 +12,9 @@ export type SqliteClient = Knex.Client & {
   connectionSettings?: { filename?: string };
   pool?: {
     on(
-      event: 'createSuccess' | 'destroySuccess',
+      event: 'createSuccess',
       listener: (id: number, connection: SqliteConnection) => void,
     ): void;
-    on(event: 'poolDestroyRequest', listener: () => void): void;
   };
 };
 

@@ -90,7 +90,7 @@ export async function createPlatformCore(options: {
   });
   options.permissionsRegistry.addPermissions(mlPlatformPermissions);
 
-  const stores = await createDatabaseStores(options.database, logger);
+  const stores = await createDatabaseStores(options.database);
   const access = new ModelAccess(options.permissions);
   const changes = new ModelChanges({
     access,
