@@ -291,7 +291,8 @@ export interface Config {
       publish?: boolean;
       /**
        * Events per published message, `{ events: [...] }`; 1 publishes each
-       * event as a message of its own (one events-bus call per prediction).
+       * event as a message of its own (one events-bus call per prediction);
+       * a whole number from 1 to 100000.
        * @default 100
        */
       publishBatchSize?: number;

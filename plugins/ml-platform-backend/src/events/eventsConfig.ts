@@ -52,9 +52,13 @@ export function readEventsConfig(config: Config): EventsConfig {
     maxPayloadBytes: e?.getOptionalNumber('maxPayloadBytes') ?? 64 * 1024,
     redactFields: e?.getOptionalStringArray('redactFields') ?? [],
     publish: e?.getOptionalBoolean('publish') ?? true,
-    publishBatchSize: Math.max(
+    // A count of events per message, bounded as flushSize is.
+    publishBatchSize: boundedWholeNumber(
+      e,
+      'publishBatchSize',
+      100,
       1,
-      e?.getOptionalNumber('publishBatchSize') ?? 100,
+      MAX_FLUSH_SIZE,
     ),
     flushIntervalMs: durationMs(e, 'flushInterval', 1000),
     flushSize: boundedWholeNumber(e, 'flushSize', 500, 1, MAX_FLUSH_SIZE),
