@@ -6,10 +6,15 @@
 //
 //   node bench/gateway/run.mjs [--duration 6] [--rounds 3] [--phases 2] [--connections 8]
 //                              [--toggle monitoring|events] [--out results.json] [--gc]
+//                              [--node-floor]
 //
 // `--gc` also reports the backend's garbage collection during each gateway
 // load (bench/lib/gcWindow.cjs, loaded into it): main-thread GC time and the
 // bytes surviving young-generation collections, per call.
+//
+// `--node-floor` adds a fourth path to each round: bench/lib/nodeFloor.ts,
+// Node's HTTP server and the gateway's replica client with nothing else,
+// the least a gateway in Node can spend per call.
 //
 // A phase is one backend start with monitoring (or, with `--toggle events`,
 // prediction events) on or off (read at start); phases alternate on, off,
@@ -17,7 +22,9 @@
 // gateway and nginx back to back, so drift hits the three alike; ratios
 // are taken per round, then the median over rounds.
 import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +35,7 @@ import {
   mainThreadCpuSeconds,
   processTree,
 } from '../lib/cpu.mjs';
-import { startNginx } from '../lib/nginx.mjs';
+import { freePort, startNginx, stopChild } from '../lib/nginx.mjs';
 import {
   base,
   createModelRepo,
@@ -40,6 +47,7 @@ import {
 } from '../lib/portal.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
@@ -59,6 +67,7 @@ if (!['monitoring', 'events'].includes(toggle)) {
 }
 const out = path.resolve(here, option('out', 'results.json'));
 const gc = process.argv.includes('--gc');
+const nodeFloor = process.argv.includes('--node-floor');
 
 const row = {
   tenure_months: 18,
@@ -197,6 +206,33 @@ const spread = xs => {
 };
 const round3 = x => Number(x.toFixed(3));
 
+/** bench/lib/nodeFloor.ts on a free port, proxying to `replica`. */
+async function startNodeFloor(replica) {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      require.resolve('@backstage/cli-node/config/nodeTransform.cjs'),
+      path.join(here, '../lib/nodeFloor.ts'),
+      String(port),
+      replica,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((resolve, reject) => {
+    child.once('exit', code => reject(new Error(`nodeFloor exited ${code}`)));
+    child.stdout.on('data', data => {
+      if (String(data).includes('listening')) resolve();
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    stop: () => stopChild(child),
+  };
+}
+
 async function runPhase(index, on) {
   const monitoring = toggle === 'monitoring' ? on : true;
   const events = toggle === 'events' ? on : true;
@@ -225,6 +261,7 @@ async function runPhase(index, on) {
   const auth = { Authorization: headers.Authorization };
   const phase = { monitoring, events, on, rounds: [], sequential: {} };
   let nginx;
+  let floor;
   try {
     // The backend itself, not the yarn and watcher processes around it.
     const backendPid = await waitUntil(
@@ -267,10 +304,12 @@ async function runPhase(index, on) {
       upstream: new URL(replica).host,
       dir: path.join(portal.tmp, 'nginx'),
     });
+    if (nodeFloor) floor = await startNodeFloor(replica);
     const urls = {
       direct: `${replica}/v2/models/churn/infer`,
       gateway: `${base}/api/ml-platform/v2/models/churn/infer`,
       nginx: `${nginx.url}/v2/models/churn/infer`,
+      ...(floor ? { nodeFloor: `${floor.url}/v2/models/churn/infer` } : {}),
     };
     // Called directly, the backend still reads the replica's access log:
     // its CPU then is what every path pays, the gateway's own on top.
@@ -278,8 +317,9 @@ async function runPhase(index, on) {
       direct: () => [backendPid],
       gateway: () => [backendPid],
       nginx: () => processTree(nginx.pid),
+      nodeFloor: () => [floor.pid],
     };
-    const callHeaders = { direct: {}, gateway: auth, nginx: {} };
+    const callHeaders = { direct: {}, gateway: auth, nginx: {}, nodeFloor: {} };
     const gcWatch = gcDir ? gcWindow(backendPid, gcDir) : undefined;
 
     // Warm every path, then alternate them within each round.
@@ -293,7 +333,7 @@ async function runPhase(index, on) {
           urls[kind],
           pids[kind],
           callHeaders[kind],
-          kind === 'nginx' ? undefined : backendPid,
+          kind === 'direct' || kind === 'gateway' ? backendPid : undefined,
           kind === 'gateway' ? gcWatch : undefined,
         );
       }
@@ -364,6 +404,7 @@ async function runPhase(index, on) {
     throw error;
   } finally {
     await nginx?.stop();
+    await floor?.stop();
     await portal.stop();
     portal.cleanup();
     if (gcDir) fs.rmSync(gcDir, { recursive: true, force: true });
@@ -390,6 +431,15 @@ const gcValues = (list, key) =>
     .filter(v => v !== undefined);
 
 const gatewayOverNginx = spread(ratios(on, 'gateway', 'nginx'));
+// With --node-floor: the least Node spends, against nginx and the gateway.
+const floorSummary = nodeFloor
+  ? {
+      nodeFloorOverNginx: spread(ratios(on, 'nodeFloor', 'nginx')),
+      gatewayOverNodeFloor: spread(ratios(on, 'gateway', 'nodeFloor')),
+      nodeFloorRps: median(values(on, 'nodeFloor', 'rps')),
+      nodeFloorCpuUsPerCall: spread(values(on, 'nodeFloor', 'cpuUsPerCall')),
+    }
+  : undefined;
 const onOverDirect = spread(ratios(on, 'gateway', 'direct'));
 const offOverDirect = spread(ratios(off, 'gateway', 'direct'));
 const summary = {
@@ -411,6 +461,7 @@ const summary = {
       // log): part of every path's cost, not the gateway's.
       backendWhenDirect: spread(values(on, 'direct', 'cpuUsPerCall')),
     },
+    ...floorSummary,
   },
   toggle,
   // monitoring (issue 15) or events (issue 17), whichever the phases switch.
@@ -473,7 +524,8 @@ const summary = {
     (n, p) =>
       n +
       p.rounds.reduce(
-        (m, r) => m + r.direct.errors + r.gateway.errors + r.nginx.errors,
+        (m, r) =>
+          m + Object.values(r).reduce((e, result) => e + result.errors, 0),
         0,
       ),
     0,
@@ -493,7 +545,9 @@ for (const s of [
   onOverDirect,
   offOverDirect,
   summary.peer.nginxOverDirect,
-]) {
+  floorSummary?.nodeFloorOverNginx,
+  floorSummary?.gatewayOverNodeFloor,
+].filter(Boolean)) {
   for (const k of ['median', 'min', 'max']) s[k] = round3(s[k]);
 }
 console.log(JSON.stringify(summary, null, 2));

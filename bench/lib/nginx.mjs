@@ -9,6 +9,15 @@ import { sleep, waitUntil } from './portal.mjs';
 
 export const NGINX = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 
+/** Signals a child process, and kills it if it is still there after 3 s. */
+export async function stopChild(child, signal = 'SIGTERM') {
+  if (child.exitCode !== null) return;
+  const exited = new Promise(resolve => child.once('exit', resolve));
+  child.kill(signal);
+  await Promise.race([exited, sleep(3000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
 /** A TCP port nothing listens on now. */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -90,13 +99,7 @@ http {
   return {
     url,
     pid: child.pid,
-    async stop() {
-      child.kill('SIGQUIT');
-      await Promise.race([
-        new Promise(resolve => child.once('exit', resolve)),
-        sleep(3000),
-      ]);
-      if (child.exitCode === null) child.kill('SIGKILL');
-    },
+    // nginx's graceful stop.
+    stop: () => stopChild(child, 'SIGQUIT'),
   };
 }

@@ -278,7 +278,8 @@ export interface Config {
       sampleRate?: number;
       /**
        * A request or response larger than this (bytes) is left out of its
-       * event, which says `truncated`.
+       * event, which says `truncated`; 0 keeps none. A whole number up to
+       * 67108864 (64 MiB).
        * @default 65536
        */
       maxPayloadBytes?: number;
@@ -304,7 +305,10 @@ export interface Config {
       flushInterval?: number | string | { [unit: string]: number };
       /** This many events waiting are written at once (1 to 100000). @default 500 */
       flushSize?: number;
-      /** Events buffered at most between writes; more are dropped and logged. @default 20000 */
+      /**
+       * Events buffered at most between writes; more are dropped and logged.
+       * At least `flushSize`, at most 1000000. @default 20000
+       */
       maxBuffered?: number;
       /** Stored events are deleted after this. @default 30 days */
       retention?: number | string | { [unit: string]: number };
@@ -316,7 +320,10 @@ export interface Config {
       retention?: number | string | { [unit: string]: number };
       /** How often collected lines are written. @default 1s */
       flushInterval?: number | string | { [unit: string]: number };
-      /** Lines collected at most between writes; more are dropped and logged. @default 50000 */
+      /**
+       * Lines collected at most between writes; more are dropped and logged.
+       * From 100 to 1000000. @default 50000
+       */
       maxBuffered?: number;
       /** Also ship every line to Loki's push API (labels model, namespace, version, source, level). */
       loki?: {

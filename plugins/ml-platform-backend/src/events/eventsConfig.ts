@@ -37,6 +37,10 @@ const DAY_MS = 86_400_000;
  * an unbounded setting would let them grow without end while a write is slow.
  */
 export const MAX_FLUSH_SIZE = 100_000;
+/** Most events held between writes: the memory an operator may give them. */
+export const MAX_BUFFERED = 1_000_000;
+/** Largest request or response an event keeps (the gateway's own body cap is far lower by default). */
+export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
 export function readEventsConfig(config: Config): EventsConfig {
   const e = config.getOptionalConfig('mlPlatform.events');
@@ -46,10 +50,18 @@ export function readEventsConfig(config: Config): EventsConfig {
       `mlPlatform.events.sampleRate must be between 0 and 1, got ${sampleRate}`,
     );
   }
+  const flushSize = boundedWholeNumber(e, 'flushSize', 500, 1, MAX_FLUSH_SIZE);
   return {
     enabled: e?.getOptionalBoolean('enabled') ?? true,
     sampleRate,
-    maxPayloadBytes: e?.getOptionalNumber('maxPayloadBytes') ?? 64 * 1024,
+    // 0 keeps no bodies: every event says `truncated`.
+    maxPayloadBytes: boundedWholeNumber(
+      e,
+      'maxPayloadBytes',
+      64 * 1024,
+      0,
+      MAX_PAYLOAD_BYTES,
+    ),
     redactFields: e?.getOptionalStringArray('redactFields') ?? [],
     publish: e?.getOptionalBoolean('publish') ?? true,
     // A count of events per message, bounded as flushSize is.
@@ -61,8 +73,16 @@ export function readEventsConfig(config: Config): EventsConfig {
       MAX_FLUSH_SIZE,
     ),
     flushIntervalMs: durationMs(e, 'flushInterval', 1000),
-    flushSize: boundedWholeNumber(e, 'flushSize', 500, 1, MAX_FLUSH_SIZE),
-    maxBuffered: e?.getOptionalNumber('maxBuffered') ?? 20_000,
+    flushSize,
+    // At least one write's worth: a smaller buffer would drop events
+    // before it ever filled up to a write (0 would drop them all).
+    maxBuffered: boundedWholeNumber(
+      e,
+      'maxBuffered',
+      20_000,
+      flushSize,
+      MAX_BUFFERED,
+    ),
     retentionMs: durationMs(e, 'retention', 30 * DAY_MS),
   };
 }

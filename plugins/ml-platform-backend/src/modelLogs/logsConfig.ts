@@ -1,5 +1,5 @@
 import { Config } from '@backstage/config';
-import { durationMs } from '../platformConfig';
+import { boundedWholeNumber, durationMs } from '../platformConfig';
 import { LokiSettings } from './LokiPusher';
 
 /** `mlPlatform.logs`, with defaults applied. */
@@ -13,13 +13,24 @@ export interface LogsConfig {
   loki?: LokiSettings;
 }
 
+/** Fewest and most lines held between writes (the memory they take). */
+export const MIN_BUFFERED_LINES = 100;
+export const MAX_BUFFERED_LINES = 1_000_000;
+
 export function readLogsConfig(config: Config): LogsConfig {
   const l = config.getOptionalConfig('mlPlatform.logs');
   const url = l?.getOptionalString('loki.url');
   return {
     retentionMs: durationMs(l, 'retention', 14 * 86_400_000),
     flushIntervalMs: durationMs(l, 'flushInterval', 1000),
-    maxBuffered: l?.getOptionalNumber('maxBuffered') ?? 50_000,
+    // 0 or less would drop every line.
+    maxBuffered: boundedWholeNumber(
+      l,
+      'maxBuffered',
+      50_000,
+      MIN_BUFFERED_LINES,
+      MAX_BUFFERED_LINES,
+    ),
     loki: url
       ? {
           url,
