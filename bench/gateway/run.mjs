@@ -5,7 +5,7 @@
 // and cold-start times. Writes bench/gateway/results.json.
 //
 //   node bench/gateway/run.mjs [--duration 6] [--rounds 3] [--phases 2] [--connections 8]
-//                              [--toggle monitoring|events] [--out results.json] [--gc]
+//                              [--toggle monitoring|events|database] [--out results.json] [--gc]
 //                              [--node-floor]
 //
 // `--gc` also reports the backend's garbage collection during each gateway
@@ -17,7 +17,9 @@
 // the least a gateway in Node can spend per call.
 //
 // A phase is one backend start with monitoring (or, with `--toggle events`,
-// prediction events) on or off (read at start); phases alternate on, off,
+// prediction events) on or off (read at start); with `--toggle database`,
+// "on" is the embedded default's SQLite files, "off" the in-memory
+// databases of the other toggles (monitoring and events on in both); phases alternate on, off,
 // on, off... `--phases` is the number of on/off pairs. Within a phase each round measures direct,
 // gateway and nginx back to back, so drift hits the three alike; ratios
 // are taken per round, then the median over rounds.
@@ -62,8 +64,8 @@ const option = (name, fallback) => {
 };
 // What the phases switch on and off; the other stays on (the defaults).
 const toggle = option('toggle', 'monitoring');
-if (!['monitoring', 'events'].includes(toggle)) {
-  throw new Error('--toggle is monitoring or events');
+if (!['monitoring', 'events', 'database'].includes(toggle)) {
+  throw new Error('--toggle is monitoring, events or database');
 }
 const out = path.resolve(here, option('out', 'results.json'));
 const gc = process.argv.includes('--gc');
@@ -233,14 +235,42 @@ async function startNodeFloor(replica) {
   };
 }
 
+/**
+ * An overlay putting the backend's databases in SQLite files under a fresh
+ * directory, as app-config.yaml does (the bench overlay keeps them in memory).
+ */
+function fileDatabases() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-db-'));
+  const overlay = path.join(dir, 'app-config.database.yaml');
+  fs.writeFileSync(
+    overlay,
+    `backend:\n  database:\n    client: better-sqlite3\n    connection:\n      directory: ${JSON.stringify(
+      path.join(dir, 'db'),
+    )}\n`,
+  );
+  return {
+    overlay,
+    // The overlay took: the backend's databases are files there.
+    files: () =>
+      fs.existsSync(path.join(dir, 'db'))
+        ? fs.readdirSync(path.join(dir, 'db'))
+        : [],
+    cleanup: () => fs.rmSync(dir, { recursive: true }),
+  };
+}
+
 async function runPhase(index, on) {
   const monitoring = toggle === 'monitoring' ? on : true;
   const events = toggle === 'events' ? on : true;
+  const files = toggle === 'database' && on ? fileDatabases() : undefined;
   const gcDir = gc
     ? fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-gc-'))
     : undefined;
   const portal = await startPortal({
-    overlay: path.join(here, 'app-config.bench.yaml'),
+    overlay: [
+      path.join(here, 'app-config.bench.yaml'),
+      ...(files ? [files.overlay] : []),
+    ],
     env: {
       MLP_BENCH_MONITORING: String(monitoring),
       MLP_BENCH_EVENTS: String(events),
@@ -259,7 +289,14 @@ async function runPhase(index, on) {
   });
   const { api, headers } = portal;
   const auth = { Authorization: headers.Authorization };
-  const phase = { monitoring, events, on, rounds: [], sequential: {} };
+  const phase = {
+    monitoring,
+    events,
+    database: files ? 'files' : 'memory',
+    on,
+    rounds: [],
+    sequential: {},
+  };
   let nginx;
   let floor;
   try {
@@ -271,6 +308,10 @@ async function runPhase(index, on) {
     );
     const repo = createModelRepo(portal.tmp);
     const build = await registerAndBuild(api, 'churn', repo.url);
+    if (files) phase.databaseFiles = files.files();
+    if (files && phase.databaseFiles.length === 0) {
+      throw new Error('the backend did not put its databases in files');
+    }
 
     // Deploy-to-ready, in the first phase: from the POST to `ready`.
     const deployTimes = [];
@@ -339,7 +380,11 @@ async function runPhase(index, on) {
       }
       phase.rounds.push(results);
       console.log(
-        `phase ${index} (${toggle} ${on ? 'on' : 'off'}) round ${r}:`,
+        `phase ${index} (${
+          toggle === 'database'
+            ? `databases in ${phase.database}`
+            : `${toggle} ${on ? 'on' : 'off'}`
+        }) round ${r}:`,
         Object.entries(results)
           .map(
             ([k, v]) =>
@@ -407,6 +452,7 @@ async function runPhase(index, on) {
     await floor?.stop();
     await portal.stop();
     portal.cleanup();
+    files?.cleanup();
     if (gcDir) fs.rmSync(gcDir, { recursive: true, force: true });
   }
 }
@@ -464,7 +510,8 @@ const summary = {
     ...floorSummary,
   },
   toggle,
-  // monitoring (issue 15) or events (issue 17), whichever the phases switch.
+  // monitoring (issue 15), events (issue 17) or database (on: SQLite files,
+  // off: in memory), whichever the phases switch.
   [toggle]: {
     // Targets: throughput with monitoring on at most 5 % lower than off,
     // with prediction events on at most 10 % lower; each compared to the
@@ -515,8 +562,9 @@ const summary = {
     p50Us: {
       direct: median(sequential(on, 'direct')),
       gateway: median(sequential(on, 'gateway')),
-      [`gateway${toggle === 'monitoring' ? 'Monitoring' : 'Events'}Off`]:
-        median(sequential(off, 'gateway')),
+      [`gateway${toggle[0].toUpperCase()}${toggle.slice(1)}Off`]: median(
+        sequential(off, 'gateway'),
+      ),
       nginx: median(sequential(on, 'nginx')),
     },
   },

@@ -42,8 +42,9 @@ export const median = xs =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
- * Starts packages/backend with app-config.yaml and `overlay` (a YAML file),
- * waits until it answers, and returns how to call it and stop it.
+ * Starts packages/backend with app-config.yaml and `overlay` (a YAML file,
+ * or several, later ones winning), waits until it answers, and returns how
+ * to call it and stop it.
  */
 export async function startPortal({ overlay, env = {} }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-'));
@@ -58,8 +59,7 @@ export async function startPortal({ overlay, env = {} }) {
       'start',
       '--config',
       '../../app-config.yaml',
-      '--config',
-      overlay,
+      ...[overlay].flat().flatMap(file => ['--config', file]),
     ],
     {
       cwd: path.join(root, 'packages/backend'),
