@@ -6,16 +6,15 @@
 //
 //   node bench/events/postEvents.mjs <url> <id prefix> <seconds> [connections]
 import autocannon from 'autocannon';
+import fs from 'node:fs';
 
 const [url, prefix, seconds, connections = '8'] = process.argv.slice(2);
-const customer = {
-  tenure_months: 18,
-  monthly_charges: 70.25,
-  total_charges: 1264.5,
-  contract: 'one-year',
-  support_calls: 1,
-  has_internet: true,
-};
+const customer = JSON.parse(
+  fs.readFileSync(
+    new URL('../lib/churnCustomer.json', import.meta.url),
+    'utf8',
+  ),
+);
 let n = 0;
 const result = await autocannon({
   url,

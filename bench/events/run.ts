@@ -90,14 +90,10 @@ const TOPIC = 'bench-orders';
 const OUTPUT = 'ml-platform.prediction.churn';
 const USER = { Authorization: 'Bearer mock-user-token' };
 
-const row = {
-  tenure_months: 18,
-  monthly_charges: 70.25,
-  total_charges: 1264.5,
-  contract: 'one-year',
-  support_calls: 1,
-  has_internet: true,
-};
+// The churn customer every benchmark sends.
+const row = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '../lib/churnCustomer.json'), 'utf8'),
+) as Record<string, unknown>;
 const v2 = JSON.stringify(churnV2Body([row]));
 /** An order event with its id. */
 const eventBody = (id: string) =>

@@ -71,14 +71,10 @@ const out = path.resolve(here, option('out', 'results.json'));
 const gc = process.argv.includes('--gc');
 const nodeFloor = process.argv.includes('--node-floor');
 
-const row = {
-  tenure_months: 18,
-  monthly_charges: 70.25,
-  total_charges: 1264.5,
-  contract: 'one-year',
-  support_calls: 1,
-  has_internet: true,
-};
+// The churn customer every benchmark sends (bench/lib/churnCustomer.json).
+const row = JSON.parse(
+  fs.readFileSync(path.join(here, '../lib/churnCustomer.json'), 'utf8'),
+);
 const v2 = JSON.stringify({
   inputs: Object.entries({
     tenure_months: 'INT64',
