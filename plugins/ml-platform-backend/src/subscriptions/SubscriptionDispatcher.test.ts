@@ -207,6 +207,37 @@ describe('SubscriptionDispatcher', () => {
     });
   });
 
+  it('adds a prediction to the counters only once its delivery is marked done, so a subscription never shows every event predicted with some still pending', async () => {
+    const knex = await subscribedDatabase();
+    const model = slowGateway();
+    model.release();
+    // Polled by hand below: the timer's would come far too late.
+    const { store, dispatcher, outputs } = await instance(knex, model.gateway, {
+      pollIntervalMs: 10 * 60_000,
+    });
+    // Marking deliveries done takes a while (a busy database).
+    const finishPredicted = store.finishPredicted.bind(store);
+    jest
+      .spyOn(store, 'finishPredicted')
+      .mockImplementation(async (finished, now) => {
+        await new Promise(r => setTimeout(r, 300));
+        return finishPredicted(finished, now);
+      });
+    await dispatcher.receive(order(5));
+    await waitFor(async () => outputs.length === 1, {
+      what: 'the prediction',
+    });
+    // The poll adds the counted predictions up in the database.
+    await dispatcher.poll();
+    const { predicted } = (await store.getSubscription('s1'))!;
+    const [{ status }] = await knex('subscription_deliveries').select('status');
+    expect({ predicted, status }).toEqual({
+      predicted: 1,
+      status: 'predicted',
+    });
+    await dispatcher.stop();
+  });
+
   it('stores events received together in one write, and predicts those left unclaimed as soon as slots free up', async () => {
     const knex = await subscribedDatabase();
     const model = slowGateway();

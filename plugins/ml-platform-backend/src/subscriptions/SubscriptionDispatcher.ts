@@ -373,10 +373,17 @@ export class SubscriptionDispatcher {
     this.counts.set(subscriptionId, counts);
   }
 
-  /** Adds the counted increments in the database. */
+  /**
+   * Adds the counted increments in the database, once the predictions they
+   * count are marked done: a prediction is counted in the same step its
+   * delivery joins the deliveries to mark done, so the flush below writes
+   * every delivery these counts include first. Counters never run ahead
+   * of the deliveries (every event predicted, yet a lag above 0).
+   */
   private async flushCounts() {
     const counts = this.counts;
     this.counts = new Map();
+    await this.predicted.flush();
     for (const [id, increments] of counts) {
       await this.options.store.count(id, increments);
     }
