@@ -6,15 +6,10 @@
 //
 //   node bench/events/postEvents.mjs <url> <id prefix> <seconds> [connections]
 import autocannon from 'autocannon';
-import fs from 'node:fs';
+import { churnCustomer } from '../lib/datasets.mjs';
 
 const [url, prefix, seconds, connections = '8'] = process.argv.slice(2);
-const customer = JSON.parse(
-  fs.readFileSync(
-    new URL('../lib/churnCustomer.json', import.meta.url),
-    'utf8',
-  ),
-);
+const customer = churnCustomer;
 let n = 0;
 const result = await autocannon({
   url,

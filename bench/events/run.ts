@@ -28,6 +28,7 @@ import {
 } from '@backstage/plugin-events-node';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import churnCustomer from '../lib/churnCustomer.json';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,10 +91,7 @@ const TOPIC = 'bench-orders';
 const OUTPUT = 'ml-platform.prediction.churn';
 const USER = { Authorization: 'Bearer mock-user-token' };
 
-// The churn customer every benchmark sends.
-const row = JSON.parse(
-  fs.readFileSync(path.join(__dirname, '../lib/churnCustomer.json'), 'utf8'),
-) as Record<string, unknown>;
+const row: Record<string, unknown> = churnCustomer;
 const v2 = JSON.stringify(churnV2Body([row]));
 /** An order event with its id. */
 const eventBody = (id: string) =>

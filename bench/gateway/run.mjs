@@ -37,6 +37,7 @@ import {
   mainThreadCpuSeconds,
   processTree,
 } from '../lib/cpu.mjs';
+import { churnCustomer } from '../lib/datasets.mjs';
 import { freePort, startNginx, stopChild } from '../lib/nginx.mjs';
 import {
   base,
@@ -71,10 +72,7 @@ const out = path.resolve(here, option('out', 'results.json'));
 const gc = process.argv.includes('--gc');
 const nodeFloor = process.argv.includes('--node-floor');
 
-// The churn customer every benchmark sends (bench/lib/churnCustomer.json).
-const row = JSON.parse(
-  fs.readFileSync(path.join(here, '../lib/churnCustomer.json'), 'utf8'),
-);
+const row = churnCustomer;
 const v2 = JSON.stringify({
   inputs: Object.entries({
     tenure_months: 'INT64',
@@ -237,20 +235,18 @@ async function startNodeFloor(replica) {
  */
 function fileDatabases() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-db-'));
+  const dbDir = path.join(dir, 'db');
   const overlay = path.join(dir, 'app-config.database.yaml');
   fs.writeFileSync(
     overlay,
     `backend:\n  database:\n    client: better-sqlite3\n    connection:\n      directory: ${JSON.stringify(
-      path.join(dir, 'db'),
+      dbDir,
     )}\n`,
   );
   return {
     overlay,
     // The overlay took: the backend's databases are files there.
-    files: () =>
-      fs.existsSync(path.join(dir, 'db'))
-        ? fs.readdirSync(path.join(dir, 'db'))
-        : [],
+    files: () => (fs.existsSync(dbDir) ? fs.readdirSync(dbDir) : []),
     cleanup: () => fs.rmSync(dir, { recursive: true }),
   };
 }

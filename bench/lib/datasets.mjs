@@ -1,5 +1,11 @@
 // Deterministic churn rows, the same as the tests' (plugins/ml-platform-backend/src/__testUtils__/churnReference.ts).
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+
+/** The one customer the latency and throughput benches send, every call. */
+export const churnCustomer = createRequire(import.meta.url)(
+  './churnCustomer.json',
+);
 
 export function churnRow(i) {
   const contracts = ['month-to-month', 'one-year', 'two-year'];

@@ -1,5 +1,6 @@
 import { ConfigReader } from '@backstage/config';
 import {
+  EventsConfig,
   MAX_BUFFERED,
   MAX_FLUSH_SIZE,
   MAX_PAYLOAD_BYTES,
@@ -8,7 +9,12 @@ import {
 
 const eventsConfigOf = (events: object) =>
   readEventsConfig(new ConfigReader({ mlPlatform: { events } }));
-const flushSizeOf = (events: object) => eventsConfigOf(events).flushSize;
+/** One setting as read from an `mlPlatform.events` block. */
+const setting =
+  <K extends keyof EventsConfig>(key: K) =>
+  (events: object) =>
+    eventsConfigOf(events)[key];
+const flushSizeOf = setting('flushSize');
 
 describe('readEventsConfig', () => {
   it('writes 500 events at once by default', () => {
@@ -24,7 +30,7 @@ describe('readEventsConfig', () => {
   });
 
   it('keeps publishBatchSize a whole number between 1 and the same cap', () => {
-    const sizeOf = (events: object) => eventsConfigOf(events).publishBatchSize;
+    const sizeOf = setting('publishBatchSize');
     expect(sizeOf({})).toBe(100);
     expect(sizeOf({ publishBatchSize: 0 })).toBe(1);
     expect(sizeOf({ publishBatchSize: 2.5 })).toBe(2);
@@ -32,7 +38,7 @@ describe('readEventsConfig', () => {
   });
 
   it('buffers at least one write of events, and at most its cap', () => {
-    const bufferedOf = (events: object) => eventsConfigOf(events).maxBuffered;
+    const bufferedOf = setting('maxBuffered');
     expect(bufferedOf({})).toBe(20_000);
     // 0 used to drop every event before it was stored or published.
     expect(bufferedOf({ maxBuffered: 0 })).toBe(500);
@@ -42,7 +48,7 @@ describe('readEventsConfig', () => {
   });
 
   it('keeps maxPayloadBytes a whole number of bytes, 0 keeping no bodies', () => {
-    const bytesOf = (events: object) => eventsConfigOf(events).maxPayloadBytes;
+    const bytesOf = setting('maxPayloadBytes');
     expect(bytesOf({})).toBe(65_536);
     expect(bytesOf({ maxPayloadBytes: 0 })).toBe(0);
     expect(bytesOf({ maxPayloadBytes: -10 })).toBe(0);
