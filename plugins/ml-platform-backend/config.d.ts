@@ -360,6 +360,15 @@ export interface Config {
       prefetch?: number;
       /** How often subscriptions made on other instances are picked up. @default 5s */
       refreshInterval?: number | string | { [unit: string]: number };
+      /**
+       * Events of one subscription ready at the same time (a burst) predicted
+       * in one model call, their rows concatenated, at most (1: one call per
+       * event; at most 1000). The answer's `predictions` are split back, one
+       * per row; a model whose answer does not split that way, or that
+       * refuses the batch, gets each event alone.
+       * @default 32
+       */
+      maxBatchEvents?: number;
       /** Idempotency keys of handled events are kept this long. @default 7 days */
       keyRetention?: number | string | { [unit: string]: number };
     };

@@ -341,6 +341,69 @@ describe('PredictionEventRecorder', () => {
     ]);
   });
 
+  it('records a call that predicted several subscribed events as one event per source event, each with its own rows', async () => {
+    const { store, recorder } = recorderWith({});
+    const records = [
+      { tenure: 1, email: 'a@example.com' },
+      { tenure: 2, email: 'b@example.com' },
+      { tenure: 3, email: 'c@example.com' },
+    ];
+    const requestJson = { dataframe_records: records };
+    const eventCall = (overrides: Partial<Invocation>) =>
+      call({
+        route: 'event',
+        callerKind: 'event',
+        caller: undefined,
+        request: Buffer.from(JSON.stringify(requestJson)),
+        requestJson,
+        source: {
+          subscriptionId: 's1',
+          eventId: 'order-1',
+          events: [
+            { eventId: 'order-1', rows: 2 },
+            { eventId: 'order-2', rows: 1 },
+          ],
+        },
+        ...overrides,
+      });
+    recorder.recordCall(
+      eventCall({ response: Buffer.from('{"predictions":[0.1,0.2,0.3]}') }),
+    );
+    // Refused: the dispatcher predicts its events again one by one.
+    recorder.recordCall(
+      eventCall({ status: 400, response: Buffer.from('{"error":"bad row"}') }),
+    );
+    await recorder.flush();
+
+    const [first, second, refused] = store.events;
+    expect(store.events).toHaveLength(3);
+    expect(first).toMatchObject({
+      trigger: 'event',
+      subscriptionId: 's1',
+      sourceEventId: 'order-1',
+      status: 200,
+      latencyMs: 3.25,
+      rows: 2,
+      request: {
+        dataframe_records: [
+          { tenure: 1, email: REDACTED },
+          { tenure: 2, email: REDACTED },
+        ],
+      },
+      response: { predictions: [0.1, 0.2] },
+    });
+    expect(second).toMatchObject({
+      sourceEventId: 'order-2',
+      rows: 1,
+      request: { dataframe_records: [{ tenure: 3, email: REDACTED }] },
+      response: { predictions: [0.3] },
+    });
+    expect(first.id).not.toBe(second.id);
+    expect(refused).toMatchObject({ subscriptionId: 's1', status: 400 });
+    expect(refused.sourceEventId).toBeUndefined();
+    expect(JSON.stringify(store.events)).not.toContain('@example.com');
+  });
+
   it('drops events over the buffer limit and says so', async () => {
     const { store, recorder } = recorderWith({
       settings: { maxBuffered: 10, flushSize: 1000 },

@@ -129,7 +129,7 @@ export class PredictionEventRecorder {
     let batch: PredictionEvent[];
     try {
       const versions = await this.versionsOf(taken);
-      batch = taken.map(p => this.toEvent(p, versions));
+      batch = taken.flatMap(p => this.toEvents(p, versions));
       for (const event of batch) this.segments.add(event);
     } catch (error) {
       logger.error('prediction events not recorded', {
@@ -209,6 +209,41 @@ export class PredictionEventRecorder {
     return versions;
   }
 
+  /**
+   * A call's events: one, or for a call that predicted several subscribed
+   * events at once, one per source event with its share of the rows (the
+   * call's latency and status). A batched call that failed, or whose answer
+   * does not split, is one event naming no source event: the dispatcher
+   * predicts its events again one by one, each with its own event.
+   */
+  private toEvents(
+    p: Pending,
+    versions: Map<string, number>,
+  ): PredictionEvent[] {
+    const batched = p.kind === 'call' ? p.call.source?.events : undefined;
+    if (p.kind !== 'call' || !batched) return [this.toEvent(p, versions)];
+    const { call } = p;
+    const shares = splitByEvent(call, batched);
+    if (!shares) {
+      const event = this.toEvent(
+        { ...p, call: { ...call, source: undefined } },
+        versions,
+      );
+      event.subscriptionId = call.source!.subscriptionId;
+      return [event];
+    }
+    return shares.map((share, i) =>
+      this.toEvent(
+        {
+          ...p,
+          id: i === 0 ? p.id : randomUUID(),
+          call: { ...call, ...share },
+        },
+        versions,
+      ),
+    );
+  }
+
   private toEvent(p: Pending, versions: Map<string, number>): PredictionEvent {
     const time = new Date(p.at).toISOString();
     if (p.kind === 'chunk') {
@@ -275,4 +310,51 @@ export class PredictionEventRecorder {
     }
     return event;
   }
+}
+
+/**
+ * Each source event's share of a call that predicted several: its rows of
+ * the request (`dataframe_records`, as the dispatcher sends them) and its
+ * predictions, one per row; undefined when the call failed or its bodies do
+ * not split that way.
+ */
+function splitByEvent(
+  call: Invocation,
+  events: ReadonlyArray<{ eventId: string; rows: number }>,
+): Array<Partial<Invocation>> | undefined {
+  if (call.status >= 300 || !call.response) return undefined;
+  const records = (call.requestJson as { dataframe_records?: unknown })
+    ?.dataframe_records;
+  let predictions: unknown;
+  try {
+    predictions = (JSON.parse(call.response.toString('utf8')) as any)
+      ?.predictions;
+  } catch {
+    return undefined;
+  }
+  const total = events.reduce((n, e) => n + e.rows, 0);
+  if (
+    !Array.isArray(records) ||
+    !Array.isArray(predictions) ||
+    records.length !== total ||
+    predictions.length !== total
+  ) {
+    return undefined;
+  }
+  let start = 0;
+  return events.map(e => {
+    const end = start + e.rows;
+    const requestJson = { dataframe_records: records.slice(start, end) };
+    const response = { predictions: predictions.slice(start, end) };
+    start = end;
+    return {
+      source: {
+        subscriptionId: call.source!.subscriptionId,
+        eventId: e.eventId,
+      },
+      request: Buffer.from(JSON.stringify(requestJson)),
+      requestJson,
+      response: Buffer.from(JSON.stringify(response)),
+    };
+  });
 }

@@ -64,8 +64,13 @@ export interface Invocation {
 /** The event behind a call a subscription made. */
 export interface InvocationSource {
   subscriptionId: string;
-  /** The event's id (its idempotency key). */
+  /** The event's id (its idempotency key); the first one's, for several. */
   eventId: string;
+  /**
+   * For a call that predicts several events at once: each one's id and how
+   * many of the call's rows, in order, are its.
+   */
+  events?: Array<{ eventId: string; rows: number }>;
 }
 
 /** How a call came in, for calls from inside the backend. */

@@ -22,6 +22,8 @@ const settings = {
   concurrency: 4,
   prefetch: 16,
   refreshIntervalMs: 60_000,
+  // One model call per event: the fake models below answer one row.
+  maxBatchEvents: 1,
 };
 
 /** A gateway whose first answer waits until `release()`. */
@@ -96,6 +98,14 @@ async function instance(
   });
   await dispatcher.start();
   return { store, events, dispatcher, outputs };
+}
+
+/** Deliveries marked predicted in the database. */
+async function predictedCount(knex: Knex): Promise<number> {
+  const [{ n }] = await knex('subscription_deliveries')
+    .where('status', 'predicted')
+    .count({ n: '*' });
+  return Number(n);
 }
 
 const order = (id: number) => ({
@@ -260,11 +270,7 @@ describe('SubscriptionDispatcher', () => {
     });
     expect(model.calls.sort()).toEqual(ids);
     await dispatcher.stop();
-    expect(
-      await knex('subscription_deliveries')
-        .where('status', 'predicted')
-        .count({ n: '*' }),
-    ).toEqual([{ n: ids.length }]);
+    expect(await predictedCount(knex)).toBe(ids.length);
   });
 
   it('claims events that find every slot busy as it stores them, and predicts them from its queue without a claim query', async () => {
@@ -422,4 +428,131 @@ describe('SubscriptionDispatcher', () => {
       });
     },
   );
+
+  describe('micro-batching', () => {
+    /** A model that answers one prediction per row (id × 2), refusing id 13. */
+    function rowWiseGateway(answer?: (ids: number[]) => unknown) {
+      const calls: number[][] = [];
+      const sources: unknown[] = [];
+      const gateway = {
+        predict: jest.fn(
+          async (
+            _ref: unknown,
+            body: InvocationBody,
+            _credentials: unknown,
+            via: { source?: unknown },
+          ) => {
+            const { json } = await body();
+            const ids = (json as any).dataframe_records.map(
+              (r: { id: number }) => r.id,
+            );
+            calls.push(ids);
+            sources.push(via.source);
+            if (ids.includes(13)) {
+              return { status: 400, body: Buffer.from('{"error":"bad id"}') };
+            }
+            const predictions = answer
+              ? answer(ids)
+              : ids.map((id: number) => id * 2);
+            return {
+              status: 200,
+              body: Buffer.from(JSON.stringify({ predictions })),
+            };
+          },
+        ),
+      };
+      return { gateway: gateway as unknown as Gateway, calls, sources };
+    }
+
+    const outputOf = (outputs: EventParams[], sourceEventId: string) =>
+      outputs.find(o => (o.eventPayload as any).sourceEventId === sourceEventId)
+        ?.eventPayload as { predictions: unknown; rows: number } | undefined;
+
+    it('predicts events ready together in one model call and gives each its own predictions', async () => {
+      const knex = await subscribedDatabase();
+      const model = rowWiseGateway();
+      const { dispatcher, outputs } = await instance(knex, model.gateway, {
+        concurrency: 8,
+        maxBatchEvents: 4,
+      });
+      const ids = [1, 2, 3, 4, 5, 6];
+      await Promise.all(ids.map(id => dispatcher.receive(order(id))));
+      await waitFor(async () => outputs.length === ids.length, {
+        what: 'every event predicted',
+      });
+      // Stored in one write, then predicted in calls of at most 4 events.
+      expect(model.calls).toEqual([
+        [1, 2, 3, 4],
+        [5, 6],
+      ]);
+      expect(model.sources[1]).toEqual({
+        subscriptionId: 's1',
+        eventId: 'order-5',
+        events: [
+          { eventId: 'order-5', rows: 1 },
+          { eventId: 'order-6', rows: 1 },
+        ],
+      });
+      for (const id of ids) {
+        expect(outputOf(outputs, `order-${id}`)).toMatchObject({
+          rows: 1,
+          predictions: [id * 2],
+        });
+      }
+      await dispatcher.stop();
+      expect(await predictedCount(knex)).toBe(ids.length);
+    });
+
+    it('predicts each event alone when the model refuses the batch, so that only the bad one is dead-lettered', async () => {
+      const knex = await subscribedDatabase();
+      const model = rowWiseGateway();
+      const { dispatcher, outputs, events } = await instance(
+        knex,
+        model.gateway,
+        { concurrency: 8, maxBatchEvents: 32 },
+      );
+      const dead: EventParams[] = [];
+      await events.subscribe({
+        id: 'test-dead',
+        topics: ['ml-platform.deadletter'],
+        onEvent: async e => {
+          dead.push(e);
+        },
+      });
+      await Promise.all([11, 12, 13].map(id => dispatcher.receive(order(id))));
+      await waitFor(async () => outputs.length === 2 && dead.length === 1, {
+        what: 'two predictions and a dead letter',
+      });
+      expect(model.calls).toEqual([[11, 12, 13], [11], [12], [13]]);
+      expect(outputOf(outputs, 'order-11')?.predictions).toEqual([22]);
+      expect(outputOf(outputs, 'order-12')?.predictions).toEqual([24]);
+      expect(dead[0].eventPayload).toMatchObject({
+        sourceEventId: 'order-13',
+        reason: expect.stringMatching(/model error: the model answered 400/),
+      });
+      await dispatcher.stop();
+    });
+
+    it("predicts a subscription's events one by one once its model's answer does not split into one prediction per row", async () => {
+      const knex = await subscribedDatabase();
+      // One answer for the whole request, however many rows.
+      const model = rowWiseGateway(ids => [ids.reduce((a, b) => a + b, 0)]);
+      const { dispatcher, outputs } = await instance(knex, model.gateway, {
+        concurrency: 8,
+        maxBatchEvents: 32,
+      });
+      await Promise.all([1, 2].map(id => dispatcher.receive(order(id))));
+      await waitFor(async () => outputs.length === 2, {
+        what: 'the first two events predicted',
+      });
+      await Promise.all([3, 4].map(id => dispatcher.receive(order(id))));
+      await waitFor(async () => outputs.length === 4, {
+        what: 'the next two events predicted',
+      });
+      expect(model.calls).toEqual([[1, 2], [1], [2], [3], [4]]);
+      expect(outputOf(outputs, 'order-2')?.predictions).toEqual([2]);
+      expect(outputOf(outputs, 'order-4')?.predictions).toEqual([4]);
+      await dispatcher.stop();
+    });
+  });
 });

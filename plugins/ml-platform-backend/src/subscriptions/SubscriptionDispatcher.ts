@@ -43,10 +43,30 @@ export interface DispatcherSettings {
   prefetch: number;
   /** How often subscriptions made on other instances are picked up. */
   refreshIntervalMs: number;
+  /**
+   * Events of one subscription that are ready together (stored in the same
+   * write, or freed in the same turn) predicted in one model call, at most;
+   * 1 predicts each event alone.
+   */
+  maxBatchEvents: number;
 }
 
 /** A model answer the dispatcher does not retry: the event goes to the dead letters. */
 class DeliveryFailed extends Error {}
+
+/** An answer to several events that does not split into one prediction per row. */
+class AnswerNotSplit extends DeliveryFailed {}
+
+/** An event's rows, waiting to be predicted with others of its subscription. */
+interface BatchItem {
+  delivery: DeliveryRecord;
+  rows: Record<string, unknown>[];
+  resolve(predictions: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** How long a model whose answers do not split gets its events one by one. */
+const UNBATCHABLE_MS = 10 * 60_000;
 
 /** Statuses where the model was not reached: tried again after a backoff. */
 const UNAVAILABLE = new Set([502, 503, 504]);
@@ -89,6 +109,14 @@ export class SubscriptionDispatcher {
   private stopped = false;
   private polling?: Promise<void>;
   private credentials?: Promise<BackstageCredentials>;
+  /** Per subscription, the events of this turn still joining one model call. */
+  private readonly batches = new Map<string, BatchItem[]>();
+  /**
+   * Subscriptions whose model's answer to several events did not split into
+   * one prediction per row, with when to try batching again (a new build
+   * may answer differently): until then their events go one by one.
+   */
+  private readonly unbatchable = new Map<string, number>();
   /**
    * Predicted deliveries, finished in the database in batches: one write
    * per batch rather than per event. A crash before the write leaves them
@@ -467,7 +495,7 @@ export class SubscriptionDispatcher {
 
     let predictions: unknown;
     try {
-      predictions = await this.predict(subscription, delivery, rows);
+      predictions = await this.predictBatched(subscription, delivery, rows);
     } catch (error) {
       const status = statusOf(error);
       const reason = `${error instanceof Error ? error.message : error}`;
@@ -526,13 +554,101 @@ export class SubscriptionDispatcher {
     this.count(subscription.id, 'predicted');
   }
 
-  private async predict(
+  /**
+   * The event's predictions, from one model call shared with the other
+   * events of its subscription ready in the same turn of the event loop
+   * (micro-batching: under a burst, one call for several events instead of
+   * one each). Nothing waits for a batch to fill: a lone event is predicted
+   * at the next turn.
+   */
+  private predictBatched(
     subscription: SubscriptionRecord,
     delivery: DeliveryRecord,
     rows: Record<string, unknown>[],
   ): Promise<unknown> {
+    const { maxBatchEvents } = this.options.settings;
+    const unbatchableUntil = this.unbatchable.get(subscription.id);
+    if (unbatchableUntil !== undefined && unbatchableUntil <= this.now()) {
+      this.unbatchable.delete(subscription.id);
+    }
+    if (maxBatchEvents <= 1 || this.unbatchable.has(subscription.id)) {
+      return this.predict(subscription, [{ delivery, rows }]).then(p => p[0]);
+    }
+    return new Promise((resolve, reject) => {
+      let batch = this.batches.get(subscription.id);
+      if (!batch) {
+        const items: BatchItem[] = [];
+        batch = items;
+        this.batches.set(subscription.id, items);
+        // After the I/O callbacks of this turn: the events stored in the
+        // same write, or freed meanwhile, join this call.
+        setImmediate(() => {
+          if (this.batches.get(subscription.id) === items) {
+            this.batches.delete(subscription.id);
+          }
+          void this.predictBatch(subscription, items);
+        });
+      }
+      batch.push({ delivery, rows, resolve, reject });
+      // Full: the next event starts another call.
+      if (batch.length >= maxBatchEvents) this.batches.delete(subscription.id);
+    });
+  }
+
+  /**
+   * One call for `items`. When the model refuses it, or its answer does not
+   * split into one prediction per row, each event is predicted alone, so
+   * that only a bad event fails and every event gets its own predictions.
+   */
+  private async predictBatch(
+    subscription: SubscriptionRecord,
+    items: BatchItem[],
+  ) {
+    try {
+      const predictions = await this.predict(subscription, items);
+      items.forEach((item, i) => item.resolve(predictions[i]));
+      return;
+    } catch (error) {
+      if (items.length === 1 || !(error instanceof DeliveryFailed)) {
+        for (const item of items) item.reject(error);
+        return;
+      }
+      if (error instanceof AnswerNotSplit) {
+        this.unbatchable.set(subscription.id, this.now() + UNBATCHABLE_MS);
+        this.options.logger.info(
+          "predicting this subscription's events one by one: the model's answer to several did not have one prediction per row",
+          { subscriptionId: subscription.id, modelRef: subscription.modelRef },
+        );
+      }
+    }
+    await Promise.all(
+      items.map(async item => {
+        try {
+          item.resolve((await this.predict(subscription, [item]))[0]);
+        } catch (error) {
+          item.reject(error);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Predicts the rows of one or more events in one model call; each
+   * event's predictions, in order: for one event, the model's
+   * `predictions` (or its whole answer); for several, each event's share
+   * of the `predictions` array, one per row.
+   */
+  private async predict(
+    subscription: SubscriptionRecord,
+    items: ReadonlyArray<{
+      delivery: DeliveryRecord;
+      rows: Record<string, unknown>[];
+    }>,
+  ): Promise<unknown[]> {
     const { namespace, name } = parseEntityRef(subscription.modelRef);
     this.credentials ??= this.options.auth.getOwnServiceCredentials();
+    const rows =
+      items.length === 1 ? items[0].rows : items.flatMap(i => i.rows);
     const json = { dataframe_records: rows };
     const bytes = Buffer.from(JSON.stringify(json));
     const response = await this.options.gateway.predict(
@@ -542,7 +658,16 @@ export class SubscriptionDispatcher {
       {
         route: 'event',
         callerKind: 'event',
-        source: { subscriptionId: subscription.id, eventId: delivery.eventKey },
+        source: {
+          subscriptionId: subscription.id,
+          eventId: items[0].delivery.eventKey,
+          ...(items.length > 1 && {
+            events: items.map(i => ({
+              eventId: i.delivery.eventKey,
+              rows: i.rows.length,
+            })),
+          }),
+        },
       },
     );
     if (UNAVAILABLE.has(response.status)) {
@@ -563,7 +688,18 @@ export class SubscriptionDispatcher {
     } catch {
       throw new DeliveryFailed('model error: the answer is not JSON');
     }
-    return answer.predictions ?? answer;
+    if (items.length === 1) return [answer.predictions ?? answer];
+    const predictions = answer.predictions;
+    if (!Array.isArray(predictions) || predictions.length !== rows.length) {
+      throw new AnswerNotSplit('the answer has no prediction per row');
+    }
+    let start = 0;
+    return items.map(i => {
+      const end = start + i.rows.length;
+      const own = predictions.slice(start, end);
+      start = end;
+      return own;
+    });
   }
 
   /** Publishes; the error (logged) when the events service refused it. */

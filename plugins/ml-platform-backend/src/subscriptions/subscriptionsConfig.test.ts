@@ -1,5 +1,9 @@
 import { ConfigReader } from '@backstage/config';
-import { MAX_PREFETCH, readSubscriptionsConfig } from './subscriptionsConfig';
+import {
+  MAX_BATCH_EVENTS,
+  MAX_PREFETCH,
+  readSubscriptionsConfig,
+} from './subscriptionsConfig';
 
 const prefetchOf = (subscriptions: object) =>
   readSubscriptionsConfig(new ConfigReader({ mlPlatform: { subscriptions } }))
@@ -15,5 +19,16 @@ describe('readSubscriptionsConfig', () => {
     expect(prefetchOf({ prefetch: -5 })).toBe(0);
     expect(prefetchOf({ prefetch: 2.7 })).toBe(2);
     expect(prefetchOf({ prefetch: 1e12 })).toBe(MAX_PREFETCH);
+  });
+
+  it('predicts up to 32 events per model call by default, between 1 and its cap', () => {
+    const maxBatchEventsOf = (subscriptions: object) =>
+      readSubscriptionsConfig(
+        new ConfigReader({ mlPlatform: { subscriptions } }),
+      ).maxBatchEvents;
+    expect(maxBatchEventsOf({})).toBe(32);
+    expect(maxBatchEventsOf({ maxBatchEvents: 0 })).toBe(1);
+    expect(maxBatchEventsOf({ maxBatchEvents: 8.5 })).toBe(8);
+    expect(maxBatchEventsOf({ maxBatchEvents: 1e9 })).toBe(MAX_BATCH_EVENTS);
   });
 });

@@ -14,6 +14,9 @@ export interface SubscriptionsConfig extends DispatcherSettings {
  */
 export const MAX_PREFETCH = 10_000;
 
+/** Most events in one model call: their rows make one request body. */
+export const MAX_BATCH_EVENTS = 1000;
+
 export function readSubscriptionsConfig(config: Config): SubscriptionsConfig {
   const s = config.getOptionalConfig('mlPlatform.subscriptions');
   const concurrency = s?.getOptionalNumber('concurrency') ?? 16;
@@ -31,6 +34,13 @@ export function readSubscriptionsConfig(config: Config): SubscriptionsConfig {
       MAX_PREFETCH,
     ),
     refreshIntervalMs: durationMs(s, 'refreshInterval', 5000),
+    maxBatchEvents: boundedWholeNumber(
+      s,
+      'maxBatchEvents',
+      32,
+      1,
+      MAX_BATCH_EVENTS,
+    ),
     keyRetentionMs: durationMs(s, 'keyRetention', 7 * 86_400_000),
   };
 }
