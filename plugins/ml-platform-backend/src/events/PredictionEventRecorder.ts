@@ -14,6 +14,7 @@ import {
 import { Invocation } from '../gateway/Gateway';
 import { countRows } from '../monitoring/readPredictions';
 import { FlushBuffer } from '../lib/FlushBuffer';
+import { splitRows } from '../lib/splitRows';
 import { EventsConfig } from './eventsConfig';
 import { keepPayload } from './payloads';
 
@@ -299,7 +300,12 @@ export class PredictionEventRecorder {
         this.redact,
         call.requestJson,
       );
-      const response = keepPayload(call.response, maxPayloadBytes, NOTHING);
+      const response = keepPayload(
+        call.response,
+        maxPayloadBytes,
+        NOTHING,
+        call.responseJson,
+      );
       // Any JSON value (the text of a body that is not JSON).
       if (request.value !== undefined) event.request = request.value;
       if (response.value !== undefined) event.response = response.value;
@@ -325,28 +331,21 @@ function splitByEvent(
   if (call.status >= 300 || !call.response) return undefined;
   const records = (call.requestJson as { dataframe_records?: unknown })
     ?.dataframe_records;
-  let predictions: unknown;
+  let answer: { predictions?: unknown } | null;
   try {
-    predictions = (JSON.parse(call.response.toString('utf8')) as any)
-      ?.predictions;
+    answer = JSON.parse(call.response.toString('utf8'));
   } catch {
     return undefined;
   }
-  const total = events.reduce((n, e) => n + e.rows, 0);
-  if (
-    !Array.isArray(records) ||
-    !Array.isArray(predictions) ||
-    records.length !== total ||
-    predictions.length !== total
-  ) {
-    return undefined;
-  }
-  let start = 0;
-  return events.map(e => {
-    const end = start + e.rows;
-    const requestJson = { dataframe_records: records.slice(start, end) };
-    const response = { predictions: predictions.slice(start, end) };
-    start = end;
+  const predictions = answer?.predictions;
+  if (!Array.isArray(records) || !Array.isArray(predictions)) return undefined;
+  const counts = events.map(e => e.rows);
+  const ownRecords = splitRows(records, counts);
+  const ownPredictions = splitRows(predictions, counts);
+  if (!ownRecords || !ownPredictions) return undefined;
+  return events.map((e, i) => {
+    const requestJson = { dataframe_records: ownRecords[i] };
+    const responseJson = { predictions: ownPredictions[i] };
     return {
       source: {
         subscriptionId: call.source!.subscriptionId,
@@ -354,7 +353,8 @@ function splitByEvent(
       },
       request: Buffer.from(JSON.stringify(requestJson)),
       requestJson,
-      response: Buffer.from(JSON.stringify(response)),
+      response: Buffer.from(JSON.stringify(responseJson)),
+      responseJson,
     };
   });
 }

@@ -57,6 +57,8 @@ export interface Invocation {
   response?: Buffer;
   /** `request` as parsed by the gateway's check, when it was parsed. */
   requestJson?: unknown;
+  /** `response` as parsed, when it was (a share of a batched call's answer). */
+  responseJson?: unknown;
   /** For calls a subscription made: the event it predicts. */
   source?: InvocationSource;
 }

@@ -443,9 +443,9 @@ describe('SubscriptionDispatcher', () => {
             via: { source?: unknown },
           ) => {
             const { json } = await body();
-            const ids = (json as any).dataframe_records.map(
-              (r: { id: number }) => r.id,
-            );
+            const ids = (
+              json as { dataframe_records: Array<{ id: number }> }
+            ).dataframe_records.map(r => r.id);
             calls.push(ids);
             sources.push(via.source);
             if (ids.includes(13)) {
@@ -465,8 +465,11 @@ describe('SubscriptionDispatcher', () => {
     }
 
     const outputOf = (outputs: EventParams[], sourceEventId: string) =>
-      outputs.find(o => (o.eventPayload as any).sourceEventId === sourceEventId)
-        ?.eventPayload as { predictions: unknown; rows: number } | undefined;
+      outputs.find(
+        o =>
+          (o.eventPayload as { sourceEventId?: string }).sourceEventId ===
+          sourceEventId,
+      )?.eventPayload as { predictions: unknown; rows: number } | undefined;
 
     it('predicts events ready together in one model call and gives each its own predictions', async () => {
       const knex = await subscribedDatabase();

@@ -9,6 +9,7 @@ import { ServiceUnavailableError } from '@backstage/errors';
 import { DEAD_LETTER_TOPIC } from '@internal/plugin-ml-platform-common';
 import { FlushBuffer } from '../lib/FlushBuffer';
 import { GroupWrite } from '../lib/GroupWrite';
+import { splitRows } from '../lib/splitRows';
 import { uuidv7 } from '../lib/uuidv7';
 import { randomUUID } from 'node:crypto';
 import {
@@ -647,8 +648,7 @@ export class SubscriptionDispatcher {
   ): Promise<unknown[]> {
     const { namespace, name } = parseEntityRef(subscription.modelRef);
     this.credentials ??= this.options.auth.getOwnServiceCredentials();
-    const rows =
-      items.length === 1 ? items[0].rows : items.flatMap(i => i.rows);
+    const rows = items.flatMap(i => i.rows);
     const json = { dataframe_records: rows };
     const bytes = Buffer.from(JSON.stringify(json));
     const response = await this.options.gateway.predict(
@@ -689,17 +689,14 @@ export class SubscriptionDispatcher {
       throw new DeliveryFailed('model error: the answer is not JSON');
     }
     if (items.length === 1) return [answer.predictions ?? answer];
-    const predictions = answer.predictions;
-    if (!Array.isArray(predictions) || predictions.length !== rows.length) {
-      throw new AnswerNotSplit('the answer has no prediction per row');
-    }
-    let start = 0;
-    return items.map(i => {
-      const end = start + i.rows.length;
-      const own = predictions.slice(start, end);
-      start = end;
-      return own;
-    });
+    const own = Array.isArray(answer.predictions)
+      ? splitRows(
+          answer.predictions,
+          items.map(i => i.rows.length),
+        )
+      : undefined;
+    if (!own) throw new AnswerNotSplit('the answer has no prediction per row');
+    return own;
   }
 
   /** Publishes; the error (logged) when the events service refused it. */
