@@ -6,7 +6,7 @@
 //
 //   node bench/gateway/run.mjs [--duration 6] [--rounds 3] [--phases 2] [--connections 8]
 //                              [--toggle monitoring|events|database] [--out results.json] [--gc]
-//                              [--node-floor]
+//                              [--node-floor] [--native]
 //
 // `--gc` also reports the backend's garbage collection during each gateway
 // load (bench/lib/gcWindow.cjs, loaded into it): main-thread GC time and the
@@ -15,6 +15,11 @@
 // `--node-floor` adds a fourth path to each round: bench/lib/nodeFloor.ts,
 // Node's HTTP server and the gateway's replica client with nothing else,
 // the least a gateway in Node can spend per call.
+//
+// `--native` starts the backend with the gateway's native data plane
+// (`mlPlatform.gateway.nginx`: nginx and mlp_gateway.lua, supervised by the
+// backend) and adds it as a path: the same calls with the same token on its
+// port, its CPU the backend's plus its nginx's.
 //
 // A phase is one backend start with monitoring (or, with `--toggle events`,
 // prediction events) on or off (read at start); with `--toggle database`,
@@ -71,6 +76,7 @@ if (!['monitoring', 'events', 'database'].includes(toggle)) {
 const out = path.resolve(here, option('out', 'results.json'));
 const gc = process.argv.includes('--gc');
 const nodeFloor = process.argv.includes('--node-floor');
+const native = process.argv.includes('--native');
 
 const row = churnCustomer;
 const v2 = JSON.stringify({
@@ -174,12 +180,14 @@ function gcWindow(backendPid, dir) {
  * the backend also its main thread's share (the rest is helper threads),
  * and its GC when `gcWatch` is given.
  */
-async function measured(url, pids, headers, mainPid, gcWatch) {
+async function measured(url, pids, headers, mainPid, gcWatch, partPids) {
   const before = cpuSeconds(pids());
+  const partBefore = partPids ? cpuSeconds(partPids()) : 0;
   const mainBefore = mainPid ? mainThreadCpuSeconds(mainPid) : 0;
   gcWatch?.open();
   const result = await load(url, connections, headers);
   const cpu = cpuSeconds(pids()) - before;
+  const partCpu = partPids ? cpuSeconds(partPids()) - partBefore : 0;
   const mainCpu = mainPid ? mainThreadCpuSeconds(mainPid) - mainBefore : 0;
   const gcSeen = await gcWatch?.close();
   const calls = result.requests.total;
@@ -192,6 +200,8 @@ async function measured(url, pids, headers, mainPid, gcWatch) {
     errors: result.errors + result.non2xx,
     cpuUsPerCall: perCall(cpu),
     ...(mainPid ? { mainThreadCpuUsPerCall: perCall(mainCpu) } : {}),
+    // For the native path: its nginx's share (the rest is the backend's).
+    ...(partPids ? { nginxCpuUsPerCall: perCall(partCpu) } : {}),
     ...(gcSeen ? { gc: gcSeen } : {}),
   };
 }
@@ -251,10 +261,27 @@ function fileDatabases() {
   };
 }
 
+/** An overlay turning the native data plane on, on a free port. */
+async function nativeOverlay() {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-native-'));
+  const overlay = path.join(dir, 'app-config.native.yaml');
+  fs.writeFileSync(
+    overlay,
+    `mlPlatform:\n  gateway:\n    nginx:\n      enabled: true\n      port: ${port}\n`,
+  );
+  return {
+    overlay,
+    url: `http://127.0.0.1:${port}`,
+    cleanup: () => fs.rmSync(dir, { recursive: true }),
+  };
+}
+
 async function runPhase(index, on) {
   const monitoring = toggle === 'monitoring' ? on : true;
   const events = toggle === 'events' ? on : true;
   const files = toggle === 'database' && on ? fileDatabases() : undefined;
+  const nativePlane = native ? await nativeOverlay() : undefined;
   const gcDir = gc
     ? fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-gc-'))
     : undefined;
@@ -262,6 +289,7 @@ async function runPhase(index, on) {
     overlay: [
       path.join(here, 'app-config.bench.yaml'),
       ...(files ? [files.overlay] : []),
+      ...(nativePlane ? [nativePlane.overlay] : []),
     ],
     env: {
       MLP_BENCH_MONITORING: String(monitoring),
@@ -342,8 +370,23 @@ async function runPhase(index, on) {
       direct: `${replica}/v2/models/churn/infer`,
       gateway: `${base}/api/ml-platform/v2/models/churn/infer`,
       nginx: `${nginx.url}/v2/models/churn/infer`,
+      ...(nativePlane
+        ? { native: `${nativePlane.url}/api/ml-platform/v2/models/churn/infer` }
+        : {}),
       ...(floor ? { nodeFloor: `${floor.url}/v2/models/churn/infer` } : {}),
     };
+    // The native data plane's nginx, started by the backend.
+    const nativeNginxPids = () =>
+      processTree(backendPid).filter(pid => {
+        try {
+          return (
+            fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'nginx'
+          );
+        } catch {
+          return false;
+        }
+      });
+    const nativePids = () => [backendPid, ...nativeNginxPids()];
     // Called directly, the backend still reads the replica's access log:
     // its CPU then is what every path pays, the gateway's own on top.
     const pids = {
@@ -351,8 +394,15 @@ async function runPhase(index, on) {
       gateway: () => [backendPid],
       nginx: () => processTree(nginx.pid),
       nodeFloor: () => [floor.pid],
+      native: nativePids,
     };
-    const callHeaders = { direct: {}, gateway: auth, nginx: {}, nodeFloor: {} };
+    const callHeaders = {
+      direct: {},
+      gateway: auth,
+      nginx: {},
+      nodeFloor: {},
+      native: auth,
+    };
     const gcWatch = gcDir ? gcWindow(backendPid, gcDir) : undefined;
 
     // Warm every path, then alternate them within each round.
@@ -366,8 +416,11 @@ async function runPhase(index, on) {
           urls[kind],
           pids[kind],
           callHeaders[kind],
-          kind === 'direct' || kind === 'gateway' ? backendPid : undefined,
+          kind === 'direct' || kind === 'gateway' || kind === 'native'
+            ? backendPid
+            : undefined,
           kind === 'gateway' ? gcWatch : undefined,
+          kind === 'native' ? nativeNginxPids : undefined,
         );
       }
       phase.rounds.push(results);
@@ -382,6 +435,10 @@ async function runPhase(index, on) {
             ([k, v]) =>
               `${k} ${Math.round(v.rps)} req/s${
                 v.cpuUsPerCall ? ` ${v.cpuUsPerCall} µs CPU/call` : ''
+              }${
+                v.nginxCpuUsPerCall !== undefined
+                  ? ` (its nginx ${v.nginxCpuUsPerCall})`
+                  : ''
               }${
                 v.mainThreadCpuUsPerCall !== undefined
                   ? ` (main thread ${v.mainThreadCpuUsPerCall})`
@@ -445,6 +502,7 @@ async function runPhase(index, on) {
     await portal.stop();
     portal.cleanup();
     files?.cleanup();
+    nativePlane?.cleanup();
     if (gcDir) fs.rmSync(gcDir, { recursive: true, force: true });
   }
 }
@@ -478,6 +536,25 @@ const floorSummary = nodeFloor
       nodeFloorCpuUsPerCall: spread(values(on, 'nodeFloor', 'cpuUsPerCall')),
     }
   : undefined;
+// With --native: the gateway's native data plane against nginx alone.
+const nativeSummary = native
+  ? {
+      nativeOverNginx: spread(ratios(on, 'native', 'nginx')),
+      // The same with the toggled feature off (events off with --toggle events).
+      nativeOverNginxToggleOff: spread(ratios(off, 'native', 'nginx')),
+      nativeOverDirect: spread(ratios(on, 'native', 'direct')),
+      nativeRps: median(values(on, 'native', 'rps')),
+      // The backend and the data plane's nginx together, and its nginx.
+      nativeCpuUsPerCall: spread(values(on, 'native', 'cpuUsPerCall')),
+      nativeNginxCpuUsPerCall: spread(
+        values(on, 'native', 'nginxCpuUsPerCall'),
+      ),
+      nativeOnOverOff: round3(
+        median(ratios(on, 'native', 'direct')) /
+          median(ratios(off, 'native', 'direct')),
+      ),
+    }
+  : undefined;
 const onOverDirect = spread(ratios(on, 'gateway', 'direct'));
 const offOverDirect = spread(ratios(off, 'gateway', 'direct'));
 const summary = {
@@ -500,6 +577,7 @@ const summary = {
       backendWhenDirect: spread(values(on, 'direct', 'cpuUsPerCall')),
     },
     ...floorSummary,
+    ...nativeSummary,
   },
   toggle,
   // monitoring (issue 15), events (issue 17) or database (on: SQLite files,
@@ -558,7 +636,17 @@ const summary = {
         sequential(off, 'gateway'),
       ),
       nginx: median(sequential(on, 'nginx')),
+      ...(native ? { native: median(sequential(on, 'native')) } : {}),
     },
+    ...(native
+      ? {
+          nativeP50AddedMs: round3(
+            (median(sequential(on, 'native')) -
+              median(sequential(on, 'direct'))) /
+              1000,
+          ),
+        }
+      : {}),
   },
   errors: phases.reduce(
     (n, p) =>
@@ -587,6 +675,9 @@ for (const s of [
   summary.peer.nginxOverDirect,
   floorSummary?.nodeFloorOverNginx,
   floorSummary?.gatewayOverNodeFloor,
+  nativeSummary?.nativeOverNginx,
+  nativeSummary?.nativeOverNginxToggleOff,
+  nativeSummary?.nativeOverDirect,
 ].filter(Boolean)) {
   for (const k of ['median', 'min', 'max']) s[k] = round3(s[k]);
 }

@@ -210,6 +210,30 @@ export interface Config {
       maxJsonDepth?: number;
       /** Longest a request waits for a replica of a scaled-to-zero deployment. @default 60 seconds */
       coldStartTimeout?: number | { [unit: string]: number } | string;
+      /**
+       * The native data plane: nginx with its Lua module (Debian:
+       * `nginx libnginx-mod-http-lua`), supervised by the backend, serving
+       * the two invocation routes on a port of its own. It forwards a call
+       * itself when the backend authorized the caller for the model in the
+       * last 10 s, the body passes the checks above and a replica is ready;
+       * every other call goes to the backend's gateway and gets the same
+       * answer as on the portal's port. Calls are recorded (metrics,
+       * prediction events) from nginx's call log, off the call path.
+       */
+      nginx?: {
+        /** @default false */
+        enabled?: boolean;
+        /** @default /usr/sbin/nginx */
+        command?: string;
+        /** Where `ngx_http_lua_module.so` and `ndk_http_module.so` are. @default /usr/lib/nginx/modules */
+        modulesDir?: string;
+        /** @default 127.0.0.1 */
+        host?: string;
+        /** @default 7008 */
+        port?: number;
+        /** nginx worker processes. @default 1 */
+        workers?: number;
+      };
     };
 
     /** Batch executions. */

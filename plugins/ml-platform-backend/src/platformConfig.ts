@@ -14,6 +14,15 @@ export interface SeedRepository {
   models: { entityRef: string; path: string }[];
 }
 
+/** `mlPlatform.gateway.nginx`: invocations forwarded by nginx. */
+export interface NginxGatewayConfig {
+  command: string;
+  modulesDir: string;
+  host: string;
+  port: number;
+  workers: number;
+}
+
 /** The `mlPlatform` config with defaults applied and paths resolved. */
 export interface PlatformConfig {
   dataDir: string;
@@ -60,6 +69,8 @@ export interface PlatformConfig {
     maxElements: number;
     /** Deepest JSON nesting of a request body. */
     maxJsonDepth: number;
+    /** The native data plane (`gateway.nginx`), when enabled. */
+    nginx?: NginxGatewayConfig;
   };
   /** How model code (builds, replicas, batch workers) is contained. */
   sandbox: SandboxConfig;
@@ -160,6 +171,21 @@ export function readPlatformConfig(config: Config): PlatformConfig {
       coldStartTimeoutMs: durationMs(c, 'gateway.coldStartTimeout', 60_000),
       maxElements: c?.getOptionalNumber('gateway.maxElements') ?? 1_000_000,
       maxJsonDepth: c?.getOptionalNumber('gateway.maxJsonDepth') ?? 32,
+      nginx: c?.getOptionalBoolean('gateway.nginx.enabled')
+        ? {
+            command:
+              c.getOptionalString('gateway.nginx.command') ?? '/usr/sbin/nginx',
+            modulesDir:
+              c.getOptionalString('gateway.nginx.modulesDir') ??
+              '/usr/lib/nginx/modules',
+            host: c.getOptionalString('gateway.nginx.host') ?? '127.0.0.1',
+            port: c.getOptionalNumber('gateway.nginx.port') ?? 7008,
+            workers: Math.max(
+              1,
+              Math.floor(c.getOptionalNumber('gateway.nginx.workers') ?? 1),
+            ),
+          }
+        : undefined,
     },
     sandbox: {
       user: c?.getOptionalString('sandbox.user') ?? 'nobody',

@@ -41,6 +41,31 @@ export async function buildModel(
   return build;
 }
 
+/**
+ * Registers the churn example from `repoUrl` (its `churn` folder), builds
+ * it and deploys it online with one replica; returns the deployment once
+ * it is ready.
+ */
+export async function deployChurnOnline(server: any, repoUrl: string) {
+  await request(server)
+    .post(api('/models/default/churn/register'))
+    .send({ gitUrl: repoUrl, gitPath: 'churn', defaultBranch: 'main' })
+    .expect(200);
+  const build = await buildModel(server, 'churn');
+  const deployment = await request(server)
+    .post(api('/models/default/churn/deployments'))
+    .send({ buildId: build.id, type: 'online', replicas: 1 })
+    .expect(201);
+  await waitFor(
+    async () =>
+      (
+        await request(server).get(api(`/deployments/${deployment.body.id}`))
+      ).body.status === 'ready',
+    { what: 'the deployment', timeoutMs: 60_000 },
+  );
+  return deployment.body as { id: string; buildId: string };
+}
+
 /** An execution's result file, downloaded through the API, as text. */
 export async function resultText(server: any, executionId: string) {
   const result = await request(server)

@@ -2,6 +2,8 @@ import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { ExecutionInputs } from '../batch/ExecutionInputs';
 import { Gateway } from '../gateway/Gateway';
 import { InvocationRoutes } from '../gateway/InvocationRoutes';
+import { NginxGateway } from '../gateway/nginx/NginxGateway';
+import { errorMeta } from '../util/logging';
 import { PlatformCore } from '../subsystems/core';
 import { Subsystem } from '../subsystems/types';
 import { DeploymentService } from './DeploymentService';
@@ -17,6 +19,8 @@ export interface OnlineSubsystem extends Subsystem {
   gateway: Gateway;
   /** The invocation routes, which the data plane serves too. */
   invocations: InvocationRoutes;
+  /** The native data plane, when `mlPlatform.gateway.nginx` enables it. */
+  nginx?: NginxGateway;
 }
 
 export function createOnlineSubsystem(
@@ -63,12 +67,25 @@ export function createOnlineSubsystem(
     bodyTimeoutMs: platformConfig.gateway.timeoutMs,
     limits: platformConfig.gateway,
   });
+  const nginxConfig = platformConfig.gateway.nginx;
+  const nginx = nginxConfig
+    ? new NginxGateway({
+        config: nginxConfig,
+        limits: platformConfig.gateway,
+        dataDir: platformConfig.dataDir,
+        gateway,
+        invocations,
+        httpAuth: deps.httpAuth,
+        logger,
+      })
+    : undefined;
   reconciler.start();
   return {
     name: 'online',
     deployments,
     gateway,
     invocations,
+    nginx,
     routes: (api, ctx) => deploymentRoutes(api, ctx, { deployments }),
     tasks: [
       {
@@ -81,7 +98,23 @@ export function createOnlineSubsystem(
         fn: () => reconciler.reconcileAll(),
       },
     ],
-    onStartup: [],
-    onShutdown: [() => gateway.close(), () => reconciler.stop()],
+    onStartup: nginx
+      ? [
+          // Without it, every invocation still works on the portal's port.
+          () =>
+            nginx.start().catch(error =>
+              logger.error(
+                'The native gateway (mlPlatform.gateway.nginx) did not start; invocations are served on the portal port only',
+                errorMeta(error),
+              ),
+            ),
+        ]
+      : [],
+    onShutdown: [
+      // Its last calls are read while the recorders still run.
+      ...(nginx ? [() => nginx.stop()] : []),
+      () => gateway.close(),
+      () => reconciler.stop(),
+    ],
   };
 }

@@ -141,6 +141,10 @@ export class Gateway {
   private readonly observers: InvocationObserver[] = [];
   /** Online deployments, re-read at most every half second: not a query per request. */
   private online?: { at: number; deployments: Promise<OnlineDeployments> };
+  /** The last online deployments read, for lookups that cannot wait. */
+  private lastOnline?: OnlineDeployments;
+  /** Calls under way in the native data plane, per deployment id. */
+  private nativeInFlight = new Map<string, number>();
 
   private readonly replicas: ReplicaClient;
 
@@ -159,8 +163,10 @@ export class Gateway {
     body: InvocationBody,
     credentials: BackstageCredentials,
   ) {
-    const deployment = await this.deploymentByName(name);
-    await this.checkVisible(deployment.modelRef, credentials);
+    const deployment = await this.authorize(
+      { protocol: 'v2', name },
+      credentials,
+    );
     return this.forward(
       deployment,
       'v2',
@@ -180,14 +186,10 @@ export class Gateway {
     credentials: BackstageCredentials,
     via: InvocationVia = { route: 'records' },
   ) {
-    const modelRef = stringifyEntityRef({ kind: 'component', ...ref });
-    await this.checkVisible(modelRef, credentials);
-    const deployment = (await this.onlineDeployments()).byRef.get(modelRef);
-    if (!deployment) {
-      throw new ServiceUnavailableError(
-        `${modelRef} has no online deployment; deploy a build first`,
-      );
-    }
+    const deployment = await this.authorize(
+      { protocol: 'records', ...ref },
+      credentials,
+    );
     return this.forward(
       deployment,
       'records',
@@ -210,8 +212,89 @@ export class Gateway {
         modelRef: deployment.modelRef,
         deploymentId: deployment.id,
         buildId: deployment.buildId,
-        inFlight: calls,
+        inFlight: calls + (this.nativeInFlight.get(deployment.id) ?? 0),
       };
+    }
+    for (const [id, calls] of this.nativeInFlight) {
+      if (this.inFlight.has(id)) continue;
+      const deployment = this.knownDeployment(id);
+      if (deployment) {
+        yield {
+          modelRef: deployment.modelRef,
+          deploymentId: id,
+          buildId: deployment.buildId,
+          inFlight: calls,
+        };
+      }
+    }
+  }
+
+  /**
+   * The deployment a call to `target` goes to, once the caller is known
+   * and may invoke it: the same lookups and checks, in the same order and
+   * with the same errors, as a call. For the native data plane, which
+   * forwards the call itself.
+   */
+  async authorize(
+    target:
+      | { protocol: 'v2'; name: string }
+      | { protocol: 'records'; namespace: string; name: string },
+    credentials: BackstageCredentials,
+  ): Promise<ModelDeployment> {
+    if (target.protocol === 'v2') {
+      const deployment = await this.deploymentByName(target.name);
+      await this.checkVisible(deployment.modelRef, credentials);
+      return deployment;
+    }
+    const modelRef = stringifyEntityRef({ kind: 'component', ...target });
+    await this.checkVisible(modelRef, credentials);
+    const deployment = (await this.onlineDeployments()).byRef.get(modelRef);
+    if (!deployment) {
+      throw new ServiceUnavailableError(
+        `${modelRef} has no online deployment; deploy a build first`,
+      );
+    }
+    return deployment;
+  }
+
+  /** Each online deployment's ready replicas, as calls would find them now. */
+  async readyRoutes(): Promise<
+    Array<{ deployment: ModelDeployment; urls: string[] }>
+  > {
+    const { all } = await this.onlineDeployments();
+    return Promise.all(
+      all.map(async deployment => ({
+        deployment,
+        urls: await this.readyUrls(deployment.id),
+      })),
+    );
+  }
+
+  /**
+   * A call the native data plane forwarded: observers record it as any
+   * other, and its deployment is not idle.
+   */
+  recordForwarded(invocation: Invocation) {
+    this.options.reconciler.noteRequest(invocation.deploymentId);
+    this.notify(invocation);
+  }
+
+  /** The native data plane's calls under way, per deployment id. */
+  setNativeInFlight(calls: Map<string, number>) {
+    this.nativeInFlight = calls;
+  }
+
+  private knownDeployment(id: string): ModelDeployment | undefined {
+    return this.lastOnline?.all.find(d => d.id === id);
+  }
+
+  private notify(invocation: Invocation) {
+    for (const observer of this.observers) {
+      try {
+        observer(invocation);
+      } catch (e) {
+        this.options.logger.warn('invocation observer failed', errorMeta(e));
+      }
     }
   }
 
@@ -225,6 +308,12 @@ export class Gateway {
       const deployments = this.options.stores.deployments
         .listDeployments({ type: 'online' })
         .then(indexOnline);
+      deployments.then(
+        online => {
+          this.lastOnline = online;
+        },
+        () => {},
+      );
       this.online = { at: now, deployments };
       deployments.catch(() => {
         this.online = undefined;
@@ -390,13 +479,7 @@ export class Gateway {
         response,
         source: via.source,
       };
-      for (const observer of this.observers) {
-        try {
-          observer(invocation);
-        } catch (e) {
-          this.options.logger.warn('invocation observer failed', errorMeta(e));
-        }
-      }
+      this.notify(invocation);
     };
 
     let attempts = 0;

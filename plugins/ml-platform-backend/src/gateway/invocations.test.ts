@@ -16,7 +16,7 @@ import {
   mlModelComponent,
 } from '../__testUtils__/churnReference';
 import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
-import { api, buildModel } from '../__testUtils__/platformApi';
+import { api, deployChurnOnline } from '../__testUtils__/platformApi';
 
 jest.setTimeout(120_000);
 
@@ -61,21 +61,7 @@ describe('invocations: the data plane and the plugin routes answer alike', () =>
     dataPlane.attach(backend.server);
     stop = () => backend.stop();
 
-    await request(server)
-      .post(api('/models/default/churn/register'))
-      .send({ gitUrl: repo.url, gitPath: 'churn', defaultBranch: 'main' })
-      .expect(200);
-    const build = await buildModel(server, 'churn');
-    const deployment = await request(server)
-      .post(api('/models/default/churn/deployments'))
-      .send({ buildId: build.id, type: 'online', replicas: 1 });
-    await waitFor(
-      async () =>
-        (
-          await request(server).get(api(`/deployments/${deployment.body.id}`))
-        ).body.status === 'ready',
-      { what: 'the deployment', timeoutMs: 60_000 },
-    );
+    await deployChurnOnline(server, repo.url);
   });
 
   afterAll(async () => {

@@ -23,7 +23,7 @@ import { mlPlatformPlugin } from '../plugin';
 import { churnReference, churnRow } from '../__testUtils__/churnReference';
 import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
 import { fakeLoki } from '../__testUtils__/fakeLoki';
-import { api, buildModel } from '../__testUtils__/platformApi';
+import { api, deployChurnOnline } from '../__testUtils__/platformApi';
 import { DatabasePredictionEventStore } from '../database/predictionEvents/DatabasePredictionEventStore';
 
 jest.setTimeout(180_000);
@@ -185,22 +185,7 @@ describe('events in and out: subscriptions and prediction events', () => {
       },
     };
     await start();
-    await request(server)
-      .post(api('/models/default/churn/register'))
-      .send({ gitUrl: repo.url, gitPath: 'churn', defaultBranch: 'main' })
-      .expect(200);
-    const build = await buildModel(server, 'churn');
-    const deployment = await request(server)
-      .post(api('/models/default/churn/deployments'))
-      .send({ buildId: build.id, type: 'online', replicas: 1 });
-    deploymentId = deployment.body.id;
-    await waitFor(
-      async () =>
-        (
-          await request(server).get(api(`/deployments/${deploymentId}`))
-        ).body.status === 'ready',
-      { what: 'the deployment', timeoutMs: 60_000 },
-    );
+    deploymentId = (await deployChurnOnline(server, repo.url)).id;
   });
 
   afterAll(async () => {

@@ -22,7 +22,7 @@ import {
 import { TestDataPlane } from '../../__testUtils__/dataPlane';
 import { ModelRepository, waitFor } from '../../__testUtils__/modelRepository';
 import { dataScienceTeam } from '../../__testUtils__/owners';
-import { api, buildModel } from '../../__testUtils__/platformApi';
+import { api, deployChurnOnline } from '../../__testUtils__/platformApi';
 import { PrometheusServer, freePort } from '../../__testUtils__/prometheus';
 import { PrometheusMetricsSource } from '../query/PrometheusMetricsSource';
 import { measureRules } from './alertMetrics';
@@ -120,22 +120,7 @@ if (!alertingBinaries && process.env.CI) {
       dataPlane.attach(backend.server);
       stop = () => backend.stop();
 
-      await request(server)
-        .post(api('/models/default/churn/register'))
-        .send({ gitUrl: repo.url, gitPath: 'churn', defaultBranch: 'main' })
-        .expect(200);
-      const build = await buildModel(server, 'churn');
-      const deployment = await request(server)
-        .post(api('/models/default/churn/deployments'))
-        .send({ buildId: build.id, type: 'online', replicas: 1 })
-        .expect(201);
-      await waitFor(
-        async () =>
-          (
-            await request(server).get(api(`/deployments/${deployment.body.id}`))
-          ).body.status === 'ready',
-        { what: 'the deployment', timeoutMs: 60_000 },
-      );
+      await deployChurnOnline(server, repo.url);
     });
 
     afterAll(async () => {

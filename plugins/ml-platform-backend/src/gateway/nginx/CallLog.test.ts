@@ -1,0 +1,96 @@
+import { CALL_LOG_FIELDS, LoggedCall, parseCallLog } from './CallLog';
+
+/** A record as nginx writes it with mlp_calls' format. */
+function record(request: string, answer: string, overrides: string[] = []) {
+  const header = [
+    'd-1',
+    'b-1',
+    'component:default/churn',
+    'v2',
+    'user',
+    'user:default/ada',
+    '200',
+    '1234',
+    '2',
+    '1796455358.369',
+    String(Buffer.byteLength(request)),
+    String(Buffer.byteLength(answer)),
+    String(Buffer.byteLength(answer)),
+  ];
+  overrides.forEach((v, i) => {
+    if (v !== undefined) header[i] = v;
+  });
+  expect(header).toHaveLength(CALL_LOG_FIELDS.length);
+  return `${header.join('\t')}\t${request}${answer}\n`;
+}
+
+function parse(text: string | Buffer) {
+  const calls: LoggedCall[] = [];
+  let corrupt = 0;
+  const used = parseCallLog(
+    Buffer.isBuffer(text) ? text : Buffer.from(text),
+    c => calls.push(c),
+    () => corrupt++,
+  );
+  return { calls, corrupt, used };
+}
+
+describe('parseCallLog', () => {
+  it('reads bodies by their sizes: tabs, line breaks and UTF-8 inside them are data', () => {
+    const request = '{"inputs": [\n\t{"name": "café"}]}';
+    const answer = '{"outputs":\n[]}';
+    const { calls, corrupt, used } = parse(
+      record(request, answer) + record('{}', '{"a":1}'),
+    );
+    expect(corrupt).toBe(0);
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatchObject({
+      deploymentId: 'd-1',
+      buildId: 'b-1',
+      modelRef: 'component:default/churn',
+      protocol: 'v2',
+      callerKind: 'user',
+      caller: 'user:default/ada',
+      status: 200,
+      latencyUs: 1234,
+      inFlight: 2,
+      endedAt: 1796455358369,
+      answerBytes: Buffer.byteLength(answer),
+    });
+    expect(calls[0].request.toString()).toBe(request);
+    expect(calls[0].answer.toString()).toBe(answer);
+    expect(calls[1].answer.toString()).toBe('{"a":1}');
+    expect(used).toBe(
+      Buffer.byteLength(record(request, answer)) * 1 +
+        Buffer.byteLength(record('{}', '{"a":1}')),
+    );
+  });
+
+  it('stops before a record that is not all there yet, wherever it is cut', () => {
+    const whole = Buffer.from(record('{"x": 1}', '{"y": 2}'));
+    for (let cut = 0; cut < whole.length; cut++) {
+      const { calls, corrupt, used } = parse(whole.subarray(0, cut));
+      expect([calls.length, corrupt, used]).toEqual([0, 0, 0]);
+    }
+    expect(parse(whole).calls).toHaveLength(1);
+  });
+
+  it('skips a record whose sizes do not add up, and reads the next', () => {
+    const bad = record('{"x": 1}', '{}', [...Array(10).fill(undefined), '3']);
+    const { calls, corrupt } = parse(bad + record('{}', '{}'));
+    expect(corrupt).toBe(1);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].request.toString()).toBe('{}');
+  });
+
+  it('keeps no answer over the cap, and still its size', () => {
+    const line = record('{}', '', [
+      ...Array(11).fill(undefined),
+      '5000000',
+      '0',
+    ]);
+    const { calls } = parse(line);
+    expect(calls[0].answerBytes).toBe(5000000);
+    expect(calls[0].answer).toHaveLength(0);
+  });
+});
