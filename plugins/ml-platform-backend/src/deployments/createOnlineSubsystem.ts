@@ -102,12 +102,14 @@ export function createOnlineSubsystem(
       ? [
           // Without it, every invocation still works on the portal's port.
           () =>
-            nginx.start().catch(error =>
-              logger.error(
-                'The native gateway (mlPlatform.gateway.nginx) did not start; invocations are served on the portal port only',
-                errorMeta(error),
+            nginx
+              .start()
+              .catch(error =>
+                logger.error(
+                  'The native gateway (mlPlatform.gateway.nginx) did not start; invocations are served on the portal port only',
+                  errorMeta(error),
+                ),
               ),
-            ),
         ]
       : [],
     onShutdown: [
