@@ -42,18 +42,22 @@ export async function buildModel(
 }
 
 /**
- * Registers the churn example from `repoUrl` (its `churn` folder), builds
+ * Registers model `name` from `repoUrl` (its folder of that name), builds
  * it and deploys it online with one replica; returns the deployment once
  * it is ready.
  */
-export async function deployChurnOnline(server: any, repoUrl: string) {
+export async function deployOnline(
+  server: any,
+  repoUrl: string,
+  name = 'churn',
+) {
   await request(server)
-    .post(api('/models/default/churn/register'))
-    .send({ gitUrl: repoUrl, gitPath: 'churn', defaultBranch: 'main' })
+    .post(api(`/models/default/${name}/register`))
+    .send({ gitUrl: repoUrl, gitPath: name, defaultBranch: 'main' })
     .expect(200);
-  const build = await buildModel(server, 'churn');
+  const build = await buildModel(server, name);
   const deployment = await request(server)
-    .post(api('/models/default/churn/deployments'))
+    .post(api(`/models/default/${name}/deployments`))
     .send({ buildId: build.id, type: 'online', replicas: 1 })
     .expect(201);
   await waitFor(

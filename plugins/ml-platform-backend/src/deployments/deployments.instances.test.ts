@@ -24,7 +24,8 @@ const POSTGRES =
 const rows = churnExpected().map(e => e.input);
 
 /** Model server processes this test's backends started (their parent is this process). */
-function replicaProcesses(): number[] {
+/** Model servers that are children of this process. */
+function childReplicas(): number[] {
   return execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
     .split('\n')
     .map(line => line.trim().split(/\s+/))
@@ -96,6 +97,10 @@ function replicaProcesses(): number[] {
     });
 
     it('runs one set of replicas for a deployment, served by both, taken over when its instance stops', async () => {
+      // This test's replicas: not one another test file left in this worker.
+      const before = new Set(childReplicas());
+      const replicaProcesses = () =>
+        childReplicas().filter(pid => !before.has(pid));
       const a = await startInstance('a');
       const b = await startInstance('b');
       await request(a.server)

@@ -16,7 +16,7 @@ import {
   mlModelComponent,
 } from '../__testUtils__/churnReference';
 import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
-import { api, deployChurnOnline } from '../__testUtils__/platformApi';
+import { api, deployOnline } from '../__testUtils__/platformApi';
 
 jest.setTimeout(120_000);
 
@@ -61,7 +61,7 @@ describe('invocations: the data plane and the plugin routes answer alike', () =>
     dataPlane.attach(backend.server);
     stop = () => backend.stop();
 
-    await deployChurnOnline(server, repo.url);
+    await deployOnline(server, repo.url);
   });
 
   afterAll(async () => {

@@ -23,7 +23,7 @@ import { mlPlatformPlugin } from '../plugin';
 import { churnReference, churnRow } from '../__testUtils__/churnReference';
 import { ModelRepository, waitFor } from '../__testUtils__/modelRepository';
 import { fakeLoki } from '../__testUtils__/fakeLoki';
-import { api, deployChurnOnline } from '../__testUtils__/platformApi';
+import { api, deployOnline } from '../__testUtils__/platformApi';
 import { DatabasePredictionEventStore } from '../database/predictionEvents/DatabasePredictionEventStore';
 
 jest.setTimeout(180_000);
@@ -185,7 +185,7 @@ describe('events in and out: subscriptions and prediction events', () => {
       },
     };
     await start();
-    deploymentId = (await deployChurnOnline(server, repo.url)).id;
+    deploymentId = (await deployOnline(server, repo.url)).id;
   });
 
   afterAll(async () => {

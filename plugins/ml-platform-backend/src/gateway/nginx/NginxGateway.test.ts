@@ -16,7 +16,7 @@ import {
 } from '../../__testUtils__/churnReference';
 import { ModelRepository, waitFor } from '../../__testUtils__/modelRepository';
 import { freePort } from '../../__testUtils__/prometheus';
-import { api, deployChurnOnline } from '../../__testUtils__/platformApi';
+import { api, deployOnline } from '../../__testUtils__/platformApi';
 import { LoggedCall, parseCallLog } from './CallLog';
 
 jest.setTimeout(120_000);
@@ -61,7 +61,20 @@ describeWithNginx('the native gateway (nginx)', () => {
   };
 
   beforeAll(async () => {
-    repo = await ModelRepository.create({ churn: 'churn' });
+    // `slow` is the churn model taking 5 s for a customer with 99 support
+    // calls: longer than the gateway's timeout.
+    repo = await ModelRepository.create({ churn: 'churn', slow: 'churn' });
+    const model = path.join(repo.workPath, 'slow', 'model.py');
+    await repo.writeFile(
+      'slow/model.py',
+      fs
+        .readFileSync(model, 'utf8')
+        .replace(
+          '    def predict(self, rows):\n',
+          '    def predict(self, rows):\n        if any(r.get("support_calls") == 99 for r in rows):\n            import time\n            time.sleep(5)\n',
+        ),
+    );
+    await repo.commitAndPush('A slow model');
     dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mlp-nginx-'));
     const port = await freePort();
     native = `http://127.0.0.1:${port}`;
@@ -69,7 +82,7 @@ describeWithNginx('the native gateway (nginx)', () => {
       features: [
         mlPlatformPlugin,
         catalogServiceMock.factory({
-          entities: [mlModelComponent('churn')],
+          entities: [mlModelComponent('churn'), mlModelComponent('slow')],
         }),
         mockServices.rootConfig.factory({
           data: {
@@ -80,6 +93,7 @@ describeWithNginx('the native gateway (nginx)', () => {
               gateway: {
                 maxBodyBytes: 8 * 1024,
                 maxJsonDepth: 8,
+                timeout: 2000,
                 nginx: { enabled: true, port },
               },
               monitoring: {
@@ -95,7 +109,8 @@ describeWithNginx('the native gateway (nginx)', () => {
     server = backend.server;
     stop = () => backend.stop();
 
-    await deployChurnOnline(server, repo.url);
+    await deployOnline(server, repo.url);
+    await deployOnline(server, repo.url, 'slow');
     // nginx learns of the replica within 200 ms; until then calls go
     // through the backend.
     await waitFor(
@@ -280,6 +295,42 @@ describeWithNginx('the native gateway (nginx)', () => {
     });
     expect(last.request).toEqual(churnV2Body(rows.slice(0, 2)));
     expect(last.response.outputs).toHaveLength(2);
+  });
+
+  it('answers a model that does not answer in time as the portal does, and records it', async () => {
+    const slowRows = rows.slice(0, 1).map(r => ({ ...r, support_calls: 99 }));
+    const call = (agent: any, url: string) =>
+      agent
+        .post(url)
+        .set({ 'Content-Type': 'application/json', ...user })
+        .send(JSON.stringify({ dataframe_records: slowRows }));
+    const route = '/models/default/slow/predict';
+    // The first call of this caller to `slow` is authorized by the backend;
+    // a good one makes nginx remember it.
+    await request(native)
+      .post(`/api/ml-platform${route}`)
+      .set({ 'Content-Type': 'application/json', ...user })
+      .send(JSON.stringify({ dataframe_records: rows.slice(0, 1) }))
+      .expect(200);
+    await flushed();
+    const logged = nativeCalls().length;
+    const viaNative = await call(request(native), `/api/ml-platform${route}`);
+    const viaPortal = await call(request(server), api(route));
+    expect(viaNative.status).toBe(504);
+    expect(viaNative.body.error).toEqual({
+      name: 'GatewayTimeoutError',
+      message: 'The model did not answer within 2 s',
+    });
+    expect([viaNative.status, viaNative.body.error]).toEqual([
+      viaPortal.status,
+      viaPortal.body.error,
+    ]);
+    await flushed();
+    const timedOut = nativeCalls().slice(logged);
+    expect(timedOut.map(c => [c.modelRef, c.status])).toEqual([
+      ['component:default/slow', 504],
+    ]);
+    expect(timedOut[0].latencyUs).toBeGreaterThanOrEqual(2_000_000);
   });
 
   it('sends calls to the backend when the deployment has no ready replica', async () => {

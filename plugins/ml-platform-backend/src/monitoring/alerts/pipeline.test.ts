@@ -22,7 +22,7 @@ import {
 import { TestDataPlane } from '../../__testUtils__/dataPlane';
 import { ModelRepository, waitFor } from '../../__testUtils__/modelRepository';
 import { dataScienceTeam } from '../../__testUtils__/owners';
-import { api, deployChurnOnline } from '../../__testUtils__/platformApi';
+import { api, deployOnline } from '../../__testUtils__/platformApi';
 import { PrometheusServer, freePort } from '../../__testUtils__/prometheus';
 import { PrometheusMetricsSource } from '../query/PrometheusMetricsSource';
 import { measureRules } from './alertMetrics';
@@ -120,7 +120,7 @@ if (!alertingBinaries && process.env.CI) {
       dataPlane.attach(backend.server);
       stop = () => backend.stop();
 
-      await deployChurnOnline(server, repo.url);
+      await deployOnline(server, repo.url);
     });
 
     afterAll(async () => {
