@@ -89,7 +89,7 @@ export class PredictionEventRecorder {
     const random = this.options.random ?? Math.random;
     this.buffer.push({
       kind: 'call',
-      at: Date.now(),
+      at: call.endedAt ?? Date.now(),
       id: randomUUID(),
       call,
       sampled: random() < this.options.settings.sampleRate,

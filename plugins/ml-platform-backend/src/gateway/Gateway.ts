@@ -61,6 +61,11 @@ export interface Invocation {
   responseJson?: unknown;
   /** For calls a subscription made: the event it predicts. */
   source?: InvocationSource;
+  /**
+   * When the call ended (epoch ms), for calls recorded after the fact (the
+   * native data plane's, read from its log); others end when observed.
+   */
+  endedAt?: number;
 }
 
 /** The event behind a call a subscription made. */

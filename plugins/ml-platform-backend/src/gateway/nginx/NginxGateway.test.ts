@@ -294,6 +294,9 @@ describeWithNginx('the native gateway (nginx)', () => {
       status: 200,
     });
     expect(last.request).toEqual(churnV2Body(rows.slice(0, 2)));
+    // Timed when nginx ended the call, not when the backend read its log.
+    const logged = nativeCalls().at(-1)!;
+    expect(Date.parse(last.time)).toBe(logged.endedAt);
     expect(last.response.outputs).toHaveLength(2);
   });
 

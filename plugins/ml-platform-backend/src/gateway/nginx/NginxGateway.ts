@@ -474,6 +474,7 @@ export class NginxGateway {
       inFlight: call.inFlight,
       request: call.request,
       response: call.answer.length > 0 ? call.answer : undefined,
+      endedAt: call.endedAt,
     });
   }
 
