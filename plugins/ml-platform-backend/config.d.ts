@@ -231,7 +231,7 @@ export interface Config {
         host?: string;
         /** @default 7008 */
         port?: number;
-        /** nginx worker processes. @default 1 */
+        /** nginx worker processes, 1-64. @default 1 */
         workers?: number;
       };
     };

@@ -180,10 +180,7 @@ export function readPlatformConfig(config: Config): PlatformConfig {
               '/usr/lib/nginx/modules',
             host: c.getOptionalString('gateway.nginx.host') ?? '127.0.0.1',
             port: c.getOptionalNumber('gateway.nginx.port') ?? 7008,
-            workers: Math.max(
-              1,
-              Math.floor(c.getOptionalNumber('gateway.nginx.workers') ?? 1),
-            ),
+            workers: boundedWholeNumber(c, 'gateway.nginx.workers', 1, 1, 64),
           }
         : undefined,
     },

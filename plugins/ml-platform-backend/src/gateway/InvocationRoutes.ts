@@ -172,7 +172,7 @@ export class InvocationRoutes implements DataPlaneHandler {
   }
 
   /** Errors in the shape of Backstage's error handler, so clients parse them alike. */
-  private fail(req: IncomingMessage, res: ServerResponse, error: unknown) {
+  fail(req: IncomingMessage, res: ServerResponse, error: unknown) {
     const { name, message } =
       error instanceof Error ? error : new Error(String(error));
     const statusCode = statusOf(error);

@@ -336,6 +336,12 @@ describeWithNginx('the native gateway (nginx)', () => {
     expect(timedOut[0].latencyUs).toBeGreaterThanOrEqual(2_000_000);
   });
 
+  it('serves nothing but invocations on its port', async () => {
+    const res = await request(native).get('/api/ml-platform/models').set(user);
+    expect(res.status).toBe(404);
+    expect(res.body.error.name).toBe('NotFoundError');
+  });
+
   it('sends calls to the backend when the deployment has no ready replica', async () => {
     const deployments = (
       await request(server).get(api('/models/default/churn/deployments'))

@@ -9,6 +9,7 @@ import http, { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { NotFoundError } from '@backstage/errors';
 import type { Request } from 'express';
 import { principalRef } from '../../access/ModelAccess';
 import { assertPathParameter } from '../../http/requestGuards';
@@ -53,12 +54,41 @@ export interface NginxGatewayOptions {
   logger: LoggerService;
 }
 
-function checkListen({ host, port }: NginxGatewayConfig) {
-  if (!/^[A-Za-z0-9.:[\]-]+$/.test(host)) {
-    throw new Error(`mlPlatform.gateway.nginx.host: "${host}" is not a host`);
+const HOST_NAME =
+  /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** An absolute, normalized path nginx's configuration can quote as is. */
+function isPlainAbsolutePath(value: string): boolean {
+  return (
+    path.isAbsolute(value) &&
+    path.normalize(value) === value &&
+    !/[\s"'$;\\{}]/.test(value)
+  );
+}
+
+/**
+ * Refuses what would not make a sound nginx command line or configuration:
+ * errors name the key. (Admins set these, but a typo should not become an
+ * option or a directive.)
+ */
+export function checkNginxGatewayConfig(config: NginxGatewayConfig) {
+  const key = 'mlPlatform.gateway.nginx';
+  const { host, port, command, modulesDir } = config;
+  if (!net.isIP(host) && !HOST_NAME.test(host)) {
+    throw new Error(`${key}.host: "${host}" is not an IP address or host name`);
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`mlPlatform.gateway.nginx.port: ${port} is not a port`);
+    throw new Error(`${key}.port: ${port} is not a port (1-65535)`);
+  }
+  if (!isPlainAbsolutePath(command)) {
+    throw new Error(
+      `${key}.command: "${command}" is not an absolute path to the nginx program`,
+    );
+  }
+  if (!isPlainAbsolutePath(modulesDir)) {
+    throw new Error(
+      `${key}.modulesDir: "${modulesDir}" is not an absolute, normalized directory`,
+    );
   }
 }
 
@@ -122,12 +152,12 @@ export class NginxGateway {
   /** Where callers reach the native data plane. */
   get url(): string {
     const { host, port } = this.options.config;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    return `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
   }
 
   async start(): Promise<void> {
     const { config, logger } = this.options;
-    checkListen(config);
+    checkNginxGatewayConfig(config);
     fs.mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
     this.stopLeftoverNginx();
     await this.recordLeftoverCalls();
@@ -171,7 +201,8 @@ export class NginxGateway {
     // Every line was recorded: the next start begins a new log.
     fs.rmSync(this.callLog, { force: true });
     fs.rmSync(this.offsetFile, { force: true });
-    await new Promise(resolve => this.backend?.close(resolve) ?? resolve(0));
+    const backend = this.backend;
+    if (backend) await new Promise(resolve => backend.close(resolve));
     if (this.runDir) fs.rmSync(this.runDir, { recursive: true, force: true });
   }
 
@@ -494,20 +525,13 @@ export class NginxGateway {
       invocation(req, res);
       return;
     }
-    const body = JSON.stringify({
-      error: {
-        name: 'NotFoundError',
-        message:
-          'Only invocations (POST /api/ml-platform/v2/models/{name}/infer, POST /api/ml-platform/models/{namespace}/{name}/predict) are served on this port',
-      },
-      request: { method: req.method, url: req.url },
-      response: { statusCode: 404 },
-    });
-    res.writeHead(404, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-    });
-    res.end(body);
+    this.options.invocations.fail(
+      req,
+      res,
+      new NotFoundError(
+        'Only invocations (POST /api/ml-platform/v2/models/{name}/infer, POST /api/ml-platform/models/{namespace}/{name}/predict) are served on this port',
+      ),
+    );
   }
 
   /**

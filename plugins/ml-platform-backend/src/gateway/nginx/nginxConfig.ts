@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { CALL_LOG_FORMAT } from './CallLog';
 
@@ -111,7 +112,9 @@ http {
   }
 
   server {
-    listen ${o.listen.host}:${o.listen.port};
+    listen ${
+      net.isIPv6(o.listen.host) ? `[${o.listen.host}]` : o.listen.host
+    }:${o.listen.port};
     keepalive_requests 1000000;
     # mlp_gateway.lua reads a body only when its Content-Length is within
     # maxBodyBytes; others stream to the backend, which enforces it.
