@@ -28,7 +28,7 @@ import {
   mainThreadCpuSeconds,
   processTree,
 } from '../lib/cpu.mjs';
-import { churnCustomer } from '../lib/datasets.mjs';
+import { churnCustomerV2 } from '../lib/datasets.mjs';
 import { freePort, startNginx } from '../lib/nginx.mjs';
 import {
   createModelRepo,
@@ -57,21 +57,7 @@ const CONFIGS = {
   bare: { monitoring: false, events: false, sampleRate: 1 },
 };
 
-const body = JSON.stringify({
-  inputs: Object.entries({
-    tenure_months: 'INT64',
-    monthly_charges: 'FP64',
-    total_charges: 'FP64',
-    contract: 'BYTES',
-    support_calls: 'INT64',
-    has_internet: 'BOOL',
-  }).map(([name, datatype]) => ({
-    name,
-    datatype,
-    shape: [1],
-    data: [churnCustomer[name]],
-  })),
-});
+const body = churnCustomerV2;
 
 /** `seconds` of calls at `rate` per second over 8 connections. */
 function load(url, headers) {

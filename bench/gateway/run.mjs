@@ -42,7 +42,7 @@ import {
   mainThreadCpuSeconds,
   processTree,
 } from '../lib/cpu.mjs';
-import { churnCustomer } from '../lib/datasets.mjs';
+import { churnCustomerV2 } from '../lib/datasets.mjs';
 import { freePort, startNginx, stopChild } from '../lib/nginx.mjs';
 import {
   base,
@@ -78,22 +78,7 @@ const gc = process.argv.includes('--gc');
 const nodeFloor = process.argv.includes('--node-floor');
 const native = process.argv.includes('--native');
 
-const row = churnCustomer;
-const v2 = JSON.stringify({
-  inputs: Object.entries({
-    tenure_months: 'INT64',
-    monthly_charges: 'FP64',
-    total_charges: 'FP64',
-    contract: 'BYTES',
-    support_calls: 'INT64',
-    has_internet: 'BOOL',
-  }).map(([name, datatype]) => ({
-    name,
-    datatype,
-    shape: [1],
-    data: [row[name]],
-  })),
-});
+const v2 = churnCustomerV2;
 
 function load(url, conns, extraHeaders = {}, seconds = duration) {
   return new Promise((resolve, reject) => {

@@ -7,6 +7,23 @@ export const churnCustomer = createRequire(import.meta.url)(
   './churnCustomer.json',
 );
 
+/** `churnCustomer` as a V2 request body (one row, a tensor per field). */
+export const churnCustomerV2 = JSON.stringify({
+  inputs: Object.entries({
+    tenure_months: 'INT64',
+    monthly_charges: 'FP64',
+    total_charges: 'FP64',
+    contract: 'BYTES',
+    support_calls: 'INT64',
+    has_internet: 'BOOL',
+  }).map(([name, datatype]) => ({
+    name,
+    datatype,
+    shape: [1],
+    data: [churnCustomer[name]],
+  })),
+});
+
 export function churnRow(i) {
   const contracts = ['month-to-month', 'one-year', 'two-year'];
   return {
