@@ -26,6 +26,7 @@ import {
   cpuSeconds,
   findProcess,
   mainThreadCpuSeconds,
+  nginxProcesses,
   processTree,
 } from '../lib/cpu.mjs';
 import { churnCustomerV2 } from '../lib/datasets.mjs';
@@ -33,17 +34,15 @@ import { freePort, startNginx } from '../lib/nginx.mjs';
 import {
   createModelRepo,
   median,
+  option,
   registerAndBuild,
   sleep,
+  spread,
   startPortal,
   waitUntil,
 } from '../lib/portal.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const option = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const tenth = x => Math.round(x * 10) / 10;
 const rate = Number(option('rate', 1500));
 const seconds = Number(option('seconds', 10));
@@ -76,14 +75,6 @@ function load(url, headers) {
     );
   });
 }
-
-const isNginx = pid => {
-  try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'nginx';
-  } catch {
-    return false;
-  }
-};
 
 /** CPU µs per call of each process group while `url` is loaded. */
 async function measure(url, headers, groups) {
@@ -166,8 +157,7 @@ async function runConfig(name, config) {
     const auth = { Authorization: headers.Authorization };
     const backend = () => cpuSeconds([backendPid]);
     const backendMain = () => mainThreadCpuSeconds(backendPid);
-    const nativeNginx = () =>
-      cpuSeconds(processTree(backendPid).filter(isNginx));
+    const nativeNginx = () => cpuSeconds(nginxProcesses(backendPid));
     const peerNginx = () => cpuSeconds(processTree(peer.pid));
     const paths = {
       direct: [`${replica}/v2/models/churn/infer`, {}],
@@ -201,12 +191,6 @@ async function runConfig(name, config) {
     fs.rmSync(dir, { recursive: true });
   }
 }
-
-const spread = xs => ({
-  median: median(xs),
-  min: Math.min(...xs),
-  max: Math.max(...xs),
-});
 
 const results = {};
 for (const [name, config] of Object.entries(CONFIGS)) {

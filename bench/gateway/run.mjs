@@ -40,6 +40,7 @@ import {
   cpuSeconds,
   findProcess,
   mainThreadCpuSeconds,
+  nginxProcesses,
   processTree,
 } from '../lib/cpu.mjs';
 import { churnCustomerV2 } from '../lib/datasets.mjs';
@@ -48,26 +49,21 @@ import {
   base,
   createModelRepo,
   median,
+  option,
   registerAndBuild,
   sleep,
+  spread,
   startPortal,
   waitUntil,
 } from '../lib/portal.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const arg = (name, fallback) => Number(option(name, fallback));
 const duration = arg('duration', 6);
 const rounds = arg('rounds', 3);
 const pairs = arg('phases', 2);
 const connections = arg('connections', 8);
-const option = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 // What the phases switch on and off; the other stays on (the defaults).
 const toggle = option('toggle', 'monitoring');
 if (!['monitoring', 'events', 'database'].includes(toggle)) {
@@ -191,10 +187,6 @@ async function measured(url, pids, headers, mainPid, gcWatch, partPids) {
   };
 }
 
-const spread = xs => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return { median: median(xs), min: sorted[0], max: sorted.at(-1) };
-};
 const round3 = x => Number(x.toFixed(3));
 
 /** bench/lib/nodeFloor.ts on a free port, proxying to `replica`. */
@@ -361,16 +353,7 @@ async function runPhase(index, on) {
       ...(floor ? { nodeFloor: `${floor.url}/v2/models/churn/infer` } : {}),
     };
     // The native data plane's nginx, started by the backend.
-    const nativeNginxPids = () =>
-      processTree(backendPid).filter(pid => {
-        try {
-          return (
-            fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'nginx'
-          );
-        } catch {
-          return false;
-        }
-      });
+    const nativeNginxPids = () => nginxProcesses(backendPid);
     const nativePids = () => [backendPid, ...nativeNginxPids()];
     // Called directly, the backend still reads the replica's access log:
     // its CPU then is what every path pays, the gateway's own on top.

@@ -50,6 +50,17 @@ export function findProcess(rootPid, pattern) {
   });
 }
 
+/** The nginx processes of `tree` (a master and its workers). */
+export function nginxProcesses(rootPid) {
+  return processTree(rootPid).filter(pid => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'nginx';
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** CPU seconds (user + system) used so far by the processes. */
 export function cpuSeconds(pids) {
   return (

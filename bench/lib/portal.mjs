@@ -41,6 +41,18 @@ export function git(args, cwd) {
 export const median = xs =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The median of `xs` with their range. */
+export const spread = xs => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return { median: median(xs), min: sorted[0], max: sorted.at(-1) };
+};
+
+/** The value after `--name` on the command line, or `fallback`. */
+export const option = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+
 /**
  * Starts packages/backend with app-config.yaml and `overlay` (a YAML file,
  * or several, later ones winning), waits until it answers, and returns how
