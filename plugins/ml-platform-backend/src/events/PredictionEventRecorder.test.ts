@@ -223,6 +223,39 @@ describe('PredictionEventRecorder', () => {
     expect(store.events[1].response).toBeUndefined();
   });
 
+  it('stores bodies as they came and parses them only for a subscriber that reads them', async () => {
+    const { store, events, recorder } = recorderWith({
+      settings: { redactFields: [] },
+    });
+    const published = await publishedOn(events);
+    const request = Buffer.from('{"dataframe_records": [{"tenure": 3.50}]}');
+    const parse = jest.spyOn(JSON, 'parse');
+    let parsedBodies: number;
+    try {
+      recorder.recordCall(call({ request }));
+      // A model's answer that is not JSON (Python writes NaN): kept as text.
+      recorder.recordCall(call({ response: Buffer.from('{"p": NaN}') }));
+      await recorder.flush();
+      parsedBodies = parse.mock.calls.filter(
+        ([text]) => text === `${request}` || text === '{"predictions": [0.25]}',
+      ).length;
+    } finally {
+      parse.mockRestore();
+    }
+    // Neither body of the first call was parsed to be published or stored.
+    expect(parsedBodies).toBe(0);
+    const first = (published[0].eventPayload as PredictionEvent).request;
+    expect(first).toEqual({ dataframe_records: [{ tenure: 3.5 }] });
+    expect(store.events[0].request).toEqual(first);
+    expect(store.events[0].response).toEqual({ predictions: [0.25] });
+    expect(store.events[1].response).toBe('{"p": NaN}');
+    const second = published[1].eventPayload as PredictionEvent;
+    expect(second.response).toBe('{"p": NaN}');
+    expect(JSON.parse(JSON.stringify(second)).request).toEqual(
+      JSON.parse(call().request!.toString('utf8')),
+    );
+  });
+
   it('writes and publishes 2,000 calls in a handful of batches, not one per call', async () => {
     const { store, events, recorder } = recorderWith({
       settings: { publishBatchSize: 100 },

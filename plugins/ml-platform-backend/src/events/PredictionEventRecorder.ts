@@ -16,7 +16,7 @@ import { countRows } from '../monitoring/readPredictions';
 import { FlushBuffer } from '../lib/FlushBuffer';
 import { splitRows } from '../lib/splitRows';
 import { EventsConfig } from './eventsConfig';
-import { keepPayload } from './payloads';
+import { defineLazyJson, KeptPayload, keepPayload } from './payloads';
 
 /** Answers have no fields to redact. */
 const NOTHING = new Set<string>();
@@ -157,6 +157,8 @@ export class PredictionEventRecorder {
           events: segments.reduce((n, s) => n + s.count, 0),
           error: String(error),
         });
+      } finally {
+        this.segments.release();
       }
     });
     return this.storing;
@@ -307,8 +309,8 @@ export class PredictionEventRecorder {
         call.responseJson,
       );
       // Any JSON value (the text of a body that is not JSON).
-      if (request.value !== undefined) event.request = request.value;
-      if (response.value !== undefined) event.response = response.value;
+      keptValue(event, 'request', request);
+      keptValue(event, 'response', response);
       if (request.truncated || response.truncated) event.truncated = true;
       if (request.json !== undefined || response.json !== undefined) {
         withBodyText(event, { request: request.json, response: response.json });
@@ -316,6 +318,20 @@ export class PredictionEventRecorder {
     }
     return event;
   }
+}
+
+/**
+ * Sets `event[name]` to what was kept of a body: its value, or for a body
+ * kept as its JSON bytes, the value parsed when first read (by an event
+ * subscriber; the store writes the bytes).
+ */
+function keptValue(
+  event: PredictionEvent,
+  name: 'request' | 'response',
+  kept: KeptPayload,
+) {
+  if (kept.json instanceof Buffer) defineLazyJson(event, name, kept.json);
+  else if (kept.value !== undefined) event[name] = kept.value;
 }
 
 /**

@@ -1,11 +1,20 @@
+import { isJson } from '../lib/isJson';
+
 /** What an event keeps of a request or response body. */
 export interface KeptPayload {
-  /** The body as JSON (redacted), or its text when it is not JSON. */
+  /**
+   * The body as JSON (redacted), or its text when it is not JSON; absent
+   * when `json` holds the body's bytes (not parsed yet).
+   */
   value?: unknown;
   /** True when the body was over the cap and left out. */
   truncated: boolean;
-  /** The body's text when `value` is exactly its JSON (not redacted). */
-  json?: string;
+  /**
+   * The body's JSON text when it is kept unchanged (not redacted): the text
+   * `value` was parsed from, or the body's bytes, checked to be JSON and
+   * not parsed (see {@link defineLazyJson}).
+   */
+  json?: string | Buffer;
 }
 
 export const REDACTED = '[redacted]';
@@ -81,6 +90,11 @@ export function keepPayload(
 ): KeptPayload {
   if (!body || body.length === 0) return { truncated: false };
   if (body.length > maxBytes) return { truncated: true };
+  // Nothing to redact: the bytes are what is kept. Checking them is a
+  // fraction of parsing them, and no object is built for nobody to read.
+  if (parsed === undefined && redact.size === 0 && isJson(body)) {
+    return { truncated: false, json: body };
+  }
   let value = parsed;
   let text: string | undefined;
   if (value === undefined) {
@@ -99,4 +113,29 @@ export function keepPayload(
     };
   }
   return { value, truncated: false, json: text ?? body.toString('utf8') };
+}
+
+/**
+ * Defines `target[name]` as the JSON value of `bytes` (checked to be JSON),
+ * parsed when first read, not before: the store writes the bytes, and only
+ * an event subscriber (or serializer) reads the value.
+ */
+export function defineLazyJson(target: object, name: string, bytes: Buffer) {
+  let value: unknown;
+  let parsed = false;
+  Object.defineProperty(target, name, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (!parsed) {
+        value = JSON.parse(bytes.toString('utf8'));
+        parsed = true;
+      }
+      return value;
+    },
+    set(v: unknown) {
+      value = v;
+      parsed = true;
+    },
+  });
 }

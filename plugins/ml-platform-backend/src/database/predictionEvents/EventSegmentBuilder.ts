@@ -1,33 +1,51 @@
 import { PredictionEvent } from '@internal/plugin-ml-platform-common';
 import {
   EncodedEventSegment,
-  encodePredictionEvent,
+  predictionEventParts,
 } from './PredictionEventStore';
 
 const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 
+/** Buffers kept for the next segments: at most this many, this large. */
+const KEPT_BUFFERS = 8;
+const KEPT_BUFFER_BYTES = 16 * 1024 * 1024;
+
 /** One model's events so far, as the bytes of a JSON array being written. */
 class OpenSegment {
-  private bytes = Buffer.allocUnsafeSlow(16 * 1024);
   private length = 0;
   count = 0;
   private minTime = Infinity;
   private maxTime = -Infinity;
 
-  append(json: string, time: number) {
-    // A UTF-16 unit is at most 3 bytes of UTF-8; +2 for the separator and
-    // the closing bracket, so `write` never cuts an event short.
-    this.reserve(json.length * 3 + 2);
+  constructor(private bytes: Buffer) {}
+
+  get buffer(): Buffer {
+    return this.bytes;
+  }
+
+  append(parts: Array<string | Buffer>, time: number) {
+    this.reserve(1);
     this.bytes[this.length++] = this.count === 0 ? OPEN_BRACKET : COMMA;
-    this.length += this.bytes.write(json, this.length);
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        // A UTF-16 unit is at most 3 bytes of UTF-8: `write` never cuts
+        // the text short.
+        this.reserve(part.length * 3);
+        this.length += this.bytes.write(part, this.length);
+      } else {
+        this.reserve(part.length);
+        this.length += part.copy(this.bytes, this.length);
+      }
+    }
     this.count++;
     if (time < this.minTime) this.minTime = time;
     if (time > this.maxTime) this.maxTime = time;
   }
 
   finish(modelRef: string): EncodedEventSegment {
+    this.reserve(1);
     this.bytes[this.length++] = CLOSE_BRACKET;
     return {
       modelRef,
@@ -55,14 +73,20 @@ class OpenSegment {
  * kept as objects (parsed requests and answers) for the second or so
  * between writes, every event outlived two young-generation collections
  * and was copied twice and then promoted, at thousands of calls a second.
+ * The buffers of written segments are given back ({@link release}) and
+ * reused: a new buffer, grown by copying, per model and write cost more
+ * than the events' own bytes.
  */
 export class EventSegmentBuilder {
   /** Per model, in the order first seen: its full segments, then the open one. */
   private models = new Map<
     string,
-    { full: EncodedEventSegment[]; open?: OpenSegment }
+    { full: OpenSegment[]; open?: OpenSegment }
   >();
   private events = 0;
+  /** Buffers of the segments the last {@link take} handed out. */
+  private lent: Buffer[] = [];
+  private free: Buffer[] = [];
 
   /** `segmentSize`: a model's segment holds at most this many events. */
   constructor(private readonly segmentSize: number) {}
@@ -78,24 +102,49 @@ export class EventSegmentBuilder {
       model = { full: [] };
       this.models.set(event.modelRef, model);
     }
-    const segment = (model.open ??= new OpenSegment());
-    segment.append(encodePredictionEvent(event), Date.parse(event.time));
+    const segment = (model.open ??= new OpenSegment(
+      this.free.pop() ?? Buffer.allocUnsafeSlow(16 * 1024),
+    ));
+    segment.append(predictionEventParts(event), Date.parse(event.time));
     this.events++;
     if (segment.count >= this.segmentSize) {
-      model.full.push(segment.finish(event.modelRef));
+      model.full.push(segment);
       model.open = undefined;
     }
   }
 
-  /** The segments of every event added so far; the builder starts empty. */
+  /**
+   * The segments of every event added so far; the builder starts empty.
+   * Their `json` stays valid until {@link release}; a take not released
+   * leaves its buffers to the garbage collector.
+   */
   take(): EncodedEventSegment[] {
     const taken: EncodedEventSegment[] = [];
+    this.lent = [];
     for (const [modelRef, { full, open }] of this.models) {
-      taken.push(...full);
-      if (open) taken.push(open.finish(modelRef));
+      for (const segment of open ? [...full, open] : full) {
+        taken.push(segment.finish(modelRef));
+        this.lent.push(segment.buffer);
+      }
     }
     this.models = new Map();
     this.events = 0;
     return taken;
+  }
+
+  /**
+   * The last take's segments are written, or failed to be (nothing reads
+   * their `json` any more): their buffers hold the next ones.
+   */
+  release(): void {
+    for (const buffer of this.lent) {
+      if (
+        this.free.length < KEPT_BUFFERS &&
+        buffer.length <= KEPT_BUFFER_BYTES
+      ) {
+        this.free.push(buffer);
+      }
+    }
+    this.lent = [];
   }
 }

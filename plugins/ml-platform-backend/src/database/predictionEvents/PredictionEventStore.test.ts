@@ -1,6 +1,10 @@
 import { PredictionEvent } from '@internal/plugin-ml-platform-common';
 import { EventSegmentBuilder } from './EventSegmentBuilder';
-import { encodePredictionEvent, withBodyText } from './PredictionEventStore';
+import {
+  encodePredictionEvent,
+  predictionEventParts,
+  withBodyText,
+} from './PredictionEventStore';
 
 const meta = {
   id: 'e1',
@@ -37,6 +41,30 @@ describe('encodePredictionEvent', () => {
     expect(JSON.parse(encodePredictionEvent(kept))).toEqual({
       ...meta,
       response: { y: 2 },
+    });
+  });
+});
+
+describe('predictionEventParts', () => {
+  it("writes body bytes as they came, without reading the event's body", () => {
+    const request = Buffer.from('{"inputs": [1.50, "é"]}');
+    const event = withBodyText({ ...meta }, { request });
+    // A body that throws when read: the bytes are written, not the value.
+    Object.defineProperty(event, 'request', {
+      enumerable: true,
+      get() {
+        throw new Error('read');
+      },
+    });
+    const parts = predictionEventParts(event);
+    expect(parts).toContain(request);
+    const json = Buffer.concat(
+      parts.map(p => (typeof p === 'string' ? Buffer.from(p) : p)),
+    ).toString('utf8');
+    expect(json).toContain('"request":{"inputs": [1.50, "é"]}');
+    expect(JSON.parse(json)).toEqual({
+      ...meta,
+      request: { inputs: [1.5, 'é'] },
     });
   });
 });
@@ -107,5 +135,36 @@ describe('EventSegmentBuilder', () => {
     expect(segment.json.length).toBeGreaterThan(16 * 1024);
     expect(segment.json.toString('utf8')).toContain(request);
     expect(parse(segment.json)).toEqual(added);
+  });
+
+  it("reuses a released segment's buffer, and never one still taken", () => {
+    const builder = new EventSegmentBuilder(1000);
+    const request = Buffer.from('{"inputs":[{"name":"x","data":[1]}]}');
+    const fill = (prefix: string) => {
+      for (let i = 0; i < 300; i++) {
+        builder.add(
+          withBodyText(
+            event(`${prefix}${i}`, 'component:default/a', meta.time),
+            { request },
+          ),
+        );
+      }
+    };
+    fill('a');
+    const [first] = builder.take();
+    const firstText = first.json.toString('utf8');
+    // Not released: the next segment gets a buffer of its own.
+    fill('b');
+    const [second] = builder.take();
+    expect(second.json.buffer).not.toBe(first.json.buffer);
+    expect(first.json.toString('utf8')).toBe(firstText);
+    builder.release();
+    fill('c');
+    const [third] = builder.take();
+    expect(third.json.buffer).toBe(second.json.buffer);
+    const ids = parse(third.json).map((e: PredictionEvent) => e.id);
+    expect(ids).toHaveLength(300);
+    expect(ids[0]).toBe('c0');
+    expect(parse(third.json)[299].request).toEqual(JSON.parse(`${request}`));
   });
 });

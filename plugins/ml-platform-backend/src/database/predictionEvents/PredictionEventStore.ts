@@ -17,10 +17,14 @@ export interface PredictionEventQuery {
   before?: { time: number; id: string };
 }
 
-/** An event's request and response as JSON text, exactly as received. */
+/**
+ * An event's request and response as JSON text, exactly as received: a
+ * string, or its UTF-8 bytes when they were checked to be JSON and never
+ * decoded.
+ */
 export interface BodyText {
-  request?: string;
-  response?: string;
+  request?: string | Buffer;
+  response?: string | Buffer;
 }
 
 const BODY_TEXT = Symbol('bodyText');
@@ -39,21 +43,42 @@ export function withBodyText(
   return event;
 }
 
+/**
+ * `event` as JSON, in pieces to write one after the other: text, and the
+ * body bytes kept by {@link withBodyText}, which are written as they came.
+ * A body with kept text is not read from the event (it may be parsed only
+ * when read, see `defineLazyJson`).
+ */
+export function predictionEventParts(
+  event: PredictionEvent,
+): Array<string | Buffer> {
+  const text = (event as { [BODY_TEXT]?: BodyText })[BODY_TEXT];
+  if (!text) return [JSON.stringify(event)];
+  const rest: Record<string, unknown> = {};
+  const bodies: Array<'request' | 'response'> = [];
+  for (const key of Object.keys(event) as Array<keyof PredictionEvent>) {
+    if (key === 'request' || key === 'response') bodies.push(key);
+    else rest[key] = event[key];
+  }
+  // `rest` has its id and time at least: its JSON ends in a closing brace.
+  const parts: Array<string | Buffer> = [JSON.stringify(rest).slice(0, -1)];
+  for (const name of ['request', 'response'] as const) {
+    const kept = text[name];
+    if (kept !== undefined) {
+      parts.push(`,"${name}":`, kept);
+    } else if (bodies.includes(name) && event[name] !== undefined) {
+      parts.push(`,"${name}":${JSON.stringify(event[name])}`);
+    }
+  }
+  parts.push('}');
+  return parts;
+}
+
 /** `event` as JSON, with the body text kept by {@link withBodyText}. */
 export function encodePredictionEvent(event: PredictionEvent): string {
-  const text = (event as { [BODY_TEXT]?: BodyText })[BODY_TEXT];
-  if (!text) return JSON.stringify(event);
-  const { request, response, ...rest } = event;
-  const body = (name: string, value: unknown, json?: string) => {
-    if (json !== undefined) return `,"${name}":${json}`;
-    return value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`;
-  };
-  // `rest` has its id and time at least: its JSON ends in a closing brace.
-  return `${JSON.stringify(rest).slice(0, -1)}${body(
-    'request',
-    request,
-    text.request,
-  )}${body('response', response, text.response)}}`;
+  return predictionEventParts(event)
+    .map(part => (typeof part === 'string' ? part : part.toString('utf8')))
+    .join('');
 }
 
 /**

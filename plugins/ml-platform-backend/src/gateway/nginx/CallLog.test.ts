@@ -83,6 +83,18 @@ describe('parseCallLog', () => {
     expect(calls[0].request.toString()).toBe('{}');
   });
 
+  it('skips a line too long to be a header, and waits for one that may be', () => {
+    const junk = `${'x'.repeat(9000)}\n`;
+    const { calls, corrupt } = parse(junk + record('{}', '{}'));
+    expect([calls.length, corrupt]).toEqual([1, 1]);
+    expect(calls[0].deploymentId).toBe('d-1');
+    // Short and without its tabs yet: the rest of the record is to come.
+    const partial = `${record('{}', '{}')}d-2\tb-2\t`;
+    const cut = parse(partial);
+    expect([cut.calls.length, cut.corrupt]).toEqual([1, 0]);
+    expect(cut.used).toBe(Buffer.byteLength(record('{}', '{}')));
+  });
+
   it('keeps no answer over the cap, and still its size', () => {
     const line = record('{}', '', [
       ...Array(11).fill(undefined),

@@ -54,22 +54,26 @@ const MAX_HEADER_BYTES = 8192;
 /**
  * The header fields of the record at `pos` and where its bodies start;
  * `incomplete` when the buffer ends inside it, `corrupt` when it is not a
- * header.
+ * header. The tabs are found by one scan and the header decoded at once:
+ * a native call per field cost more than the rest of a record's reading.
  */
 function readHeader(
   buf: Buffer,
   pos: number,
 ): { fields: string[]; bodies: number } | 'incomplete' | 'corrupt' {
-  const fields: string[] = [];
-  let p = pos;
-  for (let i = 0; i < CALL_LOG_FIELDS.length; i++) {
-    const tab = buf.indexOf(TAB, p);
-    if (tab < 0 && buf.length - pos <= MAX_HEADER_BYTES) return 'incomplete';
-    if (tab < 0 || tab - pos > MAX_HEADER_BYTES) return 'corrupt';
-    fields.push(buf.toString('utf8', p, tab));
-    p = tab + 1;
+  const limit = Math.min(buf.length, pos + MAX_HEADER_BYTES + 1);
+  let tabs = 0;
+  for (let p = pos; p < limit; p++) {
+    if (buf[p] === TAB && ++tabs === CALL_LOG_FIELDS.length) {
+      return {
+        fields: buf.toString('utf8', pos, p).split('\t'),
+        bodies: p + 1,
+      };
+    }
   }
-  return { fields, bodies: p };
+  return limit === buf.length && limit - pos <= MAX_HEADER_BYTES
+    ? 'incomplete'
+    : 'corrupt';
 }
 
 /**
