@@ -244,6 +244,9 @@ describe('PredictionEventRecorder', () => {
     }
     // Neither body of the first call was parsed to be published or stored.
     expect(parsedBodies).toBe(0);
+    // The event has its own copy: the call's buffer (a view of the native
+    // call log's read) may be reused or held by nothing else.
+    request.fill(0x20);
     const first = (published[0].eventPayload as PredictionEvent).request;
     expect(first).toEqual({ dataframe_records: [{ tenure: 3.5 }] });
     expect(store.events[0].request).toEqual(first);

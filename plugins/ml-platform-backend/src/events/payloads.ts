@@ -122,20 +122,22 @@ export function keepPayload(
  */
 export function defineLazyJson(target: object, name: string, bytes: Buffer) {
   let value: unknown;
-  let parsed = false;
+  // Its own copy: `bytes` may be a view of a large read (the native call
+  // log's), which an event a subscriber keeps unread would hold whole.
+  let text: Buffer | undefined = Buffer.from(bytes);
   Object.defineProperty(target, name, {
     enumerable: true,
     configurable: true,
     get() {
-      if (!parsed) {
-        value = JSON.parse(bytes.toString('utf8'));
-        parsed = true;
+      if (text) {
+        value = JSON.parse(text.toString('utf8'));
+        text = undefined;
       }
       return value;
     },
     set(v: unknown) {
       value = v;
-      parsed = true;
+      text = undefined;
     },
   });
 }
