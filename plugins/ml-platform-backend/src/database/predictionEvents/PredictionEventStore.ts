@@ -55,10 +55,8 @@ export function predictionEventParts(
   const text = (event as { [BODY_TEXT]?: BodyText })[BODY_TEXT];
   if (!text) return [JSON.stringify(event)];
   const rest: Record<string, unknown> = {};
-  const bodies: Array<'request' | 'response'> = [];
   for (const key of Object.keys(event) as Array<keyof PredictionEvent>) {
-    if (key === 'request' || key === 'response') bodies.push(key);
-    else rest[key] = event[key];
+    if (key !== 'request' && key !== 'response') rest[key] = event[key];
   }
   // `rest` has its id and time at least: its JSON ends in a closing brace.
   const parts: Array<string | Buffer> = [JSON.stringify(rest).slice(0, -1)];
@@ -66,7 +64,8 @@ export function predictionEventParts(
     const kept = text[name];
     if (kept !== undefined) {
       parts.push(`,"${name}":`, kept);
-    } else if (bodies.includes(name) && event[name] !== undefined) {
+    } else if (event[name] !== undefined) {
+      // No kept text: a plain value, never one parsed when read.
       parts.push(`,"${name}":${JSON.stringify(event[name])}`);
     }
   }
