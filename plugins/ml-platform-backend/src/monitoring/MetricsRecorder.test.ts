@@ -160,6 +160,28 @@ describe.each(databases.eachSupportedId())('MetricsRecorder (%s)', id => {
     expect(row.requests).toBe(2);
   });
 
+  it('counts a call recorded after the fact in the minute it ended, not the minute it was read', async () => {
+    // The native data plane's calls are read from its log a moment later,
+    // or after a restart, minutes later.
+    now = T0 + 3 * MIN + 100;
+    recorder.recordCall(call({ endedAt: T0 + MIN - 50 }));
+    recorder.recordCall(call({ endedAt: T0 + 2 * MIN + 10 }));
+    recorder.recordCall(call());
+    await recorder.flush();
+    const rows = await store.sumCalls({
+      modelRef: churn,
+      from: T0,
+      to: T0 + 4 * MIN,
+      stepMs: MIN,
+      resolution: 60,
+    });
+    expect(rows.map(r => [r.step, r.requests]).sort()).toEqual([
+      [0, 1],
+      [2, 1],
+      [3, 1],
+    ]);
+  });
+
   it('shows a shift of the prediction distribution against the window before', async () => {
     for (let i = 0; i < 100; i++) {
       now = T0 + i * 1000;

@@ -36,6 +36,11 @@ export interface RecordedCall {
   inFlight: number;
   /** The model's answer, for a successful call: rows, outputs, KPIs. */
   response?: Buffer;
+  /**
+   * When the call ended (epoch ms), for a call recorded after the fact
+   * (the native data plane's, read from its log): it counts in that minute.
+   */
+  endedAt?: number;
 }
 
 /** One attempt of a batch chunk. */
@@ -231,7 +236,7 @@ export class MetricsRecorder {
       list.push(series);
       void this.options.versions.get(call.buildId); // labels ready for the flush
     }
-    const now = this.clock();
+    const now = call.endedAt ?? this.clock();
     const minute = now - (now % MINUTE_MS);
     const aggregate =
       series.minute === minute ? series.current! : series.at(minute);

@@ -19,6 +19,7 @@ import { Gateway } from '../Gateway';
 import { InvocationRoutes } from '../InvocationRoutes';
 import { statusOf } from '../errors';
 import { CallLogReader, LoggedCall } from './CallLog';
+import { NativePeers } from './NativePeers';
 import { renderNginxConfig } from './nginxConfig';
 
 /** Where mlp_gateway.lua is, in the source tree and in the built package. */
@@ -92,21 +93,6 @@ export function checkNginxGatewayConfig(config: NginxGatewayConfig) {
   }
 }
 
-/** A replica's `host:port` as the Lua balancer takes it, if it can. */
-function nativePeer(url: string): string | undefined {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'http:' &&
-      net.isIPv4(u.hostname) &&
-      u.port &&
-      u.pathname === '/'
-      ? `${u.hostname}:${u.port}`
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Where a call log comes in reading order. */
 function logOrder(name: string): number {
   return name === 'calls.log' ? Infinity : Number(name.split('.')[1]);
@@ -132,6 +118,7 @@ export class NginxGateway {
   private readonly stateDir: string;
   private readonly callLog: string;
   private readonly offsetFile: string;
+  private readonly peers = new NativePeers();
   private runDir?: string;
   private backend?: http.Server;
   private nginx?: ChildProcess;
@@ -410,9 +397,13 @@ export class NginxGateway {
   /** Puts the replicas' addresses into nginx; reads its calls under way. */
   private async putRoutes() {
     const routes = await this.options.gateway.readyRoutes();
+    // All at once: names no route asks for any more are forgotten.
+    const allPeers = this.peers.peersOf(routes.flatMap(r => r.urls));
     const lines: string[] = [];
+    let next = 0;
     for (const { deployment, urls } of routes) {
-      const peers = urls.map(nativePeer);
+      const peers = allPeers.slice(next, next + urls.length);
+      next += urls.length;
       // A deployment with a replica nginx cannot reach natively goes
       // through the backend's gateway entirely.
       if (peers.length === 0 || peers.some(p => !p)) continue;
