@@ -225,38 +225,115 @@ describe('PredictionEventRecorder', () => {
 
   it('stores bodies as they came and parses them only for a subscriber that reads them', async () => {
     const { store, events, recorder } = recorderWith({
-      settings: { redactFields: [] },
+      settings: { redactFields: [], publishBatchSize: 100 },
     });
     const published = await publishedOn(events);
+    const stored: string[] = [];
+    const insert = store.insertSegments.bind(store);
+    jest.spyOn(store, 'insertSegments').mockImplementation(async segments => {
+      stored.push(...segments.map(s => s.json.toString('utf8')));
+      return insert(segments);
+    });
     const request = Buffer.from('{"dataframe_records": [{"tenure": 3.50}]}');
     const parse = jest.spyOn(JSON, 'parse');
-    let parsedBodies: number;
+    let parsed: number;
     try {
       recorder.recordCall(call({ request }));
       // A model's answer that is not JSON (Python writes NaN): kept as text.
       recorder.recordCall(call({ response: Buffer.from('{"p": NaN}') }));
       await recorder.flush();
-      parsedBodies = parse.mock.calls.filter(
-        ([text]) => text === `${request}` || text === '{"predictions": [0.25]}',
+      // Nothing parsed the events to publish or store them (the store
+      // above parses what it is given only to keep it for the test).
+      parsed = parse.mock.calls.filter(
+        ([text]) => typeof text === 'string' && text.includes('3.50'),
       ).length;
     } finally {
       parse.mockRestore();
     }
-    // Neither body of the first call was parsed to be published or stored.
-    expect(parsedBodies).toBe(0);
-    // The event has its own copy: the call's buffer (a view of the native
-    // call log's read) may be reused or held by nothing else.
+    expect(parsed).toBe(1); // by the test's store
+    // The stored bytes are the body's, unchanged.
+    expect(stored[0]).toContain(`"request":${request}`);
+    // The message has its own copy: the call's buffer (a view of the
+    // native call log's read) may be reused or held by nothing else.
     request.fill(0x20);
-    const first = (published[0].eventPayload as PredictionEvent).request;
-    expect(first).toEqual({ dataframe_records: [{ tenure: 3.5 }] });
-    expect(store.events[0].request).toEqual(first);
+    const [message] = published;
+    const sent = (message.eventPayload as { events: PredictionEvent[] }).events;
+    expect(sent[0].request).toEqual({ dataframe_records: [{ tenure: 3.5 }] });
+    expect(sent).toEqual(store.events);
     expect(store.events[0].response).toEqual({ predictions: [0.25] });
     expect(store.events[1].response).toBe('{"p": NaN}');
-    const second = published[1].eventPayload as PredictionEvent;
-    expect(second.response).toBe('{"p": NaN}');
-    expect(JSON.parse(JSON.stringify(second)).request).toEqual(
-      JSON.parse(call().request!.toString('utf8')),
+    // A serializer (the events bus) reads it as a subscriber does.
+    expect(JSON.parse(JSON.stringify(message.eventPayload)).events).toEqual(
+      store.events,
     );
+  });
+
+  it('encodes each event with the fields of a PredictionEvent, nothing more', async () => {
+    const { store, recorder } = recorderWith({
+      settings: { maxPayloadBytes: 60 },
+      random: () => 0.5,
+    });
+    recorder.recordCall(
+      call({
+        protocol: 'v2',
+        route: 'v2',
+        callerKind: 'service',
+        caller: 'plugin:scoring "nightly"',
+        status: 503,
+        latencyMs: 0.0004,
+        error: 'Unavailable: "no replica"\n',
+        endedAt: Date.parse('2026-12-05T10:00:00.123Z'),
+        request: Buffer.from('{"inputs": []}'),
+        response: Buffer.from(`{"error": "${'x'.repeat(100)}"}`),
+      }),
+    );
+    recorder.recordCall(
+      call({
+        deploymentId: undefined,
+        caller: undefined,
+        latencyMs: NaN,
+        endedAt: Date.parse('2026-12-05T10:00:01Z'),
+        request: Buffer.from('{"dataframe_records":[{"email":"a"}]}'),
+      }),
+    );
+    await recorder.flush();
+    const [failed, unnamed] = store.events;
+    expect(failed).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      time: '2026-12-05T10:00:00.123Z',
+      modelRef: 'component:default/churn',
+      version: 7,
+      buildId: 'b1',
+      deploymentId: 'd1',
+      caller: 'plugin:scoring "nightly"',
+      callerKind: 'service',
+      trigger: 'http',
+      route: 'v2',
+      latencyMs: 0,
+      status: 503,
+      sampled: true,
+      error: 'Unavailable: "no replica"\n',
+      truncated: true,
+      request: { inputs: [] },
+    });
+    expect(Object.keys(unnamed)).toEqual([
+      'id',
+      'time',
+      'modelRef',
+      'version',
+      'buildId',
+      'callerKind',
+      'trigger',
+      'route',
+      'latencyMs',
+      'status',
+      'sampled',
+      'rows',
+      'request',
+      'response',
+    ]);
+    expect(unnamed.latencyMs).toBeNull();
+    expect(unnamed.request.dataframe_records[0].email).toBe(REDACTED);
   });
 
   it('writes and publishes 2,000 calls in a handful of batches, not one per call', async () => {

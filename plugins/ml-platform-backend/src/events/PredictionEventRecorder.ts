@@ -3,16 +3,17 @@ import {
   PREDICTION_EVENTS_TOPIC,
   PredictionEvent,
 } from '@internal/plugin-ml-platform-common';
-import { EventsService } from '@backstage/plugin-events-node';
+import { EventParams, EventsService } from '@backstage/plugin-events-node';
 import { randomUUID } from 'node:crypto';
 import { ChunkAttempt } from '../batch/BatchRunner';
 import { EventSegmentBuilder } from '../database/predictionEvents/EventSegmentBuilder';
 import {
   PredictionEventStore,
-  withBodyText,
+  predictionEventParts,
 } from '../database/predictionEvents/PredictionEventStore';
 import { Invocation } from '../gateway/Gateway';
 import { countRows } from '../monitoring/readPredictions';
+import { ByteWriter } from '../lib/ByteWriter';
 import { FlushBuffer } from '../lib/FlushBuffer';
 import { splitRows } from '../lib/splitRows';
 import { EventsConfig } from './eventsConfig';
@@ -35,21 +36,50 @@ type Pending =
   | { kind: 'call'; at: number; id: string; call: Invocation; sampled: boolean }
   | { kind: 'chunk'; at: number; chunk: ChunkAttempt };
 
+/** The event of a call, or of a share of one. */
+interface CallEvent {
+  id: string;
+  at: number;
+  call: Invocation;
+  sampled: boolean;
+  /** A batched call's event that names no source event names its subscription. */
+  subscriptionId?: string;
+}
+
+/** An event encoded as JSON: its bytes are `stage.from(start)` up to `end`. */
+interface StagedEvent {
+  modelRef: string;
+  id: string;
+  at: number;
+  start: number;
+  end: number;
+}
+
+const OPEN_BRACKET = Buffer.from('[');
+const CLOSE_BRACKET = Buffer.from(']');
+const COMMA = 0x2c;
+
 /**
  * Prediction events from the gateway's and batch runner's hooks. A hook only
  * appends to a buffer (the bodies are referenced, not copied or parsed).
  * Every tenth of a second, or each 100 calls, the buffer becomes events:
- * payloads parsed, redacted and capped, the build version looked up; they
- * are published on `ml-platform.prediction` (`{ events: [...] }` of up to
- * `publishBatchSize` events, or each event alone when that is 1) and
- * encoded into the model's segment, outside the JavaScript heap. Segments
- * are written every `flushInterval`, at `flushSize` events and at shutdown:
- * one row per model and write, never one write or publish per request.
+ * payloads capped, checked to be JSON (redacted when fields are to be), the
+ * build version looked up. Each event is encoded as JSON once, straight
+ * from the call (no event object: a body is copied as the bytes it came
+ * as), and those bytes are both added to the model's segment, outside the
+ * JavaScript heap, and published on `ml-platform.prediction`: as
+ * `{ events: [...] }` of up to `publishBatchSize` events, parsed when a
+ * subscriber first reads `events`, or, when that is 1, each event alone,
+ * parsed to be published. Segments are written every `flushInterval`, at
+ * `flushSize` events and at shutdown: one row per model and write, never
+ * one write or publish per request.
  */
 export class PredictionEventRecorder {
   private readonly buffer: FlushBuffer<Pending>;
   private readonly redact: Set<string>;
   private readonly segments: EventSegmentBuilder;
+  /** The events of the stage under way (stages run one at a time). */
+  private readonly staged = new ByteWriter(64 * 1024);
   private storing: Promise<void> = Promise.resolve();
   private storeTimer?: NodeJS.Timeout;
 
@@ -127,22 +157,114 @@ export class PredictionEventRecorder {
   /** Calls to events: published, and added to the segments to write. */
   private async stage(taken: Pending[]): Promise<void> {
     const { logger, settings } = this.options;
-    let batch: PredictionEvent[];
+    let payloads: EventParams[];
     try {
       const versions = await this.versionsOf(taken);
-      batch = taken.flatMap(p => this.toEvents(p, versions));
-      for (const event of batch) this.segments.add(event);
+      const staged = this.encode(taken, versions);
+      for (const e of staged) {
+        this.segments.addJson(
+          e.modelRef,
+          [this.staged.buffer.subarray(e.start, e.end)],
+          e.at,
+        );
+      }
+      payloads = this.payloads(staged);
     } catch (error) {
       logger.error('prediction events not recorded', {
         events: taken.length,
         error: String(error),
       });
       return;
+    } finally {
+      this.staged.reset();
     }
-    await this.publish(batch);
+    await this.publish(payloads);
     // Awaited: while a write is slow, calls wait in the buffer, which is
     // bounded (`maxBuffered`), not in the segments.
     if (this.segments.size >= settings.flushSize) await this.store();
+  }
+
+  /** The events of `taken`, encoded one after the other into `staged`. */
+  private encode(
+    taken: Pending[],
+    versions: Map<string, number>,
+  ): StagedEvent[] {
+    const out = this.staged;
+    const staged: StagedEvent[] = [];
+    // Events a comma apart: consecutive ones are a JSON array's elements.
+    const next = () => {
+      if (staged.length > 0) out.byte(COMMA);
+      return out.length;
+    };
+    for (const p of taken) {
+      if (p.kind === 'chunk') {
+        const event = chunkEvent(p.at, p.chunk, versions);
+        const start = next();
+        for (const part of predictionEventParts(event)) out.write(part);
+        staged.push({
+          modelRef: event.modelRef,
+          id: event.id,
+          at: p.at,
+          start,
+          end: out.length,
+        });
+        continue;
+      }
+      for (const e of callEvents(p)) {
+        const start = next();
+        this.writeCallEvent(e, versions.get(e.call.buildId));
+        staged.push({
+          modelRef: e.call.modelRef,
+          id: e.id,
+          at: e.at,
+          start,
+          end: out.length,
+        });
+      }
+    }
+    return staged;
+  }
+
+  /**
+   * What to publish: messages of up to `publishBatchSize` events, each
+   * with its own copy of their bytes (`staged` is reused).
+   */
+  private payloads(staged: StagedEvent[]): EventParams[] {
+    const { events, settings } = this.options;
+    if (!events || !settings.publish) return [];
+    const size = settings.publishBatchSize;
+    const bytes = this.staged.buffer;
+    const payloads: EventParams[] = [];
+    for (let i = 0; i < staged.length; i += size) {
+      const first = staged[i];
+      const last = staged[Math.min(i + size, staged.length) - 1];
+      if (size === 1) {
+        payloads.push({
+          topic: PREDICTION_EVENTS_TOPIC,
+          eventPayload: JSON.parse(
+            bytes.toString('utf8', first.start, first.end),
+          ),
+          metadata: { 'x-event-id': first.id },
+        });
+        continue;
+      }
+      const json = Buffer.concat([
+        OPEN_BRACKET,
+        bytes.subarray(first.start, last.end),
+        CLOSE_BRACKET,
+      ]);
+      const eventPayload = {};
+      defineLazyJson(eventPayload, 'events', json);
+      payloads.push({
+        topic: PREDICTION_EVENTS_TOPIC,
+        eventPayload,
+        metadata: {
+          'x-event-id': first.id,
+          'x-event-count': String(Math.min(size, staged.length - i)),
+        },
+      });
+    }
+    return payloads;
   }
 
   /** Writes the segments built so far; writes run one at a time. */
@@ -164,33 +286,15 @@ export class PredictionEventRecorder {
     return this.storing;
   }
 
-  private async publish(batch: PredictionEvent[]): Promise<void> {
-    const { logger, events, settings } = this.options;
-    if (!events || !settings.publish) return;
-    const size = settings.publishBatchSize;
-    for (let i = 0; i < batch.length; i += size) {
-      const chunk = batch.slice(i, i + size);
+  private async publish(payloads: EventParams[]): Promise<void> {
+    const { logger, events } = this.options;
+    for (let i = 0; i < payloads.length; i++) {
       try {
-        await events.publish(
-          size === 1
-            ? {
-                topic: PREDICTION_EVENTS_TOPIC,
-                eventPayload: chunk[0],
-                metadata: { 'x-event-id': chunk[0].id },
-              }
-            : {
-                topic: PREDICTION_EVENTS_TOPIC,
-                eventPayload: { events: chunk },
-                metadata: {
-                  'x-event-id': chunk[0].id,
-                  'x-event-count': String(chunk.length),
-                },
-              },
-        );
+        await events!.publish(payloads[i]);
       } catch (error) {
         logger.warn('prediction events not published', {
           topic: PREDICTION_EVENTS_TOPIC,
-          events: batch.length - i,
+          messages: payloads.length - i,
           error: String(error),
         });
         return; // the service is shutting down or unreachable
@@ -213,125 +317,135 @@ export class PredictionEventRecorder {
   }
 
   /**
-   * A call's events: one, or for a call that predicted several subscribed
-   * events at once, one per source event with its share of the rows (the
-   * call's latency and status). A batched call that failed, or whose answer
-   * does not split, is one event naming no source event: the dispatcher
-   * predicts its events again one by one, each with its own event.
+   * A call's event as JSON, written to `staged`, with the fields an event
+   * object would have, in the same order (`PredictionEvent`): bodies are
+   * copied as the bytes they came as when they are JSON and have nothing
+   * to redact, so nothing is parsed and no object is built per event.
    */
-  private toEvents(
-    p: Pending,
-    versions: Map<string, number>,
-  ): PredictionEvent[] {
-    const batched = p.kind === 'call' ? p.call.source?.events : undefined;
-    if (p.kind !== 'call' || !batched) return [this.toEvent(p, versions)];
-    const { call } = p;
-    const shares = splitByEvent(call, batched);
-    if (!shares) {
-      const event = this.toEvent(
-        { ...p, call: { ...call, source: undefined } },
-        versions,
-      );
-      event.subscriptionId = call.source!.subscriptionId;
-      return [event];
+  private writeCallEvent(e: CallEvent, version: number | undefined) {
+    const { call } = e;
+    const out = this.staged;
+    let head = `{"id":${JSON.stringify(e.id)},"time":"${new Date(
+      e.at,
+    ).toISOString()}","modelRef":${JSON.stringify(call.modelRef)}`;
+    if (version !== undefined) head += `,"version":${jsonNumber(version)}`;
+    head += `,"buildId":${JSON.stringify(call.buildId)}`;
+    if (call.deploymentId !== undefined) {
+      head += `,"deploymentId":${JSON.stringify(call.deploymentId)}`;
     }
-    return shares.map((share, i) =>
-      this.toEvent(
-        {
-          ...p,
-          id: i === 0 ? p.id : randomUUID(),
-          call: { ...call, ...share },
-        },
-        versions,
-      ),
-    );
-  }
-
-  private toEvent(p: Pending, versions: Map<string, number>): PredictionEvent {
-    const time = new Date(p.at).toISOString();
-    if (p.kind === 'chunk') {
-      const c = p.chunk;
-      return {
-        id: `${c.executionId}:${c.seq}:${c.attempt}`,
-        time,
-        modelRef: c.modelRef,
-        version: versions.get(c.buildId)!,
-        buildId: c.buildId,
-        deploymentId: c.deploymentId,
-        executionId: c.executionId,
-        callerKind: 'batch',
-        trigger: 'batch',
-        route: 'batch',
-        latencyMs: c.seconds * 1000,
-        status: c.outcome === 'success' ? 200 : 500,
-        rows: c.rows,
-        error: c.error,
-        sampled: false,
-      };
+    if (call.caller !== undefined) {
+      head += `,"caller":${JSON.stringify(call.caller)}`;
     }
-    const { call } = p;
-    const { maxPayloadBytes } = this.options.settings;
-    const event: PredictionEvent = {
-      id: p.id,
-      time,
-      modelRef: call.modelRef,
-      version: versions.get(call.buildId)!,
-      buildId: call.buildId,
-      deploymentId: call.deploymentId,
-      caller: call.caller,
-      callerKind: call.callerKind,
-      trigger: call.route === 'event' ? 'event' : 'http',
-      route: call.route,
-      latencyMs: Math.round(call.latencyMs * 1000) / 1000,
-      status: call.status,
-      sampled: p.sampled,
-    };
+    head += `,"callerKind":${JSON.stringify(call.callerKind)},"trigger":"${
+      call.route === 'event' ? 'event' : 'http'
+    }","route":${JSON.stringify(call.route)},"latencyMs":${jsonNumber(
+      Math.round(call.latencyMs * 1000) / 1000,
+    )},"status":${jsonNumber(call.status)},"sampled":${e.sampled}`;
     if (call.response && call.status < 300) {
       const rows = countRows(call.protocol, call.response);
-      if (rows !== undefined) event.rows = rows;
+      if (rows !== undefined) head += `,"rows":${jsonNumber(rows)}`;
     }
-    if (call.error) event.error = call.error;
+    if (call.error) head += `,"error":${JSON.stringify(call.error)}`;
     if (call.source) {
-      event.sourceEventId = call.source.eventId;
-      event.subscriptionId = call.source.subscriptionId;
+      head += `,"sourceEventId":${JSON.stringify(call.source.eventId)}`;
     }
-    if (p.sampled) {
-      const request = keepPayload(
-        call.request,
-        maxPayloadBytes,
-        this.redact,
-        call.requestJson,
-      );
-      const response = keepPayload(
-        call.response,
-        maxPayloadBytes,
-        NOTHING,
-        call.responseJson,
-      );
-      // Any JSON value (the text of a body that is not JSON).
-      keptValue(event, 'request', request);
-      keptValue(event, 'response', response);
-      if (request.truncated || response.truncated) event.truncated = true;
-      if (request.json !== undefined || response.json !== undefined) {
-        withBodyText(event, { request: request.json, response: response.json });
-      }
+    const subscriptionId = call.source?.subscriptionId ?? e.subscriptionId;
+    if (subscriptionId !== undefined) {
+      head += `,"subscriptionId":${JSON.stringify(subscriptionId)}`;
     }
-    return event;
+    if (!e.sampled) {
+      out.write(`${head}}`);
+      return;
+    }
+    const { maxPayloadBytes } = this.options.settings;
+    const request = keepPayload(
+      call.request,
+      maxPayloadBytes,
+      this.redact,
+      call.requestJson,
+    );
+    const response = keepPayload(
+      call.response,
+      maxPayloadBytes,
+      NOTHING,
+      call.responseJson,
+    );
+    if (request.truncated || response.truncated) head += ',"truncated":true';
+    out.write(head);
+    writeKept(out, 'request', request);
+    writeKept(out, 'response', response);
+    out.write('}');
+  }
+}
+
+/** A number as JSON writes it (`null` when it is not finite). */
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
+}
+
+/** `,"name":` and what was kept of a body, as JSON; nothing when nothing was. */
+function writeKept(out: ByteWriter, name: string, kept: KeptPayload) {
+  if (kept.json !== undefined) {
+    // JSON as it came (checked, or parsed by the gateway's check).
+    out.write(`,"${name}":`);
+    out.write(kept.json);
+  } else if (kept.value !== undefined) {
+    // Redacted, or a body that is not JSON: its text.
+    out.write(`,"${name}":${JSON.stringify(kept.value)}`);
   }
 }
 
 /**
- * Sets `event[name]` to what was kept of a body: its value, or for a body
- * kept as its JSON bytes, the value parsed when first read (by an event
- * subscriber; the store writes the bytes).
+ * A call's events: one, or for a call that predicted several subscribed
+ * events at once, one per source event with its share of the rows (the
+ * call's latency and status). A batched call that failed, or whose answer
+ * does not split, is one event naming no source event: the dispatcher
+ * predicts its events again one by one, each with its own event.
  */
-function keptValue(
-  event: PredictionEvent,
-  name: 'request' | 'response',
-  kept: KeptPayload,
-) {
-  if (kept.json instanceof Buffer) defineLazyJson(event, name, kept.json);
-  else if (kept.value !== undefined) event[name] = kept.value;
+function callEvents(p: Pending & { kind: 'call' }): CallEvent[] {
+  const { call } = p;
+  const batched = call.source?.events;
+  if (!batched) return [p];
+  const shares = splitByEvent(call, batched);
+  if (!shares) {
+    return [
+      {
+        ...p,
+        call: { ...call, source: undefined },
+        subscriptionId: call.source!.subscriptionId,
+      },
+    ];
+  }
+  return shares.map((share, i) => ({
+    ...p,
+    id: i === 0 ? p.id : randomUUID(),
+    call: { ...call, ...share },
+  }));
+}
+
+/** A batch chunk attempt's summary event. */
+function chunkEvent(
+  at: number,
+  c: ChunkAttempt,
+  versions: Map<string, number>,
+): PredictionEvent {
+  return {
+    id: `${c.executionId}:${c.seq}:${c.attempt}`,
+    time: new Date(at).toISOString(),
+    modelRef: c.modelRef,
+    version: versions.get(c.buildId)!,
+    buildId: c.buildId,
+    deploymentId: c.deploymentId,
+    executionId: c.executionId,
+    callerKind: 'batch',
+    trigger: 'batch',
+    route: 'batch',
+    latencyMs: c.seconds * 1000,
+    status: c.outcome === 'success' ? 200 : 500,
+    rows: c.rows,
+    error: c.error,
+    sampled: false,
+  };
 }
 
 /**

@@ -117,14 +117,13 @@ export function keepPayload(
 
 /**
  * Defines `target[name]` as the JSON value of `bytes` (checked to be JSON),
- * parsed when first read, not before: the store writes the bytes, and only
- * an event subscriber (or serializer) reads the value.
+ * parsed when first read, not before: only an event subscriber (or a
+ * serializer) reads the value. `bytes` must be a buffer of its own, which
+ * nothing writes to, and not a view of a larger one it would keep whole.
  */
 export function defineLazyJson(target: object, name: string, bytes: Buffer) {
   let value: unknown;
-  // Its own copy: `bytes` may be a view of a large read (the native call
-  // log's), which an event a subscriber keeps unread would hold whole.
-  let text: Buffer | undefined = Buffer.from(bytes);
+  let text: Buffer | undefined = bytes;
   Object.defineProperty(target, name, {
     enumerable: true,
     configurable: true,

@@ -3,6 +3,7 @@ import {
   EncodedEventSegment,
   predictionEventParts,
 } from './PredictionEventStore';
+import { ByteWriter } from '../../lib/ByteWriter';
 
 const OPEN_BRACKET = 0x5b;
 const COMMA = 0x2c;
@@ -14,55 +15,36 @@ const KEPT_BUFFER_BYTES = 16 * 1024 * 1024;
 
 /** One model's events so far, as the bytes of a JSON array being written. */
 class OpenSegment {
-  private length = 0;
+  private readonly writer: ByteWriter;
   count = 0;
   private minTime = Infinity;
   private maxTime = -Infinity;
 
-  constructor(private bytes: Buffer) {}
-
-  get buffer(): Buffer {
-    return this.bytes;
+  constructor(bytes: Buffer) {
+    this.writer = new ByteWriter(bytes);
   }
 
-  append(parts: Array<string | Buffer>, time: number) {
-    this.reserve(1);
-    this.bytes[this.length++] = this.count === 0 ? OPEN_BRACKET : COMMA;
-    for (const part of parts) {
-      if (typeof part === 'string') {
-        // A UTF-16 unit is at most 3 bytes of UTF-8: `write` never cuts
-        // the text short.
-        this.reserve(part.length * 3);
-        this.length += this.bytes.write(part, this.length);
-      } else {
-        this.reserve(part.length);
-        this.length += part.copy(this.bytes, this.length);
-      }
-    }
+  get buffer(): Buffer {
+    return this.writer.buffer;
+  }
+
+  append(parts: ReadonlyArray<string | Buffer>, time: number) {
+    this.writer.byte(this.count === 0 ? OPEN_BRACKET : COMMA);
+    for (const part of parts) this.writer.write(part);
     this.count++;
     if (time < this.minTime) this.minTime = time;
     if (time > this.maxTime) this.maxTime = time;
   }
 
   finish(modelRef: string): EncodedEventSegment {
-    this.reserve(1);
-    this.bytes[this.length++] = CLOSE_BRACKET;
+    this.writer.byte(CLOSE_BRACKET);
     return {
       modelRef,
       minTime: this.minTime,
       maxTime: this.maxTime,
       count: this.count,
-      json: this.bytes.subarray(0, this.length),
+      json: this.writer.from(0),
     };
-  }
-
-  private reserve(extra: number) {
-    if (this.length + extra <= this.bytes.length) return;
-    const grown = Buffer.allocUnsafeSlow(
-      Math.max(this.bytes.length * 2, this.length + extra),
-    );
-    this.bytes.copy(grown, 0, 0, this.length);
-    this.bytes = grown;
   }
 }
 
@@ -97,15 +79,31 @@ export class EventSegmentBuilder {
   }
 
   add(event: PredictionEvent): void {
-    let model = this.models.get(event.modelRef);
+    this.addJson(
+      event.modelRef,
+      predictionEventParts(event),
+      Date.parse(event.time),
+    );
+  }
+
+  /**
+   * An event of `modelRef` that happened at `time` (epoch ms), already
+   * encoded: the pieces of its JSON, one after the other.
+   */
+  addJson(
+    modelRef: string,
+    parts: ReadonlyArray<string | Buffer>,
+    time: number,
+  ): void {
+    let model = this.models.get(modelRef);
     if (!model) {
       model = { full: [] };
-      this.models.set(event.modelRef, model);
+      this.models.set(modelRef, model);
     }
     const segment = (model.open ??= new OpenSegment(
       this.free.pop() ?? Buffer.allocUnsafeSlow(16 * 1024),
     ));
-    segment.append(predictionEventParts(event), Date.parse(event.time));
+    segment.append(parts, time);
     this.events++;
     if (segment.count >= this.segmentSize) {
       model.full.push(segment);
