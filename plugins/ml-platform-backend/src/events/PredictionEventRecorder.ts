@@ -7,10 +7,7 @@ import { EventParams, EventsService } from '@backstage/plugin-events-node';
 import { randomUUID } from 'node:crypto';
 import { ChunkAttempt } from '../batch/BatchRunner';
 import { EventSegmentBuilder } from '../database/predictionEvents/EventSegmentBuilder';
-import {
-  PredictionEventStore,
-  predictionEventParts,
-} from '../database/predictionEvents/PredictionEventStore';
+import { PredictionEventStore } from '../database/predictionEvents/PredictionEventStore';
 import { Invocation } from '../gateway/Gateway';
 import { countRows } from '../monitoring/readPredictions';
 import { ByteWriter } from '../lib/ByteWriter';
@@ -46,7 +43,7 @@ interface CallEvent {
   subscriptionId?: string;
 }
 
-/** An event encoded as JSON: its bytes are `stage.from(start)` up to `end`. */
+/** An event encoded as JSON: bytes `start` to `end` of the stage's buffer. */
 interface StagedEvent {
   modelRef: string;
   id: string;
@@ -200,7 +197,7 @@ export class PredictionEventRecorder {
       if (p.kind === 'chunk') {
         const event = chunkEvent(p.at, p.chunk, versions);
         const start = next();
-        for (const part of predictionEventParts(event)) out.write(part);
+        out.write(JSON.stringify(event));
         staged.push({
           modelRef: event.modelRef,
           id: event.id,

@@ -4,7 +4,7 @@ import { isJson } from '../lib/isJson';
 export interface KeptPayload {
   /**
    * The body as JSON (redacted), or its text when it is not JSON; absent
-   * when `json` holds the body's bytes (not parsed yet).
+   * when `json` holds the body's bytes (never parsed).
    */
   value?: unknown;
   /** True when the body was over the cap and left out. */
@@ -12,7 +12,7 @@ export interface KeptPayload {
   /**
    * The body's JSON text when it is kept unchanged (not redacted): the text
    * `value` was parsed from, or the body's bytes, checked to be JSON and
-   * not parsed (see {@link defineLazyJson}).
+   * not parsed. An event's JSON takes it as it is.
    */
   json?: string | Buffer;
 }

@@ -1,8 +1,5 @@
 import { PredictionEvent } from '@internal/plugin-ml-platform-common';
-import {
-  EncodedEventSegment,
-  predictionEventParts,
-} from './PredictionEventStore';
+import { EncodedEventSegment } from './PredictionEventStore';
 import { ByteWriter } from '../../lib/ByteWriter';
 
 const OPEN_BRACKET = 0x5b;
@@ -81,7 +78,7 @@ export class EventSegmentBuilder {
   add(event: PredictionEvent): void {
     this.addJson(
       event.modelRef,
-      predictionEventParts(event),
+      [JSON.stringify(event)],
       Date.parse(event.time),
     );
   }

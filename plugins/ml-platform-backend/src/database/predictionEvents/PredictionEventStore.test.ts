@@ -1,10 +1,5 @@
 import { PredictionEvent } from '@internal/plugin-ml-platform-common';
 import { EventSegmentBuilder } from './EventSegmentBuilder';
-import {
-  encodePredictionEvent,
-  predictionEventParts,
-  withBodyText,
-} from './PredictionEventStore';
 
 const meta = {
   id: 'e1',
@@ -19,55 +14,6 @@ const meta = {
   status: 200,
   sampled: true,
 } as PredictionEvent;
-
-describe('encodePredictionEvent', () => {
-  it('writes the body text as it came, and decodes to the same event', () => {
-    const requestText = '{ "inputs": [ {"name":"a","data":[1.50]} ] }';
-    const event = withBodyText(
-      { ...meta, request: JSON.parse(requestText), response: { x: [true] } },
-      { request: requestText },
-    );
-    const encoded = encodePredictionEvent(event);
-    // The request's own spelling (spaces, 1.50) is kept, not re-encoded.
-    expect(encoded).toContain(`"request":${requestText}`);
-    expect(JSON.parse(encoded)).toEqual(JSON.parse(JSON.stringify(event)));
-  });
-
-  it('is plain JSON without body text, and the text stays out of JSON', () => {
-    const event = { ...meta, request: { a: 1 } };
-    expect(encodePredictionEvent(event)).toBe(JSON.stringify(event));
-    const kept = withBodyText({ ...meta }, { response: '{"y":2}' });
-    expect(JSON.stringify(kept)).toBe(JSON.stringify(meta));
-    expect(JSON.parse(encodePredictionEvent(kept))).toEqual({
-      ...meta,
-      response: { y: 2 },
-    });
-  });
-});
-
-describe('predictionEventParts', () => {
-  it("writes body bytes as they came, without reading the event's body", () => {
-    const request = Buffer.from('{"inputs": [1.50, "é"]}');
-    const event = withBodyText({ ...meta }, { request });
-    // A body that throws when read: the bytes are written, not the value.
-    Object.defineProperty(event, 'request', {
-      enumerable: true,
-      get() {
-        throw new Error('read');
-      },
-    });
-    const parts = predictionEventParts(event);
-    expect(parts).toContain(request);
-    const json = Buffer.concat(
-      parts.map(p => (typeof p === 'string' ? Buffer.from(p) : p)),
-    ).toString('utf8');
-    expect(json).toContain('"request":{"inputs": [1.50, "é"]}');
-    expect(JSON.parse(json)).toEqual({
-      ...meta,
-      request: { inputs: [1.5, 'é'] },
-    });
-  });
-});
 
 const event = (
   id: string,
@@ -118,23 +64,35 @@ describe('EventSegmentBuilder', () => {
   it('keeps bodies as they came, multi-byte text included, past its first buffer', () => {
     const builder = new EventSegmentBuilder(1000);
     // 'é' and '€' are 2 and 3 bytes in UTF-8; 400 events outgrow 16 KiB.
-    const request = '{"inputs":[{"name":"city","data":["Zürich €"]}]}';
+    const request = '{"inputs":[{"name":"city","data":["Zürich €", 1.50]}]}';
     const added: PredictionEvent[] = [];
     for (let i = 0; i < 400; i++) {
-      const e = withBodyText(
-        event(`e${i}`, 'component:default/a', new Date(i).toISOString(), {
-          request: JSON.parse(request),
+      const e = event(
+        `e${i}`,
+        'component:default/a',
+        new Date(i).toISOString(),
+        {
           caller: 'user:default/josé',
-        }),
-        { request },
+        },
       );
-      added.push(e);
-      builder.add(e);
+      added.push({ ...e, request: JSON.parse(request) });
+      builder.addJson(
+        e.modelRef,
+        [
+          `${JSON.stringify(e).slice(0, -1)},"request":`,
+          Buffer.from(request),
+          '}',
+        ],
+        Date.parse(e.time),
+      );
     }
     const [segment] = builder.take();
     expect(segment.json.length).toBeGreaterThan(16 * 1024);
-    expect(segment.json.toString('utf8')).toContain(request);
+    // The body's own spelling (1.50) is kept, not encoded again.
+    expect(segment.json.toString('utf8')).toContain(`"request":${request}`);
     expect(parse(segment.json)).toEqual(added);
+    expect(segment.minTime).toBe(0);
+    expect(segment.maxTime).toBe(399);
   });
 
   it("reuses a released segment's buffer, and never one still taken", () => {
@@ -142,11 +100,11 @@ describe('EventSegmentBuilder', () => {
     const request = Buffer.from('{"inputs":[{"name":"x","data":[1]}]}');
     const fill = (prefix: string) => {
       for (let i = 0; i < 300; i++) {
-        builder.add(
-          withBodyText(
-            event(`${prefix}${i}`, 'component:default/a', meta.time),
-            { request },
-          ),
+        const e = event(`${prefix}${i}`, 'component:default/a', meta.time);
+        builder.addJson(
+          e.modelRef,
+          [`${JSON.stringify(e).slice(0, -1)},"request":`, request, '}'],
+          Date.parse(e.time),
         );
       }
     };

@@ -18,69 +18,6 @@ export interface PredictionEventQuery {
 }
 
 /**
- * An event's request and response as JSON text, exactly as received: a
- * string, or its UTF-8 bytes when they were checked to be JSON and never
- * decoded.
- */
-export interface BodyText {
-  request?: string | Buffer;
-  response?: string | Buffer;
-}
-
-const BODY_TEXT = Symbol('bodyText');
-
-/**
- * Keeps `text` beside `event` (a property JSON and subscribers do not
- * see): the JSON text its `request`/`response` were parsed from, unchanged
- * (not redacted), so the store writes it as it came instead of encoding
- * the parsed values again.
- */
-export function withBodyText(
-  event: PredictionEvent,
-  text: BodyText,
-): PredictionEvent {
-  Object.defineProperty(event, BODY_TEXT, { value: text });
-  return event;
-}
-
-/**
- * `event` as JSON, in pieces to write one after the other: text, and the
- * body bytes kept by {@link withBodyText}, which are written as they came.
- * A body with kept text is not read from the event (it may be parsed only
- * when read, see `defineLazyJson`).
- */
-export function predictionEventParts(
-  event: PredictionEvent,
-): Array<string | Buffer> {
-  const text = (event as { [BODY_TEXT]?: BodyText })[BODY_TEXT];
-  if (!text) return [JSON.stringify(event)];
-  const rest: Record<string, unknown> = {};
-  for (const key of Object.keys(event) as Array<keyof PredictionEvent>) {
-    if (key !== 'request' && key !== 'response') rest[key] = event[key];
-  }
-  // `rest` has its id and time at least: its JSON ends in a closing brace.
-  const parts: Array<string | Buffer> = [JSON.stringify(rest).slice(0, -1)];
-  for (const name of ['request', 'response'] as const) {
-    const kept = text[name];
-    if (kept !== undefined) {
-      parts.push(`,"${name}":`, kept);
-    } else if (event[name] !== undefined) {
-      // No kept text: a plain value, never one parsed when read.
-      parts.push(`,"${name}":${JSON.stringify(event[name])}`);
-    }
-  }
-  parts.push('}');
-  return parts;
-}
-
-/** `event` as JSON, with the body text kept by {@link withBodyText}. */
-export function encodePredictionEvent(event: PredictionEvent): string {
-  return predictionEventParts(event)
-    .map(part => (typeof part === 'string' ? part : part.toString('utf8')))
-    .join('');
-}
-
-/**
  * Events of one model already encoded (by `EventSegmentBuilder`): the UTF-8
  * text of a JSON array of events, with the earliest and latest event time
  * (epoch ms).
