@@ -124,9 +124,12 @@ const collector = createBackendModule({
   },
 });
 
+/** Of an even count, the mean of the two middle values (before 2026-12-05, the lower one). */
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
+  const mid = Math.floor(s.length / 2);
+  if (!s.length) return NaN;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 const spread = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -38,8 +38,16 @@ export function git(args, cwd) {
     .trim();
 }
 
-export const median = xs =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/**
+ * The median of `xs`: of an even count, the mean of the two middle values
+ * (before 2026-12-05 the upper one, which read high by up to half the gap
+ * between them: see bench/README.md, "Medians of an even count").
+ */
+export const median = xs => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
 
 /** The median of `xs` with their range. */
 export const spread = xs => {
