@@ -44,6 +44,9 @@ async function measure(root: string) {
   ));
   const { DefaultEventsService } = require('@backstage/plugin-events-node');
   const churn = require('../lib/churnCustomer.json');
+  const {
+    churnV2Body,
+  } = require('../../plugins/ml-platform-backend/src/__testUtils__/churnReference');
   const logger: any = {
     debug() {},
     info() {},
@@ -51,21 +54,7 @@ async function measure(root: string) {
     error() {},
     child: () => logger,
   };
-  const datatypes: Record<string, string> = {
-    number: 'FP64',
-    string: 'BYTES',
-    boolean: 'BOOL',
-  };
-  const request = Buffer.from(
-    JSON.stringify({
-      inputs: Object.entries(churn).map(([name, value]) => ({
-        name,
-        datatype: datatypes[typeof value],
-        shape: [1],
-        data: [value],
-      })),
-    }),
-  );
+  const request = Buffer.from(JSON.stringify(churnV2Body([churn])));
   const response = Buffer.from(
     JSON.stringify({
       model_name: 'churn',

@@ -161,7 +161,7 @@ export class PredictionEventRecorder {
       for (const e of staged) {
         this.segments.addJson(
           e.modelRef,
-          [this.staged.buffer.subarray(e.start, e.end)],
+          this.staged.buffer.subarray(e.start, e.end),
           e.at,
         );
       }

@@ -25,9 +25,9 @@ class OpenSegment {
     return this.writer.buffer;
   }
 
-  append(parts: ReadonlyArray<string | Buffer>, time: number) {
+  append(json: string | Buffer, time: number) {
     this.writer.byte(this.count === 0 ? OPEN_BRACKET : COMMA);
-    for (const part of parts) this.writer.write(part);
+    this.writer.write(json);
     this.count++;
     if (time < this.minTime) this.minTime = time;
     if (time > this.maxTime) this.maxTime = time;
@@ -76,22 +76,14 @@ export class EventSegmentBuilder {
   }
 
   add(event: PredictionEvent): void {
-    this.addJson(
-      event.modelRef,
-      [JSON.stringify(event)],
-      Date.parse(event.time),
-    );
+    this.addJson(event.modelRef, JSON.stringify(event), Date.parse(event.time));
   }
 
   /**
    * An event of `modelRef` that happened at `time` (epoch ms), already
-   * encoded: the pieces of its JSON, one after the other.
+   * encoded as JSON.
    */
-  addJson(
-    modelRef: string,
-    parts: ReadonlyArray<string | Buffer>,
-    time: number,
-  ): void {
+  addJson(modelRef: string, json: string | Buffer, time: number): void {
     let model = this.models.get(modelRef);
     if (!model) {
       model = { full: [] };
@@ -100,7 +92,7 @@ export class EventSegmentBuilder {
     const segment = (model.open ??= new OpenSegment(
       this.free.pop() ?? Buffer.allocUnsafeSlow(16 * 1024),
     ));
-    segment.append(parts, time);
+    segment.append(json, time);
     this.events++;
     if (segment.count >= this.segmentSize) {
       model.full.push(segment);

@@ -78,11 +78,7 @@ describe('EventSegmentBuilder', () => {
       added.push({ ...e, request: JSON.parse(request) });
       builder.addJson(
         e.modelRef,
-        [
-          `${JSON.stringify(e).slice(0, -1)},"request":`,
-          Buffer.from(request),
-          '}',
-        ],
+        `${JSON.stringify(e).slice(0, -1)},"request":${request}}`,
         Date.parse(e.time),
       );
     }
@@ -103,7 +99,11 @@ describe('EventSegmentBuilder', () => {
         const e = event(`${prefix}${i}`, 'component:default/a', meta.time);
         builder.addJson(
           e.modelRef,
-          [`${JSON.stringify(e).slice(0, -1)},"request":`, request, '}'],
+          Buffer.concat([
+            Buffer.from(`${JSON.stringify(e).slice(0, -1)},"request":`),
+            request,
+            Buffer.from('}'),
+          ]),
           Date.parse(e.time),
         );
       }
