@@ -130,6 +130,274 @@ local function v2_accepted(req)
   return true
 end
 
+-- The common V2 body, checked as it is read: no tables, no garbage.
+-- Decoding it (cjson) cost more than the rest of a call's Lua together.
+-- It takes only a strict form of what v2_accepted takes: one "inputs" key;
+-- tensors of exactly name, datatype, shape and data, the datatype before
+-- the data; printable ASCII strings without escapes; numbers of at most 15
+-- integer digits and no exponent (exact as doubles); flat data. Anything
+-- else is not refused: it answers nil and the body is decoded and checked
+-- in full (nginxChecks.test.ts holds both to the Node gateway's check).
+local byte, sub = string.byte, string.sub
+
+-- How each datatype's values are read: 1 true/false, 2 string, 3 integer
+-- in [low, high], 4 number of magnitude at most max.
+local FAST_DATATYPES = {
+  BOOL = { kind = 1 },
+  BYTES = { kind = 2 },
+  INT8 = { kind = 3, low = -128, high = 127 },
+  INT16 = { kind = 3, low = -32768, high = 32767 },
+  INT32 = { kind = 3, low = -2147483648, high = 2147483647 },
+  -- 15 digits are far inside the 64-bit ranges.
+  INT64 = { kind = 3, low = -math.huge, high = math.huge },
+  UINT8 = { kind = 3, low = 0, high = 255 },
+  UINT16 = { kind = 3, low = 0, high = 65535 },
+  UINT32 = { kind = 3, low = 0, high = 4294967295 },
+  UINT64 = { kind = 3, low = 0, high = math.huge },
+  FP16 = { kind = 4, max = 65504 },
+  -- 15 integer digits are far inside their ranges.
+  FP32 = { kind = 4, max = math.huge },
+  FP64 = { kind = 4, max = math.huge },
+}
+
+local function skip_space(s, i)
+  local c = byte(s, i)
+  while c == 32 or c == 10 or c == 13 or c == 9 do
+    i = i + 1
+    c = byte(s, i)
+  end
+  return i, c
+end
+
+-- The string whose quote is at i, when it is printable ASCII without
+-- escapes: the index after its closing quote.
+local function plain_string(s, i)
+  i = i + 1
+  local c = byte(s, i)
+  while c ~= 34 do
+    if c == nil or c < 32 or c > 126 or c == 92 then return nil end
+    i = i + 1
+    c = byte(s, i)
+  end
+  return i + 1
+end
+
+-- The number at i, when it has at most 15 integer digits and no exponent:
+-- the index after it, its integer part (signed), whether it has a
+-- fraction and whether that fraction is not zero.
+local function plain_number(s, i)
+  local c = byte(s, i)
+  local negative = c == 45
+  if negative then
+    i = i + 1
+    c = byte(s, i)
+  end
+  if c == nil or c < 48 or c > 57 then return nil end
+  local value, digits = c - 48, 1
+  i = i + 1
+  c = byte(s, i)
+  while c ~= nil and c >= 48 and c <= 57 do
+    -- A leading zero is not JSON.
+    if value == 0 and digits == 1 then return nil end
+    digits = digits + 1
+    if digits > 15 then return nil end
+    value = value * 10 + (c - 48)
+    i = i + 1
+    c = byte(s, i)
+  end
+  local fraction, nonzero = false, false
+  if c == 46 then
+    fraction = true
+    i = i + 1
+    c = byte(s, i)
+    if c == nil or c < 48 or c > 57 then return nil end
+    while c ~= nil and c >= 48 and c <= 57 do
+      if c ~= 48 then nonzero = true end
+      i = i + 1
+      c = byte(s, i)
+    end
+  end
+  if c == 101 or c == 69 then return nil end
+  if negative then value = -value end
+  return i, value, fraction, nonzero
+end
+
+-- The shape array at i: the index after it, the elements it stands for and
+-- the bounded count (a 0 dimension counts as 1).
+local function fast_shape(s, i)
+  local expected, bounded, dims = 1, 1, 0
+  local c
+  i, c = skip_space(s, i + 1)
+  while true do
+    -- No sign: a dimension is never negative (and -0 is left to the rest).
+    if c == 45 then return nil end
+    local d, fraction
+    i, d, fraction = plain_number(s, i)
+    if i == nil or fraction then return nil end
+    dims = dims + 1
+    if dims > 32 then return nil end
+    expected = expected * d
+    bounded = bounded * math.max(d, 1)
+    if bounded > limits.max_elements then return nil end
+    i, c = skip_space(s, i)
+    if c == 93 then return i + 1, expected, bounded end
+    if c ~= 44 then return nil end
+    i, c = skip_space(s, i + 1)
+  end
+end
+
+-- The flat data array at i, each value of the datatype `t`: the index
+-- after it and its length.
+local function fast_data(s, i, t)
+  local kind, n = t.kind, 0
+  local c
+  i, c = skip_space(s, i + 1)
+  while true do
+    if kind == 1 then
+      if c == 116 then
+        local r, u, e = byte(s, i + 1, i + 3)
+        if r ~= 114 or u ~= 117 or e ~= 101 then return nil end
+        i = i + 4
+      elseif c == 102 then
+        local a, l, s2, e = byte(s, i + 1, i + 4)
+        if a ~= 97 or l ~= 108 or s2 ~= 115 or e ~= 101 then return nil end
+        i = i + 5
+      else
+        return nil
+      end
+    elseif kind == 2 then
+      if c ~= 34 then return nil end
+      i = plain_string(s, i)
+      if i == nil then return nil end
+    else
+      local v, fraction, nonzero
+      i, v, fraction, nonzero = plain_number(s, i)
+      if i == nil then return nil end
+      if kind == 3 then
+        if fraction or v < t.low or v > t.high then return nil end
+      else
+        local magnitude = math.abs(v)
+        if magnitude > t.max or (magnitude == t.max and nonzero) then return nil end
+      end
+    end
+    n = n + 1
+    i, c = skip_space(s, i)
+    if c == 93 then return i + 1, n end
+    if c ~= 44 then return nil end
+    i, c = skip_space(s, i + 1)
+  end
+end
+
+-- The key whose quote is at i, and the index of its value.
+local function object_key(s, i)
+  local after = plain_string(s, i)
+  if after == nil then return nil end
+  local key = sub(s, i + 1, after - 2)
+  local c
+  i, c = skip_space(s, after)
+  if c ~= 58 then return nil end
+  i, c = skip_space(s, i + 1)
+  return key, i, c
+end
+
+-- The tensor object at i: the index after it and its bounded count.
+local function fast_tensor(s, i)
+  local named, datatype, expected, bounded, length
+  local c, key
+  i, c = skip_space(s, i + 1)
+  while true do
+    if c ~= 34 then return nil end
+    key, i, c = object_key(s, i)
+    if key == "name" then
+      if named or c ~= 34 then return nil end
+      local after = plain_string(s, i)
+      if after == nil or after - i - 2 > 256 then return nil end
+      named, i = true, after
+    elseif key == "datatype" then
+      if datatype or c ~= 34 then return nil end
+      local after = plain_string(s, i)
+      if after == nil then return nil end
+      datatype = FAST_DATATYPES[sub(s, i + 1, after - 2)]
+      if datatype == nil then return nil end
+      i = after
+    elseif key == "shape" then
+      if expected or c ~= 91 then return nil end
+      i, expected, bounded = fast_shape(s, i)
+      if i == nil then return nil end
+    elseif key == "data" then
+      if length or datatype == nil or c ~= 91 then return nil end
+      i, length = fast_data(s, i, datatype)
+      if i == nil then return nil end
+    else
+      return nil
+    end
+    i, c = skip_space(s, i)
+    if c == 125 then break end
+    if c ~= 44 then return nil end
+    i, c = skip_space(s, i + 1)
+  end
+  if not named or expected == nil or length ~= expected then return nil end
+  return i + 1, bounded
+end
+
+--- True when `body` is a V2 request in the strict form above that
+--- v2_accepted would accept; nil when it cannot tell.
+local function v2_plainly_accepted(s)
+  -- Object, array, tensor object, array: four levels.
+  if limits.max_depth < 4 then return nil end
+  local i, c = skip_space(s, 1)
+  if c ~= 123 then return nil end
+  i, c = skip_space(s, i + 1)
+  if c ~= 34 then return nil end
+  local key
+  key, i, c = object_key(s, i)
+  if key ~= "inputs" or c ~= 91 then return nil end
+  i, c = skip_space(s, i + 1)
+  local total = 0
+  while true do
+    if c ~= 123 then return nil end
+    local bounded
+    i, bounded = fast_tensor(s, i)
+    if i == nil then return nil end
+    total = total + bounded
+    if total > limits.max_elements then return nil end
+    i, c = skip_space(s, i)
+    if c == 93 then break end
+    if c ~= 44 then return nil end
+    i, c = skip_space(s, i + 1)
+  end
+  i, c = skip_space(s, i + 1)
+  if c ~= 125 then return nil end
+  i, c = skip_space(s, i + 1)
+  if c ~= nil then return nil end
+  return true
+end
+
+-- cjson takes a tab, a line break or any other control character inside
+-- a string as it is; JSON, and so the Node gateway, does not.
+local function control_in_string(s)
+  local i = 1
+  while true do
+    -- The next string's quote, then inside it its end, an escape or a control.
+    local open = s:find('"', i, true)
+    if open == nil then return false end
+    i = open + 1
+    while true do
+      local j = s:find('[%z\1-\31"\\]', i)
+      if j == nil then return false end
+      local c = byte(s, j)
+      if c == 34 then
+        i = j + 1
+        break
+      elseif c == 92 then
+        i = j + 2
+      else
+        return true
+      end
+    end
+  end
+end
+
 local RECORDS_KEYS = { "dataframe_records", "dataframe_split", "instances", "inputs" }
 
 -- Array items anywhere in a decoded value (invocationLimits.ts `scanJson`).
@@ -152,11 +420,44 @@ local function records_accepted(req)
   return known and array_items(req) <= limits.max_elements
 end
 
+--- Whether the Node gateway would accept `body`, decoded and checked in
+--- full; when not, why.
+local function decoded_and_accepted(protocol, body)
+  local req = not control_in_string(body) and decoder.decode(body)
+  if not req then return false, "not JSON" end
+  if protocol == "v2" then return v2_accepted(req), "body not accepted" end
+  return records_accepted(req), "body not accepted"
+end
+
 -- Per worker: parsed grants and routes, keyed by their text in the shared
 -- dictionaries, so a call splits no string it has seen before.
 local parsed_grants, grant_count = {}, 0
 local parsed_routes = {}
 local turn = 0
+
+-- Per worker too: each grant by target and Authorization header, until its
+-- entry in mlp_grants expires. Looking a grant up there hashes and compares
+-- the whole header (a token of a kilobyte) under the dictionary's lock.
+local worker_grants, worker_grant_count = {}, 0
+
+local function remembered_grant(target, auth)
+  local by_auth = worker_grants[target]
+  local entry = by_auth and by_auth[auth]
+  if entry and entry.expires > ngx.now() then return entry.grant end
+  return nil
+end
+
+local function remember_grant(target, auth, grant, ttl)
+  if not ttl or ttl <= 0 then return end
+  if worker_grant_count >= 4096 then worker_grants, worker_grant_count = {}, 0 end
+  local by_auth = worker_grants[target]
+  if not by_auth then
+    by_auth = {}
+    worker_grants[target] = by_auth
+  end
+  if not by_auth[auth] then worker_grant_count = worker_grant_count + 1 end
+  by_auth[auth] = { grant = grant, expires = ngx.now() + ttl }
+end
 
 local function parse_grant(text)
   local grant = parsed_grants[text]
@@ -236,18 +537,26 @@ function M.access(protocol, target, replica_path)
 
   local auth = ngx.var.http_authorization
   if not auth then return to_backend("no credentials") end
-  local key = auth .. "\n" .. target
-  local grants = ngx.shared.mlp_grants
-  local text = grants:get(key)
-  if not text then
-    local res = ngx.location.capture("/_mlp_authorize", { args = { target = target } })
-    if res.status ~= 200 then return to_backend("not authorized") end
-    text = res.body
-    local ttl = tonumber(res.header["X-Mlp-Grant-Ttl-Ms"]) or 0
-    if ttl > 0 then grants:set(key, text, ttl / 1000) end
+  local grant = remembered_grant(target, auth)
+  if not grant then
+    local key = auth .. "\n" .. target
+    local grants = ngx.shared.mlp_grants
+    local text = grants:get(key)
+    -- Seconds the grant has left.
+    local ttl
+    if text then
+      ttl = grants:ttl(key)
+    else
+      local res = ngx.location.capture("/_mlp_authorize", { args = { target = target } })
+      if res.status ~= 200 then return to_backend("not authorized") end
+      text = res.body
+      ttl = (tonumber(res.header["X-Mlp-Grant-Ttl-Ms"]) or 0) / 1000
+      if ttl > 0 then grants:set(key, text, ttl) end
+    end
+    grant = parse_grant(text)
+    if not grant then return to_backend("unreadable grant") end
+    remember_grant(target, auth, grant, ttl)
   end
-  local grant = parse_grant(text)
-  if not grant then return to_backend("unreadable grant") end
   -- Timed from here, as the Node gateway times a call once it is authorized.
   local started = now_us()
 
@@ -255,11 +564,10 @@ function M.access(protocol, target, replica_path)
   local body = ngx.req.get_body_data()
   -- No body, or one too large for memory (left in a temporary file).
   if not body then return to_backend("body not in memory") end
-  local req = decoder.decode(body)
-  if req == nil then return to_backend("not JSON") end
-  local accepted
-  if protocol == "v2" then accepted = v2_accepted(req) else accepted = records_accepted(req) end
-  if not accepted then return to_backend("body not accepted") end
+  if not (protocol == "v2" and v2_plainly_accepted(body)) then
+    local accepted, why = decoded_and_accepted(protocol, body)
+    if not accepted then return to_backend(why) end
+  end
 
   local route_text = ngx.shared.mlp_routes:get(grant.deployment)
   local route = route_text and parse_route(route_text)
@@ -331,6 +639,18 @@ function M.log()
     ctx.size or 0, ctx.kept or 0)
   ngx.shared.mlp_in_flight:incr(deployment, -1, 1)
 end
+
+--- The body checks alone, for nginxChecks.test.ts: whether the strict
+--- reading accepts `body` ("plain" or "-"), then whether the full check
+--- does, as access() checks a call of `protocol` ("v2" or "records").
+function M.check(protocol, body)
+  local plain = protocol == "v2" and v2_plainly_accepted(body)
+  local accepted = decoded_and_accepted(protocol, body)
+  return (plain and "plain" or "-") .. " " .. (accepted and "accepted" or "refused")
+end
+
+--- The per-worker grants alone, for nginxChecks.test.ts.
+M.remembered_grant, M.remember_grant = remembered_grant, remember_grant
 
 --- The answer when the model did not answer in time: the Node gateway's.
 function M.timeout(seconds)
