@@ -25,6 +25,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { arg, median } from '../lib/cli';
 // @ts-ignore
 import autocannon from 'autocannon';
 import { renderNginxConfig } from '../../plugins/ml-platform-backend/src/gateway/nginx/nginxConfig';
@@ -36,19 +37,6 @@ import { freePort, stopChild } from '../lib/nginx.mjs';
 
 const LUA = 'plugins/ml-platform-backend/nginx/mlp_gateway.lua';
 const MODULES = '/usr/lib/nginx/modules';
-
-function arg(name: string, fallback?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0 && process.argv[i + 1]) return process.argv[i + 1];
-  if (fallback === undefined) throw new Error(`--${name} is required`);
-  return fallback;
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 const baseline = arg('baseline');
 const mode = arg('mode', 'instructions');
@@ -239,11 +227,12 @@ async function native(
   };
 }
 
-const call = (url: string, opts: object) =>
-  new Promise<any>((resolve, reject) =>
+/** autocannon's result for calls to `side`; an error unless all were answered 2xx. */
+async function call(side: Side, opts: object): Promise<any> {
+  const result: any = await new Promise((resolve, reject) =>
     autocannon(
       {
-        url,
+        url: side.url,
         method: 'POST',
         body,
         headers: {
@@ -252,9 +241,16 @@ const call = (url: string, opts: object) =>
         },
         ...opts,
       },
-      (error: Error, result: any) => (error ? reject(error) : resolve(result)),
+      (error: Error, r: any) => (error ? reject(error) : resolve(r)),
     ),
   );
+  if (result.non2xx || result.errors) {
+    throw new Error(
+      `${side.name}: ${result.non2xx} non-2xx, ${result.errors} errors`,
+    );
+  }
+  return result;
+}
 
 /** Instructions the process executed since its counters were zeroed. */
 function instructions(side: Side): number {
@@ -274,24 +270,16 @@ async function measure(side: Side): Promise<number> {
     execFileSync('callgrind_control', ['--zero', String(side.pid)], {
       stdio: 'ignore',
     });
-    const r = await call(side.url, {
-      connections: 4,
-      amount: 4000,
-      timeout: 60,
-    });
-    if (r.non2xx || r.errors)
-      throw new Error(`${side.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    const r = await call(side, { connections: 4, amount: 4000, timeout: 60 });
     return Math.round(instructions(side) / r.requests.total);
   }
   const tree = processTree(side.pid);
   const before = cpuSeconds(tree);
-  const r = await call(side.url, {
+  const r = await call(side, {
     connections: 8,
     duration: 5,
     overallRate: 3000,
   });
-  if (r.non2xx || r.errors)
-    throw new Error(`${side.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
   await new Promise(res => setTimeout(res, 300));
   return +(((cpuSeconds(tree) - before) / r.requests.total) * 1e6).toFixed(2);
 }
@@ -333,13 +321,7 @@ async function main() {
   const names = ['plain', `baseline ${baseline}`, `this ${head}`];
   // Warm-up: grants fetched, traces compiled; and every call answered natively.
   for (const side of sides) {
-    const r = await call(side.url, {
-      connections: 4,
-      amount: 2000,
-      timeout: 60,
-    });
-    if (r.non2xx || r.errors)
-      throw new Error(`${side.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    await call(side, { connections: 4, amount: 2000, timeout: 60 });
   }
   for (const side of sides.slice(1)) {
     if (!fs.existsSync(path.join(side.dir, 'calls.log')))
