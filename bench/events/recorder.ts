@@ -19,7 +19,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { arg, median } from '../lib/cli';
+import { arg, commitArg, countArg, median } from '../lib/cli';
 
 const BATCHES = 16;
 const CALLS = 20_000;
@@ -141,11 +141,8 @@ async function main() {
     await measure(child);
     return;
   }
-  const baseline = arg('baseline');
-  if (!/^[0-9a-f]{7,40}$/.test(baseline)) {
-    throw new Error('--baseline must be a commit id');
-  }
-  const rounds = Number(arg('rounds', '3'));
+  const baseline = commitArg('baseline');
+  const rounds = countArg('rounds', 3);
   const out = arg('out', '');
   const repo = path.resolve(__dirname, '../..');
   const worktree = path.join(

@@ -25,7 +25,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, median } from '../lib/cli';
+import { arg, commitArg, countArg, median } from '../lib/cli';
 // @ts-ignore
 import autocannon from 'autocannon';
 import { renderNginxConfig } from '../../plugins/ml-platform-backend/src/gateway/nginx/nginxConfig';
@@ -38,9 +38,9 @@ import { freePort, stopChild } from '../lib/nginx.mjs';
 const LUA = 'plugins/ml-platform-backend/nginx/mlp_gateway.lua';
 const MODULES = '/usr/lib/nginx/modules';
 
-const baseline = arg('baseline');
+const baseline = commitArg('baseline');
 const mode = arg('mode', 'instructions');
-const rounds = Number(arg('rounds', mode === 'cpu' ? '8' : '2'));
+const rounds = countArg('rounds', mode === 'cpu' ? 8 : 2);
 const out = arg('out', '');
 if (mode !== 'instructions' && mode !== 'cpu') throw new Error('--mode');
 

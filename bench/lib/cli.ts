@@ -14,3 +14,21 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/** `--name` as a commit id: hex only, so git never reads it as an option. */
+export function commitArg(name: string): string {
+  const value = arg(name);
+  if (!/^[0-9a-f]{7,40}$/.test(value)) {
+    throw new Error(`--${name} must be a commit id (7-40 hex digits)`);
+  }
+  return value;
+}
+
+/** `--name` as a whole number from 1 to 1000. */
+export function countArg(name: string, fallback: number): number {
+  const value = Number(arg(name, String(fallback)));
+  if (!Number.isInteger(value) || value < 1 || value > 1000) {
+    throw new Error(`--${name} must be a whole number from 1 to 1000`);
+  }
+  return value;
+}
