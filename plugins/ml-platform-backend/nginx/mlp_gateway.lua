@@ -429,9 +429,8 @@ local function decoded_and_accepted(protocol, body)
   return records_accepted(req), "body not accepted"
 end
 
--- Per worker: parsed grants and routes, keyed by their text in the shared
--- dictionaries, so a call splits no string it has seen before.
-local parsed_grants, grant_count = {}, 0
+-- Per worker: parsed routes, keyed by their text in the shared dictionary,
+-- so a call splits no string it has seen before.
 local parsed_routes = {}
 local turn = 0
 
@@ -459,16 +458,11 @@ local function remember_grant(target, auth, grant, ttl)
   by_auth[auth] = { grant = grant, expires = ngx.now() + ttl }
 end
 
+-- Parsed once per worker and grant: remember_grant keeps the result.
 local function parse_grant(text)
-  local grant = parsed_grants[text]
-  if grant then return grant end
   local deployment, model, kind, caller = text:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$")
   if not deployment then return nil end
-  grant = { deployment = deployment, model = model, kind = kind, caller = caller }
-  if grant_count >= 10000 then parsed_grants, grant_count = {}, 0 end
-  parsed_grants[text] = grant
-  grant_count = grant_count + 1
-  return grant
+  return { deployment = deployment, model = model, kind = kind, caller = caller }
 end
 
 local function parse_route(text)
