@@ -35,8 +35,8 @@ export class Reconciler {
   /** This backend instance, as it appears in claims. */
   readonly instanceId = randomUUID();
   private readonly lastRequest = new Map<string, number>();
-  /** Requests not yet written to the database. */
-  private readonly unflushed = new Map<string, Date>();
+  /** Deployments with requests not yet written to the database. */
+  private readonly unflushed = new Set<string>();
   private readonly startedAt = Date.now();
   /** One reconcile per deployment at a time; later calls join the queue. */
   private readonly chains = new Map<string, Promise<void>>();
@@ -77,9 +77,9 @@ export class Reconciler {
 
   /** The gateway calls this on every request: the deployment is not idle. */
   noteRequest(deploymentId: string) {
-    const now = Date.now();
-    this.lastRequest.set(deploymentId, now);
-    this.unflushed.set(deploymentId, new Date(now));
+    // Only a number per call: the date is made when it is written.
+    this.lastRequest.set(deploymentId, Date.now());
+    this.unflushed.add(deploymentId);
   }
 
   /** Brings every online deployment to its desired state; stops orphans. */
@@ -112,7 +112,10 @@ export class Reconciler {
 
   private async flushRequests() {
     if (this.unflushed.size === 0) return;
-    const requests = new Map(this.unflushed);
+    const requests = new Map<string, Date>();
+    for (const id of this.unflushed) {
+      requests.set(id, new Date(this.lastRequest.get(id)!));
+    }
     this.unflushed.clear();
     await this.options.stores.deployments.noteDeploymentRequests(requests);
   }

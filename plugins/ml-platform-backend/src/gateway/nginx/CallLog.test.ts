@@ -105,4 +105,88 @@ describe('parseCallLog', () => {
     expect(calls[0].answerBytes).toBe(5000000);
     expect(calls[0].answer).toHaveLength(0);
   });
+
+  it('decodes each text field anew when its bytes change, however little', () => {
+    const callers = [
+      'user:default/zoë',
+      'user:default/zoë',
+      'user:default/zoé', // the same length in bytes, one byte differs
+      'user:default/zo',
+      'service:mlp-batch',
+    ];
+    const ids = ['d-1', 'd-1', 'd-2', 'd-1', 'd-10'];
+    const { calls } = parse(
+      callers
+        .map((caller, i) =>
+          record('{}', '{}', [
+            ids[i],
+            `b-${i % 2}`,
+            ...Array(3).fill(undefined),
+            caller,
+          ]),
+        )
+        .join(''),
+    );
+    expect(calls.map(c => [c.deploymentId, c.buildId, c.caller])).toEqual(
+      callers.map((caller, i) => [ids[i], `b-${i % 2}`, caller]),
+    );
+  });
+
+  it('reads numbers as Number reads what mlp_gateway.lua writes', () => {
+    // A fixed seed: the same digits every run.
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const digitsOf = (n: number) =>
+      Array.from({ length: n }, () => String(random(10))).join('');
+    for (let i = 0; i < 500; i++) {
+      const status = digitsOf(1 + random(3));
+      const latency = digitsOf(1 + random(9));
+      const inFlight = digitsOf(1 + random(4));
+      // `%.3f` of ngx.now(), and fewer or more decimals should it change.
+      const ended = `${digitsOf(1 + random(10))}.${digitsOf(random(5))}`;
+      const answer = '{}'.padEnd(random(40), ' ');
+      const size = String(Buffer.byteLength(answer));
+      const { calls } = parse(
+        record('{}', answer, [
+          ...Array(6).fill(undefined),
+          status,
+          latency,
+          inFlight,
+          ended,
+          undefined,
+          size,
+          size,
+        ]),
+      );
+      expect(calls[0]).toMatchObject({
+        status: Number(status),
+        latencyUs: Number(latency),
+        inFlight: Number(inFlight) || 1,
+        endedAt: Math.round(Number(ended) * 1000),
+        answerBytes: Number(size),
+      });
+    }
+  });
+
+  it('takes nothing but digits for a number', () => {
+    const { calls, corrupt } = parse(
+      record('{}', '{}', [
+        ...Array(6).fill(undefined),
+        '2OO',
+        '-5',
+        'x',
+        '1e9',
+      ]),
+    );
+    expect(corrupt).toBe(0);
+    expect(calls[0]).toMatchObject({
+      status: NaN,
+      latencyUs: NaN,
+      inFlight: 1,
+      endedAt: NaN,
+    });
+  });
 });

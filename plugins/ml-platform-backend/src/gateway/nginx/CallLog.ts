@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import type { Invocation } from '../Gateway';
 
 /**
  * A call log record: these fields, each followed by a tab (none holds a tab
@@ -51,29 +52,98 @@ const NEWLINE = 0x0a;
 /** No header is longer (ids, refs and numbers). */
 const MAX_HEADER_BYTES = 8192;
 
+/** Where each header field ends (its tab), in the record being read. */
+const tabs = new Int32Array(CALL_LOG_FIELDS.length);
+
 /**
- * The header fields of the record at `pos` and where its bodies start;
+ * Finds the header's tabs from `pos` and returns where its bodies start;
  * `incomplete` when the buffer ends inside it, `corrupt` when it is not a
- * header. The tabs are found by one scan and the header decoded at once:
- * a native call per field cost more than the rest of a record's reading.
+ * header.
  */
-function readHeader(
-  buf: Buffer,
-  pos: number,
-): { fields: string[]; bodies: number } | 'incomplete' | 'corrupt' {
+function findTabs(buf: Buffer, pos: number): number | 'incomplete' | 'corrupt' {
   const limit = Math.min(buf.length, pos + MAX_HEADER_BYTES + 1);
-  let tabs = 0;
+  let n = 0;
   for (let p = pos; p < limit; p++) {
-    if (buf[p] === TAB && ++tabs === CALL_LOG_FIELDS.length) {
-      return {
-        fields: buf.toString('utf8', pos, p).split('\t'),
-        bodies: p + 1,
-      };
+    if (buf[p] === TAB) {
+      tabs[n++] = p;
+      if (n === CALL_LOG_FIELDS.length) return p + 1;
     }
   }
   return limit === buf.length && limit - pos <= MAX_HEADER_BYTES
     ? 'incomplete'
     : 'corrupt';
+}
+
+/** Where header field `i` starts. */
+function fieldStart(pos: number, i: number): number {
+  return i === 0 ? pos : tabs[i - 1] + 1;
+}
+
+/**
+ * A whole number in decimal digits, as mlp_gateway.lua writes them: 0 when
+ * empty (as `Number('')`), NaN when anything but a digit is there.
+ */
+function digits(buf: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let p = start; p < end; p++) {
+    const d = buf[p] - 0x30;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+const POINT = 0x2e;
+const MS_SCALE = [0, 100, 10, 1];
+
+/** `ngx.now()` as written with `%.3f` (seconds), in epoch milliseconds. */
+function milliseconds(buf: Buffer, start: number, end: number): number {
+  let point = start;
+  while (point < end && buf[point] !== POINT) point++;
+  const fraction = end - point - 1;
+  if (point === end || fraction === 0) return digits(buf, start, point) * 1000;
+  if (fraction > 3) {
+    return Math.round(Number(buf.toString('latin1', start, end)) * 1000);
+  }
+  return (
+    digits(buf, start, point) * 1000 +
+    digits(buf, point + 1, end) * MS_SCALE[fraction]
+  );
+}
+
+/**
+ * A text field's string, the same one as last time when its bytes are:
+ * ids, refs and callers repeat from call to call, so most records decode
+ * no text (decoding and splitting the header cost more than the rest of
+ * reading a record).
+ */
+class RepeatedText {
+  private bytes = Buffer.alloc(0);
+  private text = '';
+
+  of(buf: Buffer, start: number, end: number): string {
+    const bytes = this.bytes;
+    const length = end - start;
+    if (length === bytes.length) {
+      let i = 0;
+      while (i < length && buf[start + i] === bytes[i]) i++;
+      if (i === length) return this.text;
+    }
+    this.text = buf.toString('utf8', start, end);
+    this.bytes = Buffer.from(buf.subarray(start, end));
+    return this.text;
+  }
+}
+
+/** The text fields: deployment, build, model, protocol, caller kind, caller. */
+const texts = Array.from({ length: 6 }, () => new RepeatedText());
+
+function text(buf: Buffer, pos: number, i: number): string {
+  return texts[i].of(buf, fieldStart(pos, i), tabs[i]);
+}
+
+function number(buf: Buffer, pos: number, i: number): number {
+  return digits(buf, fieldStart(pos, i), tabs[i]);
 }
 
 /**
@@ -88,36 +158,35 @@ export function parseCallLog(
 ): number {
   let pos = 0;
   while (pos < buf.length) {
-    const header = readHeader(buf, pos);
-    if (header === 'incomplete') return pos;
+    const bodies = findTabs(buf, pos);
+    if (bodies === 'incomplete') return pos;
+    let requestEnd = -1;
     let end = -1;
-    if (header !== 'corrupt') {
-      const requestBytes = Number(header.fields[10]) || 0;
-      const keptBytes = Number(header.fields[12]) || 0;
-      end = header.bodies + requestBytes + keptBytes;
+    if (bodies !== 'corrupt') {
+      requestEnd = bodies + (number(buf, pos, 10) || 0);
+      end = requestEnd + (number(buf, pos, 12) || 0);
       if (end >= buf.length) return pos;
     }
-    if (header === 'corrupt' || buf[end] !== NEWLINE) {
+    if (bodies === 'corrupt' || buf[end] !== NEWLINE) {
       onCorrupt();
       const next = buf.indexOf(NEWLINE, pos);
       if (next < 0) return buf.length;
       pos = next + 1;
       continue;
     }
-    const { fields, bodies } = header;
-    const requestEnd = bodies + (Number(fields[10]) || 0);
+    // Every field is read before onCall runs: `tabs` is this record's.
     onCall({
-      deploymentId: fields[0],
-      buildId: fields[1],
-      modelRef: fields[2],
-      protocol: fields[3] as LoggedCall['protocol'],
-      callerKind: fields[4] as LoggedCall['callerKind'],
-      caller: fields[5],
-      status: Number(fields[6]),
-      latencyUs: Number(fields[7]),
-      inFlight: Number(fields[8]) || 1,
-      endedAt: Math.round(Number(fields[9]) * 1000),
-      answerBytes: Number(fields[11]) || 0,
+      deploymentId: text(buf, pos, 0),
+      buildId: text(buf, pos, 1),
+      modelRef: text(buf, pos, 2),
+      protocol: text(buf, pos, 3) as LoggedCall['protocol'],
+      callerKind: text(buf, pos, 4) as LoggedCall['callerKind'],
+      caller: text(buf, pos, 5),
+      status: number(buf, pos, 6),
+      latencyUs: number(buf, pos, 7),
+      inFlight: number(buf, pos, 8) || 1,
+      endedAt: milliseconds(buf, fieldStart(pos, 9), tabs[9]),
+      answerBytes: number(buf, pos, 11) || 0,
       // Views of this read's own buffer, never reused: no copies.
       request: buf.subarray(bodies, requestEnd),
       answer: buf.subarray(requestEnd, end),
@@ -125,6 +194,29 @@ export function parseCallLog(
     pos = end + 1;
   }
   return pos;
+}
+
+/** A logged call as the gateway records it: forwarded once, by nginx. */
+export function forwardedInvocation(call: LoggedCall): Invocation {
+  return {
+    modelRef: call.modelRef,
+    deploymentId: call.deploymentId,
+    buildId: call.buildId,
+    protocol: call.protocol,
+    route: call.protocol,
+    callerKind: call.callerKind,
+    status: call.status,
+    latencyMs: call.latencyUs / 1000,
+    requestBytes: call.request.length,
+    responseBytes: call.answerBytes,
+    attempts: 1,
+    coldStart: false,
+    caller: call.caller || undefined,
+    inFlight: call.inFlight,
+    request: call.request,
+    response: call.answer.length > 0 ? call.answer : undefined,
+    endedAt: call.endedAt,
+  };
 }
 
 /**

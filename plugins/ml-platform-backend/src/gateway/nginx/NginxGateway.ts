@@ -18,7 +18,7 @@ import { errorMeta } from '../../util/logging';
 import { Gateway } from '../Gateway';
 import { InvocationRoutes } from '../InvocationRoutes';
 import { statusOf } from '../errors';
-import { CallLogReader, LoggedCall } from './CallLog';
+import { CallLogReader, LoggedCall, forwardedInvocation } from './CallLog';
 import { NativePeers } from './NativePeers';
 import { renderNginxConfig } from './nginxConfig';
 
@@ -479,25 +479,7 @@ export class NginxGateway {
   }
 
   private record(call: LoggedCall) {
-    this.options.gateway.recordForwarded({
-      modelRef: call.modelRef,
-      deploymentId: call.deploymentId,
-      buildId: call.buildId,
-      protocol: call.protocol,
-      route: call.protocol,
-      callerKind: call.callerKind,
-      status: call.status,
-      latencyMs: call.latencyUs / 1000,
-      requestBytes: call.request.length,
-      responseBytes: call.answerBytes,
-      attempts: 1,
-      coldStart: false,
-      caller: call.caller || undefined,
-      inFlight: call.inFlight,
-      request: call.request,
-      response: call.answer.length > 0 ? call.answer : undefined,
-      endedAt: call.endedAt,
-    });
+    this.options.gateway.recordForwarded(forwardedInvocation(call));
   }
 
   private readonly corrupt = () =>
