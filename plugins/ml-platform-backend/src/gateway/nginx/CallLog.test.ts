@@ -83,6 +83,19 @@ describe('parseCallLog', () => {
     expect(calls[0].request.toString()).toBe('{}');
   });
 
+  it('skips a record with a body size no record has, instead of waiting for it', () => {
+    for (const field of [10, 12]) {
+      const sizes: (string | undefined)[] = Array(13).fill(undefined);
+      sizes[field] = String(64 * 1024 * 1024 + 1);
+      const { calls, corrupt, used } = parse(
+        record('{"x": 1}', '{}', sizes as string[]) + record('{}', '{"a":1}'),
+      );
+      expect([calls.length, corrupt]).toEqual([1, 1]);
+      expect(calls[0].answer.toString()).toBe('{"a":1}');
+      expect(used).toBeGreaterThan(0);
+    }
+  });
+
   it('skips a line too long to be a header, and waits for one that may be', () => {
     const junk = `${'x'.repeat(9000)}\n`;
     const { calls, corrupt } = parse(junk + record('{}', '{}'));

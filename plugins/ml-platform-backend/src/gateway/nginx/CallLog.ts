@@ -51,6 +51,12 @@ const TAB = 0x09;
 const NEWLINE = 0x0a;
 /** No header is longer (ids, refs and numbers). */
 const MAX_HEADER_BYTES = 8192;
+/**
+ * No body in a record is larger: nginx logs requests it read in memory and
+ * answers it kept, 1 MiB at most each. A larger size is a corrupt header,
+ * not a record to wait for (the unread rest would be kept in memory).
+ */
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Where each header field ends (its tab), in the record being read. */
 const tabs = new Int32Array(CALL_LOG_FIELDS.length);
@@ -163,11 +169,15 @@ export function parseCallLog(
     let requestEnd = -1;
     let end = -1;
     if (bodies !== 'corrupt') {
-      requestEnd = bodies + (number(buf, pos, 10) || 0);
-      end = requestEnd + (number(buf, pos, 12) || 0);
-      if (end >= buf.length) return pos;
+      const requestBytes = number(buf, pos, 10) || 0;
+      const keptBytes = number(buf, pos, 12) || 0;
+      if (requestBytes <= MAX_BODY_BYTES && keptBytes <= MAX_BODY_BYTES) {
+        requestEnd = bodies + requestBytes;
+        end = requestEnd + keptBytes;
+        if (end >= buf.length) return pos;
+      }
     }
-    if (bodies === 'corrupt' || buf[end] !== NEWLINE) {
+    if (bodies === 'corrupt' || end < 0 || buf[end] !== NEWLINE) {
       onCorrupt();
       const next = buf.indexOf(NEWLINE, pos);
       if (next < 0) return buf.length;
