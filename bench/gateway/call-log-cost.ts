@@ -76,6 +76,8 @@ async function measure(root: string) {
     logger,
   });
   const reconciler = new Reconciler({
+    // Only noteRequest runs here, which touches none of these: a store,
+    // runtime or package call would throw, not pass unmeasured.
     stores: {} as any,
     runtime: {} as any,
     packages: {} as any,

@@ -14,6 +14,7 @@ describe('Reconciler', () => {
       heartbeatDeployments: async () => {},
     };
     const reconciler = new Reconciler({
+      // reconcileAll with no deployments reads and writes only these three.
       stores: { deployments, builds: {} } as any,
       runtime: { listOnline: () => [] } as unknown as Runtime,
       packages: {} as BuildPackages,
