@@ -6,7 +6,7 @@
 //
 //   node bench/gateway/run.mjs [--duration 6] [--rounds 3] [--phases 2] [--connections 8]
 //                              [--toggle monitoring|events|database] [--out results.json] [--gc]
-//                              [--node-floor] [--native]
+//                              [--node-floor] [--native] [--slices 1]
 //
 // `--gc` also reports the backend's garbage collection during each gateway
 // load (bench/lib/gcWindow.cjs, loaded into it): main-thread GC time and the
@@ -15,6 +15,13 @@
 // `--node-floor` adds a fourth path to each round: bench/lib/nodeFloor.ts,
 // Node's HTTP server and the gateway's replica client with nothing else,
 // the least a gateway in Node can spend per call.
+//
+// `--slices N` cuts each path's `--duration` into N loads taken in turns
+// (the paths' order rotating each turn, 0.25 s idle after each load), so
+// that the VM's speed, which drifts within seconds here, hits every path
+// alike; a path's figures are then its calls over its seconds and its CPU
+// over its calls, summed over its slices. The default, 1, is one load per
+// path and round.
 //
 // `--native` starts the backend with the gateway's native data plane
 // (`mlPlatform.gateway.nginx`: nginx and mlp_gateway.lua, supervised by the
@@ -73,6 +80,16 @@ const out = path.resolve(here, option('out', 'results.json'));
 const gc = process.argv.includes('--gc');
 const nodeFloor = process.argv.includes('--node-floor');
 const native = process.argv.includes('--native');
+const slices = arg('slices', 1);
+if (!Number.isInteger(slices) || slices < 1 || slices > duration * 10) {
+  throw new Error(
+    '--slices is a whole number from 1 to 10 per second of --duration',
+  );
+}
+if (gc && slices > 1)
+  throw new Error('--gc takes one load per path (--slices 1)');
+/** Idle after each slice, so one path's leftover work is not another's. */
+const SLICE_GAP_MS = 250;
 
 const v2 = churnCustomerV2;
 
@@ -157,33 +174,66 @@ function gcWindow(backendPid, dir) {
 }
 
 /**
- * A load run with the CPU the given processes used during it, per call; for
- * the backend also its main thread's share (the rest is helper threads),
- * and its GC when `gcWatch` is given.
+ * A load run with the CPU the given processes used during it, in seconds;
+ * for the backend also its main thread's (the rest is helper threads), and
+ * its GC when `gcWatch` is given. `combined` turns samples into figures.
  */
-async function measured(url, pids, headers, mainPid, gcWatch, partPids) {
+async function measured(
+  url,
+  pids,
+  headers,
+  seconds,
+  mainPid,
+  gcWatch,
+  partPids,
+) {
   const before = cpuSeconds(pids());
   const partBefore = partPids ? cpuSeconds(partPids()) : 0;
   const mainBefore = mainPid ? mainThreadCpuSeconds(mainPid) : 0;
   gcWatch?.open();
-  const result = await load(url, connections, headers);
-  const cpu = cpuSeconds(pids()) - before;
-  const partCpu = partPids ? cpuSeconds(partPids()) - partBefore : 0;
-  const mainCpu = mainPid ? mainThreadCpuSeconds(mainPid) - mainBefore : 0;
-  const gcSeen = await gcWatch?.close();
-  const calls = result.requests.total;
+  const result = await load(url, connections, headers, seconds);
+  return {
+    result,
+    cpu: cpuSeconds(pids()) - before,
+    partCpu: partPids ? cpuSeconds(partPids()) - partBefore : undefined,
+    mainCpu: mainPid ? mainThreadCpuSeconds(mainPid) - mainBefore : undefined,
+    gcSeen: await gcWatch?.close(),
+  };
+}
+
+/**
+ * A path's figures in a round from its samples: one load reports
+ * autocannon's own mean of its seconds; several, their calls over their
+ * seconds, and latency as the median of their percentiles.
+ */
+function combined(samples) {
+  const sum = key => samples.reduce((n, s) => n + s[key], 0);
+  const calls = samples.reduce((n, s) => n + s.result.requests.total, 0);
   const perCall = seconds =>
     calls > 0 ? Math.round((seconds * 1e6) / calls) : undefined;
+  const [first] = samples;
+  const one = samples.length === 1;
   return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx,
-    cpuUsPerCall: perCall(cpu),
-    ...(mainPid ? { mainThreadCpuUsPerCall: perCall(mainCpu) } : {}),
+    rps: one
+      ? first.result.requests.average
+      : calls / samples.reduce((n, s) => n + s.result.duration, 0),
+    p50: one
+      ? first.result.latency.p50
+      : median(samples.map(s => s.result.latency.p50)),
+    p99: one
+      ? first.result.latency.p99
+      : median(samples.map(s => s.result.latency.p99)),
+    errors: samples.reduce((n, s) => n + s.result.errors + s.result.non2xx, 0),
+    cpuUsPerCall: perCall(sum('cpu')),
+    ...(first.mainCpu !== undefined
+      ? { mainThreadCpuUsPerCall: perCall(sum('mainCpu')) }
+      : {}),
     // For the native path: its nginx's share (the rest is the backend's).
-    ...(partPids ? { nginxCpuUsPerCall: perCall(partCpu) } : {}),
-    ...(gcSeen ? { gc: gcSeen } : {}),
+    ...(first.partCpu !== undefined
+      ? { nginxCpuUsPerCall: perCall(sum('partCpu')) }
+      : {}),
+    ...(first.gcSeen ? { gc: first.gcSeen } : {}),
+    ...(one ? {} : { slices: samples.length }),
   };
 }
 
@@ -377,20 +427,32 @@ async function runPhase(index, on) {
     for (const kind of Object.keys(urls)) {
       await load(urls[kind], 1, callHeaders[kind], 2);
     }
+    const kinds = Object.keys(urls);
     for (let r = 0; r < rounds; r++) {
-      const results = {};
-      for (const kind of Object.keys(urls)) {
-        results[kind] = await measured(
-          urls[kind],
-          pids[kind],
-          callHeaders[kind],
-          kind === 'direct' || kind === 'gateway' || kind === 'native'
-            ? backendPid
-            : undefined,
-          kind === 'gateway' ? gcWatch : undefined,
-          kind === 'native' ? nativeNginxPids : undefined,
-        );
+      const samples = Object.fromEntries(kinds.map(kind => [kind, []]));
+      for (let s = 0; s < slices; s++) {
+        // Each turn starts one path later, so each follows every other.
+        for (let k = 0; k < kinds.length; k++) {
+          const kind = kinds[(k + s) % kinds.length];
+          samples[kind].push(
+            await measured(
+              urls[kind],
+              pids[kind],
+              callHeaders[kind],
+              duration / slices,
+              kind === 'direct' || kind === 'gateway' || kind === 'native'
+                ? backendPid
+                : undefined,
+              kind === 'gateway' ? gcWatch : undefined,
+              kind === 'native' ? nativeNginxPids : undefined,
+            ),
+          );
+          if (slices > 1) await sleep(SLICE_GAP_MS);
+        }
       }
+      const results = Object.fromEntries(
+        kinds.map(kind => [kind, combined(samples[kind])]),
+      );
       phase.rounds.push(results);
       console.log(
         `phase ${index} (${
@@ -659,6 +721,7 @@ fs.writeFileSync(
       loadAverage: os.loadavg(),
       durationSeconds: duration,
       rounds,
+      slices,
       summary,
       phases,
     },
