@@ -402,6 +402,26 @@ describe('PredictionEventRecorder', () => {
     expect(store.writes).toBe(1); // nothing left to write
   });
 
+  it('keeps each message whole when its subscriber reads it after later calls', async () => {
+    const { store, events, recorder } = recorderWith({
+      settings: { publishBatchSize: 100 },
+    });
+    const messages = await publishedOn(events);
+    // Two stages of different calls: the second is encoded where the
+    // first was, and nothing read the first message's events before it.
+    for (const latencyMs of [1, 2]) {
+      for (let i = 0; i < 100; i++) recorder.recordCall(call({ latencyMs }));
+      await waitForCondition(() => messages.length === latencyMs);
+    }
+    await recorder.flush();
+    const [first, second] = messages.map(
+      m => (m.eventPayload as { events: PredictionEvent[] }).events,
+    );
+    expect(first.map(e => e.latencyMs)).toEqual(Array(100).fill(1));
+    expect(second.map(e => e.latencyMs)).toEqual(Array(100).fill(2));
+    expect([...first, ...second]).toEqual(store.events);
+  });
+
   it('writes what waits every flushInterval, with no more calls coming', async () => {
     jest.useFakeTimers();
     try {

@@ -116,20 +116,19 @@ export function keepPayload(
 }
 
 /**
- * Defines `target[name]` as the JSON value of `bytes` (checked to be JSON),
+ * Defines `target[name]` as the JSON value of `json` (checked to be JSON),
  * parsed when first read, not before: only an event subscriber (or a
- * serializer) reads the value. `bytes` must be a buffer of its own, which
- * nothing writes to, and not a view of a larger one it would keep whole.
+ * serializer) reads the value.
  */
-export function defineLazyJson(target: object, name: string, bytes: Buffer) {
+export function defineLazyJson(target: object, name: string, json: string) {
   let value: unknown;
-  let text: Buffer | undefined = bytes;
+  let text: string | undefined = json;
   Object.defineProperty(target, name, {
     enumerable: true,
     configurable: true,
     get() {
-      if (text) {
-        value = JSON.parse(text.toString('utf8'));
+      if (text !== undefined) {
+        value = JSON.parse(text);
         text = undefined;
       }
       return value;
