@@ -212,7 +212,7 @@ export interface Config {
       coldStartTimeout?: number | { [unit: string]: number } | string;
       /**
        * The native data plane: nginx with its Lua module (Debian:
-       * `nginx libnginx-mod-http-lua`), supervised by the backend, serving
+       * `nginx libnginx-mod-http-lua lua-cjson`), supervised by the backend, serving
        * the two invocation routes on a port of its own. It forwards a call
        * itself when the backend authorized the caller for the model in the
        * last 10 s, the body passes the checks above and a replica is ready;

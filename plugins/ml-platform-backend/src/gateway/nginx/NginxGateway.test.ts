@@ -17,20 +17,12 @@ import {
 import { ModelRepository, waitFor } from '../../__testUtils__/modelRepository';
 import { freePort } from '../../__testUtils__/prometheus';
 import { api, deployOnline } from '../../__testUtils__/platformApi';
+import { describeWithNginx as describeNginx } from '../../__testUtils__/nginx';
 import { LoggedCall, parseCallLog } from './CallLog';
 
 jest.setTimeout(120_000);
 
-const NGINX = '/usr/sbin/nginx';
-const LUA_MODULE = '/usr/lib/nginx/modules/ngx_http_lua_module.so';
-// CI installs nginx and its Lua module (.ci/run); elsewhere say what is missing.
-const available = fs.existsSync(NGINX) && fs.existsSync(LUA_MODULE);
-if (!available && process.env.CI) {
-  throw new Error(
-    `The native gateway's tests need ${NGINX} and ${LUA_MODULE} (apt-get install nginx libnginx-mod-http-lua)`,
-  );
-}
-const describeWithNginx = available ? describe : describe.skip;
+const describeWithNginx = describeNginx();
 
 const expected = churnExpected();
 const rows = expected.map(e => e.input);

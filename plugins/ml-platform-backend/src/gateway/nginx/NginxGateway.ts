@@ -68,6 +68,25 @@ function isPlainAbsolutePath(value: string): boolean {
 }
 
 /**
+ * What to install when nginx could not start because a Debian package the
+ * data plane needs is missing ('' otherwise): Lua's errors name a module,
+ * not the package that holds it.
+ */
+export function missingPackageHint(nginxOutput: string): string {
+  if (/module 'cjson(\.safe)?' not found/.test(nginxOutput)) {
+    return ' (mlp_gateway.lua needs lua-cjson: apt-get install lua-cjson)';
+  }
+  if (
+    /dlopen\(\) "[^"]*(ngx_http_lua|ndk_http)_module\.so" failed/.test(
+      nginxOutput,
+    )
+  ) {
+    return ' (the Lua module is missing: apt-get install libnginx-mod-http-lua)';
+  }
+  return '';
+}
+
+/**
  * Refuses what would not make a sound nginx command line or configuration:
  * errors name the key. (Admins set these, but a typo should not become an
  * option or a directive.)
@@ -309,8 +328,11 @@ export class NginxGateway {
       failed = error;
     });
     child.once('exit', code => {
+      const output = failure();
       failed = new Error(
-        `nginx (${config.command}) exited with ${code}: ${failure()}`,
+        `nginx (${config.command}) exited with ${code}${missingPackageHint(
+          output,
+        )}: ${output}`,
       );
     });
     await this.waitForPort(() => failed !== undefined);

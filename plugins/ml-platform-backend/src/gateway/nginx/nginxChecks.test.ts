@@ -7,20 +7,18 @@ import { churnRow, churnV2Body } from '../../__testUtils__/churnReference';
 import { freePort } from '../../__testUtils__/prometheus';
 import { waitFor } from '../../__testUtils__/modelRepository';
 import {
+  describeWithNginx as describeNginx,
+  NGINX,
+  NGINX_MODULES as MODULES,
+} from '../../__testUtils__/nginx';
+import {
   checkRecordsRequest,
   checkV2Request,
   InvocationLimits,
 } from '../invocationLimits';
 
-const NGINX = '/usr/sbin/nginx';
-const MODULES = '/usr/lib/nginx/modules';
 const LUA_DIR = path.resolve(__dirname, '../../../nginx');
-// CI installs nginx and its Lua module (.ci/run); elsewhere say what is missing.
-const available = fs.existsSync(path.join(MODULES, 'ngx_http_lua_module.so'));
-if (!available && process.env.CI) {
-  throw new Error(`These tests need ${NGINX} and its Lua module`);
-}
-const describeWithNginx = available ? describe : describe.skip;
+const describeWithNginx = describeNginx();
 
 /**
  * mlp_gateway.lua's V2 body checks in a bare nginx: each body posted to it
