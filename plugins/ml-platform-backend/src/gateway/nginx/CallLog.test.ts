@@ -1,4 +1,13 @@
-import { CALL_LOG_FIELDS, LoggedCall, parseCallLog } from './CallLog';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CALL_LOG_FIELDS,
+  CALL_LOG_RECORDS_PER_TURN,
+  CallLogReader,
+  LoggedCall,
+  parseCallLog,
+} from './CallLog';
 
 /** A record as nginx writes it with mlp_calls' format. */
 function record(request: string, answer: string, overrides: string[] = []) {
@@ -201,5 +210,69 @@ describe('parseCallLog', () => {
       inFlight: 1,
       endedAt: NaN,
     });
+  });
+});
+
+describe('CallLogReader', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-call-log-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const body = (i: number) => `{"inputs":[{"data":[${i}]}]}`;
+
+  it('hands a long read over in turns of the event loop, in order', async () => {
+    const file = path.join(dir, 'calls.log');
+    const count = 5 * CALL_LOG_RECORDS_PER_TURN + 7;
+    fs.writeFileSync(
+      file,
+      Array.from({ length: count }, (_, i) => record(body(i), '{}')).join(''),
+    );
+    const reader = new CallLogReader(file);
+    // Turns of the event loop while the file is read, and the calls each
+    // turn handed over: what a recorder holds as objects before it can
+    // stage any as bytes.
+    let turn = 0;
+    let reading = true;
+    const next = () => {
+      turn++;
+      if (reading) setImmediate(next);
+    };
+    setImmediate(next);
+    const requests: string[] = [];
+    const perTurn = new Map<number, number>();
+    await reader.read(c => {
+      requests.push(c.request.toString());
+      perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+    });
+    reading = false;
+    await reader.close();
+    expect(requests).toEqual(Array.from({ length: count }, (_, i) => body(i)));
+    expect(Math.max(...perTurn.values())).toBe(CALL_LOG_RECORDS_PER_TURN);
+    expect(perTurn.size).toBe(6);
+  });
+
+  it('reads a record cut at the end of a read once the rest is there', async () => {
+    const file = path.join(dir, 'calls.log');
+    const whole = Array.from(
+      { length: CALL_LOG_RECORDS_PER_TURN + 1 },
+      (_, i) => record(body(i), '{"outputs":[]}'),
+    ).join('');
+    const cut = whole.length - 10;
+    fs.writeFileSync(file, whole.slice(0, cut));
+    const reader = new CallLogReader(file);
+    const calls: LoggedCall[] = [];
+    await reader.read(c => calls.push(c));
+    expect(calls).toHaveLength(CALL_LOG_RECORDS_PER_TURN);
+    fs.appendFileSync(file, whole.slice(cut));
+    await reader.read(c => calls.push(c));
+    await reader.close();
+    expect(calls.map(c => c.request.toString())).toEqual(
+      Array.from({ length: CALL_LOG_RECORDS_PER_TURN + 1 }, (_, i) => body(i)),
+    );
+    expect(calls[CALL_LOG_RECORDS_PER_TURN].answer.toString()).toBe(
+      '{"outputs":[]}',
+    );
   });
 });

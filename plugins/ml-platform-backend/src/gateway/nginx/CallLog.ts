@@ -24,6 +24,15 @@ export const CALL_LOG_FIELDS = [
   'keptAnswerBytes',
 ] as const;
 
+/**
+ * Records parsed per turn of the event loop: what the recorders do with a
+ * turn's calls (prediction events staged as bytes) runs before the next
+ * turn's are parsed, so a read of thousands of calls never holds them all
+ * as objects at once (objects alive at a young-generation collection are
+ * copied, and promoted when there are many).
+ */
+export const CALL_LOG_RECORDS_PER_TURN = 100;
+
 /** nginx's log format of the call log. */
 export const CALL_LOG_FORMAT = '$mlp_record$request_body$mlp_answer';
 
@@ -153,17 +162,21 @@ function number(buf: Buffer, pos: number, i: number): number {
 }
 
 /**
- * Parses records from `buf`; returns where the first incomplete one starts
- * (`buf.length` when none is). A record whose sizes do not add up is
- * skipped to the next line break and reported.
+ * Parses records from `buf`, from `start`, at most `maxRecords` of them;
+ * returns where it stopped: where the first incomplete record starts
+ * (`buf.length` when none is), or the record after the last it read. A
+ * record whose sizes do not add up is skipped to the next line break and
+ * reported (and counts as one).
  */
 export function parseCallLog(
   buf: Buffer,
   onCall: (call: LoggedCall) => void,
   onCorrupt: () => void,
+  start = 0,
+  maxRecords = Infinity,
 ): number {
-  let pos = 0;
-  while (pos < buf.length) {
+  let pos = start;
+  for (let records = 0; pos < buf.length && records < maxRecords; records++) {
     const bodies = findTabs(buf, pos);
     if (bodies === 'incomplete') return pos;
     let requestEnd = -1;
@@ -273,7 +286,20 @@ export class CallLogReader {
       this.offset += bytesRead;
     }
     const data = buf.subarray(0, filled);
-    const used = parseCallLog(data, onCall, onCorrupt);
+    let used = 0;
+    for (;;) {
+      const next = parseCallLog(
+        data,
+        onCall,
+        onCorrupt,
+        used,
+        CALL_LOG_RECORDS_PER_TURN,
+      );
+      const stalled = next === used;
+      used = next;
+      if (stalled || used >= data.length) break;
+      await new Promise(resolve => setImmediate(resolve));
+    }
     this.pending =
       used < data.length ? Buffer.from(data.subarray(used)) : undefined;
     return true;
