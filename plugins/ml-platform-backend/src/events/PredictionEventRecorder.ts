@@ -14,6 +14,7 @@ import { ByteWriter } from '../lib/ByteWriter';
 import { FlushBuffer } from '../lib/FlushBuffer';
 import { splitRows } from '../lib/splitRows';
 import { EventsConfig } from './eventsConfig';
+import { JsonMembers, writeIsoTime, writeJsonNumber } from './eventJson';
 import { defineLazyJson, KeptPayload, keepPayload } from './payloads';
 
 /** Answers have no fields to redact. */
@@ -53,6 +54,8 @@ interface StagedEvent {
 }
 
 const COMMA = 0x2c;
+const QUOTE = 0x22;
+const CLOSE_CURLY = 0x7d;
 
 /**
  * Prediction events from the gateway's and batch runner's hooks. A hook only
@@ -75,6 +78,8 @@ export class PredictionEventRecorder {
   private readonly segments: EventSegmentBuilder;
   /** The events of the stage under way (stages run one at a time). */
   private readonly staged = new ByteWriter(64 * 1024);
+  /** The members of events that repeat from call to call, encoded once. */
+  private readonly members = new JsonMembers();
   private storing: Promise<void> = Promise.resolve();
   private storeTimer?: NodeJS.Timeout;
 
@@ -323,73 +328,94 @@ export class PredictionEventRecorder {
   private writeCallEvent(e: CallEvent, version: number | undefined) {
     const { call } = e;
     const out = this.staged;
-    let head = `{"id":${JSON.stringify(e.id)},"time":"${new Date(
-      e.at,
-    ).toISOString()}","modelRef":${JSON.stringify(call.modelRef)}`;
-    if (version !== undefined) head += `,"version":${jsonNumber(version)}`;
-    head += `,"buildId":${JSON.stringify(call.buildId)}`;
+    const members = this.members;
+    out.write('{"id":');
+    writeJsonString(out, e.id);
+    out.write(',"time":');
+    writeIsoTime(out, e.at);
+    members.write(out, 'modelRef', call.modelRef);
+    if (version !== undefined) {
+      out.write(',"version":');
+      writeJsonNumber(out, version);
+    }
+    members.write(out, 'buildId', call.buildId);
     if (call.deploymentId !== undefined) {
-      head += `,"deploymentId":${JSON.stringify(call.deploymentId)}`;
+      members.write(out, 'deploymentId', call.deploymentId);
     }
-    if (call.caller !== undefined) {
-      head += `,"caller":${JSON.stringify(call.caller)}`;
-    }
-    head += `,"callerKind":${JSON.stringify(call.callerKind)},"trigger":"${
-      call.route === 'event' ? 'event' : 'http'
-    }","route":${JSON.stringify(call.route)},"latencyMs":${jsonNumber(
-      Math.round(call.latencyMs * 1000) / 1000,
-    )},"status":${jsonNumber(call.status)},"sampled":${e.sampled}`;
+    if (call.caller !== undefined) members.write(out, 'caller', call.caller);
+    members.write(out, 'callerKind', call.callerKind);
+    out.write(
+      call.route === 'event' ? ',"trigger":"event"' : ',"trigger":"http"',
+    );
+    members.write(out, 'route', call.route);
+    out.write(',"latencyMs":');
+    writeJsonNumber(out, Math.round(call.latencyMs * 1000) / 1000);
+    out.write(',"status":');
+    writeJsonNumber(out, call.status);
+    out.write(e.sampled ? ',"sampled":true' : ',"sampled":false');
     if (call.response && call.status < 300) {
       const rows = countRows(call.protocol, call.response);
-      if (rows !== undefined) head += `,"rows":${jsonNumber(rows)}`;
+      if (rows !== undefined) {
+        out.write(',"rows":');
+        writeJsonNumber(out, rows);
+      }
     }
-    if (call.error) head += `,"error":${JSON.stringify(call.error)}`;
+    if (call.error) out.write(`,"error":${JSON.stringify(call.error)}`);
     if (call.source) {
-      head += `,"sourceEventId":${JSON.stringify(call.source.eventId)}`;
+      out.write(`,"sourceEventId":${JSON.stringify(call.source.eventId)}`);
     }
     const subscriptionId = call.source?.subscriptionId ?? e.subscriptionId;
     if (subscriptionId !== undefined) {
-      head += `,"subscriptionId":${JSON.stringify(subscriptionId)}`;
+      out.write(`,"subscriptionId":${JSON.stringify(subscriptionId)}`);
     }
-    if (!e.sampled) {
-      out.write(`${head}}`);
-      return;
+    if (e.sampled) {
+      const { maxPayloadBytes } = this.options.settings;
+      const request = keepPayload(
+        call.request,
+        maxPayloadBytes,
+        this.redact,
+        call.requestJson,
+      );
+      const response = keepPayload(
+        call.response,
+        maxPayloadBytes,
+        NOTHING,
+        call.responseJson,
+      );
+      if (request.truncated || response.truncated) {
+        out.write(',"truncated":true');
+      }
+      writeKept(out, ',"request":', request);
+      writeKept(out, ',"response":', response);
     }
-    const { maxPayloadBytes } = this.options.settings;
-    const request = keepPayload(
-      call.request,
-      maxPayloadBytes,
-      this.redact,
-      call.requestJson,
-    );
-    const response = keepPayload(
-      call.response,
-      maxPayloadBytes,
-      NOTHING,
-      call.responseJson,
-    );
-    if (request.truncated || response.truncated) head += ',"truncated":true';
-    out.write(head);
-    writeKept(out, 'request', request);
-    writeKept(out, 'response', response);
-    out.write('}');
+    out.byte(CLOSE_CURLY);
   }
 }
 
-/** A number as JSON writes it (`null` when it is not finite). */
-function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
+/** Ids as randomUUID and the batch runner make them: nothing to escape. */
+const PLAIN_ID = /^[A-Za-z0-9:._-]*$/;
+
+/** A string as JSON.stringify writes it. */
+function writeJsonString(out: ByteWriter, value: string) {
+  if (PLAIN_ID.test(value)) {
+    out.byte(QUOTE);
+    out.write(value);
+    out.byte(QUOTE);
+  } else {
+    out.write(JSON.stringify(value));
+  }
 }
 
-/** `,"name":` and what was kept of a body, as JSON; nothing when nothing was. */
-function writeKept(out: ByteWriter, name: string, kept: KeptPayload) {
+/** `member` (`,"name":`) and what was kept of a body, as JSON; nothing when nothing was. */
+function writeKept(out: ByteWriter, member: string, kept: KeptPayload) {
   if (kept.json !== undefined) {
     // JSON as it came (checked, or parsed by the gateway's check).
-    out.write(`,"${name}":`);
+    out.write(member);
     out.write(kept.json);
   } else if (kept.value !== undefined) {
     // Redacted, or a body that is not JSON: its text.
-    out.write(`,"${name}":${JSON.stringify(kept.value)}`);
+    out.write(member);
+    out.write(JSON.stringify(kept.value));
   }
 }
 
