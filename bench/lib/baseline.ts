@@ -3,16 +3,21 @@
 // alternating child processes of one run: the baseline's sources are checked
 // out into a temporary git worktree under bench/ (so they resolve this
 // checkout's node_modules) and removed at the end. The child gets the root
-// to measure in `MLP_BENCH_ROOT` and prints `{ "usPerCall": n }`.
+// to measure in `MLP_BENCH_ROOT` and prints `{ "usPerCall": n,
+// "bytesPerCall": n }`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { arg, commitArg, countArg, median } from './cli';
 
 /**
  * In a child: its process's CPU per call (garbage collection included) over
  * `batches` runs of `batch`, `calls` calls each; prints their median for the
- * parent once `check` passes (it throws when the work was not all done).
+ * parent once `check` passes (it throws when the work was not all done),
+ * with the JavaScript heap's bytes allocated per call over all batches (what
+ * the young generation has to collect; it does not vary with the machine's
+ * load as CPU does).
  */
 export async function reportCpuPerCall(
   batches: number,
@@ -21,15 +26,31 @@ export async function reportCpuPerCall(
   check: () => void,
 ) {
   const perCall: number[] = [];
+  const heap = new v8.GCProfiler();
+  const heapBefore = v8.getHeapStatistics().used_heap_size;
+  heap.start();
   for (let i = 0; i < batches; i++) {
     const before = process.cpuUsage();
     await batch();
     const used = process.cpuUsage(before);
     perCall.push((used.user + used.system) / calls);
   }
+  const heapAfter = v8.getHeapStatistics().used_heap_size;
+  // Allocated: the heap's growth between collections, plus since the last.
+  let allocated = 0;
+  let used = heapBefore;
+  for (const gc of heap.stop().statistics) {
+    allocated += gc.beforeGC.heapStatistics.usedHeapSize - used;
+    used = gc.afterGC.heapStatistics.usedHeapSize;
+  }
+  allocated += heapAfter - used;
   check();
   process.stdout.write(
-    JSON.stringify({ usPerCall: median(perCall), batches: perCall }),
+    JSON.stringify({
+      usPerCall: median(perCall),
+      bytesPerCall: Math.round(allocated / (batches * calls)),
+      batches: perCall,
+    }),
   );
 }
 
@@ -85,23 +106,37 @@ function compareWithBaseline(script: string, calls: number) {
       if (result.status !== 0) {
         throw new Error(`the child for ${root} failed: ${result.stderr}`);
       }
-      return JSON.parse(result.stdout).usPerCall as number;
+      return JSON.parse(result.stdout) as {
+        usPerCall: number;
+        bytesPerCall: number;
+      };
     };
-    const results: Array<{ baseline: number; current: number; ratio: number }> =
-      [];
+    const results: Array<{
+      baseline: number;
+      current: number;
+      ratio: number;
+      baselineBytes: number;
+      currentBytes: number;
+    }> = [];
     for (let round = 0; round < rounds; round++) {
       const [first, second] = round % 2 ? [repo, worktree] : [worktree, repo];
       const a = run(first);
       const b = run(second);
       const base = first === worktree ? a : b;
       const current = first === worktree ? b : a;
-      results.push({ baseline: base, current, ratio: current / base });
+      results.push({
+        baseline: base.usPerCall,
+        current: current.usPerCall,
+        ratio: current.usPerCall / base.usPerCall,
+        baselineBytes: base.bytesPerCall,
+        currentBytes: current.bytesPerCall,
+      });
       console.error(
-        `round ${round + 1}: baseline ${base.toFixed(
-          2,
-        )} µs, ${commit} ${current.toFixed(2)} µs per call (${(
-          current / base
-        ).toFixed(3)})`,
+        `round ${round + 1}: baseline ${base.usPerCall.toFixed(2)} µs, ${
+          base.bytesPerCall
+        } B, ${commit} ${current.usPerCall.toFixed(2)} µs, ${
+          current.bytesPerCall
+        } B per call (${(current.usPerCall / base.usPerCall).toFixed(3)})`,
       );
     }
     const ratios = results.map(r => r.ratio);
@@ -117,6 +152,8 @@ function compareWithBaseline(script: string, calls: number) {
         currentUsPerCall: median(results.map(r => r.current)),
         ratio: median(ratios),
         ratioRange: [Math.min(...ratios), Math.max(...ratios)],
+        baselineBytesPerCall: median(results.map(r => r.baselineBytes)),
+        currentBytesPerCall: median(results.map(r => r.currentBytes)),
       },
     };
     console.log(JSON.stringify(summary.median));
