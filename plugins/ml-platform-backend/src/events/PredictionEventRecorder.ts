@@ -14,7 +14,12 @@ import { ByteWriter } from '../lib/ByteWriter';
 import { FlushBuffer } from '../lib/FlushBuffer';
 import { splitRows } from '../lib/splitRows';
 import { EventsConfig } from './eventsConfig';
-import { JsonMembers, writeIsoTime, writeJsonNumber } from './eventJson';
+import {
+  JsonMembers,
+  writeIsoTime,
+  writeJsonNumber,
+  writeJsonString,
+} from './eventJson';
 import { defineLazyJson, KeptPayload, keepPayload } from './payloads';
 
 /** Answers have no fields to redact. */
@@ -54,7 +59,6 @@ interface StagedEvent {
 }
 
 const COMMA = 0x2c;
-const QUOTE = 0x22;
 const CLOSE_CURLY = 0x7d;
 
 /**
@@ -389,20 +393,6 @@ export class PredictionEventRecorder {
       writeKept(out, ',"response":', response);
     }
     out.byte(CLOSE_CURLY);
-  }
-}
-
-/** Ids as randomUUID and the batch runner make them: nothing to escape. */
-const PLAIN_ID = /^[A-Za-z0-9:._-]*$/;
-
-/** A string as JSON.stringify writes it. */
-function writeJsonString(out: ByteWriter, value: string) {
-  if (PLAIN_ID.test(value)) {
-    out.byte(QUOTE);
-    out.write(value);
-    out.byte(QUOTE);
-  } else {
-    out.write(JSON.stringify(value));
   }
 }
 

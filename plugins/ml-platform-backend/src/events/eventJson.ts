@@ -62,6 +62,20 @@ export function writeJsonNumber(out: ByteWriter, value: number) {
   out.write(String(value));
 }
 
+/** Ids as randomUUID and the batch runner make them: nothing to escape. */
+const PLAIN_ID = /^[A-Za-z0-9:._-]*$/;
+
+/** A string as JSON.stringify writes it. */
+export function writeJsonString(out: ByteWriter, value: string) {
+  if (PLAIN_ID.test(value)) {
+    out.byte(QUOTE);
+    out.write(value);
+    out.byte(QUOTE);
+  } else {
+    out.write(JSON.stringify(value));
+  }
+}
+
 /** The last second written, as `YYYY-MM-DDTHH:MM:SS.`, and its number. */
 let isoSecond = NaN;
 let isoPrefix = '';

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Invocation } from '../Gateway';
 
 /**
@@ -298,7 +299,7 @@ export class CallLogReader {
       const stalled = next === used;
       used = next;
       if (stalled || used >= data.length) break;
-      await new Promise(resolve => setImmediate(resolve));
+      await nextTurn();
     }
     this.pending =
       used < data.length ? Buffer.from(data.subarray(used)) : undefined;
