@@ -221,8 +221,20 @@ export interface Config {
        * prediction events) from nginx's call log, off the call path.
        */
       nginx?: {
-        /** @default false */
-        enabled?: boolean;
+        /**
+         * `auto`: start it where nginx, its Lua module and lua-cjson are
+         * installed, else log what to install and serve invocations on the
+         * portal's port alone (app-config.yaml's embedded default). `true`:
+         * a start failure is logged as an error. `GET gateway` says which.
+         * @default false
+         */
+        enabled?: boolean | 'auto';
+        /**
+         * Its origin as callers on other hosts reach it (a load balancer in
+         * front, say), told to clients by `GET gateway`: `http(s)://host[:port]`.
+         * Without it, clients on the backend's host are told its listen address.
+         */
+        publicUrl?: string;
         /** @default /usr/sbin/nginx */
         command?: string;
         /** Where `ngx_http_lua_module.so` and `ndk_http_module.so` are. @default /usr/lib/nginx/modules */

@@ -82,6 +82,9 @@ export async function startTestBackend(options = {}) {
     mlPlatform: {
       dataDir: path.join(tmp, 'data'),
       builds: { pollInterval: 0 },
+      // The native data plane (enabled: auto) where nginx is installed, on
+      // a port of its own: clients' tests go through it as users' calls do.
+      gateway: { nginx: { port: await freePort() } },
     },
     ...options.overlay,
   };

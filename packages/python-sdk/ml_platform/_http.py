@@ -1,5 +1,6 @@
 """HTTP with the standard library: JSON calls, streamed uploads and downloads."""
 
+import errno
 import json
 import socket
 import urllib.error
@@ -29,6 +30,21 @@ def message_of(body: Any, fallback: str) -> str:
     if isinstance(body, str) and body.strip():
         return body.strip()
     return fallback
+
+
+class NotConnected(Unavailable):
+    """No connection was made, so the request was not sent: it may be sent
+    elsewhere without running a model twice."""
+
+
+# Errors of connect(): nothing of the request left this host.
+_NOT_CONNECTED = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH,
+                  errno.EADDRNOTAVAIL)
+
+
+def _not_connected(reason: Any) -> bool:
+    return isinstance(reason, (ConnectionRefusedError, socket.gaierror)) or (
+        isinstance(reason, OSError) and reason.errno in _NOT_CONNECTED)
 
 
 def _parse(raw: bytes) -> Any:
@@ -75,8 +91,9 @@ class Transport(object):
             raise error_for_status(error.code, message_of(parsed, error.reason), parsed) from None
         except (urllib.error.URLError, socket.timeout, ConnectionError) as error:
             reason = getattr(error, "reason", error)
-            raise Unavailable("cannot reach the ML platform at %s: %s"
-                              % (self.base_url, reason)) from None
+            cls = NotConnected if _not_connected(reason) else Unavailable
+            raise cls("cannot reach the ML platform at %s: %s"
+                      % (self.base_url, reason)) from None
 
     def json(self, method: str, path: str, query: Optional[Mapping[str, Any]] = None,
              payload: Any = None) -> Any:

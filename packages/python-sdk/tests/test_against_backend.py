@@ -99,6 +99,23 @@ class BuildDeployPredictTest(unittest.TestCase):
         one = client.predict("default/churn", EXPECTED[0]["input"])
         self.assertAlmostEqual(one[0]["churn_probability"], EXPECTED[0]["churn_probability"], 6)
 
+    def test_predictions_go_through_the_native_data_plane_where_it_runs(self):
+        # app-config.yaml: enabled auto. CI installs nginx, its Lua module
+        # and lua-cjson, so there the data plane must run and be used.
+        info = client._http.json("GET", "/gateway")["nativeDataPlane"]
+        if os.environ.get("CI"):
+            self.assertEqual(info["state"], "running", info.get("reason"))
+        if info["state"] == "running":
+            self.assertRegex(info["url"], r"^http://127\.0\.0\.1:\d+$")
+            self.assertNotEqual(info["url"], client.url)
+            self.assertEqual(client.invocation_url, info["url"])
+            direct = Client(client.url, guest_token(client.url), data_plane=False)
+            self.assertEqual(direct.invocation_url, client.url)
+            rows = [e["input"] for e in EXPECTED]
+            self.assertEqual(client.predict("churn", rows), direct.predict("churn", rows))
+        else:
+            self.assertEqual(client.invocation_url, client.url)
+
     @needs_pandas
     def test_predict_dataframe_gives_a_dataframe_on_the_same_index(self):
         frame = pd.DataFrame([e["input"] for e in EXPECTED],

@@ -16,6 +16,13 @@ export interface SeedRepository {
 
 /** `mlPlatform.gateway.nginx`: invocations forwarded by nginx. */
 export interface NginxGatewayConfig {
+  /**
+   * `enabled: auto`: started only where nginx, its Lua module and lua-cjson
+   * are installed; elsewhere the portal's port serves invocations alone.
+   */
+  whenInstalled: boolean;
+  /** Where callers on other hosts reach the data plane, if not `http://host:port`. */
+  publicUrl?: string;
   command: string;
   modulesDir: string;
   host: string;
@@ -171,18 +178,7 @@ export function readPlatformConfig(config: Config): PlatformConfig {
       coldStartTimeoutMs: durationMs(c, 'gateway.coldStartTimeout', 60_000),
       maxElements: c?.getOptionalNumber('gateway.maxElements') ?? 1_000_000,
       maxJsonDepth: c?.getOptionalNumber('gateway.maxJsonDepth') ?? 32,
-      nginx: c?.getOptionalBoolean('gateway.nginx.enabled')
-        ? {
-            command:
-              c.getOptionalString('gateway.nginx.command') ?? '/usr/sbin/nginx',
-            modulesDir:
-              c.getOptionalString('gateway.nginx.modulesDir') ??
-              '/usr/lib/nginx/modules',
-            host: c.getOptionalString('gateway.nginx.host') ?? '127.0.0.1',
-            port: c.getOptionalNumber('gateway.nginx.port') ?? 7008,
-            workers: boundedWholeNumber(c, 'gateway.nginx.workers', 1, 1, 64),
-          }
-        : undefined,
+      nginx: readNginxGatewayConfig(c),
     },
     sandbox: {
       user: c?.getOptionalString('sandbox.user') ?? 'nobody',
@@ -241,5 +237,31 @@ export function readPlatformConfig(config: Config): PlatformConfig {
         })),
       }),
     ),
+  };
+}
+
+/** `gateway.nginx`, when enabled (`true` or `auto`). */
+function readNginxGatewayConfig(
+  c: Config | undefined,
+): NginxGatewayConfig | undefined {
+  const enabled = c?.getOptional('gateway.nginx.enabled') ?? false;
+  if (enabled !== 'auto' && typeof enabled !== 'boolean') {
+    throw new Error(
+      `mlPlatform.gateway.nginx.enabled: expected true, false or auto, got ${JSON.stringify(
+        enabled,
+      )}`,
+    );
+  }
+  if (!c || enabled === false) return undefined;
+  return {
+    whenInstalled: enabled === 'auto',
+    publicUrl: c.getOptionalString('gateway.nginx.publicUrl'),
+    command: c.getOptionalString('gateway.nginx.command') ?? '/usr/sbin/nginx',
+    modulesDir:
+      c.getOptionalString('gateway.nginx.modulesDir') ??
+      '/usr/lib/nginx/modules',
+    host: c.getOptionalString('gateway.nginx.host') ?? '127.0.0.1',
+    port: c.getOptionalNumber('gateway.nginx.port') ?? 7008,
+    workers: boundedWholeNumber(c, 'gateway.nginx.workers', 1, 1, 64),
   };
 }

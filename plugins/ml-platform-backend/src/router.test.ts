@@ -10,6 +10,7 @@ import { InvocationRoutes } from './gateway/InvocationRoutes';
 import { ExecutionService } from './batch/ExecutionService';
 import { executionRoutes, uploadRoutes } from './batch/routes';
 import { buildRoutes } from './builds/routes';
+import { gatewayRoutes } from './gateway/gatewayRoutes';
 import { deploymentRoutes } from './deployments/routes';
 import { MonitoringRouteServices, monitoringRoutes } from './monitoring/routes';
 import { alertingRoutes } from './monitoring/alerts/routes';
@@ -43,10 +44,12 @@ describe('router', () => {
             }),
         },
         {
-          routes: (api, ctx) =>
+          routes: (api, ctx) => {
             deploymentRoutes(api, ctx, {
               deployments: {} as DeploymentService,
-            }),
+            });
+            gatewayRoutes(api, ctx, {});
+          },
         },
         {
           streamRoutes: (r, ctx) =>

@@ -1,29 +1,12 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { missingNginxPackages as missingPackages } from '../gateway/nginx/nginxPackages';
 
 /** Debian's nginx and its dynamic modules. */
 export const NGINX = '/usr/sbin/nginx';
 export const NGINX_MODULES = '/usr/lib/nginx/modules';
 
-/** LuaJIT's default C module directories on Debian (multiarch, and local). */
-function luaCModuleDirs(): string[] {
-  return [
-    '/usr/local/lib/lua/5.1',
-    ...fs.readdirSync('/usr/lib').map(d => path.join('/usr/lib', d, 'lua/5.1')),
-  ];
-}
-
 /** The Debian packages the native data plane needs that this host lacks. */
 export function missingNginxPackages(): string[] {
-  const missing: string[] = [];
-  if (!fs.existsSync(NGINX)) missing.push('nginx');
-  if (!fs.existsSync(path.join(NGINX_MODULES, 'ngx_http_lua_module.so'))) {
-    missing.push('libnginx-mod-http-lua');
-  }
-  if (!luaCModuleDirs().some(d => fs.existsSync(path.join(d, 'cjson.so')))) {
-    missing.push('lua-cjson');
-  }
-  return missing;
+  return missingPackages({ command: NGINX, modulesDir: NGINX_MODULES });
 }
 
 /**

@@ -2,6 +2,7 @@ import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { ExecutionInputs } from '../batch/ExecutionInputs';
 import { Gateway } from '../gateway/Gateway';
 import { InvocationRoutes } from '../gateway/InvocationRoutes';
+import { gatewayRoutes } from '../gateway/gatewayRoutes';
 import { NginxGateway } from '../gateway/nginx/NginxGateway';
 import { errorMeta } from '../util/logging';
 import { PlatformCore } from '../subsystems/core';
@@ -86,7 +87,10 @@ export function createOnlineSubsystem(
     gateway,
     invocations,
     nginx,
-    routes: (api, ctx) => deploymentRoutes(api, ctx, { deployments }),
+    routes: (api, ctx) => {
+      deploymentRoutes(api, ctx, { deployments });
+      gatewayRoutes(api, ctx, { nginx });
+    },
     tasks: [
       {
         // The reconciler runs on every backend instance; each drives the

@@ -11,6 +11,7 @@ import {
   CreateDeploymentRequest,
   CreateExecutionRequest,
   DeploymentLogPage,
+  GatewayInfo,
   ExecutionChunk,
   ModelActivity,
   ModelAlert,
@@ -186,6 +187,8 @@ export interface MlPlatformApi {
   ): Promise<ModelMetrics>;
   /** Every model's calls over the last `window` (e.g. `1h`, the default). */
   listModelTraffic(window?: string): Promise<ModelTraffic[]>;
+  /** The native data plane's state, and its URL when it runs and this caller can reach it. */
+  getGateway(): Promise<GatewayInfo>;
 
   /** The model's alert rules (manifest and API) with their states. */
   getModelAlerts(ref: ModelRef): Promise<ModelAlerts>;
@@ -528,6 +531,10 @@ export class MlPlatformClient implements MlPlatformApi {
   async listModelTraffic(window?: string) {
     return (await json(this.apiClient.listModelTraffic({ query: { window } })))
       .items;
+  }
+
+  getGateway() {
+    return json(this.apiClient.getGateway({}));
   }
 
   getModelAlerts(ref: ModelRef) {

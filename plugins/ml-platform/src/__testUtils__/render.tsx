@@ -54,6 +54,7 @@ export function mockMlPlatformApi(
     'downloadExecutionResult',
     'getModelMetrics',
     'listModelTraffic',
+    'getGateway',
     'readExecutionResult',
     'getModelAlerts',
     'updateModelAlerts',
@@ -82,6 +83,12 @@ export function mockMlPlatformApi(
   }
   if (!overrides.getModelPermissions) {
     api.getModelPermissions.mockResolvedValue(allowAll);
+  }
+  // The Endpoints card asks where invocations go.
+  if (!overrides.getGateway) {
+    api.getGateway.mockResolvedValue({
+      nativeDataPlane: { state: 'disabled' },
+    });
   }
   // The Deployments tab always lists the triggers below the deployments.
   if (!overrides.listSubscriptions) {

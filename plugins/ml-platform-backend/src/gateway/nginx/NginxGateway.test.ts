@@ -5,6 +5,7 @@ import {
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -51,6 +52,24 @@ describeWithNginx('the native gateway (nginx)', () => {
     }
     return logged;
   };
+
+  /**
+   * Until a call to the data plane is forwarded by nginx (in its call log
+   * past `logged` calls); until nginx knows the replica, the backend answers.
+   */
+  const forwardedByNginx = (logged: number, what: string) =>
+    waitFor(
+      async () => {
+        await request(native)
+          .post('/api/ml-platform/v2/models/churn/infer')
+          .set({ 'Content-Type': 'application/json', ...user })
+          .send(JSON.stringify(churnV2Body(rows.slice(0, 1))))
+          .expect(200);
+        await flushed();
+        return nativeCalls().length > logged;
+      },
+      { what, timeoutMs: 10_000 },
+    );
 
   beforeAll(async () => {
     // `slow` is the churn model taking 5 s for a customer with 99 support
@@ -105,17 +124,7 @@ describeWithNginx('the native gateway (nginx)', () => {
     await deployOnline(server, repo.url, 'slow');
     // nginx learns of the replica within 200 ms; until then calls go
     // through the backend.
-    await waitFor(
-      async () => {
-        await request(native)
-          .post('/api/ml-platform/v2/models/churn/infer')
-          .set({ 'Content-Type': 'application/json', ...user })
-          .send(JSON.stringify(churnV2Body(rows.slice(0, 1))))
-          .expect(200);
-        return nativeCalls().length > 0;
-      },
-      { what: 'a call forwarded by nginx', timeoutMs: 10_000 },
-    );
+    await forwardedByNginx(0, 'a call forwarded by nginx');
   });
 
   afterAll(async () => {
@@ -332,6 +341,59 @@ describeWithNginx('the native gateway (nginx)', () => {
     const res = await request(native).get('/api/ml-platform/models').set(user);
     expect(res.status).toBe(404);
     expect(res.body.error.name).toBe('NotFoundError');
+  });
+
+  it('tells callers where it is, and is restarted when nginx exits', async () => {
+    const gatewayInfo = async () =>
+      (await request(server).get(api('/gateway')).set(user).expect(200)).body
+        .nativeDataPlane;
+    expect(await gatewayInfo()).toEqual({ state: 'running', url: native });
+
+    // nginx's master is killed: its worker still holds the port and its
+    // control socket's file is left behind. The backend starts it again.
+    const pid = Number(
+      fs.readFileSync(path.join(dataDir, 'gateway-nginx', 'nginx.pid'), 'utf8'),
+    );
+    process.kill(pid, 'SIGKILL');
+    const down = await waitFor(
+      async () => {
+        const info = await gatewayInfo();
+        return info.state === 'restarting' ? info : undefined;
+      },
+      { what: 'the backend to see nginx exit', timeoutMs: 5_000 },
+    );
+    expect(down.reason).toMatch(/^nginx exited/);
+    expect(down.url).toBeUndefined();
+    // Something else holds its port when it is restarted (in 1 s): that
+    // start fails, and the backend keeps trying (next in 2 s).
+    const squatter = await waitFor(
+      () =>
+        new Promise<net.Server | undefined>(resolve => {
+          const taker = net.createServer();
+          taker.once('error', () => resolve(undefined));
+          taker.listen(Number(new URL(native).port), '127.0.0.1', () =>
+            resolve(taker),
+          );
+        }),
+      { what: 'the killed nginx to free its port', timeoutMs: 2_000 },
+    );
+    const refused = await waitFor(
+      async () => {
+        const info = await gatewayInfo();
+        return /did not restart/.test(info.reason ?? '') ? info : undefined;
+      },
+      { what: 'a restart to fail', timeoutMs: 5_000 },
+    );
+    expect(refused.state).toBe('restarting');
+    await new Promise(r => squatter.close(r));
+    await waitFor(async () => (await gatewayInfo()).state === 'running', {
+      what: 'nginx to be restarted',
+      timeoutMs: 10_000,
+    });
+    await forwardedByNginx(
+      nativeCalls().length,
+      'a call forwarded by the new nginx',
+    );
   });
 
   it('sends calls to the backend when the deployment has no ready replica', async () => {

@@ -21,6 +21,7 @@ import { statusOf } from '../errors';
 import { CallLogReader, LoggedCall, forwardedInvocation } from './CallLog';
 import { NativePeers } from './NativePeers';
 import { renderNginxConfig } from './nginxConfig';
+import { missingNginxPackages } from './nginxPackages';
 
 /** Where mlp_gateway.lua is, in the source tree and in the built package. */
 const LUA_DIR = resolvePackagePath(
@@ -53,6 +54,51 @@ export interface NginxGatewayOptions {
   invocations: InvocationRoutes;
   httpAuth: HttpAuthService;
   logger: LoggerService;
+}
+
+/** What the native data plane is doing, for `GET gateway`. */
+export type NativeDataPlaneState =
+  | 'starting'
+  | 'running'
+  | 'restarting'
+  | 'not-installed'
+  | 'failed'
+  | 'stopped';
+
+export interface NativeDataPlaneStatus {
+  state: NativeDataPlaneState;
+  /** Why it is not running (what to install, nginx's error). */
+  reason?: string;
+}
+
+/** 127.0.0.0/8, ::1 and IPv4-mapped loopback: this host. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.replace(/^::ffff:/i, '');
+  return (
+    address === '::1' ||
+    address === 'localhost' ||
+    (net.isIPv4(v4) && v4.startsWith('127.'))
+  );
+}
+
+/**
+ * Where a caller at `callerAddress` reaches the data plane: `publicUrl` if
+ * set; a loopback or wildcard listener only for callers on this host (a
+ * caller elsewhere could not reach what it would be told).
+ */
+export function dataPlaneUrlFor(
+  config: Pick<NginxGatewayConfig, 'host' | 'port' | 'publicUrl'>,
+  callerAddress: string | undefined,
+): string | undefined {
+  const { host, port, publicUrl } = config;
+  if (publicUrl) return new URL(publicUrl).origin;
+  if (host === '0.0.0.0' || host === '::') {
+    if (!isLoopback(callerAddress)) return undefined;
+    return host === '::' ? `http://[::1]:${port}` : `http://127.0.0.1:${port}`;
+  }
+  if (isLoopback(host) && !isLoopback(callerAddress)) return undefined;
+  return `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
 }
 
 const HOST_NAME =
@@ -93,7 +139,7 @@ export function missingPackageHint(nginxOutput: string): string {
  */
 export function checkNginxGatewayConfig(config: NginxGatewayConfig) {
   const key = 'mlPlatform.gateway.nginx';
-  const { host, port, command, modulesDir } = config;
+  const { host, port, command, modulesDir, publicUrl } = config;
   if (!net.isIP(host) && !HOST_NAME.test(host)) {
     throw new Error(`${key}.host: "${host}" is not an IP address or host name`);
   }
@@ -109,6 +155,36 @@ export function checkNginxGatewayConfig(config: NginxGatewayConfig) {
     throw new Error(
       `${key}.modulesDir: "${modulesDir}" is not an absolute, normalized directory`,
     );
+  }
+  if (publicUrl !== undefined && !isOrigin(publicUrl)) {
+    throw new Error(
+      `${key}.publicUrl: "${publicUrl}" is not an http(s) origin without credentials, path or query (e.g. https://gw.example.com)`,
+    );
+  }
+}
+
+/** `http(s)://host[:port]`: what clients put `/api/ml-platform/...` after. */
+function isOrigin(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  // The origin leaves out credentials, a path, a query and a fragment: a
+  // value with any of them differs from it.
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.origin === value.replace(/\/$/, '')
+  );
+}
+
+/** Stops what is left of an nginx whose master exited: its workers. */
+function killProcessGroup(child: ChildProcess) {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // No process left in the group.
   }
 }
 
@@ -148,6 +224,7 @@ export class NginxGateway {
   private reader?: CallLogReader;
   private rotated?: { reader: CallLogReader; at: number };
   private savedOffset = -1;
+  private current: NativeDataPlaneStatus = { state: 'stopped' };
 
   constructor(private readonly options: NginxGatewayOptions) {
     this.stateDir = path.join(options.dataDir, 'gateway-nginx');
@@ -161,9 +238,49 @@ export class NginxGateway {
     return `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
   }
 
+  /** Its state, and why it is not running. */
+  status(): NativeDataPlaneStatus {
+    return { ...this.current };
+  }
+
+  /** Where a caller at `callerAddress` reaches the data plane, when it runs. */
+  urlFor(callerAddress: string | undefined): string | undefined {
+    if (this.current.state !== 'running') return undefined;
+    return dataPlaneUrlFor(this.options.config, callerAddress);
+  }
+
+  /**
+   * Starts nginx. With `enabled: auto` on a host without nginx, its Lua
+   * module or lua-cjson, it says what to install and does not start.
+   */
   async start(): Promise<void> {
     const { config, logger } = this.options;
     checkNginxGatewayConfig(config);
+    if (config.whenInstalled) {
+      const missing = missingNginxPackages(config);
+      if (missing.length > 0) {
+        this.current = {
+          state: 'not-installed',
+          reason: `needs apt-get install ${missing.join(' ')}`,
+        };
+        logger.info(
+          `The native data plane (mlPlatform.gateway.nginx.enabled: auto) is off: it ${this.current.reason}. Invocations are served on the portal's port.`,
+        );
+        return;
+      }
+    }
+    this.current = { state: 'starting' };
+    try {
+      await this.startNginx();
+    } catch (error) {
+      this.current = { state: 'failed', reason: String(error) };
+      throw error;
+    }
+    this.current = { state: 'running' };
+  }
+
+  private async startNginx(): Promise<void> {
+    const { logger } = this.options;
     fs.mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
     this.stopLeftoverNginx();
     await this.recordLeftoverCalls();
@@ -190,6 +307,7 @@ export class NginxGateway {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.current = { state: 'stopped' };
     clearTimeout(this.timer);
     await this.tick;
     const nginx = this.nginx;
@@ -217,6 +335,11 @@ export class NginxGateway {
     return path.join(this.stateDir, 'error.log');
   }
 
+  /** Written by nginx once its sockets are bound; removed when it stops. */
+  private get pidFile() {
+    return path.join(this.stateDir, 'nginx.pid');
+  }
+
   private get confPath() {
     return path.join(this.stateDir, 'nginx.conf');
   }
@@ -231,7 +354,7 @@ export class NginxGateway {
       user: process.getuid?.() === 0 ? os.userInfo().username : undefined,
       modulesDir: config.modulesDir,
       runDir: this.runDir!,
-      pidFile: path.join(this.stateDir, 'nginx.pid'),
+      pidFile: this.pidFile,
       errorLog: this.errorLog,
       callLog: this.callLog,
       backendSocket,
@@ -246,7 +369,7 @@ export class NginxGateway {
 
   /** An nginx a crashed backend left running would hold the port. */
   private stopLeftoverNginx() {
-    const pidFile = path.join(this.stateDir, 'nginx.pid');
+    const pidFile = this.pidFile;
     let pid: number;
     try {
       pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
@@ -300,14 +423,19 @@ export class NginxGateway {
   }
 
   private async spawnNginx(): Promise<void> {
-    const { config, logger } = this.options;
+    const { config } = this.options;
     const errorLog = this.errorLog;
     // The last start's log stays beside the new one.
     if (fs.existsSync(errorLog)) fs.renameSync(errorLog, `${errorLog}.1`);
+    // An nginx that was killed, or failed to bind its port, leaves its
+    // control socket's file behind, and no later nginx could bind it.
+    fs.rmSync(path.join(this.runDir!, 'control.sock'), { force: true });
     const child = spawn(
       config.command,
       ['-p', this.runDir!, '-c', this.confPath, '-e', errorLog],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
+      // Its own process group, so that workers a killed master leaves
+      // (still holding the port) can be stopped with it.
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
     );
     this.nginx = child;
     let stderr = '';
@@ -335,48 +463,69 @@ export class NginxGateway {
         )}: ${output}`,
       );
     });
-    await this.waitForPort(() => failed !== undefined);
+    await this.waitForListening(child, () => failed !== undefined);
     if (failed) throw failed;
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
-      const delay =
-        RESTART_BACKOFF_MS[
-          Math.min(this.restarts, RESTART_BACKOFF_MS.length - 1)
-        ];
-      this.restarts++;
-      logger.error(
-        `The native gateway's nginx exited (${
-          signal ?? code
-        }); restarting it in ${delay / 1000} s: ${failure()}`,
-      );
-      setTimeout(() => {
-        if (this.stopping) return;
-        this.spawnNginx().then(
-          () => {
-            this.restarts = 0;
-          },
-          error =>
-            logger.error(
-              "The native gateway's nginx did not restart",
-              errorMeta(error),
-            ),
-        );
-      }, delay).unref();
+      killProcessGroup(child);
+      this.restartLater(`nginx exited (${signal ?? code}): ${failure()}`);
     });
   }
 
-  /** Until nginx listens, or `failed()` says it will not. */
-  private async waitForPort(failed: () => boolean): Promise<void> {
+  /** Restarts nginx with backoff, until it runs again or the backend stops. */
+  private restartLater(reason: string) {
+    const delay =
+      RESTART_BACKOFF_MS[
+        Math.min(this.restarts, RESTART_BACKOFF_MS.length - 1)
+      ];
+    this.restarts++;
+    this.current = { state: 'restarting', reason };
+    this.options.logger.error(
+      `The native gateway's ${reason}; restarting it in ${delay / 1000} s`,
+    );
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.spawnNginx().then(
+        () => {
+          this.restarts = 0;
+          if (!this.stopping) this.current = { state: 'running' };
+        },
+        error => {
+          if (!this.stopping)
+            this.restartLater(`nginx did not restart: ${error}`);
+        },
+      );
+    }, delay).unref();
+  }
+
+  /**
+   * Until this nginx listens, or `failed()` says it will not. nginx writes
+   * its pid file once it bound its sockets, so a port some other process
+   * holds is not taken for nginx's (nginx exits when it cannot bind).
+   */
+  private async waitForListening(
+    child: ChildProcess,
+    failed: () => boolean,
+  ): Promise<void> {
     const { host, port } = this.options.config;
+    const pidFile = this.pidFile;
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const open = await new Promise<boolean>(resolve => {
-        const socket = net.connect(port, host, () => {
-          socket.end();
-          resolve(true);
-        });
-        socket.on('error', () => resolve(false));
-      });
+      let ours = false;
+      try {
+        ours = fs.readFileSync(pidFile, 'utf8').trim() === String(child.pid);
+      } catch {
+        // Not written yet.
+      }
+      const open =
+        ours &&
+        (await new Promise<boolean>(resolve => {
+          const socket = net.connect(port, host, () => {
+            socket.end();
+            resolve(true);
+          });
+          socket.on('error', () => resolve(false));
+        }));
       if (open || failed()) return;
       if (Date.now() > deadline) {
         throw new Error(`nginx did not listen on ${host}:${port} within 10 s`);

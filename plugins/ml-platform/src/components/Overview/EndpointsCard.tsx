@@ -13,6 +13,7 @@ import {
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import useAsync from 'react-use/esm/useAsync';
+import { mlPlatformApiRef } from '../../api';
 import {
   cliExample,
   curlExample,
@@ -85,20 +86,30 @@ export function EndpointsCard(props: {
   const { modelRef, fields, modelInterface } = props;
   const columns = matrixInputs(fields, modelInterface);
   const discovery = useApi(discoveryApiRef);
+  const api = useApi(mlPlatformApiRef);
   const { value: baseUrl, error } = useAsync(
     () => discovery.getBaseUrl('ml-platform'),
     [discovery],
   );
+  // The native data plane's origin, when it runs and this browser's host can
+  // reach it; without it (or on an error) the portal's URLs are shown.
+  const { value: dataPlaneUrl, loading: gatewayLoading } = useAsync(
+    async () => (await api.getGateway()).nativeDataPlane.url,
+    [api],
+  );
   let content;
   if (error) {
     content = <ResponseErrorPanel error={error} />;
-  } else if (!baseUrl) {
+  } else if (!baseUrl || gatewayLoading) {
     content = <Progress />;
   } else {
     const ns = encodeURIComponent(modelRef.namespace);
     const name = encodeURIComponent(modelRef.name);
-    const predictUrl = `${baseUrl}/models/${ns}/${name}/predict`;
-    const inferUrl = `${baseUrl}/v2/models/${name}/infer`;
+    const invokeBase = dataPlaneUrl
+      ? `${dataPlaneUrl}/api/ml-platform`
+      : baseUrl;
+    const predictUrl = `${invokeBase}/models/${ns}/${name}/predict`;
+    const inferUrl = `${invokeBase}/v2/models/${name}/infer`;
     // What the clients take: the portal, and the model as name or ns/name.
     const portalUrl = baseUrl.replace(/\/api\/ml-platform\/?$/, '');
     const model =
@@ -107,6 +118,13 @@ export function EndpointsCard(props: {
         : `${modelRef.namespace}/${modelRef.name}`;
     content = (
       <>
+        {dataPlaneUrl && (
+          <Typography variant="body2" color="textSecondary" paragraph>
+            Served by the platform's native data plane at{' '}
+            <code>{dataPlaneUrl}</code>, at less cost per call; the portal's{' '}
+            <code>{baseUrl}</code> answers the same calls alike.
+          </Typography>
+        )}
         <Endpoint
           title="Records (MLflow scoring)"
           url={predictUrl}
@@ -144,7 +162,8 @@ export function EndpointsCard(props: {
           <code>inputs</code> bodies. The SDK and <code>mlp</code> use{' '}
           <code>MLP_URL</code> and <code>MLP_TOKEN</code>, or what{' '}
           <code>mlp login</code> stored; the SDK also takes and returns pandas
-          DataFrames.
+          DataFrames, and sends its predictions to the native data plane when it
+          can reach it.
         </Typography>
       </>
     );

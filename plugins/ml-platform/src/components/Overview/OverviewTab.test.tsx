@@ -35,12 +35,15 @@ async function cardOf(title: string | RegExp) {
 }
 
 /** The Endpoints card of a model with a live deployment of `liveBuild`. */
-async function endpointsOfLiveModel() {
+async function endpointsOfLiveModel(
+  overrides: Parameters<typeof mockMlPlatformApi>[0] = {},
+) {
   const api = mockMlPlatformApi({
     getModel: async () => summary({ liveDeployment: live }),
     getBuild: async () => liveBuild,
     listExecutions: async () => [],
     getModelMetrics: async () => quietMetrics(),
+    ...overrides,
   });
   await renderForEntity(<EntityMlPlatformContent />, { api });
   return cardOf('Endpoints');
@@ -129,6 +132,44 @@ describe('Overview tab', () => {
     expect(curl.textContent).toContain(
       `-d '{"dataframe_records":[{"tenure_months":0,"monthly_charges":0,"total_charges":0,"contract":"","support_calls":0,"has_internet":false}]}'`,
     );
+  });
+
+  it('gives the native data plane’s URLs when it runs', async () => {
+    const card = await endpointsOfLiveModel({
+      getGateway: async () => ({
+        nativeDataPlane: { state: 'running', url: 'http://127.0.0.1:7008' },
+      }),
+    });
+    expect(
+      await within(card).findByText(
+        'POST http://127.0.0.1:7008/api/ml-platform/models/default/churn/predict',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(card).getByText(
+        'POST http://127.0.0.1:7008/api/ml-platform/v2/models/churn/infer',
+      ),
+    ).toBeInTheDocument();
+    expect(
+      within(card).getAllByText(/^curl -X POST 'http:\/\/127\.0\.0\.1:7008\//),
+    ).toHaveLength(2);
+    expect(within(card).getByText(/native data plane at/)).toHaveTextContent(
+      "Served by the platform's native data plane at http://127.0.0.1:7008, at less cost per call; the portal's https://portal.example.com/api/ml-platform answers the same calls alike.",
+    );
+  });
+
+  it('gives the portal’s URLs when it cannot tell where the data plane is', async () => {
+    const card = await endpointsOfLiveModel({
+      getGateway: async () => {
+        throw new Error('404 Not Found');
+      },
+    });
+    expect(
+      await within(card).findByText(
+        'POST https://portal.example.com/api/ml-platform/v2/models/churn/infer',
+      ),
+    ).toBeInTheDocument();
+    expect(within(card).queryByText(/native data plane at/)).toBeNull();
   });
 
   it('shows the same prediction from the Python SDK and the mlp command line', async () => {

@@ -1016,6 +1016,30 @@ export const spec = {
         },
       },
     },
+    '/gateway': {
+      get: {
+        operationId: 'getGateway',
+        summary:
+          "Where to send invocations, and the native data plane's state.",
+        description:
+          "The invocation routes are served on the portal's port, and also by the\nnative data plane (`mlPlatform.gateway.nginx`) on a port of its own\nwhen it runs. `nativeDataPlane.url` is its origin as this caller can\nreach it: `gateway.nginx.publicUrl` when set, else its listen address\n(a loopback or wildcard one only for callers on the backend's host).\nThe SDK sends its predictions there when given; a call gets the same\nanswer on either.\n",
+        responses: {
+          '200': {
+            description: 'The gateway.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/GatewayInfo',
+                },
+              },
+            },
+          },
+          '401': {
+            $ref: '#/components/responses/Unauthorized',
+          },
+        },
+      },
+    },
     '/v2/models/{name}/infer': {
       parameters: [
         {
@@ -2920,6 +2944,42 @@ export const spec = {
       },
     },
     schemas: {
+      GatewayInfo: {
+        type: 'object',
+        required: ['nativeDataPlane'],
+        properties: {
+          nativeDataPlane: {
+            type: 'object',
+            required: ['state'],
+            properties: {
+              state: {
+                type: 'string',
+                enum: [
+                  'disabled',
+                  'not-installed',
+                  'starting',
+                  'running',
+                  'restarting',
+                  'failed',
+                  'stopped',
+                ],
+                description:
+                  '`disabled`: `gateway.nginx.enabled` is false; `not-installed`: `enabled: auto` on a host without nginx, its Lua module or lua-cjson.',
+              },
+              reason: {
+                type: 'string',
+                description:
+                  "Why it is not running (what to install, nginx's error).",
+              },
+              url: {
+                type: 'string',
+                description:
+                  'Its origin, e.g. http://127.0.0.1:7008, when it runs and this caller can reach it.',
+              },
+            },
+          },
+        },
+      },
       BranchName: {
         type: 'string',
         minLength: 1,

@@ -12,6 +12,7 @@ import { CreateBuildRequest } from '../models/CreateBuildRequest.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
 import { CreateExecutionRequest } from '../models/CreateExecutionRequest.model';
 import { DeploymentLogPage } from '../models/DeploymentLogPage.model';
+import { GatewayInfo } from '../models/GatewayInfo.model';
 import { InferV2Request } from '../models/InferV2Request.model';
 import { ListActivity200Response } from '../models/ListActivity200Response.model';
 import { ListBuilds200Response } from '../models/ListBuilds200Response.model';
@@ -248,6 +249,13 @@ export type GetExecution = {
     id: string;
   };
   response: BatchExecution;
+};
+/**
+ * Where to send invocations, and the native data plane's state.
+ * @public
+ */
+export type GetGateway = {
+  response: GatewayInfo;
 };
 /**
  * One model.
@@ -660,6 +668,7 @@ export type EndpointMap = {
   '#get|/deployments/{id}': GetDeployment;
   '#get|/deployments/{id}/logs': GetDeploymentLogs;
   '#get|/executions/{id}': GetExecution;
+  '#get|/gateway': GetGateway;
   '#get|/models/{namespace}/{name}': GetModel;
   '#get|/models/{namespace}/{name}/alerts': GetModelAlerts;
   '#get|/models/{namespace}/{name}/dashboard': GetModelDashboard;

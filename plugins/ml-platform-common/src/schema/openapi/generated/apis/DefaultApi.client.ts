@@ -15,6 +15,7 @@ import { CreateBuildRequest } from '../models/CreateBuildRequest.model';
 import { CreateDeploymentRequest } from '../models/CreateDeploymentRequest.model';
 import { CreateExecutionRequest } from '../models/CreateExecutionRequest.model';
 import { DeploymentLogPage } from '../models/DeploymentLogPage.model';
+import { GatewayInfo } from '../models/GatewayInfo.model';
 import { InferV2Request } from '../models/InferV2Request.model';
 import { ListActivity200Response } from '../models/ListActivity200Response.model';
 import { ListBuilds200Response } from '../models/ListBuilds200Response.model';
@@ -255,6 +256,11 @@ export type GetExecution = {
     id: string;
   };
 };
+/**
+ * Where to send invocations, and the native data plane's state.
+ * @public
+ */
+export type GetGateway = {};
 /**
  * One model.
  * @public
@@ -1064,6 +1070,33 @@ export class DefaultApiClient {
       `${baseUrl}/executions/${encodeURIComponent(request.path.id)}`,
       init,
     );
+  }
+
+  /**
+   * Where to send invocations, and the native data plane's state.
+   *
+   * The invocation routes are served on the portal's port, and also by the
+   * native data plane (`mlPlatform.gateway.nginx`) on a port of its own
+   * when it runs. `nativeDataPlane.url` is its origin as this caller can
+   * reach it: `gateway.nginx.publicUrl` when set, else its listen address
+   * (a loopback or wildcard one only for callers on the backend's host).
+   * The SDK sends its predictions there when given; a call gets the same
+   * answer on either.
+   */
+  public async getGateway(
+    _request: GetGateway,
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GatewayInfo>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const init: RequestInit & { duplex?: 'half' } = {
+      headers: {
+        ...options?.headers,
+        ...(options?.token && { Authorization: `Bearer ${options?.token}` }),
+      },
+      method: 'GET',
+      signal: options?.signal,
+    };
+    return await this.fetchApi.fetch(`${baseUrl}/gateway`, init);
   }
 
   /**

@@ -32,6 +32,7 @@ export * from '../models/ExecutionChunk.model';
 export * from '../models/ExecutionInput.model';
 export * from '../models/ExecutionOutput.model';
 export * from '../models/ExecutionStatus.model';
+export * from '../models/GatewayInfo.model';
 export * from '../models/InferV2Request.model';
 export * from '../models/KpiMetrics.model';
 export * from '../models/ListActivity200Response.model';
