@@ -33,6 +33,7 @@ import { churnCustomerV2 } from '../lib/datasets.mjs';
 import { freePort, startNginx } from '../lib/nginx.mjs';
 import {
   createModelRepo,
+  deployOnlineReady,
   median,
   option,
   registerAndBuild,
@@ -135,19 +136,7 @@ async function runConfig(name, config) {
       'churn',
       createModelRepo(portal.tmp).url,
     );
-    const deployment = await api('POST', '/models/default/churn/deployments', {
-      buildId: build.id,
-      type: 'online',
-      replicas: 1,
-      minReplicas: 1,
-    });
-    await waitUntil(
-      async () =>
-        (await api('GET', `/deployments/${deployment.id}`)).status === 'ready',
-      60_000,
-      'ready',
-      10,
-    );
+    const deployment = await deployOnlineReady(api, build.id);
     const replica = (await api('GET', `/deployments/${deployment.id}`))
       .replicaStatus[0].url;
     peer = await startNginx({

@@ -51,7 +51,7 @@ import {
   processTree,
 } from '../lib/cpu.mjs';
 import { churnCustomerV2 } from '../lib/datasets.mjs';
-import { freePort, startNginx, stopChild } from '../lib/nginx.mjs';
+import { nativeOverlay, startNginx, stopChild } from '../lib/nginx.mjs';
 import {
   base,
   createModelRepo,
@@ -284,22 +284,6 @@ function fileDatabases() {
     overlay,
     // The overlay took: the backend's databases are files there.
     files: () => (fs.existsSync(dbDir) ? fs.readdirSync(dbDir) : []),
-    cleanup: () => fs.rmSync(dir, { recursive: true }),
-  };
-}
-
-/** An overlay turning the native data plane on, on a free port. */
-async function nativeOverlay() {
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-native-'));
-  const overlay = path.join(dir, 'app-config.native.yaml');
-  fs.writeFileSync(
-    overlay,
-    `mlPlatform:\n  gateway:\n    nginx:\n      enabled: true\n      port: ${port}\n`,
-  );
-  return {
-    overlay,
-    url: `http://127.0.0.1:${port}`,
     cleanup: () => fs.rmSync(dir, { recursive: true }),
   };
 }

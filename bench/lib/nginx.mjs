@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { sleep, waitUntil } from './portal.mjs';
 
@@ -101,5 +102,21 @@ http {
     pid: child.pid,
     // nginx's graceful stop.
     stop: () => stopChild(child, 'SIGQUIT'),
+  };
+}
+
+/** An overlay turning the native data plane on, on a free port. */
+export async function nativeOverlay() {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlp-bench-native-'));
+  const overlay = path.join(dir, 'app-config.native.yaml');
+  fs.writeFileSync(
+    overlay,
+    `mlPlatform:\n  gateway:\n    nginx:\n      enabled: true\n      port: ${port}\n`,
+  );
+  return {
+    overlay,
+    url: `http://127.0.0.1:${port}`,
+    cleanup: () => fs.rmSync(dir, { recursive: true }),
   };
 }

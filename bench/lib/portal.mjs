@@ -273,3 +273,24 @@ export async function registerAndBuild(api, name, url) {
     'build',
   );
 }
+
+/**
+ * Deploys `buildId` of the model online with one replica kept (no scale to
+ * zero) and waits until it is ready; returns the deployment.
+ */
+export async function deployOnlineReady(api, buildId, name = 'churn') {
+  const deployment = await api('POST', `/models/default/${name}/deployments`, {
+    buildId,
+    type: 'online',
+    replicas: 1,
+    minReplicas: 1,
+  });
+  await waitUntil(
+    async () =>
+      (await api('GET', `/deployments/${deployment.id}`)).status === 'ready',
+    60_000,
+    'ready',
+    10,
+  );
+  return deployment;
+}

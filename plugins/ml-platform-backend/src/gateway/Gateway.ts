@@ -253,7 +253,9 @@ export class Gateway {
     }
     const modelRef = stringifyEntityRef({ kind: 'component', ...target });
     await this.checkVisible(modelRef, credentials);
-    const deployment = (await this.onlineDeployments()).byRef.get(modelRef);
+    const deployment = await this.onlineOrFresh(online =>
+      online.byRef.get(modelRef),
+    );
     if (!deployment) {
       throw new ServiceUnavailableError(
         `${modelRef} has no online deployment; deploy a build first`,
@@ -307,9 +309,10 @@ export class Gateway {
     await this.replicas.close();
   }
 
-  private onlineDeployments(fresh = false): Promise<OnlineDeployments> {
+  /** Online deployments read at most `maxAgeMs` ago (0: read now). */
+  private onlineDeployments(maxAgeMs = 500): Promise<OnlineDeployments> {
     const now = Date.now();
-    if (fresh || !this.online || now - this.online.at > 500) {
+    if (!this.online || now - this.online.at >= maxAgeMs) {
       const deployments = this.options.stores.deployments
         .listDeployments({ type: 'online' })
         .then(indexOnline);
@@ -327,8 +330,24 @@ export class Gateway {
     return this.online.deployments;
   }
 
+  /**
+   * `find` on the online deployments read in the last half second, or, when
+   * it finds nothing there, on a read of the last 50 ms: a deployment made
+   * (and ready) since is found at once, and calls to a model without one
+   * read the store 20 times a second at most. Calls that find theirs never
+   * wait for the store.
+   */
+  private async onlineOrFresh<T>(
+    find: (online: OnlineDeployments) => T | undefined,
+  ): Promise<T | undefined> {
+    return (
+      find(await this.onlineDeployments()) ??
+      find(await this.onlineDeployments(50))
+    );
+  }
+
   private async deploymentByName(name: string): Promise<ModelDeployment> {
-    const online = (await this.onlineDeployments()).byName.get(name) ?? [];
+    const online = (await this.onlineOrFresh(o => o.byName.get(name))) ?? [];
     if (online.length > 1) {
       throw new ConflictError(
         `Several models are named ${name} (${online
@@ -367,9 +386,9 @@ export class Gateway {
     const { runtime } = this.options;
     const local = runtime.readyEndpoints(id);
     if (local.length > 0 || runtime.listOnline().includes(id)) return local;
-    const reported = (await this.onlineDeployments(fresh)).all.find(
-      d => d.id === id,
-    )?.replicaStatus;
+    const reported = (
+      await this.onlineDeployments(fresh ? 0 : undefined)
+    ).all.find(d => d.id === id)?.replicaStatus;
     return (reported ?? [])
       .filter(r => r.state === 'ready' && r.url)
       .map(r => r.url!);
@@ -386,7 +405,7 @@ export class Gateway {
     if (urls.length > 0) return { urls, coldStart: false };
     // No replica: decide on the current state, not the cached one.
     const deployment =
-      (await this.onlineDeployments(true)).all.find(d => d.id === cached.id) ??
+      (await this.onlineDeployments(0)).all.find(d => d.id === cached.id) ??
       cached;
     if (!deployment.scaledToZeroAt && deployment.status !== 'deploying') {
       throw new ServiceUnavailableError(

@@ -225,6 +225,14 @@ export class NginxGateway {
   private rotated?: { reader: CallLogReader; at: number };
   private savedOffset = -1;
   private current: NativeDataPlaneStatus = { state: 'stopped' };
+  /**
+   * nginx runs in a process group of its own (see spawnNginx), so a signal
+   * to the backend's group does not reach it: a backend that exits without
+   * stop() takes it along. (A killed backend's is stopped at the next start.)
+   */
+  private readonly onProcessExit = () => {
+    if (this.nginx) killProcessGroup(this.nginx);
+  };
 
   constructor(private readonly options: NginxGatewayOptions) {
     this.stateDir = path.join(options.dataDir, 'gateway-nginx');
@@ -270,6 +278,7 @@ export class NginxGateway {
       }
     }
     this.current = { state: 'starting' };
+    process.once('exit', this.onProcessExit);
     try {
       await this.startNginx();
     } catch (error) {
@@ -308,6 +317,7 @@ export class NginxGateway {
   async stop(): Promise<void> {
     this.stopping = true;
     this.current = { state: 'stopped' };
+    process.removeListener('exit', this.onProcessExit);
     clearTimeout(this.timer);
     await this.tick;
     const nginx = this.nginx;
