@@ -9,22 +9,15 @@ jest.setTimeout(60_000);
 
 const describeWithNginx = describeNginx();
 
-/** Processes in process group `pgid` (from /proc). */
-function groupMembers(pgid: number): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter(name => /^\d+$/.test(name))
-    .filter(pid => {
-      try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        // pid (comm) state ppid pgrp ...: comm may hold spaces.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return Number(fields[2]) === pgid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+/** Whether `pid` is a process still running (not gone, not a zombie). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ...: comm may hold spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 describeWithNginx('the native data plane and its backend process', () => {
@@ -42,20 +35,20 @@ describeWithNginx('the native data plane and its backend process', () => {
       { encoding: 'utf8', timeout: 30_000 },
     );
     expect([run.status, run.stderr]).toEqual([1, '']);
-    const master = Number(run.stdout.trim());
-    expect(master).toBeGreaterThan(1);
+    const { master, workers } = JSON.parse(run.stdout) as {
+      master: number;
+      workers: number[];
+    };
+    const pids = [master, ...workers];
     try {
-      // nginx's own process group: the master and its two workers, all gone.
-      for (let i = 0; i < 50 && groupMembers(master).length > 0; i++) {
+      expect(workers).toHaveLength(2);
+      for (let i = 0; i < 50 && pids.some(running); i++) {
         await new Promise(r => setTimeout(r, 100));
       }
-      expect(groupMembers(master)).toEqual([]);
+      // The master and both workers (which a killed master would leave).
+      expect(pids.filter(running)).toEqual([]);
     } finally {
-      try {
-        process.kill(-master, 'SIGKILL');
-      } catch {
-        // Gone, as it should be.
-      }
+      for (const pid of pids.filter(running)) process.kill(pid, 'SIGKILL');
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -179,12 +179,33 @@ function isOrigin(value: string): boolean {
   );
 }
 
-/** Stops what is left of an nginx whose master exited: its workers. */
-function killProcessGroup(child: ChildProcess) {
+/** `pid`'s child processes (Linux: /proc/<pid>/task/<pid>/children). */
+export function childrenOf(pid: number): number[] {
   try {
-    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
   } catch {
-    // No process left in the group.
+    return [];
+  }
+}
+
+/**
+ * Kills those of `pids` that are still nginx workers (a pid can be reused):
+ * the workers of a master that was killed keep its port.
+ */
+function killWorkers(pids: number[]) {
+  for (const pid of pids) {
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.startsWith('nginx: worker process')) {
+        process.kill(pid, 'SIGKILL');
+      }
+    } catch {
+      // Gone already.
+    }
   }
 }
 
@@ -225,13 +246,21 @@ export class NginxGateway {
   private rotated?: { reader: CallLogReader; at: number };
   private savedOffset = -1;
   private current: NativeDataPlaneStatus = { state: 'stopped' };
+  /** nginx's workers, as last seen (read every tick). */
+  private workers: number[] = [];
   /**
-   * nginx runs in a process group of its own (see spawnNginx), so a signal
-   * to the backend's group does not reach it: a backend that exits without
-   * stop() takes it along. (A killed backend's is stopped at the next start.)
+   * A backend that exits without stop() (an uncaught error) takes nginx
+   * along; a killed one's is stopped at the next start.
    */
   private readonly onProcessExit = () => {
-    if (this.nginx) killProcessGroup(this.nginx);
+    if (this.nginx?.pid) {
+      try {
+        this.nginx.kill('SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+    killWorkers(this.workers);
   };
 
   constructor(private readonly options: NginxGatewayOptions) {
@@ -443,9 +472,7 @@ export class NginxGateway {
     const child = spawn(
       config.command,
       ['-p', this.runDir!, '-c', this.confPath, '-e', errorLog],
-      // Its own process group, so that workers a killed master leaves
-      // (still holding the port) can be stopped with it.
-      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+      { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.nginx = child;
     let stderr = '';
@@ -475,9 +502,10 @@ export class NginxGateway {
     });
     await this.waitForListening(child, () => failed !== undefined);
     if (failed) throw failed;
+    this.workers = childrenOf(child.pid!);
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
-      killProcessGroup(child);
+      killWorkers(this.workers);
       this.restartLater(`nginx exited (${signal ?? code}): ${failure()}`);
     });
   }
@@ -554,6 +582,10 @@ export class NginxGateway {
   }
 
   private async runTick() {
+    const nginx = this.nginx;
+    if (nginx?.pid && nginx.exitCode === null && nginx.signalCode === null) {
+      this.workers = childrenOf(nginx.pid);
+    }
     try {
       await this.putRoutes();
     } catch (error) {

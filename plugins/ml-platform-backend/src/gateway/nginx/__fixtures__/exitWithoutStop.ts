@@ -1,9 +1,9 @@
 // A backend process that starts the native data plane and exits without
-// stopping it (as on an uncaught error): prints nginx's pid first.
+// stopping it (as on an uncaught error): prints nginx's pids first.
 // Run by NginxGateway.process.test.ts with the CLI's TypeScript transform.
 import fs from 'node:fs';
 import path from 'node:path';
-import { NginxGateway } from '../NginxGateway';
+import { childrenOf, NginxGateway } from '../NginxGateway';
 
 const quiet = {
   info() {},
@@ -38,11 +38,14 @@ async function main() {
     logger: quiet as any,
   });
   await gateway.start();
-  const pid = fs.readFileSync(
-    path.join(dataDir, 'gateway-nginx', 'nginx.pid'),
-    'utf8',
+  // Running a while: the gateway has seen nginx's workers (every 200 ms).
+  await new Promise(r => setTimeout(r, 600));
+  const master = Number(
+    fs.readFileSync(path.join(dataDir, 'gateway-nginx', 'nginx.pid'), 'utf8'),
   );
-  process.stdout.write(`${pid.trim()}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ master, workers: childrenOf(master) })}\n`,
+  );
   process.exit(1);
 }
 
